@@ -1,0 +1,82 @@
+using System.ComponentModel;
+using System.Globalization;
+
+namespace BinaryFormat;
+
+/// <summary>
+/// Collects the errors of one validation pass. Generated code reports declared rules through it, and a layout's
+/// hand-written <c>partial void OnValidate(ref BinaryFormatValidator validator)</c> reports its own checks into
+/// the same list. When reading, the first error stops the pass (<see cref="ShouldStop"/>); when validating, all are kept.
+/// Nothing is allocated until an error is reported.
+/// </summary>
+public struct BinaryFormatValidator
+{
+    private readonly List<BinaryFormatError>? all;
+
+    /// <summary>Starts a pass. Generated code calls this; <paramref name="all"/> is null when only the first error matters.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public BinaryFormatValidator(string typeName, string pathPrefix, long position, IValidationContext? context, List<BinaryFormatError>? all)
+    {
+        TypeName = typeName;
+        PathPrefix = pathPrefix;
+        Position = position;
+        Context = context;
+        this.all = all;
+        First = null;
+    }
+
+    /// <summary>The outermost declared type.</summary>
+    public string TypeName { get; }
+
+    /// <summary>The dotted path of the layout being validated inside the outermost one ("" at the top).</summary>
+    public string PathPrefix { get; }
+
+    /// <summary>The absolute byte offset of the layout being validated.</summary>
+    public long Position { get; }
+
+    /// <summary>Run-time values that rules refer to, if the caller gave any.</summary>
+    public IValidationContext? Context { get; }
+
+    /// <summary>The first error reported, if any.</summary>
+    public BinaryFormatError? First { get; private set; }
+
+    /// <summary>True once an error was reported in a pass that keeps only the first.</summary>
+    public readonly bool ShouldStop => all is null && First is not null;
+
+    /// <summary>Reports a hand-written rule violation for the member at <paramref name="fieldOffset"/> inside this layout.</summary>
+    /// <param name="member">The member name (use <c>nameof</c>).</param>
+    /// <param name="fieldOffset">The member's offset inside this layout.</param>
+    /// <param name="value">The value found.</param>
+    /// <param name="expected">What is allowed, e.g. "a multiple of 65536".</param>
+    public void Report(string member, int fieldOffset, string value, string expected) =>
+        Report(member, fieldOffset, BinaryFormatRule.Custom, value, expected, $"expected {expected}, but got {value}");
+
+    /// <summary>Reports a violation with a rule kind and a full description. Generated code uses this.</summary>
+    public void Report(string member, int fieldOffset, BinaryFormatRule rule, string value, string expected, string description)
+    {
+        var error = new BinaryFormatError(TypeName, PathPrefix + member, Position + fieldOffset, rule, value, expected, description);
+        First ??= error;
+        all?.Add(error);
+    }
+
+    /// <summary>Returns a validator for a nested layout at <paramref name="fieldOffset"/> that shares this one's error list.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public readonly BinaryFormatValidator Nested(string member, int fieldOffset) =>
+        new(TypeName, PathPrefix + member + ".", Position + fieldOffset, Context, all);
+
+    /// <summary>Takes over the first error of a nested pass.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public void Absorb(in BinaryFormatValidator nested) => First ??= nested.First;
+
+    /// <summary>Formats an integer the way error messages show it.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public static string Format(long value) => value.ToString(CultureInfo.InvariantCulture);
+
+    /// <inheritdoc cref="Format(long)"/>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public static string Format(ulong value) => value.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>Formats an integer as hexadecimal with <paramref name="digits"/> digits (magic values, flags).</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public static string Hex(ulong value, int digits) => "0x" + value.ToString("X" + digits.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
+}
