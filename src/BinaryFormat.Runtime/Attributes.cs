@@ -43,7 +43,7 @@ public sealed class BinaryFormatAttribute : Attribute
     public int Size { get; set; }
 }
 
-/// <summary>Maps a field or settable property to the bytes at <paramref name="offset"/> from the start of the layout.</summary>
+/// <summary>Maps a field or settable property to the bytes at a byte offset from the start of the layout.</summary>
 [AttributeUsage(AttributeTargets.Field | AttributeTargets.Property, Inherited = false)]
 public sealed class FieldAttribute : Attribute
 {

@@ -1,0 +1,51 @@
+using Microsoft.CodeAnalysis;
+
+namespace BinaryFormat.Generator;
+
+/// <summary>The compile-time diagnostics, one ID per mistake.</summary>
+internal static class Diagnostics
+{
+    private const string Category = "BinaryFormat";
+
+    public static readonly DiagnosticDescriptor TypeNotPartial = Error("BF0001", "Type must be partial",
+        "'{0}' must be declared partial so that the generated reader and writer can be added to it");
+
+    public static readonly DiagnosticDescriptor OverlappingFields = Error("BF0002", "Fields overlap",
+        "Field '{0}' (bytes {1}..{2}) overlaps field '{3}' (bytes {4}..{5})");
+
+    public static readonly DiagnosticDescriptor UnsupportedMemberType = Error("BF0003", "Unsupported member type",
+        "Member '{0}' has type '{1}', which has no binary encoding; use byte, sbyte, (u)short, (u)int, (u)long, bool, an enum, a [BinaryFormat] type, byte[] with Length, or an [InlineArray] of byte (fields only)");
+
+    public static readonly DiagnosticDescriptor ValueDoesNotFit = Error("BF0004", "Attribute value does not fit the member",
+        "{0} value {1} does not fit member '{2}' of type '{3}'");
+
+    public static readonly DiagnosticDescriptor NegativeOffset = Error("BF0005", "Negative offset",
+        "Member '{0}' has offset {1}; offsets must be zero or positive");
+
+    public static readonly DiagnosticDescriptor UnknownMember = Error("BF0006", "Referenced member does not exist",
+        "{0} on '{1}' names '{2}', which is not a [Field] member of '{3}'");
+
+    public static readonly DiagnosticDescriptor MemberComesLater = Error("BF0007", "Referenced member comes later",
+        "{0} on '{1}' names '{2}', which is at offset {3}, not before offset {4}; a rule may only depend on earlier fields");
+
+    public static readonly DiagnosticDescriptor MemberNotWritable = Error("BF0008", "Member is not writable",
+        "Member '{0}' must be an instance field that is not readonly, or a property with a set accessor, so that Read can assign it");
+
+    public static readonly DiagnosticDescriptor MissingLength = Error("BF0009", "Byte block without a length",
+        "Byte array member '{0}' needs [Field({1}, Length = n)] with n greater than zero");
+
+    public static readonly DiagnosticDescriptor SizeTooSmall = Error("BF0010", "Declared size too small",
+        "[BinaryFormat(Size = {0})] on '{1}' is smaller than the end of its last field ({2})");
+
+    public static readonly DiagnosticDescriptor RuleNotApplicable = Error("BF0011", "Rule does not apply to this member",
+        "{0} cannot be used on member '{1}' of type '{2}'");
+
+    public static readonly DiagnosticDescriptor GenericType = Error("BF0012", "Generic layouts are not supported",
+        "'{0}' is generic; a [BinaryFormat] type must not have type parameters");
+
+    public static readonly DiagnosticDescriptor NoParameterlessConstructor = Error("BF0013", "No parameterless constructor",
+        "Class '{0}' needs an accessible parameterless constructor so that Read can create it");
+
+    private static DiagnosticDescriptor Error(string id, string title, string message) =>
+        new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+}
