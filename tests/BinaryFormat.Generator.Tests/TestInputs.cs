@@ -1,0 +1,146 @@
+namespace BinaryFormat.Generator.Tests;
+
+/// <summary>Representative user code that the snapshot, cacheability and analyzer tests feed to the generator.</summary>
+internal static class TestInputs
+{
+    public const string BigEndianHeader = """
+        using BinaryFormat;
+
+        namespace Sample.Images;
+
+        /// <summary>Uses every rule attribute once.</summary>
+        [BinaryFormat(ByteOrder.BigEndian, Size = 72)]
+        public partial struct ImageHeader
+        {
+            [Field(0), Magic(0x514649FB)] public uint Magic;
+            [Field(4), OneOf(2, 3)] public uint Version;
+            [Field(8), Reserved] public uint Reserved0;
+            [Field(12), Range(9, 21)] public uint ClusterBits;
+            [Field(16)] public uint ClusterSize;
+            [Field(20), AlignedTo(512)] public ulong VirtualSize;
+            [Field(28), AlignedTo(nameof(ClusterSize))] public ulong L1TableOffset;
+            [Field(36), AlignedTo(ContextKey = "SectorSize")] public ulong DataOffset;
+            [Field(44), FlagsField(0b11, RejectUnknown = true)] public ulong IncompatibleFeatures;
+            [Field(52), FlagsField(0x1)] public ushort Hints;
+            [Field(54), PresentWhen(nameof(Version), Comparison.GreaterOrEqual, 3, Otherwise = 4)] public uint RefcountOrder;
+            [Field(58), PresentWhen(nameof(Version), Comparison.Equal, 3), PresentWhen(nameof(ClusterBits), Comparison.LessThan, 20)] public ushort Extra;
+            [Field(60)] public long Timestamp { get; set; }
+
+            partial void OnValidate(ref BinaryFormatValidator validator)
+            {
+                if (ClusterSize != 0 && ClusterSize != 1u << (int)ClusterBits)
+                    validator.Report(nameof(ClusterSize), 16, ClusterSize.ToString(), "1 << ClusterBits");
+            }
+        }
+        """;
+
+    public const string LittleEndianWithOverride = """
+        using BinaryFormat;
+
+        namespace Sample.Mixed;
+
+        public enum Kind : ushort { None = 0, File = 1, Directory = 2 }
+
+        public enum Signed : sbyte { Minus = -1, Zero = 0 }
+
+        [BinaryFormat(ByteOrder.LittleEndian)]
+        public partial struct AllTypes
+        {
+            [Field(0)] public byte U8;
+            [Field(1)] public sbyte I8;
+            [Field(2)] public short I16;
+            [Field(4)] public ushort U16;
+            [Field(6)] public int I32;
+            [Field(10)] public uint U32;
+            [Field(14)] public long I64;
+            [Field(22)] public ulong U64;
+            [Field(30)] public bool Flag;
+            [Field(31)] public Kind Kind;
+            [Field(33)] public Signed Sign;
+            [Field(34, ByteOrder = ByteOrder.BigEndian)] public uint NetworkOrder;
+            [Field(38, ByteOrder = ByteOrder.LittleEndian)] public ushort ExplicitLittle;
+        }
+        """;
+
+    public const string Nested = """
+        using BinaryFormat;
+
+        namespace Sample.Nested;
+
+        [BinaryFormat]
+        public partial struct Extension
+        {
+            [Field(0)] public uint Type;
+            [Field(4), Reserved] public uint Reserved;
+            [Field(8), Range(1, 4096)] public ushort Length;
+        }
+
+        public static partial class Formats
+        {
+            internal partial class Inner
+            {
+                [BinaryFormat(ByteOrder.BigEndian)]
+                internal partial struct Container
+                {
+                    [Field(0), Magic(0xCAFE)] public ushort Magic;
+                    [Field(2)] public Extension First;
+                    [Field(16)] public Extension Second;
+                }
+            }
+        }
+        """;
+
+    public const string ClassAndRecord = """
+        using BinaryFormat;
+
+        namespace Sample.Kinds;
+
+        [BinaryFormat(ByteOrder.BigEndian)]
+        public partial class Message
+        {
+            [Field(0), Magic(0x4D)] public byte Tag { get; set; }
+            [Field(1)] public ushort Id { get; set; }
+            [Field(3), Range(0, 1000)] public int Length { get; set; }
+        }
+
+        [BinaryFormat(ByteOrder.LittleEndian)]
+        public partial record Point
+        {
+            [Field(0)] public int X { get; set; }
+            [Field(4)] public int Y { get; set; }
+        }
+
+        [BinaryFormat(ByteOrder.BigEndian)]
+        public partial record struct Pair
+        {
+            [Field(0)] public ushort First { get; set; }
+            [Field(2)] public ushort Second { get; set; }
+        }
+        """;
+
+    // `global using System;` stands for the ImplicitUsings most projects have; see GeneratedCodeNeedsNoUsings for without.
+    public const string ByteBlocks = """
+        global using System;
+        using System.Runtime.CompilerServices;
+        using BinaryFormat;
+
+        namespace Sample.Blocks;
+
+        [InlineArray(8)]
+        public struct Name8
+        {
+            private byte element;
+        }
+
+        [BinaryFormat(ByteOrder.BigEndian, Size = 40)]
+        public partial struct Blocks
+        {
+            [Field(0)] public uint Length;
+            [Field(4, Length = 16)] public byte[] Id;
+            [Field(20)] public Name8 Name;
+            [Field(28), Reserved] public uint Pad;
+        }
+        """;
+
+    public static readonly string[] All = [BigEndianHeader, LittleEndianWithOverride, Nested, ClassAndRecord, ByteBlocks];
+}
