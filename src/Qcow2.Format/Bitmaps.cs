@@ -1,0 +1,150 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Text;
+using BinaryFormat;
+
+namespace Qcow2;
+
+/// <summary>A persistent dirty bitmap from the bitmap directory (spec §3.3).</summary>
+public sealed class Qcow2Bitmap
+{
+    internal Qcow2Bitmap(string name, BitmapDirectoryEntryHeader entry, long entryOffset)
+    {
+        Name = name;
+        Entry = entry;
+        EntryOffset = entryOffset;
+    }
+
+    /// <summary>The file offset of the bitmap's directory entry.</summary>
+    internal long EntryOffset { get; }
+
+    internal BitmapDirectoryEntryHeader Entry { get; }
+
+    /// <summary>The bitmap's name.</summary>
+    public string Name { get; }
+
+    /// <summary>log2 of <see cref="Granularity"/>.</summary>
+    public int GranularityBits => Entry.GranularityBits;
+
+    /// <summary>The guest bytes one bit covers.</summary>
+    public long Granularity => 1L << Entry.GranularityBits;
+
+    /// <summary>The in_use flag: the saved data may be stale (for example after a crash).</summary>
+    public bool InUse => (Entry.Flags & BitmapDirectoryEntryHeader.InUseFlag) != 0;
+
+    /// <summary>The auto flag: the bitmap is enabled and tracks writes.</summary>
+    public bool Enabled => (Entry.Flags & BitmapDirectoryEntryHeader.AutoFlag) != 0;
+
+    /// <summary>Whether the data can be trusted; false for in-use bitmaps, which QEMU lists but never loads.</summary>
+    public bool IsConsistent => !InUse;
+
+    /// <summary>The bitmap table's file offset.</summary>
+    public long TableOffset => (long)Entry.TableOffset;
+
+    /// <summary>The number of bitmap table entries.</summary>
+    public int TableSize => (int)Entry.TableSize;
+}
+
+/// <summary>A bitmap table entry (spec §3.4).</summary>
+internal readonly record struct BitmapTableEntry(ulong Value)
+{
+    public const ulong ReservedMask = 0xFF000000000001FE;
+    public const ulong OffsetMask = 0x00FFFFFFFFFFFE00;
+    public const ulong AllOnesFlag = 1;
+
+    public ulong Offset => Value & OffsetMask;
+
+    /// <summary>QEMU's <c>check_table_entry</c>.</summary>
+    public bool IsValid(long clusterSize) =>
+        (Value & ReservedMask) == 0 && (Offset == 0 || ((Value & AllOnesFlag) == 0 && Offset % (ulong)clusterSize == 0));
+
+    /// <summary>QEMU's table size for a bitmap: ceil(ceil(ceil(size / gran) / 64) · 8 / cs).</summary>
+    public static ulong RequiredTableSize(ulong virtualSize, int granularityBits, long clusterSize)
+    {
+        var bits = Align.DivideRoundUp(virtualSize, 1UL << granularityBits);
+        var bytes = Align.DivideRoundUp(bits, 64) * 8;
+        return Align.DivideRoundUp(bytes, (ulong)clusterSize);
+    }
+}
+
+/// <summary>Loads and checks the bitmap directory and tables as <c>qcow2_load_dirty_bitmaps</c> does (spec §3.3, §3.4).</summary>
+internal static class BitmapLoader
+{
+    private const int TableChunkEntries = 8192;
+
+    public static List<Qcow2Bitmap> Load(IImageStorage storage, BitmapsExtensionData ext, long clusterSize, ulong virtualSize)
+    {
+        if (ext.DirectorySize == 0)
+            throw Qcow2FormatException.ForField("Requested bitmap directory size is zero", "BitmapsExtensionData.DirectorySize", 8, 0, "must not be 0");
+        // Bounded: the extension rules already limited the size to 67,107,840 bytes.
+        var directory = new byte[ext.DirectorySize];
+        storage.Read((long)ext.DirectoryOffset, directory);
+        var context = new ValidationContext().Set(ContextKeys.ClusterSize, clusterSize).Set(ContextKeys.VirtualSize, (long)virtualSize);
+
+        var bitmaps = new List<Qcow2Bitmap>();
+        long at = 0;
+        while (at < directory.Length)
+        {
+            var position = (long)ext.DirectoryOffset + at;
+            if (directory.Length - at < BitmapDirectoryEntryHeader.Size)
+                throw Broken(position, "the entry header does not fit in the directory");
+            if (bitmaps.Count + 1 > ext.NbBitmaps)
+                throw Qcow2FormatException.ForField("More bitmaps found than specified in header extension", "BitmapsExtensionData.NbBitmaps", position,
+                    ext.NbBitmaps, "is smaller than the number of directory entries");
+            var entry = BitmapDirectoryEntryHeader.ReadUnchecked(directory.AsSpan((int)at));
+            if (entry.EntrySize > directory.Length - at)
+                throw Broken(position, $"the entry of {entry.EntrySize} bytes runs past the directory end");
+            var nameStart = (int)at + BitmapDirectoryEntryHeader.Size + (int)entry.ExtraDataSize;
+            var name = Encoding.UTF8.GetString(directory, nameStart, entry.NameSize);
+            var errors = entry.Validate(context, position);
+            if (errors.FirstOrDefault(e => e.MemberPath == nameof(BitmapDirectoryEntryHeader.ExtraDataSize)) is { } extra)
+                throw Qcow2FormatException.FromRule("Bitmap extra data is not supported", extra);
+            if (errors.Count > 0)
+                throw Qcow2FormatException.FromRule($"Bitmap '{name}' doesn't satisfy the constraints", errors[0]);
+            bitmaps.Add(new Qcow2Bitmap(name, entry, position));
+            at += entry.EntrySize;
+        }
+        if (bitmaps.Count != ext.NbBitmaps)
+            throw Qcow2FormatException.ForField("Less bitmaps found than specified in header extension", "BitmapsExtensionData.NbBitmaps", 0,
+                ext.NbBitmaps, $"is larger than the {bitmaps.Count} directory entries");
+        if (at != directory.Length)
+            throw Broken((long)ext.DirectoryOffset + at, $"the directory size {directory.Length} is not the sum of its entries ({at})");
+
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var bitmap in bitmaps)
+        {
+            if (!names.Add(bitmap.Name))
+                throw new Qcow2FormatException($"Bitmap already exists: {bitmap.Name} (bitmap names must be unique)", "BitmapDirectoryEntry.Name", bitmap.Name);
+            // In-use data is never loaded, so its table is neither read nor checked (QEMU).
+            if (!bitmap.InUse)
+                CheckTable(storage, bitmap, clusterSize, virtualSize);
+        }
+        return bitmaps;
+    }
+
+    private static void CheckTable(IImageStorage storage, Qcow2Bitmap bitmap, long clusterSize, ulong virtualSize)
+    {
+        var buffer = new byte[Math.Min(bitmap.TableSize, TableChunkEntries) * sizeof(ulong)];
+        for (long done = 0; done < bitmap.TableSize; done += TableChunkEntries)
+        {
+            var count = (int)Math.Min(TableChunkEntries, bitmap.TableSize - done);
+            var span = buffer.AsSpan(0, count * sizeof(ulong));
+            storage.Read(bitmap.TableOffset + done * sizeof(ulong), span);
+            for (var i = 0; i < count; i++)
+            {
+                var entry = new BitmapTableEntry(BinaryPrimitives.ReadUInt64BigEndian(span[(i * sizeof(ulong))..]));
+                if (!entry.IsValid(clusterSize))
+                    throw Qcow2FormatException.ForField($"Could not read bitmap_table table from image for bitmap '{bitmap.Name}': Invalid argument",
+                        "BitmapTableEntry", bitmap.TableOffset + (done + i) * sizeof(ulong), "0x" + entry.Value.ToString("X16", CultureInfo.InvariantCulture),
+                        "has reserved bits, an unaligned offset, or the all-ones bit together with an offset");
+            }
+        }
+        var required = BitmapTableEntry.RequiredTableSize(virtualSize, bitmap.GranularityBits, clusterSize);
+        if ((ulong)bitmap.TableSize != required)
+            throw Qcow2FormatException.ForField($"Could not read bitmap '{bitmap.Name}' from image: Invalid argument", "BitmapDirectoryEntryHeader.TableSize",
+                bitmap.EntryOffset + 8, bitmap.TableSize, $"is not the {required} entries the virtual size needs");
+    }
+
+    private static Qcow2FormatException Broken(long offset, string rule) =>
+        new($"Broken bitmap directory (bitmap directory entry at offset {offset.ToString(CultureInfo.InvariantCulture)}: {rule})", "BitmapDirectoryEntryHeader", null);
+}

@@ -1,0 +1,59 @@
+using System.Buffers.Binary;
+
+namespace Qcow2;
+
+/// <summary>An L1 table entry (spec §4.2): the offset of an L2 table plus the COPIED flag.</summary>
+internal readonly record struct L1Entry(ulong Value)
+{
+    public const ulong OffsetMask = 0x00FFFFFFFFFFFE00;
+    public const ulong ReservedMask = 0x7F000000000001FF;
+    public const ulong CopiedFlag = 1UL << 63;
+
+    public ulong L2Offset => Value & OffsetMask;
+    public bool Copied => (Value & CopiedFlag) != 0;
+    public bool HasReservedBits => (Value & ReservedMask) != 0;
+}
+
+/// <summary>The first (or only) 64-bit word of an L2 entry (spec §4.3).</summary>
+internal readonly record struct L2Entry(ulong Value)
+{
+    public const ulong OffsetMask = 0x00FFFFFFFFFFFE00;
+    public const ulong ReservedMask = 0x3F000000000001FE;
+    public const ulong CopiedFlag = 1UL << 63;
+    public const ulong CompressedFlag = 1UL << 62;
+    public const ulong ZeroFlag = 1;
+
+    public bool Copied => (Value & CopiedFlag) != 0;
+    public bool Compressed => (Value & CompressedFlag) != 0;
+    public bool ReadsAsZero => !Compressed && (Value & ZeroFlag) != 0;
+    public ulong HostOffset => Compressed ? 0 : Value & OffsetMask;
+    public bool HasReservedBits => !Compressed && (Value & ReservedMask) != 0;
+}
+
+/// <summary>The guest address split of an image (spec §4.1).</summary>
+internal readonly record struct L1L2Geometry(int ClusterBits, bool ExtendedL2)
+{
+    /// <summary>L2 entries per table: cs/8, or cs/16 with 128-bit extended entries.</summary>
+    public long L2Entries => 1L << (ClusterBits - (ExtendedL2 ? 4 : 3));
+
+    /// <summary>The L1 entries needed for <paramref name="virtualSize"/>: ceil(size / (cs · l2_entries)), without overflow.</summary>
+    public ulong RequiredL1Entries(ulong virtualSize)
+    {
+        var shift = ClusterBits + (ClusterBits - (ExtendedL2 ? 4 : 3));
+        return (virtualSize >> shift) + ((virtualSize & ((1UL << shift) - 1)) != 0 ? 1UL : 0UL);
+    }
+}
+
+/// <summary>Bulk reads of 64-bit big-endian tables (L1, L2, reftable).</summary>
+internal static class EntryTable
+{
+    public static ulong[] Read(IImageStorage storage, long offset, int count)
+    {
+        var bytes = new byte[count * sizeof(ulong)];
+        storage.Read(offset, bytes);
+        var entries = new ulong[count];
+        for (var i = 0; i < count; i++)
+            entries[i] = BinaryPrimitives.ReadUInt64BigEndian(bytes.AsSpan(i * sizeof(ulong)));
+        return entries;
+    }
+}

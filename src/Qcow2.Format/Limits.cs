@@ -1,0 +1,36 @@
+namespace Qcow2;
+
+/// <summary>QEMU 7.2's limits (spec §1.1, §3, §4, §10). Every allocation sized from the file is bounded by one of them.</summary>
+internal static class Limits
+{
+    public const int MinClusterBits = 9;
+    public const int MaxClusterBits = 21;
+    public const uint MaxL1Entries = 4 * 1024 * 1024;
+    public const long MaxL1Bytes = 32L * 1024 * 1024;
+    public const long MaxRefcountTableBytes = 8L * 1024 * 1024;
+    public const uint MaxSnapshots = 65536;
+    public const long MaxSnapshotTableBytes = 64L * 1024 * 1024;
+    public const uint MaxSnapshotExtraData = 1024;
+    public const uint MaxBitmaps = 65535;
+    public const uint MaxBitmapDirectorySize = 1024 * MaxBitmaps;
+    public const uint MaxNameSize = 1023;
+    public const int MaxBackingFormatLength = 15;
+    public const int MinSubclusterSize = 512;
+    /// <summary>The generic block layer's limit: INT64_MAX rounded down to 1 GiB.</summary>
+    public const long MaxVirtualSize = 0x7FFF_FFFF_C000_0000;
+}
+
+/// <summary>Names of the run-time values the declared rules refer to.</summary>
+internal static class ContextKeys
+{
+    public const string ClusterSize = "ClusterSize";
+    public const string VirtualSize = "VirtualSize";
+}
+
+/// <summary>Overflow-free rounding helpers.</summary>
+internal static class Align
+{
+    public static long Up8(long value) => (value + 7) & ~7L;
+
+    public static ulong DivideRoundUp(ulong value, ulong divisor) => value / divisor + (value % divisor == 0 ? 0UL : 1UL);
+}

@@ -1,0 +1,199 @@
+namespace Qcow2;
+
+/// <summary>
+/// An open qcow2 image. Opening validates the header, the header extensions, the snapshot table and the bitmap directory
+/// exactly as QEMU 7.2 does; a read-only image is never written to, and a writable one only when QEMU would write too.
+/// Backing and external data files named by the image are never opened.
+/// </summary>
+public sealed class Qcow2Image : IDisposable
+{
+    private readonly IImageStorage storage;
+    private readonly ImageMetadata image;
+    private bool disposed;
+
+    private Qcow2Image(IImageStorage storage, ImageMetadata image, string? fileName)
+    {
+        this.storage = storage;
+        this.image = image;
+        FileName = fileName;
+    }
+
+    /// <summary>Opens the image file at <paramref name="path"/>; read-only unless <see cref="Qcow2OpenOptions.Writable"/> is set.</summary>
+    /// <exception cref="Qcow2FormatException">The image is not one QEMU 7.2 would open (the message is QEMU's, plus the field and rule).</exception>
+    public static Qcow2Image Open(string path, Qcow2OpenOptions? options = null)
+    {
+        var writable = options?.Writable ?? false;
+        return Open(FileStorage.Open(path, writable), writable, Path.GetFullPath(path));
+    }
+
+    /// <summary>Opens an image held in a seekable stream; a writable open needs <see cref="Stream.CanWrite"/>.</summary>
+    /// <exception cref="Qcow2FormatException">The image is not one QEMU 7.2 would open.</exception>
+    public static Qcow2Image Open(Stream stream, Qcow2OpenOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        var writable = options?.Writable ?? false;
+        return Open(new StreamStorage(stream, writable, options?.LeaveOpen ?? false), writable, (stream as FileStream)?.Name);
+    }
+
+    /// <summary>
+    /// Creates (or overwrites) an empty image at <paramref name="path"/> laid out like <c>qemu-img create</c> does, and returns it
+    /// opened writable. <paramref name="virtualSize"/> is rounded up to a multiple of 512.
+    /// </summary>
+    /// <exception cref="Qcow2FormatException">The options or the size are not allowed (QEMU's messages).</exception>
+    public static Qcow2Image Create(string path, long virtualSize, Qcow2CreateOptions? options = null)
+    {
+        ImageCreator.Create(path, virtualSize, options ?? new Qcow2CreateOptions());
+        return Open(path, new Qcow2OpenOptions { Writable = true });
+    }
+
+    internal static Qcow2Image Open(IImageStorage storage, bool writable, string? fileName)
+    {
+        try
+        {
+            var image = new Qcow2Image(storage, ImageOpener.Read(storage, writable, out var rewrite), fileName);
+            if (rewrite)
+                image.UpdateHeader();
+            return image;
+        }
+        catch
+        {
+            storage.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The full path of the image file, or null for a stream that is not a file.</summary>
+    public string? FileName { get; }
+
+    /// <summary>Whether the image was opened read/write.</summary>
+    public bool IsWritable => storage.CanWrite;
+
+    /// <summary>The format version: 2 (compat 0.10) or 3 (compat 1.1).</summary>
+    public int Version => (int)image.Header.Version;
+
+    /// <summary>The guest disk size in bytes (the header value rounded down to 512, as QEMU uses it).</summary>
+    public long VirtualSize => (long)image.VirtualSize;
+
+    /// <summary>log2 of <see cref="ClusterSize"/>.</summary>
+    public int ClusterBits => image.ClusterBits;
+
+    /// <summary>The cluster size in bytes.</summary>
+    public int ClusterSize => image.ClusterSize;
+
+    /// <summary>The width of a refcount entry in bits (1..64).</summary>
+    public int RefcountBits => 1 << (int)image.Header.RefcountOrder;
+
+    /// <summary>How compressed clusters are encoded.</summary>
+    public Qcow2CompressionType CompressionType => (Qcow2CompressionType)image.Header.CompressionType;
+
+    /// <summary>The lazy refcounts compatible feature (bit 0).</summary>
+    public bool LazyRefcounts => (image.Header.CompatibleFeatures & Features.LazyRefcounts) != 0;
+
+    /// <summary>The dirty incompatible bit: refcounts may be stale.</summary>
+    public bool IsDirty => (image.Header.IncompatibleFeatures & Features.Dirty) != 0;
+
+    /// <summary>The corrupt incompatible bit: QEMU found corruption; the image opens read-only only.</summary>
+    public bool IsCorrupt => (image.Header.IncompatibleFeatures & Features.Corrupt) != 0;
+
+    /// <summary>Whether L2 entries are 128-bit with subclusters.</summary>
+    public bool ExtendedL2 => (image.Header.IncompatibleFeatures & Features.ExtendedL2) != 0;
+
+    /// <summary>The raw incompatible_features field (0 for v2).</summary>
+    public ulong IncompatibleFeatures => image.Header.IncompatibleFeatures;
+
+    /// <summary>The raw compatible_features field (0 for v2).</summary>
+    public ulong CompatibleFeatures => image.Header.CompatibleFeatures;
+
+    /// <summary>The raw autoclear_features field (0 for v2); unknown bits are cleared by a writable open.</summary>
+    public ulong AutoclearFeatures => image.Header.AutoclearFeatures;
+
+    /// <summary>How guest data is encrypted.</summary>
+    public Qcow2EncryptionMethod EncryptionMethod => (Qcow2EncryptionMethod)image.Header.CryptMethod;
+
+    /// <summary>The backing file name as stored, or null. The file is never opened.</summary>
+    public string? BackingFileName => image.BackingFileName;
+
+    /// <summary>The backing file format from the backing format extension, or null.</summary>
+    public string? BackingFormat => image.BackingFormat;
+
+    /// <summary>The external data file name from its extension, or null. The file is never opened.</summary>
+    public string? DataFileName => image.DataFileName;
+
+    /// <summary>The raw external data autoclear bit: the data file is a valid raw image by itself.</summary>
+    public bool DataFileRaw => (image.Header.AutoclearFeatures & Features.RawExternalData) != 0;
+
+    /// <summary>The header extensions as they are on disk, in file order.</summary>
+    public IReadOnlyList<Qcow2HeaderExtension> Extensions => image.Extensions;
+
+    /// <summary>The persistent dirty bitmaps; empty when the bitmaps extension is absent or not trusted (autoclear bit 0 clear).</summary>
+    public IReadOnlyList<Qcow2Bitmap> Bitmaps => image.Bitmaps;
+
+    /// <summary>The internal snapshots.</summary>
+    public IReadOnlyList<Qcow2Snapshot> Snapshots => image.Snapshots;
+
+    /// <summary>Things QEMU would warn about while opening. The library never writes to the console.</summary>
+    public IReadOnlyList<string> Warnings => image.Warnings;
+
+    /// <summary>The current length of the image file in bytes.</summary>
+    public long FileLength => storage.Length;
+
+    internal IImageStorage Storage => storage;
+
+    internal ImageMetadata Metadata => image;
+
+    /// <summary>Turns the lazy refcounts feature on or off and rewrites the header (like <c>qemu-img amend -o lazy_refcounts=…</c>).</summary>
+    /// <exception cref="Qcow2FormatException">Enabling on a version 2 image.</exception>
+    /// <exception cref="InvalidOperationException">The image is read-only.</exception>
+    public void SetLazyRefcounts(bool enabled)
+    {
+        EnsureWritable();
+        if (enabled == LazyRefcounts)
+            return;
+        if (enabled && Version < 3)
+            throw new Qcow2FormatException("Lazy refcounts only supported with compatibility level 1.1 and above (use version=v3 or greater)",
+                "Qcow2Header.Version", "2");
+        var previous = image.Header.CompatibleFeatures;
+        image.Header.CompatibleFeatures = enabled ? previous | Features.LazyRefcounts : previous & ~Features.LazyRefcounts;
+        try
+        {
+            UpdateHeader();
+        }
+        catch
+        {
+            image.Header.CompatibleFeatures = previous;
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Rewrites cluster 0 from the in-memory state with one cluster-sized write and a flush: header, unknown header fields,
+    /// extensions in QEMU's order (unknown ones kept in their original order), END, backing file name.
+    /// </summary>
+    /// <exception cref="Qcow2FormatException">It does not fit in one cluster; the file is left untouched.</exception>
+    /// <exception cref="InvalidOperationException">The image is read-only.</exception>
+    public void UpdateHeader()
+    {
+        EnsureWritable();
+        var (cluster, header, extensions) = HeaderWriter.Build(image);
+        storage.Write(0, cluster);
+        storage.Flush();
+        image.Header = header;
+        image.Extensions = extensions;
+    }
+
+    /// <summary>Closes the file (or the stream, unless it was opened with <see cref="Qcow2OpenOptions.LeaveOpen"/>).</summary>
+    public void Dispose()
+    {
+        if (disposed)
+            return;
+        disposed = true;
+        storage.Dispose();
+    }
+
+    private void EnsureWritable()
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        if (!storage.CanWrite)
+            throw new InvalidOperationException("The image is open read-only.");
+    }
+}

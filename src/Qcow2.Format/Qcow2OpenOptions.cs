@@ -1,0 +1,11 @@
+namespace Qcow2;
+
+/// <summary>How <see cref="Qcow2Image.Open(string, Qcow2OpenOptions?)"/> opens an image.</summary>
+public sealed class Qcow2OpenOptions
+{
+    /// <summary>Open read/write. The default is read-only, which never writes to the file.</summary>
+    public bool Writable { get; init; }
+
+    /// <summary>For stream opens: leave the stream open when the image is disposed.</summary>
+    public bool LeaveOpen { get; init; }
+}

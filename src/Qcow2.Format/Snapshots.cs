@@ -1,0 +1,98 @@
+using System.Text;
+using BinaryFormat;
+
+namespace Qcow2;
+
+/// <summary>An internal snapshot from the snapshot table (spec §4.5).</summary>
+public sealed class Qcow2Snapshot
+{
+    internal Qcow2Snapshot(string id, string name, SnapshotTableEntryHeader entry, long vmStateSize, long? icount)
+    {
+        Id = id;
+        Name = name;
+        Entry = entry;
+        VmStateSize = vmStateSize;
+        ICount = icount;
+    }
+
+    internal SnapshotTableEntryHeader Entry { get; }
+
+    /// <summary>The snapshot's unique id string.</summary>
+    public string Id { get; }
+
+    /// <summary>The snapshot's name.</summary>
+    public string Name { get; }
+
+    /// <summary>The offset of the snapshot's L1 table.</summary>
+    public long L1TableOffset => (long)Entry.L1TableOffset;
+
+    /// <summary>The number of entries in the snapshot's L1 table.</summary>
+    public int L1Size => (int)Entry.L1Size;
+
+    /// <summary>The size of the saved VM state in bytes (the 64-bit value from the extra data when present).</summary>
+    public long VmStateSize { get; }
+
+    /// <summary>Wall-clock time of the snapshot, seconds since the epoch.</summary>
+    public long DateSeconds => Entry.DateSeconds;
+
+    /// <summary>The nanoseconds part of the wall-clock time.</summary>
+    public long DateNanoseconds => Entry.DateNanoseconds;
+
+    /// <summary>The guest clock at the snapshot, in nanoseconds.</summary>
+    public long VmClockNanoseconds => (long)Entry.VmClockNanoseconds;
+
+    /// <summary>The guest instruction count, or null when the snapshot does not record it.</summary>
+    public long? ICount { get; }
+}
+
+/// <summary>Reads the snapshot table as <c>qcow2_read_snapshots</c> does, with its limits.</summary>
+internal static class SnapshotLoader
+{
+    public static List<Qcow2Snapshot> Load(IImageStorage storage, ulong tableOffset, uint count, long clusterSize)
+    {
+        var context = new ValidationContext().Set(ContextKeys.ClusterSize, clusterSize);
+        var snapshots = new List<Qcow2Snapshot>((int)Math.Min(count, 1024));
+        var offset = (long)tableOffset;
+        Span<byte> fixedPart = stackalloc byte[SnapshotTableEntryHeader.Size];
+        Span<byte> extraPart = stackalloc byte[SnapshotExtraData.Size];
+        for (var i = 0; i < count; i++)
+        {
+            offset = Align.Up8(offset);
+            var entryOffset = offset;
+            storage.Read(offset, fixedPart);
+            var entry = SnapshotTableEntryHeader.ReadUnchecked(fixedPart);
+            offset += SnapshotTableEntryHeader.Size;
+            var errors = entry.Validate(context, entryOffset);
+            if (errors.FirstOrDefault(e => e.MemberPath == nameof(SnapshotTableEntryHeader.ExtraDataSize)) is { } extra)
+                throw Qcow2FormatException.FromRule($"Too much extra metadata in snapshot table entry {i}", extra);
+            if (errors.Count > 0)
+                throw Qcow2FormatException.FromRule($"Snapshot table entry {i} is invalid", errors[0]);
+
+            extraPart.Clear();
+            var known = (int)Math.Min(entry.ExtraDataSize, (uint)SnapshotExtraData.Size);
+            storage.Read(offset, extraPart[..known]);
+            var extraData = SnapshotExtraData.ReadUnchecked(extraPart);
+            var vmStateSize = entry.ExtraDataSize >= 8 ? (long)extraData.VmStateSizeLarge : entry.VmStateSize;
+            // QEMU stores -1 for "no icount".
+            long? icount = entry.ExtraDataSize >= 24 && extraData.Icount != ulong.MaxValue ? (long)extraData.Icount : null;
+            offset += entry.ExtraDataSize;
+
+            var id = ReadString(storage, offset, entry.IdSize);
+            offset += entry.IdSize;
+            var name = ReadString(storage, offset, entry.NameSize);
+            offset += entry.NameSize;
+            if (offset - (long)tableOffset > Limits.MaxSnapshotTableBytes)
+                throw Qcow2FormatException.ForField("Snapshot table is too big", "Qcow2Header.NbSnapshots", 60, count,
+                    $"snapshots need more than {Limits.MaxSnapshotTableBytes} bytes (entry {i} ends at {offset})");
+            snapshots.Add(new Qcow2Snapshot(id, name, entry, vmStateSize, icount));
+        }
+        return snapshots;
+    }
+
+    private static string ReadString(IImageStorage storage, long offset, int length)
+    {
+        var bytes = new byte[length];
+        storage.Read(offset, bytes);
+        return Encoding.UTF8.GetString(bytes);
+    }
+}

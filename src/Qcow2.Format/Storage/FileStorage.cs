@@ -1,0 +1,49 @@
+using Microsoft.Win32.SafeHandles;
+
+namespace Qcow2;
+
+/// <summary><see cref="IImageStorage"/> over one <see cref="SafeFileHandle"/> with <see cref="RandomAccess"/>.</summary>
+internal sealed class FileStorage : IImageStorage
+{
+    private readonly SafeFileHandle handle;
+
+    private FileStorage(SafeFileHandle handle, bool canWrite)
+    {
+        this.handle = handle;
+        CanWrite = canWrite;
+    }
+
+    public static FileStorage Open(string path, bool writable) =>
+        new(File.OpenHandle(path, FileMode.Open, writable ? FileAccess.ReadWrite : FileAccess.Read,
+            writable ? FileShare.Read : FileShare.ReadWrite), writable);
+
+    public static FileStorage CreateNew(string path) =>
+        new(File.OpenHandle(path, FileMode.Create, FileAccess.ReadWrite, FileShare.Read), canWrite: true);
+
+    public long Length => RandomAccess.GetLength(handle);
+
+    public bool CanWrite { get; }
+
+    public void Read(long offset, Span<byte> buffer)
+    {
+        while (buffer.Length > 0)
+        {
+            var read = RandomAccess.Read(handle, buffer, offset);
+            if (read == 0)
+            {
+                buffer.Clear();
+                return;
+            }
+            buffer = buffer[read..];
+            offset += read;
+        }
+    }
+
+    public void Write(long offset, ReadOnlySpan<byte> data) => RandomAccess.Write(handle, data, offset);
+
+    public void Flush() => RandomAccess.FlushToDisk(handle);
+
+    public void SetLength(long length) => RandomAccess.SetLength(handle, length);
+
+    public void Dispose() => handle.Dispose();
+}

@@ -1,0 +1,26 @@
+namespace Qcow2;
+
+/// <summary>
+/// Positional I/O on the image file. Everything the library reads or writes goes through this one interface, so that
+/// fault-injection wrappers can sit on top of it.
+/// </summary>
+internal interface IImageStorage : IDisposable
+{
+    /// <summary>The current length of the file in bytes.</summary>
+    long Length { get; }
+
+    /// <summary>Whether <see cref="Write"/>, <see cref="Flush"/> and <see cref="SetLength"/> are allowed.</summary>
+    bool CanWrite { get; }
+
+    /// <summary>Fills <paramref name="buffer"/> from <paramref name="offset"/>; bytes past the end of the file read as zeros (as in QEMU).</summary>
+    void Read(long offset, Span<byte> buffer);
+
+    /// <summary>Writes <paramref name="data"/> at <paramref name="offset"/>, extending the file if needed.</summary>
+    void Write(long offset, ReadOnlySpan<byte> data);
+
+    /// <summary>Makes the writes so far durable.</summary>
+    void Flush();
+
+    /// <summary>Truncates or extends the file.</summary>
+    void SetLength(long length);
+}

@@ -1,0 +1,58 @@
+using BinaryFormat;
+
+namespace Qcow2;
+
+/// <summary>
+/// The fixed 24 bytes of a bitmap directory entry (spec §3.3); extra data, the name and padding follow.
+/// The declared rules and <see cref="OnValidate"/> are QEMU's <c>check_dir_entry</c>; the hook needs the context keys
+/// <see cref="ContextKeys.ClusterSize"/> and <see cref="ContextKeys.VirtualSize"/>.
+/// </summary>
+[BinaryFormat(ByteOrder.BigEndian)]
+internal partial struct BitmapDirectoryEntryHeader
+{
+    public const uint InUseFlag = 1;
+    public const uint AutoFlag = 2;
+    public const byte DirtyTrackingType = 1;
+    public const uint MaxTableEntries = 0x8000000;
+    public const ulong MaxTableBytes = 0x20000000;
+
+    [Field(0), AlignedTo(ContextKey = ContextKeys.ClusterSize)]
+    public ulong TableOffset { get; set; }
+
+    [Field(8), Range(1, MaxTableEntries)]
+    public uint TableSize { get; set; }
+
+    [Field(12), FlagsField(InUseFlag | AutoFlag, RejectUnknown = true)]
+    public uint Flags { get; set; }
+
+    [Field(16), OneOf(DirtyTrackingType)]
+    public byte Type { get; set; }
+
+    [Field(17), Range(9, 31)]
+    public byte GranularityBits { get; set; }
+
+    [Field(18), Range(0, Limits.MaxNameSize)]
+    public ushort NameSize { get; set; }
+
+    [Field(20), Range(0, 0)]
+    public uint ExtraDataSize { get; set; }
+
+    /// <summary>The padded size of the whole entry.</summary>
+    public readonly long EntrySize => Align.Up8(Size + (long)ExtraDataSize + NameSize);
+
+    partial void OnValidate(ref BinaryFormatValidator validator)
+    {
+        if (TableOffset == 0)
+            validator.Report(nameof(TableOffset), 0, "0", "a non-zero offset");
+        if (validator.Context is null
+            || !validator.Context.TryGetValue(ContextKeys.ClusterSize, out var clusterSize)
+            || !validator.Context.TryGetValue(ContextKeys.VirtualSize, out var virtualSize))
+            return;
+        var tableBytes = (ulong)TableSize * (ulong)clusterSize;
+        if (tableBytes > MaxTableBytes)
+            validator.Report(nameof(TableSize), 8, BinaryFormatValidator.Format(TableSize), $"at most {MaxTableBytes / (ulong)clusterSize} clusters (512 MiB of bitmap data)");
+        // A consistent bitmap must cover the disk; an in-use one may be stale after a resize (QEMU tolerates that).
+        else if ((Flags & InUseFlag) == 0 && GranularityBits is >= 9 and <= 31 && (ulong)virtualSize > ((tableBytes * 8) << GranularityBits))
+            validator.Report(nameof(TableSize), 8, BinaryFormatValidator.Format(TableSize), $"enough clusters to cover the virtual size {virtualSize}");
+    }
+}
