@@ -1,0 +1,128 @@
+using System.Text;
+
+namespace Qcow2.Tool;
+
+/// <summary>The command line of the <c>qcow2</c> tool, runnable in-process (tests call <see cref="Run"/> directly).</summary>
+public static class Cli
+{
+    internal const string ProgramName = "qcow2";
+
+    /// <summary>Every verb. Adding a verb is one file implementing <see cref="ICommand"/> plus one line here.</summary>
+    internal static readonly IReadOnlyList<ICommand> Commands =
+    [
+        new InfoCommand(),
+        new CreateCommand(),
+        new AmendCommand(),
+    ];
+
+    /// <summary>
+    /// Runs <c>qcow2 ARGS…</c>, writing to <paramref name="stdout"/> and <paramref name="stderr"/>, and returns the exit code:
+    /// 0 on success; 1 on any error, reported as exactly one line <c>qcow2: message</c> on <paramref name="stderr"/>.
+    /// </summary>
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(stdout);
+        ArgumentNullException.ThrowIfNull(stderr);
+        try
+        {
+            return Dispatch(args, stdout, stderr);
+        }
+        catch (ToolException e)
+        {
+            return Fail(stderr, e.Message);
+        }
+        catch (Qcow2FormatException e)
+        {
+            return Fail(stderr, e.Message);
+        }
+        catch (BinaryFormat.BinaryFormatException e)
+        {
+            return Fail(stderr, e.Message);
+        }
+        catch (FileNotFoundException e)
+        {
+            return Fail(stderr, e.FileName is { } name ? $"Could not open '{name}': No such file or directory" : e.Message);
+        }
+        catch (DirectoryNotFoundException e)
+        {
+            return Fail(stderr, e.Message);
+        }
+        catch (IOException e)
+        {
+            return Fail(stderr, e.Message);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            return Fail(stderr, e.Message);
+        }
+        catch (ArgumentException e)
+        {
+            return Fail(stderr, e.Message);
+        }
+        catch (Exception e)
+        {
+            // Last resort: still one line, but say what kind of failure it was, since it is a bug in the tool or the library.
+            return Fail(stderr, $"internal error: {e.GetType().Name}: {e.Message}");
+        }
+        finally
+        {
+            stdout.Flush();
+            stderr.Flush();
+        }
+    }
+
+    private static int Dispatch(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        if (args.Length == 0)
+            throw new UsageException("Not enough arguments; try 'qcow2 --help' for more information");
+        var verb = args[0];
+        if (verb is "-h" or "--help" or "help")
+        {
+            WriteHelp(stdout);
+            return 0;
+        }
+        if (verb is "-V" or "--version")
+        {
+            stdout.WriteLine($"{ProgramName} version {typeof(Cli).Assembly.GetName().Version?.ToString(3) ?? "0.0.0"}");
+            return 0;
+        }
+        ICommand? command = null;
+        foreach (var candidate in Commands)
+            if (candidate.Name == verb)
+                command = candidate;
+        if (command is null)
+            throw new UsageException($"Command not found: {verb}; try 'qcow2 --help' for more information");
+        var parsed = ArgParser.Parse(args.AsSpan(1), command.Options);
+        if (parsed.Help)
+        {
+            stdout.Write(command.Usage);
+            return 0;
+        }
+        return command.Execute(parsed, new CommandContext(stdout, stderr));
+    }
+
+    private static void WriteHelp(TextWriter stdout)
+    {
+        var text = new StringBuilder();
+        text.Append("usage: qcow2 [-h | --help] [-V | --version] COMMAND [COMMAND OPTIONS]\n\n");
+        text.Append("qcow2 disk image utility; mirrors qemu-img for the qcow2 format.\n\nCommands:\n");
+        foreach (var command in Commands)
+            text.Append($"  {command.Name,-10}{command.Summary}\n");
+        text.Append("\nRun 'qcow2 COMMAND --help' for the options of a command.\n");
+        stdout.Write(text.ToString());
+    }
+
+    private static int Fail(TextWriter stderr, string message)
+    {
+        stderr.WriteLine($"{ProgramName}: {OneLine(message)}");
+        return 1;
+    }
+
+    /// <summary>Folds a possibly multi-line message into one line.</summary>
+    internal static string OneLine(string message)
+    {
+        var parts = message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return parts.Length == 0 ? "unknown error" : string.Join(' ', parts);
+    }
+}
