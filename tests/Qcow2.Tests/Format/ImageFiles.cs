@@ -122,6 +122,38 @@ internal static class ImageFiles
         Assert.Equal(expectedSnapshots, actualSnapshots);
     }
 
+    /// <summary>
+    /// Rewrites cluster 0 by hand (independently of the library): the first <paramref name="headerLength"/> bytes come from the
+    /// current header (bytes 112.. from <paramref name="unknownFields"/>), then the extensions, END and the backing file name.
+    /// </summary>
+    public static void ComposeCluster0(string path, uint headerLength, byte[] unknownFields, IEnumerable<(uint Magic, byte[] Data)> extensions, string? backingFile)
+    {
+        var clusterSize = 1 << (int)ReadU32(path, 20);
+        var cluster = new byte[clusterSize];
+        ReadBytes(path, 0, Math.Min(112, (int)headerLength)).CopyTo(cluster, 0);
+        unknownFields.CopyTo(cluster, 112);
+        BinaryPrimitives.WriteUInt32BigEndian(cluster.AsSpan(100), headerLength);
+        var offset = (int)headerLength;
+        foreach (var (magic, data) in extensions)
+        {
+            BinaryPrimitives.WriteUInt32BigEndian(cluster.AsSpan(offset), magic);
+            BinaryPrimitives.WriteUInt32BigEndian(cluster.AsSpan(offset + 4), (uint)data.Length);
+            data.CopyTo(cluster, offset + 8);
+            offset += 8 + ((data.Length + 7) & ~7);
+        }
+        offset += 8;
+        BinaryPrimitives.WriteUInt64BigEndian(cluster.AsSpan(8), backingFile is null ? 0UL : (ulong)offset);
+        BinaryPrimitives.WriteUInt32BigEndian(cluster.AsSpan(16), (uint)(backingFile?.Length ?? 0));
+        System.Text.Encoding.UTF8.GetBytes(backingFile ?? "").CopyTo(cluster, offset);
+        WriteBytes(path, 0, cluster);
+    }
+
+    public static byte[] Extension(string path, uint magic)
+    {
+        var at = FindExtension(path, magic);
+        return ReadBytes(path, at + 8, (int)ReadU32(path, at + 4));
+    }
+
     private static string? Optional(JsonElement element, string name) =>
         element.TryGetProperty(name, out var value) ? value.GetString() : null;
 }
