@@ -34,16 +34,10 @@ internal sealed class InfoCommand : ICommand
         var path = CommonOptions.RequireFile(args, Name);
         using var image = ImageOpener.Open(path, writable: false);
         var info = Describe(image, path);
-        if (json)
-        {
-            context.Out.Write(info.ToJson());
-        }
-        else
-        {
-            foreach (var warning in image.Warnings)
-                context.Warn(warning);
-            context.Out.Write(Human(info));
-        }
+        // Like qemu-img, warnings go to stderr in both modes (JSON output also lists them under "qcow2-warnings").
+        foreach (var warning in image.Warnings)
+            context.Warn(warning);
+        context.Out.Write(json ? info.ToJson() : Human(info));
         return 0;
     }
 
@@ -79,9 +73,9 @@ internal sealed class InfoCommand : ICommand
             .Add("format", "qcow2");
         if (HostFile.AllocatedSize(path) is { } actual)
             info.Add("actual-size", actual);
+        info.Add("format-specific", new InfoObject().Add("type", "qcow2").Add("data", FormatSpecific(image, path)));
         if (image.EncryptionMethod != Qcow2EncryptionMethod.None)
             info.Add("encrypted", true);
-        info.Add("format-specific", new InfoObject().Add("type", "qcow2").Add("data", FormatSpecific(image)));
         if (image.BackingFileName is { } backing)
         {
             info.Add("full-backing-filename", CommonOptions.PathCombine(path, backing));
@@ -103,14 +97,16 @@ internal sealed class InfoCommand : ICommand
         return info;
     }
 
-    private static InfoObject FormatSpecific(Qcow2Image image)
+    private static InfoObject FormatSpecific(Qcow2Image image, string path)
     {
         var compression = image.CompressionType == Qcow2CompressionType.Zstd ? "zstd" : "zlib";
         var data = new InfoObject();
         if (image.Version < 3)
         {
             // qemu-img prints only this subset for compat=0.10 images.
-            return data.Add("compat", "0.10").Add("compression-type", compression).Add("refcount-bits", (long)image.RefcountBits);
+            data.Add("compat", "0.10").Add("compression-type", compression).Add("refcount-bits", (long)image.RefcountBits);
+            AddEncryption(data, image, path);
+            return data;
         }
         data.Add("compat", "1.1").Add("compression-type", compression).Add("lazy-refcounts", image.LazyRefcounts);
         if (image.Bitmaps.Count > 0)
@@ -132,8 +128,23 @@ internal sealed class InfoCommand : ICommand
             data.Add("data-file", dataFile);
         if ((image.IncompatibleFeatures & 0x4) != 0)
             data.Add("data-file-raw", image.DataFileRaw);
+        AddEncryption(data, image, path);
         data.Add("corrupt", image.IsCorrupt).Add("extended-l2", image.ExtendedL2);
         return data;
+    }
+
+    private static void AddEncryption(InfoObject data, Qcow2Image image, string path)
+    {
+        switch (image.EncryptionMethod)
+        {
+            case Qcow2EncryptionMethod.Aes:
+                data.Add("encrypt", new InfoObject().Add("format", "aes"));
+                break;
+            case Qcow2EncryptionMethod.Luks:
+                var fde = image.Extensions.OfType<FullDiskEncryptionExtension>().FirstOrDefault();
+                data.Add("encrypt", fde is null ? new InfoObject().Add("format", "luks") : LuksInfo.Describe(path, fde.Offset));
+                break;
+        }
     }
 
     private static InfoList HeaderExtensions(Qcow2Image image)

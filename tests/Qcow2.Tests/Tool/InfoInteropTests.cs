@@ -95,6 +95,17 @@ public sealed class InfoInteropTests
             Create(image, "64M");
             Patch(image, 79, b => (byte)(b | 0x02));
         },
+        ["bitmaps-extension-without-autoclear-bit"] = (_, image) =>
+        {
+            Create(image, "64M");
+            Qemu.Img("bitmap", "--add", image, "bm0").EnsureSuccess("qemu-img bitmap");
+            Patch(image, 95, b => (byte)(b & ~0x01)); // as if a program without bitmap support had written the image
+        },
+        ["luks-xts"] = (_, image) => CreateEncrypted(image, "encrypt.format=luks,encrypt.iter-time=10"),
+        ["luks-cbc-essiv"] = (_, image) => CreateEncrypted(image,
+            "encrypt.format=luks,encrypt.iter-time=10,encrypt.cipher-alg=aes-128,encrypt.cipher-mode=cbc,encrypt.ivgen-alg=essiv,encrypt.ivgen-hash-alg=sha256,encrypt.hash-alg=sha512"),
+        ["aes-v3"] = (_, image) => CreateEncrypted(image, "encrypt.format=aes"),
+        ["aes-v2"] = (_, image) => CreateEncrypted(image, "encrypt.format=aes,compat=0.10"),
         ["unknown-header-extension"] = (_, image) =>
         {
             Create(image, "64M");
@@ -168,6 +179,26 @@ public sealed class InfoInteropTests
 
     internal static void Create(string image, string size, params string[] options) =>
         Qemu.Img(["create", "-q", "-f", "qcow2", .. options, image, size]).EnsureSuccess("qemu-img create");
+
+    private static void CreateEncrypted(string image, string options) =>
+        Qemu.Img("create", "-q", "-f", "qcow2", "--object", "secret,id=sec0,data=123456", "-o", options + ",encrypt.key-secret=sec0", image, "1M")
+            .EnsureSuccess("qemu-img create (encrypted)");
+
+    [QemuTheory]
+    [InlineData("human")]
+    [InlineData("json")]
+    public void Image_warnings_go_to_stderr_as_one_line_each(string output)
+    {
+        using var dir = new TempDir();
+        var image = dir.File("image.qcow2");
+        Scenarios["bitmaps-extension-without-autoclear-bit"](dir, image);
+        var result = ToolRunner.Run("info", "--output=" + output, image).EnsureSuccess();
+        var line = Assert.Single(result.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("qcow2: warning: ", line);
+        Assert.Contains("bitmap", line);
+        if (output == "json")
+            Assert.Contains("bitmap", Assert.Single(result.Json().GetProperty("qcow2-warnings").EnumerateArray()).GetString());
+    }
 
     private static void Patch(string image, long offset, Func<byte, byte> change)
     {
