@@ -90,9 +90,11 @@ internal static class ImageOpener
 
         var geometry = new L1L2Geometry((int)header.ClusterBits, (header.IncompatibleFeatures & Features.ExtendedL2) != 0);
         var requiredL1 = geometry.RequiredL1Entries(header.VirtualSize);
-        if (requiredL1 > int.MaxValue || header.VirtualSize > Limits.MaxVirtualSize)
+        // Sizes beyond the block layer's limit (INT64_MAX rounded down to 1 GiB) need more than 4 Mi L1 entries with any cluster
+        // size, so they fail here or at "L1 table is too small", as in QEMU.
+        if (requiredL1 > int.MaxValue)
             throw Qcow2FormatException.ForField("Image is too big", H + ".VirtualSize", 24, header.VirtualSize,
-                $"needs {requiredL1} L1 entries (at most {int.MaxValue}) or exceeds {Limits.MaxVirtualSize} bytes");
+                $"needs {requiredL1} L1 entries, more than {int.MaxValue}");
         if (header.L1Size < requiredL1)
             throw Qcow2FormatException.ForField("L1 table is too small", H + ".L1Size", 36, header.L1Size,
                 $"entries cannot map the virtual size {header.VirtualSize}, which needs {requiredL1}");
