@@ -81,6 +81,39 @@ public sealed class ErrorTests
         Assert.False(File.Exists(dir.File("image.qcow2")));
     }
 
+    [QemuFact]
+    public void Amend_refuses_a_corrupt_image_like_qemu_img()
+    {
+        using var dir = new TempDir();
+        var image = dir.File("image.qcow2");
+        InfoInteropTests.Create(image, "64M");
+        using (var file = new FileStream(image, FileMode.Open, FileAccess.ReadWrite))
+        {
+            file.Position = 79;
+            file.WriteByte(0x02); // incompatible feature bit 1: corrupt
+        }
+        Assert.NotEqual(0, Qemu.Img("amend", "-o", "lazy_refcounts=on", image).ExitCode);
+        var line = ToolRunner.AssertSingleLineError(ToolRunner.Run("amend", "-o", "lazy_refcounts=on", image));
+        Assert.Contains("corrupt", line);
+        Assert.False(Qemu.InfoJson(image).GetProperty("format-specific").GetProperty("data").GetProperty("lazy-refcounts").GetBoolean());
+    }
+
+    [QemuFact]
+    public void Amend_on_a_dirty_image_fails_cleanly()
+    {
+        // qemu-img repairs a dirty image when it opens it writable; the library refuses instead (see the tool's notes).
+        using var dir = new TempDir();
+        var image = dir.File("image.qcow2");
+        InfoInteropTests.Create(image, "64M", "-o", "lazy_refcounts=on");
+        Qemu.Io("-c", "write 0 64k", "-c", "abort", image);
+        Assert.True(Qemu.InfoJson(image).GetProperty("dirty-flag").GetBoolean());
+        var result = ToolRunner.Run("amend", "-o", "lazy_refcounts=off", image);
+        if (result.ExitCode != 0)
+            Assert.Contains("dirty", ToolRunner.AssertSingleLineError(result));
+        else
+            Assert.Equal(0, Qemu.CheckJson(image).ExitCode); // if the library ever repairs on open, the result must be clean
+    }
+
     [Fact]
     public void Create_into_a_missing_directory()
     {
