@@ -114,7 +114,9 @@ internal static class BitmapLoader
         foreach (var bitmap in bitmaps)
         {
             if (!names.Add(bitmap.Name))
-                throw new Qcow2FormatException($"Bitmap already exists: {bitmap.Name} (bitmap names must be unique)", "BitmapDirectoryEntry.Name", bitmap.Name);
+                throw new Qcow2FormatException(string.Create(CultureInfo.InvariantCulture,
+                    $"Bitmap already exists: {bitmap.Name} (BitmapDirectoryEntry.Name at offset {bitmap.EntryOffset + BitmapDirectoryEntryHeader.Size + bitmap.Entry.ExtraDataSize}: '{bitmap.Name}' is not unique)"),
+                    "BitmapDirectoryEntry.Name", bitmap.Name);
             // In-use data is never loaded, so its table is neither read nor checked (QEMU).
             if (!bitmap.InUse)
                 CheckTable(storage, bitmap, clusterSize, virtualSize);
@@ -146,5 +148,6 @@ internal static class BitmapLoader
     }
 
     private static Qcow2FormatException Broken(long offset, string rule) =>
-        new($"Broken bitmap directory (bitmap directory entry at offset {offset.ToString(CultureInfo.InvariantCulture)}: {rule})", "BitmapDirectoryEntryHeader", null);
+        new(string.Create(CultureInfo.InvariantCulture, $"Broken bitmap directory (BitmapDirectoryEntryHeader at offset {offset}: {rule})"),
+            "BitmapDirectoryEntryHeader", offset.ToString(CultureInfo.InvariantCulture));
 }
