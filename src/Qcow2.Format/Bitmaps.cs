@@ -76,6 +76,7 @@ internal static class BitmapLoader
     {
         if (ext.DirectorySize == 0)
             throw Qcow2FormatException.ForField("Requested bitmap directory size is zero", "BitmapsExtensionData.DirectorySize", 8, 0, "must not be 0");
+        Addressable.Require(ext.DirectoryOffset, ext.DirectorySize, "Failed to read bitmap directory", "BitmapsExtensionData.DirectoryOffset", 16);
         // Bounded: the extension rules already limited the size to 67,107,840 bytes.
         var directory = new byte[ext.DirectorySize];
         storage.Read((long)ext.DirectoryOffset, directory);
@@ -126,6 +127,8 @@ internal static class BitmapLoader
 
     private static void CheckTable(IImageStorage storage, Qcow2Bitmap bitmap, long clusterSize, ulong virtualSize)
     {
+        Addressable.Require(bitmap.Entry.TableOffset, (ulong)bitmap.TableSize * sizeof(ulong),
+            $"Could not read bitmap_table table from image for bitmap '{bitmap.Name}'", "BitmapDirectoryEntryHeader.TableOffset", bitmap.EntryOffset);
         var buffer = new byte[Math.Min(bitmap.TableSize, TableChunkEntries) * sizeof(ulong)];
         for (long done = 0; done < bitmap.TableSize; done += TableChunkEntries)
         {

@@ -99,7 +99,11 @@ internal static class ImageOpener
             throw Qcow2FormatException.ForField("L1 table is too small", H + ".L1Size", 36, header.L1Size,
                 $"entries cannot map the virtual size {header.VirtualSize}, which needs {requiredL1}");
 
+        if (header.L1Size > 0)
+            Addressable.Require(header.L1TableOffset, (ulong)header.L1Size * sizeof(ulong), "Could not read L1 table", H + ".L1TableOffset", 40);
         Require(errors, nameof(Qcow2Header.CryptMethod), $"Unsupported encryption method {header.CryptMethod}");
+        Addressable.Require(header.RefcountTableOffset, (ulong)header.RefcountTableClusters * (ulong)clusterSize,
+            "Could not initialize refcount handling", H + ".RefcountTableOffset", 48);
 
         image.Header = header;
         var dropBitmaps = ReadExtensions(image, frames, clusterSize);

@@ -34,3 +34,17 @@ internal static class Align
 
     public static ulong DivideRoundUp(ulong value, ulong divisor) => value / divisor + (value % divisor == 0 ? 0UL : 1UL);
 }
+
+/// <summary>QEMU's block layer refuses any I/O that reaches past BDRV_MAX_LENGTH (INT64_MAX rounded down to 1 GiB) with EIO.</summary>
+internal static class Addressable
+{
+    public const ulong MaxLength = (ulong)Limits.MaxVirtualSize;
+
+    /// <summary>Throws QEMU's read error when [offset, offset + length) cannot be read.</summary>
+    public static void Require(ulong offset, ulong length, string qemuMessage, string field, long fieldOffset)
+    {
+        if (offset > MaxLength || length > MaxLength - offset)
+            throw Qcow2FormatException.ForField(qemuMessage + ": Input/output error", field, fieldOffset, offset,
+                $"plus {length} bytes reaches past the largest readable offset {MaxLength}");
+    }
+}

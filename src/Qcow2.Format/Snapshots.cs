@@ -59,7 +59,7 @@ internal static class SnapshotLoader
         {
             offset = Align.Up8(offset);
             var entryOffset = offset;
-            storage.Read(offset, fixedPart);
+            Read(storage, offset, fixedPart);
             var entry = SnapshotTableEntryHeader.ReadUnchecked(fixedPart);
             offset += SnapshotTableEntryHeader.Size;
             var errors = entry.Validate(context, entryOffset);
@@ -70,7 +70,7 @@ internal static class SnapshotLoader
 
             extraPart.Clear();
             var known = (int)Math.Min(entry.ExtraDataSize, (uint)SnapshotExtraData.Size);
-            storage.Read(offset, extraPart[..known]);
+            Read(storage, offset, extraPart[..known]);
             var extraData = SnapshotExtraData.ReadUnchecked(extraPart);
             var vmStateSize = entry.ExtraDataSize >= 8 ? (long)extraData.VmStateSizeLarge : entry.VmStateSize;
             // QEMU stores -1 for "no icount".
@@ -92,7 +92,13 @@ internal static class SnapshotLoader
     private static string ReadString(IImageStorage storage, long offset, int length)
     {
         var bytes = new byte[length];
-        storage.Read(offset, bytes);
+        Read(storage, offset, bytes);
         return Encoding.UTF8.GetString(bytes);
+    }
+
+    private static void Read(IImageStorage storage, long offset, Span<byte> buffer)
+    {
+        Addressable.Require((ulong)offset, (ulong)buffer.Length, "Failed to read snapshot table", "Qcow2Header.SnapshotsOffset", 64);
+        storage.Read(offset, buffer);
     }
 }
