@@ -180,9 +180,21 @@ public sealed class InfoInteropTests
     internal static void Create(string image, string size, params string[] options) =>
         Qemu.Img(["create", "-q", "-f", "qcow2", .. options, image, size]).EnsureSuccess("qemu-img create");
 
-    private static void CreateEncrypted(string image, string options) =>
-        Qemu.Img("create", "-q", "-f", "qcow2", "--object", "secret,id=sec0,data=123456", "-o", options + ",encrypt.key-secret=sec0", image, "1M")
-            .EnsureSuccess("qemu-img create (encrypted)");
+    private static void CreateEncrypted(string image, string options)
+    {
+        // QEMU times PBKDF2 with the thread's CPU clock; on a coarse clock it sometimes measures 0 ms and gives up with
+        // "Unable to get accurate CPU usage". That is QEMU's flakiness, not ours, so try again a few times.
+        for (var attempt = 1; ; attempt++)
+        {
+            var result = Qemu.Img("create", "-q", "-f", "qcow2", "--object", "secret,id=sec0,data=123456",
+                "-o", options + ",encrypt.key-secret=sec0", image, "1M");
+            if (result.ExitCode == 0 || attempt == 5 || !result.StandardError.Contains("Unable to get accurate CPU usage"))
+            {
+                result.EnsureSuccess("qemu-img create (encrypted)");
+                return;
+            }
+        }
+    }
 
     [QemuTheory]
     [InlineData("human")]
