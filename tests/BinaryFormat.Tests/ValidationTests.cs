@@ -62,7 +62,7 @@ public class ValidationTests
         Assert.Equal(message, exception.Message);
         Assert.Equal("RuleHeader", error.TypeName);
         Assert.Equal(member, error.MemberPath);
-        Assert.Equal(Position + (name == "unknown flags" ? 44 : offset), error.Offset);
+        Assert.Equal(Position + offset, error.Offset);
         Assert.Equal(rule, error.Rule);
         Assert.Equal(value, error.Value);
         Assert.Equal(expected, error.Expected);
@@ -171,14 +171,14 @@ public class ValidationTests
             Magic = 1,
             Version = 9,
             Reserved0 = 2,
-            ClusterBits = 30,             // out of range, so the hook skips its own check ...
-            ClusterSize = 1000,
+            ClusterBits = 20,
+            ClusterSize = 1000,           // the hook: not 1 << 20
             VirtualSize = 100,            // not a multiple of 512
             L1TableOffset = 1001,         // not a multiple of ClusterSize (1000)
             DataOffset = 100,             // not a multiple of the context's SectorSize
             Incompatible = 0b1100,
             Hints = 0xFFFF,               // unknown hints are allowed
-            RefcountOrder = 9,            // absent: version 9 >= 3, so present and out of range
+            RefcountOrder = 9,            // present (version 9 >= 3) and outside 0..6
         };
         var errors = header.Validate(new ValidationContext().Set("SectorSize", 512), 100);
         Assert.Equal(
@@ -186,26 +186,35 @@ public class ValidationTests
             "RuleHeader.Magic at offset 100: expected 0x514649FB, but got 0x00000001",
             "RuleHeader.Version at offset 104: 9 is not one of 2, 3",
             "RuleHeader.Reserved0 at offset 108: expected 0 (reserved), but got 0x00000002",
-            "RuleHeader.ClusterBits at offset 112: 30 is outside 9..21",
             "RuleHeader.VirtualSize at offset 120: 100 is not a multiple of 512",
             "RuleHeader.L1TableOffset at offset 128: 1001 is not a multiple of 1000",
             "RuleHeader.DataOffset at offset 136: 100 is not a multiple of 512",
             "RuleHeader.Incompatible at offset 144: unknown bits 0x000000000000000C are set (known: 0x3)",
             "RuleHeader.RefcountOrder at offset 156: 9 is outside 0..6",
+            "RuleHeader.ClusterSize at offset 116: expected 1 << ClusterBits, but got 1000",
         ], errors.Select(e => e.Message));
-        header.ClusterBits = 20;          // ... and now reports after the declared rules
-        Assert.Equal("RuleHeader.ClusterSize at offset 116: expected 1 << ClusterBits, but got 1000", header.Validate(null, 100)[^1].Message);
-        header.ClusterBits = 30;
         Assert.Equal(
-            [BinaryFormatRule.Magic, BinaryFormatRule.OneOf, BinaryFormatRule.Reserved, BinaryFormatRule.Range, BinaryFormatRule.Alignment,
-             BinaryFormatRule.Alignment, BinaryFormatRule.Alignment, BinaryFormatRule.UnknownFlags, BinaryFormatRule.Range],
+            [BinaryFormatRule.Magic, BinaryFormatRule.OneOf, BinaryFormatRule.Reserved, BinaryFormatRule.Alignment, BinaryFormatRule.Alignment,
+             BinaryFormatRule.Alignment, BinaryFormatRule.UnknownFlags, BinaryFormatRule.Range, BinaryFormatRule.Custom],
             errors.Select(e => e.Rule));
+        var custom = errors[^1];
+        Assert.Equal(("ClusterSize", "1000", "1 << ClusterBits"), (custom.MemberPath, custom.Value, custom.Expected));
 
-        // Read stops at the first.
+        // Read stops at the first. Write puts the magic and the zero reserved field back, so that is Version.
         var bytes = new byte[RuleHeader.Size];
-        header.Write(bytes); // Write puts the magic and zero reserved bits back, so the first remaining error is Version
+        header.Write(bytes);
         var error = Assert.Throws<BinaryFormatException>(() => RuleHeader.Read(bytes, 100)).Error;
         Assert.Equal("RuleHeader.Version at offset 104: 9 is not one of 2, 3", error.Message);
+    }
+
+    [Fact]
+    public void HookErrorsStopReadLikeDeclaredOnes()
+    {
+        var bytes = ValidHeader();
+        Put(bytes, 12, "00000011"); // 17 cluster bits, but the cluster size says 16
+        var error = Assert.Throws<BinaryFormatException>(() => RuleHeader.Read(bytes, 0)).Error;
+        Assert.Equal(BinaryFormatRule.Custom, error.Rule);
+        Assert.Equal("RuleHeader.ClusterSize at offset 16: expected 1 << ClusterBits, but got 65536", error.Message);
     }
 
     [Fact]
