@@ -28,10 +28,27 @@ public static class Snapshot
         [CallerMemberName] string testName = "",
         [CallerFilePath] string sourceFile = "")
     {
-        var directory = Path.Combine(Path.GetDirectoryName(sourceFile)!, "Snapshots");
+        var directory = Path.Combine(ProjectDirectory(sourceFile), "Snapshots");
         var className = Path.GetFileNameWithoutExtension(sourceFile);
         var stem = $"{className}.{name ?? testName}";
         Verify(actual, Path.Combine(directory, stem + ".verified.cs"), Path.Combine(directory, stem + ".received.cs"), Accepting);
+    }
+
+    /// <summary>
+    /// The test project's directory: that of the calling source file, or, when the build mapped source paths
+    /// (ContinuousIntegrationBuild / PathMap), the directory above the test assembly that holds the project file.
+    /// </summary>
+    private static string ProjectDirectory(string sourceFile)
+    {
+        var fromSource = Path.GetDirectoryName(sourceFile);
+        if (fromSource is not null && Directory.Exists(fromSource))
+            return fromSource;
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "BinaryFormat.Generator.Tests.csproj")))
+                return directory.FullName;
+        }
+        throw new InvalidOperationException($"cannot find the snapshot directory for {sourceFile}");
     }
 
     /// <summary>The mechanics, separated from the caller-info plumbing so that the helper itself can be tested.</summary>
