@@ -94,10 +94,14 @@ public class CacheabilityTests
     [Fact]
     public void ModelsHoldNoRoslynObjects()
     {
-        var models = Models(Run(CreateCompilation(TestInputs.All)).Result);
-        Assert.NotEmpty(models);
+        var result = Run(CreateCompilation(TestInputs.All)).Result;
+        var models = Models(result);
+        Assert.Equal(TestInputs.All.Length + 3, models.Count); // Nested and ClassAndRecord declare 2 and 3 layouts
         foreach (var model in models)
             AssertNoRoslynObjects(model);
+        // The emitted-source step is cached too, so it must be just as clean.
+        foreach (var output in result.TrackedSteps[SourceStep].SelectMany(s => s.Outputs))
+            AssertNoRoslynObjects(output.Value);
     }
 
     [Fact]

@@ -16,7 +16,7 @@ public class DiagnosticTests
     [Fact]
     public void BF0001_TypeNotPartial() => Verify("BF0001", """
         [BinaryFormat] public struct {|BF0001:Header|} { [Field(0)] public int X; }
-        """);
+        """, "'Header' must be declared partial so that the generated reader and writer can be added to it");
 
     [Fact]
     public void BF0001_ContainingTypeNotPartial() => Verify("BF0001", """
@@ -33,7 +33,7 @@ public class DiagnosticTests
             [Field(0)] public uint A;
             [{|BF0002:Field(2)|}] public ushort B;
         }
-        """);
+        """, "Field 'B' (bytes 2..3) overlaps field 'A' (bytes 0..3)");
 
     [Fact(Skip = "Generator bug: Parser.CheckOverlaps compares each field only with its predecessor in offset order, so C (byte 4) overlapping Wide (bytes 0..7) is not reported")]
     public void BF0002_OverlapWithAFieldThatIsNotTheNeighbour() => Verify("BF0002", """
@@ -67,7 +67,7 @@ public class DiagnosticTests
     [Fact]
     public void BF0005_NegativeOffset() => Verify("BF0005", """
         [BinaryFormat] public partial struct Header { [{|BF0005:Field(-4)|}] public int X; }
-        """);
+        """, "Member 'X' has offset -4; offsets must be zero or positive");
 
     [Fact]
     public void BF0006_ConditionOrAlignmentNamesAMissingMember() => Verify("BF0006", """
@@ -124,7 +124,7 @@ public class DiagnosticTests
             [Field(0)] public uint A;
             [Field(4)] public uint B;
         }
-        """);
+        """, "[BinaryFormat(Size = 6)] on 'Header' is smaller than the end of its last field (8)");
 
     [Fact]
     public void BF0011_RuleDoesNotApplyToTheMember() => Verify("BF0011", """
@@ -168,7 +168,7 @@ public class DiagnosticTests
         Assert.True(diagnostics.IsEmpty, Describe(diagnostics));
     }
 
-    private static void Verify(string id, string markup)
+    private static void Verify(string id, string markup, params string[] messages)
     {
         var (body, expected) = Markup.Parse(markup);
         Assert.NotEmpty(expected);
@@ -188,6 +188,8 @@ public class DiagnosticTests
             "actual:" + Environment.NewLine + string.Join(Environment.NewLine, actual.Select(d => $"  {d.Id} '{(d.Tree == "Input.cs" ? source.Substring(d.Span.Start, d.Span.Length) : d.Tree)}': {d.Text}")));
         Assert.All(actual, d => Assert.Equal("Input.cs", d.Tree));
         Assert.All(actual, d => Assert.False(string.IsNullOrWhiteSpace(d.Text)));
+        for (int i = 0; i < messages.Length; i++)
+            Assert.Equal(messages[i], actual[i].Text);
 
         // The generator must skip the broken type instead of emitting code that adds compiler errors.
         var compilerErrors = run.Output.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
