@@ -34,6 +34,8 @@ public sealed class ClusterAllocatorTests
                 Assert.Equal(0, offset % clusterSize);
                 Assert.All(allocated, a => Assert.True(offset >= a.Offset + a.Count * clusterSize || offset + count * clusterSize <= a.Offset, "runs overlap"));
                 allocated.Add((offset, count));
+                // A caller writes what it allocated; qemu-img ignores refcounts of clusters past the end of the file.
+                image.Storage.Write(offset, new byte[count * clusterSize]);
                 total += count;
             }
             Assert.Equal(tableMustGrow, tableBefore != image.Metadata.Header.RefcountTableOffset);
