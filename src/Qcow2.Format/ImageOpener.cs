@@ -13,7 +13,7 @@ internal static class ImageOpener
     private const string H = nameof(Qcow2Header);
 
     /// <summary>Validates the image; <paramref name="rewriteHeader"/> says whether a writable open must rewrite cluster 0 (spec §5).</summary>
-    public static ImageMetadata Read(IImageStorage storage, bool writable, out bool rewriteHeader)
+    public static ImageMetadata Read(IImageStorage storage, bool writable, bool forCheck, out bool rewriteHeader)
     {
         var image = new ImageMetadata();
         Span<byte> fixedPart = stackalloc byte[Qcow2Header.Size];
@@ -63,7 +63,7 @@ internal static class ImageOpener
             throw Qcow2FormatException.ForField(HeaderExtensionArea.DescribeUnsupported(names, header.IncompatibleFeaturesUnknownBits),
                 H + ".IncompatibleFeatures", 72, Hex(header.IncompatibleFeatures), $"has bits outside the known mask {Hex(Features.KnownIncompatible)}");
         }
-        if (writable && (header.IncompatibleFeatures & Features.Corrupt) != 0)
+        if (writable && !forCheck && (header.IncompatibleFeatures & Features.Corrupt) != 0)
             throw Qcow2FormatException.ForField("qcow2: Image is corrupt; cannot be opened read/write", H + ".IncompatibleFeatures", 72,
                 Hex(header.IncompatibleFeatures), "has the corrupt bit (1) set; open it read-only, or repair it with `qcow2 check -r all`");
 
@@ -72,7 +72,7 @@ internal static class ImageOpener
                 "gives subclusters (cluster size / 32) smaller than 512 bytes with extended L2 entries");
         Require(errors, nameof(Qcow2Header.RefcountOrder), "Reference count entry width too large; may not exceed 64 bits");
 
-        if (header.RefcountTableClusters == 0)
+        if (header.RefcountTableClusters == 0 && !forCheck)
             throw Qcow2FormatException.ForField("Image does not contain a reference count table", H + ".RefcountTableClusters", 56, 0, "must not be 0");
         if (header.RefcountTableClusters > Limits.MaxRefcountTableBytes / clusterSize)
             throw Qcow2FormatException.ForField("Reference count table too large", H + ".RefcountTableClusters", 56, header.RefcountTableClusters,
@@ -146,10 +146,6 @@ internal static class ImageOpener
         else if (image.BitmapsExtension is { } bitmaps)
             image.Bitmaps = BitmapLoader.Load(storage, bitmaps, clusterSize, image.VirtualSize);
 
-        // QEMU repairs a dirty image here; that needs check/repair, which this library does not have yet.
-        if (writable && (header.IncompatibleFeatures & Features.Dirty) != 0)
-            throw Qcow2FormatException.ForField("qcow2: Image is dirty; it needs a repair before it can be opened read/write (run `qcow2 check -r all`)",
-                H + ".IncompatibleFeatures", 72, Hex(header.IncompatibleFeatures), "has the dirty bit (0) set: the refcounts may be stale");
         return image;
     }
 

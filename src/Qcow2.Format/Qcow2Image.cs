@@ -23,7 +23,7 @@ public sealed class Qcow2Image : IDisposable
     public static Qcow2Image Open(string path, Qcow2OpenOptions? options = null)
     {
         var writable = options?.Writable ?? false;
-        return Open(FileStorage.Open(path, writable), writable, Path.GetFullPath(path));
+        return Open(FileStorage.Open(path, writable), writable, options?.ForCheck ?? false, Path.GetFullPath(path));
     }
 
     /// <summary>Opens an image held in a seekable stream; a writable open needs <see cref="Stream.CanWrite"/>.</summary>
@@ -32,7 +32,7 @@ public sealed class Qcow2Image : IDisposable
     {
         ArgumentNullException.ThrowIfNull(stream);
         var writable = options?.Writable ?? false;
-        return Open(new StreamStorage(stream, writable, options?.LeaveOpen ?? false), writable, (stream as FileStream)?.Name);
+        return Open(new StreamStorage(stream, writable, options?.LeaveOpen ?? false), writable, options?.ForCheck ?? false, (stream as FileStream)?.Name);
     }
 
     /// <summary>
@@ -46,13 +46,15 @@ public sealed class Qcow2Image : IDisposable
         return Open(path, new Qcow2OpenOptions { Writable = true });
     }
 
-    internal static Qcow2Image Open(IImageStorage storage, bool writable, string? fileName)
+    internal static Qcow2Image Open(IImageStorage storage, bool writable, bool forCheck, string? fileName)
     {
         try
         {
-            var image = new Qcow2Image(storage, ImageOpener.Read(storage, writable, out var rewrite), fileName);
+            var image = new Qcow2Image(storage, ImageOpener.Read(storage, writable, forCheck, out var rewrite), fileName);
             if (rewrite)
                 image.UpdateHeader();
+            if (writable && !forCheck && image.IsDirty)
+                image.RepairDirty();
             return image;
         }
         catch
@@ -179,6 +181,29 @@ public sealed class Qcow2Image : IDisposable
         storage.Flush();
         image.Header = header;
         image.Extensions = extensions;
+    }
+
+    /// <summary>
+    /// Checks the image as <c>qemu-img check</c> does: every refcount is recomputed from the metadata and compared with the
+    /// one on disk. With <see cref="CheckOptions.Repair"/> (on a writable image) it repairs, checks again, and clears the dirty
+    /// and corrupt bits when, and only when, the image is then consistent. Guest data is never moved or changed.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A repair was asked of a read-only image.</exception>
+    /// <exception cref="OperationCanceledException">The cancellation token fired.</exception>
+    public CheckResult Check(CheckOptions? options = null)
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        return ImageCheck.Run(storage, image, UpdateHeader, options ?? new CheckOptions());
+    }
+
+    /// <summary>QEMU repairs a dirty image (lazy refcounts after a crash) before the first write; so do we.</summary>
+    private void RepairDirty()
+    {
+        var result = Check(new CheckOptions { Repair = CheckRepair.All });
+        if (result.FailureMessage is not null || result.CheckErrors > 0 || result.Corruptions > 0)
+            throw new Qcow2FormatException($"Could not repair dirty image: {result.FailureMessage ?? $"{result.Corruptions} corruptions and {result.CheckErrors} check errors remain"}",
+                nameof(Qcow2Header) + ".IncompatibleFeatures", "dirty bit set");
+        image.Warnings.Add($"The image was dirty (refcounts not up to date after a crash) and has been repaired: {result.LeaksFixed} leaked clusters and {result.CorruptionsFixed} corruptions fixed.");
     }
 
     /// <summary>Closes the file (or the stream, unless it was opened with <see cref="Qcow2OpenOptions.LeaveOpen"/>).</summary>

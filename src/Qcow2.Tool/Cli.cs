@@ -13,6 +13,7 @@ public static class Cli
         new InfoCommand(),
         new CreateCommand(),
         new AmendCommand(),
+        new CheckCommand(),
     ];
 
     /// <summary>

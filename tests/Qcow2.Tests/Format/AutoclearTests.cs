@@ -103,7 +103,7 @@ public sealed class AutoclearTests
     }
 
     [QemuFact]
-    public void Dirty_images_open_read_only_and_a_writable_open_asks_for_a_repair_without_writing()
+    public void Dirty_images_open_read_only_untouched_and_a_writable_open_repairs_them_first()
     {
         using var dir = new TempDir();
         var path = QemuCreate(dir, "a.qcow2", "64M");
@@ -115,9 +115,16 @@ public sealed class AutoclearTests
             Assert.True(image.IsDirty);
             AssertAgreesWithQemu(image, Qemu.InfoJson(path));
         }
-        var error = Assert.Throws<Qcow2FormatException>(() => Qcow2Image.Open(path, new Qcow2OpenOptions { Writable = true }));
-        Assert.Contains("qcow2 check -r all", error.Message);
         Assert.Equal(before, File.ReadAllBytes(path));
+
+        // As QEMU does, a writable open repairs a dirty image before anything else, then clears the dirty bit.
+        using (var image = Qcow2Image.Open(path, new Qcow2OpenOptions { Writable = true }))
+        {
+            Assert.False(image.IsDirty);
+            Assert.Contains(image.Warnings, w => w.Contains("dirty", StringComparison.Ordinal));
+        }
+        Assert.Equal(0, Qemu.Img("check", path).ExitCode);
+        Assert.False(Qemu.InfoJson(path).GetProperty("dirty-flag").GetBoolean());
     }
 
     [QemuFact]

@@ -1,0 +1,297 @@
+using System.Buffers.Binary;
+
+namespace Qcow2;
+
+/// <summary>
+/// Allocates and frees host clusters through the refcounts on disk, creating refcount blocks and growing the refcount table
+/// as needed (spec §4.4). Every refcount change is written through before the call returns, so a caller that links a new
+/// cluster only after <see cref="Allocate"/> (and a flush) can leave at worst a leak, never a reference to a free cluster;
+/// and one that unlinks before <see cref="Free"/> likewise.
+/// </summary>
+internal sealed class ClusterAllocator
+{
+    private const ulong BlockOffsetMask = 0xFFFFFFFFFFFFFE00;
+
+    private readonly IImageStorage storage;
+    private readonly ImageMetadata image;
+    private readonly int clusterBits;
+    private readonly int clusterSize;
+    private readonly int refcountOrder;
+    private readonly long perBlock;
+    private readonly Dictionary<long, byte[]> blocks = [];
+    private readonly SortedSet<long> dirtyBlocks = [];
+    private ulong[] table;
+    private long searchFrom = 1;
+
+    public ClusterAllocator(IImageStorage storage, ImageMetadata image)
+    {
+        this.storage = storage;
+        this.image = image;
+        clusterBits = image.ClusterBits;
+        clusterSize = image.ClusterSize;
+        refcountOrder = (int)image.Header.RefcountOrder;
+        perBlock = Refcounts.EntriesPerBlock(clusterBits, refcountOrder);
+        var entries = (int)((long)image.Header.RefcountTableClusters * clusterSize / sizeof(ulong));
+        table = EntryTable.Read(storage, (long)image.Header.RefcountTableOffset, entries);
+        foreach (var entry in table)
+        {
+            if ((entry & ~BlockOffsetMask) != 0 || (entry & BlockOffsetMask) % (ulong)clusterSize != 0)
+                throw new Qcow2FormatException("The refcount table is damaged; repair the image first (qcow2 check -r all)",
+                    "RefcountTableEntry", "0x" + entry.ToString("X16", System.Globalization.CultureInfo.InvariantCulture));
+        }
+    }
+
+    /// <summary>The refcount of a cluster as stored on disk (0 where no block describes it).</summary>
+    public ulong Get(long cluster)
+    {
+        var block = Block(cluster / perBlock);
+        return block is null ? 0 : Refcounts.Get(block, cluster % perBlock, refcountOrder);
+    }
+
+    /// <summary>Allocates <paramref name="count"/> contiguous clusters with refcount 1 and returns the first one's byte offset.</summary>
+    public long Allocate(long count)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        var first = FindFreeRunInDescribedClusters(count) ?? AppendRun(count);
+        for (var cluster = first; cluster < first + count; cluster++)
+            Update(cluster, 1);
+        WriteDirtyBlocks();
+        searchFrom = first + count;
+        return first << clusterBits;
+    }
+
+    /// <summary>Lowers the refcount of each cluster of a range by one; the clusters are free once it reaches 0.</summary>
+    public void Free(long offset, long count)
+    {
+        var first = offset >> clusterBits;
+        for (var cluster = first; cluster < first + count; cluster++)
+        {
+            var value = Get(cluster);
+            if (value == 0)
+                throw new Qcow2FormatException($"Cannot free cluster {cluster}: its refcount is already 0", "Refcount", "0");
+            Update(cluster, value - 1);
+        }
+        WriteDirtyBlocks();
+        searchFrom = Math.Max(1, Math.Min(searchFrom, first));
+    }
+
+    /// <summary>A run of free clusters below the end of the file whose refcount blocks exist already: reusing holes costs no new metadata.</summary>
+    private long? FindFreeRunInDescribedClusters(long count)
+    {
+        var fileClusters = (storage.Length + clusterSize - 1) >> clusterBits;
+        long runStart = -1;
+        for (var cluster = searchFrom; cluster < fileClusters; cluster++)
+        {
+            var index = cluster / perBlock;
+            if (index >= table.Length || table[index] == 0)
+            {
+                runStart = -1;
+                cluster = (index + 1) * perBlock - 1;
+                continue;
+            }
+            if (Get(cluster) != 0)
+            {
+                runStart = -1;
+                continue;
+            }
+            if (runStart < 0)
+                runStart = cluster;
+            if (cluster - runStart + 1 == count)
+                return runStart;
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// Reserves <paramref name="count"/> clusters after everything in use, first writing the refcount blocks that will
+    /// describe them (placed right after the run, describing themselves too) and growing the refcount table if it is too short.
+    /// </summary>
+    private long AppendRun(long count)
+    {
+        while (true)
+        {
+            var start = EndCluster();
+            long newBlocks = 0;
+            List<long> missing;
+            while (true)
+            {
+                var end = start + count + newBlocks;
+                missing = [];
+                for (var index = start / perBlock; index <= (end - 1) / perBlock; index++)
+                {
+                    if (index >= table.Length || table[index] == 0)
+                        missing.Add(index);
+                }
+                if (missing.Count == newBlocks)
+                    break;
+                newBlocks = missing.Count;
+            }
+            if (missing.Count > 0 && missing[^1] >= table.Length)
+            {
+                GrowTable(missing[^1] + 1);
+                continue;
+            }
+
+            // Write each new block (with the refcounts of the blocks themselves), then point the table at it.
+            var blockStart = start + count;
+            for (var b = 0; b < missing.Count; b++)
+            {
+                var index = missing[b];
+                var block = new byte[clusterSize];
+                for (var cluster = blockStart; cluster < blockStart + missing.Count; cluster++)
+                {
+                    if (cluster / perBlock == index)
+                        Refcounts.Set(block, cluster % perBlock, refcountOrder, 1);
+                }
+                var blockOffset = (blockStart + b) << clusterBits;
+                storage.Write(blockOffset, block);
+                blocks[index] = block;
+            }
+            // Blocks that fall into ranges described by existing blocks get their refcount there.
+            for (var cluster = blockStart; cluster < blockStart + missing.Count; cluster++)
+            {
+                if (!missing.Contains(cluster / perBlock))
+                    Update(cluster, 1);
+            }
+            WriteDirtyBlocks();
+            if (missing.Count > 0)
+            {
+                storage.Flush();
+                for (var b = 0; b < missing.Count; b++)
+                    SetTableEntry(missing[b], (ulong)((blockStart + b) << clusterBits));
+                storage.Flush();
+            }
+            return start;
+        }
+    }
+
+    /// <summary>
+    /// Replaces the refcount table with a larger one written after the end of the image, together with the blocks that describe
+    /// it, then switches the header to it with one 12-byte write, then frees the old table. A crash at any point leaves either
+    /// table in force, with at worst leaked clusters.
+    /// </summary>
+    private void GrowTable(long minimumEntries)
+    {
+        var entriesPerCluster = clusterSize / sizeof(ulong);
+        var start = EndCluster();
+        var entries = Math.Max(minimumEntries, table.Length + table.Length / 2);
+        long tableClusters, blockCount;
+        List<long> missing;
+        blockCount = 0;
+        while (true)
+        {
+            tableClusters = (entries + entriesPerCluster - 1) / entriesPerCluster;
+            var end = start + tableClusters + blockCount;
+            missing = [];
+            for (var index = start / perBlock; index <= (end - 1) / perBlock; index++)
+            {
+                if (index >= table.Length || table[index] == 0)
+                    missing.Add(index);
+            }
+            var neededEntries = Math.Max(entries, missing.Count == 0 ? 0 : missing[^1] + 1);
+            if (missing.Count == blockCount && neededEntries <= tableClusters * entriesPerCluster)
+                break;
+            blockCount = missing.Count;
+            entries = Math.Max(entries, neededEntries);
+        }
+        if (tableClusters * clusterSize > Limits.MaxRefcountTableBytes)
+            throw new Qcow2FormatException($"The refcount table would need {tableClusters} clusters, more than QEMU's limit of {Limits.MaxRefcountTableBytes} bytes",
+                nameof(Qcow2Header) + ".RefcountTableClusters", tableClusters.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+        var newTable = new ulong[tableClusters * entriesPerCluster];
+        table.CopyTo(newTable, 0);
+        var blockStart = start + tableClusters;
+        var newClusters = tableClusters + blockCount;
+        for (var b = 0; b < missing.Count; b++)
+        {
+            var index = missing[b];
+            var block = new byte[clusterSize];
+            for (var cluster = start; cluster < start + newClusters; cluster++)
+            {
+                if (cluster / perBlock == index)
+                    Refcounts.Set(block, cluster % perBlock, refcountOrder, 1);
+            }
+            storage.Write((blockStart + b) << clusterBits, block);
+            blocks[index] = block;
+            newTable[index] = (ulong)((blockStart + b) << clusterBits);
+        }
+        for (var cluster = start; cluster < start + newClusters; cluster++)
+        {
+            if (!missing.Contains(cluster / perBlock))
+                Update(cluster, 1);
+        }
+        WriteDirtyBlocks();
+        var tableBytes = new byte[tableClusters * clusterSize];
+        for (var i = 0; i < newTable.Length; i++)
+            BinaryPrimitives.WriteUInt64BigEndian(tableBytes.AsSpan(i * sizeof(ulong)), newTable[i]);
+        storage.Write(start << clusterBits, tableBytes);
+        storage.Flush();
+
+        Span<byte> header = stackalloc byte[12];
+        BinaryPrimitives.WriteUInt64BigEndian(header, (ulong)(start << clusterBits));
+        BinaryPrimitives.WriteUInt32BigEndian(header[8..], (uint)tableClusters);
+        storage.Write(48, header);
+        storage.Flush();
+
+        var oldOffset = (long)image.Header.RefcountTableOffset;
+        var oldClusters = image.Header.RefcountTableClusters;
+        image.Header.RefcountTableOffset = (ulong)(start << clusterBits);
+        image.Header.RefcountTableClusters = (uint)tableClusters;
+        table = newTable;
+        Free(oldOffset, oldClusters);
+        storage.Flush();
+    }
+
+    /// <summary>The first cluster after the end of the file and after every cluster with a refcount.</summary>
+    private long EndCluster()
+    {
+        var end = (storage.Length + clusterSize - 1) >> clusterBits;
+        for (var index = (long)table.Length - 1; index >= 0; index--)
+        {
+            if (Block(index) is not { } block)
+                continue;
+            for (var i = perBlock - 1; i >= 0; i--)
+            {
+                if (Refcounts.Get(block, i, refcountOrder) != 0)
+                    return Math.Max(end, index * perBlock + i + 1);
+            }
+        }
+        return end;
+    }
+
+    private void Update(long cluster, ulong value)
+    {
+        var index = cluster / perBlock;
+        var block = Block(index) ?? throw new InvalidOperationException($"cluster {cluster} has no refcount block");
+        Refcounts.Set(block, cluster % perBlock, refcountOrder, value);
+        dirtyBlocks.Add(index);
+    }
+
+    private void WriteDirtyBlocks()
+    {
+        foreach (var index in dirtyBlocks)
+            storage.Write((long)(table[index] & BlockOffsetMask), blocks[index]);
+        dirtyBlocks.Clear();
+    }
+
+    private void SetTableEntry(long index, ulong blockOffset)
+    {
+        table[index] = blockOffset;
+        Span<byte> entry = stackalloc byte[sizeof(ulong)];
+        BinaryPrimitives.WriteUInt64BigEndian(entry, blockOffset);
+        storage.Write((long)image.Header.RefcountTableOffset + index * sizeof(ulong), entry);
+    }
+
+    private byte[]? Block(long index)
+    {
+        if (index >= table.Length || table[index] == 0)
+            return null;
+        if (!blocks.TryGetValue(index, out var block))
+        {
+            block = new byte[clusterSize];
+            storage.Read((long)(table[index] & BlockOffsetMask), block);
+            blocks[index] = block;
+        }
+        return block;
+    }
+}

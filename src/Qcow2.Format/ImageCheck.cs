@@ -1,0 +1,748 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Globalization;
+
+namespace Qcow2;
+
+/// <summary>
+/// Rebuilds every refcount from scratch by walking all metadata and compares the result with the refcounts on disk, with
+/// QEMU 7.2's classification, messages and repairs (<c>qcow2_check_refcounts</c>, spec §8). Differences from QEMU, on purpose:
+/// a rebuild places the new refcount structures after everything the old ones might own (QEMU 7.2 can collide with them and
+/// mark the image corrupt), and the dirty and corrupt bits are cleared only when the image really is consistent.
+/// </summary>
+internal sealed class ImageCheck
+{
+    private const ulong RefcountTableOffsetMask = 0xFFFFFFFFFFFFFE00;
+    private const ulong RefcountTableReservedMask = 0x1FF;
+    private const ulong ExtendedL2AllocatedMask = 0xFFFFFFFF;
+
+    private readonly IImageStorage storage;
+    private readonly ImageMetadata image;
+    private readonly CheckOptions options;
+    private readonly int clusterBits;
+    private readonly int clusterSize;
+    private readonly int refcountOrder;
+    private readonly bool extendedL2;
+    private readonly bool hasDataFile;
+    private readonly long l2EntryCount;
+    private readonly long refcountsPerBlock;
+    private readonly List<CheckFinding> findings = [];
+    private CheckCounters counters;
+    private ulong[] refcountTable = [];
+    private InMemoryRefcounts computed = null!;
+    private bool rebuild;
+    private long highestCluster;
+    private readonly Dictionary<long, ulong> unfixedOnDisk = [];
+
+    private ImageCheck(IImageStorage storage, ImageMetadata image, CheckOptions options)
+    {
+        this.storage = storage;
+        this.image = image;
+        this.options = options;
+        clusterBits = image.ClusterBits;
+        clusterSize = image.ClusterSize;
+        refcountOrder = (int)image.Header.RefcountOrder;
+        extendedL2 = (image.Header.IncompatibleFeatures & Features.ExtendedL2) != 0;
+        hasDataFile = (image.Header.IncompatibleFeatures & Features.ExternalDataFile) != 0;
+        l2EntryCount = new L1L2Geometry(clusterBits, extendedL2).L2Entries;
+        refcountsPerBlock = Refcounts.EntriesPerBlock(clusterBits, refcountOrder);
+    }
+
+    private CheckRepair Fix => options.Repair;
+
+    /// <summary>Runs a check as <c>qemu-img check [-r …]</c> does, including the second pass after a repair.</summary>
+    public static CheckResult Run(IImageStorage storage, ImageMetadata image, Action rewriteHeader, CheckOptions options)
+    {
+        if (options.Repair != CheckRepair.None && !storage.CanWrite)
+            throw new InvalidOperationException("A repair needs the image opened writable.");
+
+        var first = new ImageCheck(storage, image, options);
+        first.Execute(rewriteHeader);
+        if (first.Failure is not null || (first.counters.LeaksFixed == 0 && first.counters.CorruptionsFixed == 0))
+            return first.Result([], first.counters.LeaksFixed, first.counters.CorruptionsFixed);
+
+        var second = new ImageCheck(storage, image, new CheckOptions { Progress = options.Progress, CancellationToken = options.CancellationToken });
+        second.Execute(rewriteHeader);
+        return second.Result(first.findings, first.counters.LeaksFixed, first.counters.CorruptionsFixed);
+    }
+
+    /// <summary>Why the check itself failed (QEMU: "Check failed: …"), or null.</summary>
+    private string? Failure { get; set; }
+
+    private CheckResult Result(IReadOnlyList<CheckFinding> repairFindings, long leaksFixed, long corruptionsFixed) =>
+        new(counters, findings, repairFindings, leaksFixed, corruptionsFixed, Failure);
+
+    private void Execute(Action rewriteHeader)
+    {
+        var fileClusters = ClustersFor(storage.Length);
+        counters.TotalClusters = (long)Align.DivideRoundUp(image.VirtualSize, (ulong)clusterSize);
+        LoadRefcountTable();
+
+        try
+        {
+            CalculateRefcounts(fix: Fix, fileClusters);
+            var beforeCompare = counters;
+            var findingsBeforeCompare = findings.Count;
+            CompareRefcounts(CheckRepair.None);
+
+            if (rebuild && Fix == CheckRepair.All)
+            {
+                var old = counters;
+                findings.Add(new CheckFinding(CheckFindingKind.RefcountZero, "Rebuilding refcount structure"));
+                RebuildRefcountStructure();
+                counters.Corruptions = 0;
+                counters.Leaks = 0;
+                rebuild = false;
+                CalculateRefcounts(fix: CheckRepair.None, ClustersFor(storage.Length));
+
+                // The old structures are leaks now; fixing them is part of the rebuild, not something to report.
+                var saved = counters;
+                counters = default;
+                CompareRefcounts(CheckRepair.Leaks);
+                if (rebuild)
+                    findings.Add(new CheckFinding(CheckFindingKind.RefcountZero, "ERROR rebuilt refcount structure is still broken"));
+                var freshLeaks = counters.Leaks;
+                counters = saved;
+                if (counters.Corruptions < old.Corruptions)
+                    counters.CorruptionsFixed += old.Corruptions - counters.Corruptions;
+                if (counters.Leaks < old.Leaks)
+                    counters.LeaksFixed += old.Leaks - counters.Leaks;
+                counters.Leaks += freshLeaks;
+            }
+            else if (Fix != CheckRepair.None)
+            {
+                if (rebuild)
+                {
+                    findings.Add(new CheckFinding(CheckFindingKind.RefcountZero, "ERROR need to rebuild refcount structures"));
+                    counters.CheckErrors++;
+                    Failure = "Input/output error";
+                    return;
+                }
+                if (counters.Leaks > 0 || counters.Corruptions > 0)
+                {
+                    // Compare again, this time repairing; the first comparison only counted.
+                    counters = beforeCompare;
+                    findings.RemoveRange(findingsBeforeCompare, findings.Count - findingsBeforeCompare);
+                    CompareRefcounts(Fix);
+                }
+            }
+
+            CheckCopiedFlags();
+            counters.ImageEndOffset = (highestCluster + 1) * clusterSize;
+        }
+        catch (CheckFailedException e)
+        {
+            Failure = e.Message;
+            return;
+        }
+
+        if (Fix != CheckRepair.None)
+            storage.Flush();
+        if (Fix != CheckRepair.None && counters.CheckErrors == 0 && counters.Corruptions == 0
+            && (image.Header.IncompatibleFeatures & (Features.Dirty | Features.Corrupt)) != 0)
+        {
+            image.Header.IncompatibleFeatures &= ~(Features.Dirty | Features.Corrupt);
+            rewriteHeader();
+        }
+    }
+
+    private void LoadRefcountTable()
+    {
+        // Open already bounded this to 8 MiB.
+        var entries = (int)((long)image.Header.RefcountTableClusters * clusterSize / sizeof(ulong));
+        refcountTable = entries == 0 ? [] : EntryTable.Read(storage, (long)image.Header.RefcountTableOffset, entries);
+    }
+
+    // ---- Counting references (calculate_refcounts) ----
+
+    private void CalculateRefcounts(CheckRepair fix, long fileClusters)
+    {
+        computed = new InMemoryRefcounts(fileClusters, Refcounts.MaxRefcount(refcountOrder));
+        var fileLength = storage.Length;
+
+        Count(0, clusterSize, fileLength);
+        CheckL1((long)image.Header.L1TableOffset, image.Header.L1Size, active: true, fix, fileLength, progressShare: 0.5);
+
+        if (hasDataFile && image.Snapshots.Count > 0)
+            Report(CheckFindingKind.Snapshot, $"ERROR {image.Snapshots.Count} snapshots in image with data file");
+        foreach (var snapshot in image.Snapshots)
+        {
+            var l1Offset = (ulong)snapshot.L1TableOffset;
+            if (l1Offset % (ulong)clusterSize != 0)
+            {
+                Report(CheckFindingKind.Snapshot, $"ERROR snapshot {snapshot.Id} ({snapshot.Name}) l1_offset={HexPrefixed(l1Offset)}: L1 table is not cluster aligned; snapshot table entry corrupted");
+                continue;
+            }
+            if ((uint)snapshot.L1Size > Limits.MaxL1Entries)
+            {
+                Report(CheckFindingKind.Snapshot, $"ERROR snapshot {snapshot.Id} ({snapshot.Name}) l1_size={HexPrefixed((ulong)snapshot.L1Size)}: L1 table is too large; snapshot table entry corrupted");
+                continue;
+            }
+            CheckL1((long)l1Offset, (uint)snapshot.L1Size, active: false, fix, fileLength, progressShare: 0);
+        }
+        Count((long)image.Header.SnapshotsOffset, SnapshotTableSize(), fileLength);
+        Count((long)image.Header.RefcountTableOffset, (long)refcountTable.Length * sizeof(ulong), fileLength);
+        if (image.FullDiskEncryption is { } crypto && crypto.Length != 0)
+            Count((long)crypto.Offset, (long)crypto.Length, fileLength);
+        CountBitmaps(fileLength);
+        CheckRefcountBlocks(fix);
+    }
+
+    /// <summary>QEMU's <c>qcow2_inc_refcounts_imrt</c>: one more reference for every cluster of a byte range.</summary>
+    private void Count(long offset, long size, long fileLength)
+    {
+        if (size <= 0)
+            return;
+        // offset + size - file_len >= cs, computed without overflow on hostile values.
+        if (offset > fileLength || size - (fileLength - offset) >= clusterSize)
+        {
+            Report(CheckFindingKind.PastEndOfFile,
+                $"ERROR: counting reference for region exceeding the end of the file by one cluster or more: offset {HexPrefixed((ulong)offset)} size {HexPrefixed((ulong)size)}");
+            return;
+        }
+        var first = offset >> clusterBits;
+        var last = (offset + size - 1) >> clusterBits;
+        for (var cluster = first; cluster <= last; cluster++)
+        {
+            if (!computed.TryIncrement(cluster))
+            {
+                Report(CheckFindingKind.RefcountOverflow, $"ERROR: overflow cluster offset={HexPrefixed((ulong)cluster << clusterBits)}");
+                findings.Add(new CheckFinding(CheckFindingKind.RefcountOverflow,
+                    "Use qemu-img amend to increase the refcount entry width or qemu-img convert to create a clean copy if the image cannot be opened for writing"));
+            }
+        }
+    }
+
+    private void CheckL1(long l1Offset, uint l1Size, bool active, CheckRepair fix, long fileLength, double progressShare)
+    {
+        if (l1Size == 0)
+            return;
+        Count(l1Offset, (long)l1Size * sizeof(ulong), fileLength);
+        var l1 = EntryTable.Read(storage, l1Offset, (int)l1Size);
+
+        var l2Offsets = new ulong[l1.Length];
+        for (var i = 0; i < l1.Length; i++)
+        {
+            var offset = new L1Entry(l1[i]).L2Offset;
+            l2Offsets[i] = offset % (ulong)clusterSize == 0 ? offset : 0;
+        }
+
+        using var reader = new ClusterRunReader(storage, clusterSize);
+        byte[]? unalignedTable = null;
+        for (var i = 0; i < l1.Length; i++)
+        {
+            if (l1[i] == 0)
+                continue;
+            var entry = new L1Entry(l1[i]);
+            if (entry.HasReservedBits)
+                Report(CheckFindingKind.ReservedBits, $"ERROR found L1 entry with reserved bits set: {Hex(entry.Value)}");
+            var l2Offset = entry.L2Offset;
+            Count((long)l2Offset, clusterSize, fileLength);
+
+            Span<byte> table;
+            if (l2Offset % (ulong)clusterSize != 0 || l2Offset == 0)
+            {
+                if (l2Offset % (ulong)clusterSize != 0)
+                    Report(CheckFindingKind.Unaligned, $"ERROR l2_offset={Hex(l2Offset)}: Table is not cluster aligned; L1 entry corrupted");
+                unalignedTable ??= new byte[clusterSize];
+                storage.Read((long)l2Offset, unalignedTable);
+                table = unalignedTable;
+            }
+            else
+            {
+                table = reader.Get(l2Offsets, i);
+            }
+            CheckL2(table, (long)l2Offset, active, fix, fileLength);
+
+            if (progressShare > 0 && (i & 255) == 0)
+            {
+                options.CancellationToken.ThrowIfCancellationRequested();
+                options.Progress?.Report(progressShare * i / l1.Length);
+            }
+        }
+    }
+
+    private void CheckL2(Span<byte> table, long l2Offset, bool active, CheckRepair fix, long fileLength)
+    {
+        var entrySize = extendedL2 ? 16 : 8;
+        ulong nextContiguous = 0;
+        for (var i = 0; i < l2EntryCount; i++)
+        {
+            var value = BinaryPrimitives.ReadUInt64BigEndian(table[(i * entrySize)..]);
+            var bitmap = extendedL2 ? BinaryPrimitives.ReadUInt64BigEndian(table[(i * entrySize + 8)..]) : 0;
+            var entry = new L2Entry(value);
+            var type = ClusterType(value);
+            if (type != L2ClusterType.Compressed && (value & L2Entry.ReservedMask) != 0)
+                Report(CheckFindingKind.ReservedBits, $"ERROR found l2 entry with reserved bits set: {Hex(value)}");
+
+            switch (type)
+            {
+                case L2ClusterType.Compressed:
+                    if (entry.Copied)
+                    {
+                        Report(CheckFindingKind.Mapping, $"ERROR: coffset={HexPrefixed(value & CompressedOffsetMask)}: copied flag must never be set for compressed clusters");
+                        value &= ~L2Entry.CopiedFlag;
+                    }
+                    if (hasDataFile)
+                        Report(CheckFindingKind.Mapping, $"ERROR compressed cluster {i} with data file, entry={HexPrefixed(value)}");
+                    if (bitmap != 0)
+                        Report(CheckFindingKind.Mapping, $"ERROR compressed cluster {i} with non-zero subcluster allocation bitmap, entry={HexPrefixed(bitmap)}");
+                    var (compressedOffset, compressedSize) = CompressedRange(value);
+                    Count(compressedOffset, compressedSize, fileLength);
+                    if (active)
+                    {
+                        counters.AllocatedClusters++;
+                        counters.CompressedClusters++;
+                        counters.FragmentedClusters++;
+                    }
+                    break;
+
+                case L2ClusterType.ZeroAllocated or L2ClusterType.Normal:
+                    var offset = value & L2Entry.OffsetMask;
+                    if (((bitmap >> 32) & bitmap) != 0)
+                        Report(CheckFindingKind.Mapping, $"ERROR offset={Hex(offset)}: Allocated cluster has corrupted subcluster allocation bitmap");
+                    if (offset % (ulong)clusterSize != 0)
+                    {
+                        var containsData = extendedL2 ? (bitmap & ExtendedL2AllocatedMask) != 0 : (value & L2Entry.ZeroFlag) == 0;
+                        if (containsData)
+                        {
+                            Report(CheckFindingKind.Unaligned, $"ERROR offset={Hex(offset)}: Data cluster is not properly aligned; L2 entry corrupted.");
+                        }
+                        else if (fix == CheckRepair.All)
+                        {
+                            // A preallocated zero cluster holds no data: turning it into a plain zero cluster loses nothing.
+                            var replacement = extendedL2 ? 0UL : L2Entry.ZeroFlag;
+                            BinaryPrimitives.WriteUInt64BigEndian(table[(i * entrySize)..], replacement);
+                            storage.Write(l2Offset + (long)i * entrySize, table.Slice(i * entrySize, entrySize));
+                            storage.Flush();
+                            findings.Add(new CheckFinding(CheckFindingKind.Unaligned, $"Repairing offset={Hex(offset)}: Preallocated cluster is not properly aligned; L2 entry corrupted.", Repaired: true));
+                            counters.CorruptionsFixed++;
+                            continue;
+                        }
+                        else
+                        {
+                            Report(CheckFindingKind.Unaligned, $"ERROR offset={Hex(offset)}: Preallocated cluster is not properly aligned; L2 entry corrupted.");
+                        }
+                    }
+                    if (active)
+                    {
+                        counters.AllocatedClusters++;
+                        if (nextContiguous != 0 && offset != nextContiguous)
+                            counters.FragmentedClusters++;
+                        nextContiguous = offset + (ulong)clusterSize;
+                    }
+                    if (!hasDataFile)
+                        Count((long)offset, clusterSize, fileLength);
+                    break;
+
+                case L2ClusterType.Unallocated:
+                    if ((bitmap & ExtendedL2AllocatedMask) != 0)
+                        Report(CheckFindingKind.Mapping, $"ERROR: Unallocated cluster has non-zero subcluster allocation bitmap, entry={HexPrefixed(bitmap)}");
+                    break;
+            }
+        }
+    }
+
+    private void CountBitmaps(long fileLength)
+    {
+        if (image.BitmapsExtension is not { } extension)
+            return;
+        Count((long)extension.DirectoryOffset, (long)extension.DirectorySize, fileLength);
+        foreach (var bitmap in image.Bitmaps)
+        {
+            Count(bitmap.TableOffset, (long)bitmap.TableSize * sizeof(ulong), fileLength);
+            var table = EntryTable.Read(storage, bitmap.TableOffset, bitmap.TableSize);
+            foreach (var value in table)
+            {
+                var entry = new BitmapTableEntry(value);
+                if (!entry.IsValid(clusterSize))
+                {
+                    // QEMU's bitmap_table_load fails on the first bad entry, and with it the whole check.
+                    counters.Corruptions++;
+                    throw new CheckFailedException("Invalid argument");
+                }
+                if (entry.Offset != 0)
+                    Count((long)entry.Offset, clusterSize, fileLength);
+            }
+        }
+    }
+
+    /// <summary>QEMU's <c>check_refblocks</c>: the refcount blocks themselves.</summary>
+    private void CheckRefcountBlocks(CheckRepair fix)
+    {
+        for (var i = 0; i < refcountTable.Length; i++)
+        {
+            var value = refcountTable[i];
+            var offset = value & RefcountTableOffsetMask;
+            var cluster = (long)(offset >> clusterBits);
+            if ((value & RefcountTableReservedMask) != 0)
+            {
+                Report(CheckFindingKind.ReservedBits, $"ERROR refcount table entry {i} has reserved bits set");
+                rebuild = true;
+                continue;
+            }
+            if (offset == 0)
+                continue;
+            if (cluster >= computed.Count)
+            {
+                if (fix == CheckRepair.All && offset <= long.MaxValue - (ulong)clusterSize)
+                {
+                    // Extending the file makes the block readable (as zeros); the rebuild or the comparison then fixes its counts.
+                    findings.Add(new CheckFinding(CheckFindingKind.RefcountBlock, $"Repairing refcount block {i} is outside image", cluster, Repaired: true));
+                    storage.SetLength((long)offset + clusterSize);
+                    computed.EnsureCount(ClustersFor(storage.Length));
+                    counters.CorruptionsFixed++;
+                    Count((long)offset, clusterSize, storage.Length);
+                }
+                else
+                {
+                    Report(CheckFindingKind.RefcountBlock, $"ERROR refcount block {i} is outside image", cluster);
+                    if (fix == CheckRepair.All)
+                        rebuild = true;
+                }
+                continue;
+            }
+            Count((long)offset, clusterSize, storage.Length);
+            if (computed[cluster] != 1)
+            {
+                Report(CheckFindingKind.RefcountBlock, $"ERROR refcount block {i} refcount={computed[cluster]}", cluster);
+                rebuild = true;
+            }
+        }
+    }
+
+    // ---- Comparing with the refcounts on disk (compare_refcounts) ----
+
+    private void CompareRefcounts(CheckRepair fix)
+    {
+        highestCluster = 0;
+        unfixedOnDisk.Clear();
+        var clusters = computed.Count;
+        var blocks = (clusters + refcountsPerBlock - 1) / refcountsPerBlock;
+        var blockOffsets = new ulong[blocks];
+        for (var r = 0; r < blocks && r < refcountTable.Length; r++)
+        {
+            var offset = refcountTable[r] & RefcountTableOffsetMask;
+            blockOffsets[r] = offset % (ulong)clusterSize == 0 ? offset : 0;
+        }
+
+        using var reader = new ClusterRunReader(storage, clusterSize);
+        for (var r = 0; r < blocks; r++)
+        {
+            var first = r * refcountsPerBlock;
+            var count = Math.Min(refcountsPerBlock, clusters - first);
+            var offset = r < refcountTable.Length ? refcountTable[r] & RefcountTableOffsetMask : 0;
+
+            if (offset % (ulong)clusterSize != 0)
+            {
+                // QEMU cannot read refcounts through an unaligned block: each cluster it covers is an internal error.
+                for (var cluster = first; cluster < first + count; cluster++)
+                {
+                    findings.Add(new CheckFinding(CheckFindingKind.CheckError, $"Can't get refcount for cluster {cluster}: Input/output error", cluster));
+                    counters.CheckErrors++;
+                }
+                continue;
+            }
+
+            var block = offset == 0 ? Span<byte>.Empty : reader.Get(blockOffsets, r);
+            if (offset == 0 && !computed.AnyInRange(first, count))
+                continue;
+            var changed = false;
+            for (long index = 0; index < count; index++)
+            {
+                var cluster = first + index;
+                var onDisk = offset == 0 ? 0 : Refcounts.Get(block, index, refcountOrder);
+                var references = computed[cluster];
+                if (onDisk > 0 || references > 0)
+                    highestCluster = cluster;
+                if (onDisk == references)
+                    continue;
+                changed |= CompareOne(fix, block, index, cluster, onDisk, references);
+            }
+            if (changed)
+                reader.WriteBack((long)offset);
+
+            if ((r & 63) == 0)
+            {
+                options.CancellationToken.ThrowIfCancellationRequested();
+                options.Progress?.Report(0.5 + 0.4 * r / blocks);
+            }
+        }
+    }
+
+    /// <summary>Handles one mismatch; returns whether <paramref name="block"/> was changed.</summary>
+    private bool CompareOne(CheckRepair fix, Span<byte> block, long index, long cluster, ulong onDisk, ulong references)
+    {
+        var repair = onDisk != 0 && ((onDisk > references && fix != CheckRepair.None) || (onDisk < references && fix == CheckRepair.All));
+        if (onDisk == 0)
+            rebuild = true;
+        var kind = onDisk > references ? CheckFindingKind.Leak : onDisk == 0 ? CheckFindingKind.RefcountZero : CheckFindingKind.RefcountTooLow;
+        var verb = repair ? "Repairing" : onDisk < references ? "ERROR" : "Leaked";
+        findings.Add(new CheckFinding(kind, $"{verb} cluster {cluster} refcount={onDisk} reference={references}", cluster, onDisk, references, repair));
+        if (repair)
+        {
+            Refcounts.Set(block, index, refcountOrder, references);
+            if (onDisk > references)
+                counters.LeaksFixed++;
+            else
+                counters.CorruptionsFixed++;
+            return true;
+        }
+        unfixedOnDisk[cluster] = onDisk;
+        if (onDisk < references)
+            counters.Corruptions++;
+        else
+            counters.Leaks++;
+        return false;
+    }
+
+    /// <summary>The refcount on disk after the comparison (and its repairs), without reading it again.</summary>
+    private bool TryGetOnDiskRefcount(long cluster, out ulong refcount)
+    {
+        if (unfixedOnDisk.TryGetValue(cluster, out refcount))
+            return true;
+        if (cluster < computed.Count)
+        {
+            var block = refcountTable.Length > cluster / refcountsPerBlock ? refcountTable[cluster / refcountsPerBlock] & RefcountTableOffsetMask : 0;
+            refcount = computed[cluster];
+            return block % (ulong)clusterSize == 0;
+        }
+        return TryReadRefcount(cluster, out refcount);
+    }
+
+    /// <summary>QEMU's <c>qcow2_get_refcount</c>, straight from disk (for clusters past the computed range).</summary>
+    private bool TryReadRefcount(long cluster, out ulong refcount)
+    {
+        refcount = 0;
+        var index = cluster / refcountsPerBlock;
+        if (index >= refcountTable.Length)
+            return true;
+        var offset = refcountTable[index] & RefcountTableOffsetMask;
+        if (offset == 0)
+            return true;
+        if (offset % (ulong)clusterSize != 0)
+            return false;
+        var block = ArrayPool<byte>.Shared.Rent(clusterSize);
+        try
+        {
+            storage.Read((long)offset, block.AsSpan(0, clusterSize));
+            refcount = Refcounts.Get(block, cluster % refcountsPerBlock, refcountOrder);
+            return true;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(block);
+        }
+    }
+
+    // ---- COPIED flags (check_oflag_copied) ----
+
+    private void CheckCopiedFlags()
+    {
+        var repair = Fix == CheckRepair.All
+            || (Fix == CheckRepair.Leaks && counters.CheckErrors == 0 && counters.Corruptions == 0 && counters.Leaks == 0);
+        var l1Offset = (long)image.Header.L1TableOffset;
+        var l1 = EntryTable.Read(storage, l1Offset, (int)image.Header.L1Size);
+        var entrySize = extendedL2 ? 16 : 8;
+        var table = ArrayPool<byte>.Shared.Rent(clusterSize);
+        Span<byte> l1Entry8 = stackalloc byte[sizeof(ulong)];
+        try
+        {
+            for (var i = 0; i < l1.Length; i++)
+            {
+                var l1Entry = new L1Entry(l1[i]);
+                var l2Offset = l1Entry.L2Offset;
+                if (l2Offset == 0)
+                    continue;
+                if (!TryGetOnDiskRefcount((long)(l2Offset >> clusterBits), out var l2Refcount))
+                    continue;
+                if ((l2Refcount == 1) != l1Entry.Copied)
+                {
+                    var fixedValue = l2Refcount == 1 ? l1Entry.Value | L1Entry.CopiedFlag : l1Entry.Value & ~L1Entry.CopiedFlag;
+                    ReportCopied($"OFLAG_COPIED L2 cluster: l1_index={i} l1_entry={Hex(l1Entry.Value)} refcount={l2Refcount}", repair);
+                    if (repair)
+                    {
+                        BinaryPrimitives.WriteUInt64BigEndian(l1Entry8, fixedValue);
+                        storage.Write(l1Offset + (long)i * sizeof(ulong), l1Entry8);
+                    }
+                }
+
+                var span = table.AsSpan(0, clusterSize);
+                storage.Read((long)l2Offset, span);
+                var dirty = false;
+                for (var j = 0; j < l2EntryCount; j++)
+                {
+                    var value = BinaryPrimitives.ReadUInt64BigEndian(span[(j * entrySize)..]);
+                    var type = ClusterType(value);
+                    if (type is not (L2ClusterType.Normal or L2ClusterType.ZeroAllocated))
+                        continue;
+                    ulong refcount = 1;
+                    if (!hasDataFile && !TryGetOnDiskRefcount((long)((value & L2Entry.OffsetMask) >> clusterBits), out refcount))
+                        continue;
+                    if ((refcount == 1) == ((value & L2Entry.CopiedFlag) != 0))
+                        continue;
+                    ReportCopied($"OFLAG_COPIED data cluster: l2_entry={Hex(value)} refcount={refcount}", repair);
+                    if (repair)
+                    {
+                        BinaryPrimitives.WriteUInt64BigEndian(span[(j * entrySize)..], refcount == 1 ? value | L2Entry.CopiedFlag : value & ~L2Entry.CopiedFlag);
+                        dirty = true;
+                    }
+                }
+                if (dirty)
+                    storage.Write((long)l2Offset, span);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(table);
+        }
+    }
+
+    private void ReportCopied(string what, bool repair)
+    {
+        findings.Add(new CheckFinding(CheckFindingKind.CopiedFlag, (repair ? "Repairing " : "ERROR ") + what, Repaired: repair));
+        if (repair)
+            counters.CorruptionsFixed++;
+        else
+            counters.Corruptions++;
+    }
+
+    // ---- Rebuilding the refcount structures (rebuild_refcount_structure) ----
+
+    /// <summary>
+    /// Writes a new refcount table and blocks that describe exactly the computed refcounts (and themselves), then switches the
+    /// header to them with one 12-byte write. Everything new goes after the end of the file and after every cluster the old
+    /// table points at, so no old structure, however broken, can overlap it. A crash before the switch leaves the old
+    /// structures in force; after it, the old ones are merely leaked.
+    /// </summary>
+    private void RebuildRefcountStructure()
+    {
+        var start = ClustersFor(storage.Length);
+        foreach (var value in refcountTable)
+        {
+            var offset = value & RefcountTableOffsetMask;
+            if (offset != 0 && offset <= long.MaxValue - (ulong)clusterSize)
+                start = Math.Max(start, (long)(offset >> clusterBits) + 1);
+        }
+
+        // The new table and blocks must count themselves: grow the estimate until it is stable.
+        long tableClusters = 1;
+        long blockCount = 0;
+        List<long> blockIndexes;
+        while (true)
+        {
+            var end = start + tableClusters + blockCount;
+            blockIndexes = [];
+            var blocksNeeded = (end + refcountsPerBlock - 1) / refcountsPerBlock;
+            for (long r = 0; r < blocksNeeded; r++)
+            {
+                var first = r * refcountsPerBlock;
+                if (computed.AnyInRange(first, refcountsPerBlock) || (first < end && first + refcountsPerBlock > start))
+                    blockIndexes.Add(r);
+            }
+            var newTableClusters = Math.Max(1, (long)Align.DivideRoundUp((ulong)blocksNeeded * sizeof(ulong), (ulong)clusterSize));
+            if (newTableClusters == tableClusters && blockIndexes.Count == blockCount)
+                break;
+            tableClusters = newTableClusters;
+            blockCount = blockIndexes.Count;
+        }
+        if (tableClusters * clusterSize > Limits.MaxRefcountTableBytes)
+            throw new CheckFailedException($"File too large: the rebuilt refcount table would need {tableClusters} clusters, more than {Limits.MaxRefcountTableBytes} bytes");
+
+        var tableOffset = start * clusterSize;
+        for (var c = start; c < start + tableClusters + blockCount; c++)
+            computed.Set(c, 1);
+
+        var newTable = new byte[tableClusters * clusterSize];
+        var blocks = new byte[blockCount * clusterSize];
+        for (var b = 0; b < blockIndexes.Count; b++)
+        {
+            var r = blockIndexes[b];
+            var block = blocks.AsSpan(b * clusterSize, clusterSize);
+            var first = r * refcountsPerBlock;
+            for (long index = 0; index < refcountsPerBlock && first + index < computed.Count; index++)
+            {
+                var value = computed[first + index];
+                if (value != 0)
+                    Refcounts.Set(block, index, refcountOrder, value);
+            }
+            var blockOffset = (start + tableClusters + b) * clusterSize;
+            BinaryPrimitives.WriteUInt64BigEndian(newTable.AsSpan((int)(r * sizeof(ulong))), (ulong)blockOffset);
+        }
+
+        storage.Write(tableOffset + tableClusters * clusterSize, blocks);
+        storage.Write(tableOffset, newTable);
+        storage.Flush();
+
+        Span<byte> switchBytes = stackalloc byte[12];
+        BinaryPrimitives.WriteUInt64BigEndian(switchBytes, (ulong)tableOffset);
+        BinaryPrimitives.WriteUInt32BigEndian(switchBytes[8..], (uint)tableClusters);
+        storage.Write(48, switchBytes);
+        storage.Flush();
+
+        image.Header.RefcountTableOffset = (ulong)tableOffset;
+        image.Header.RefcountTableClusters = (uint)tableClusters;
+        LoadRefcountTable();
+    }
+
+    // ---- Helpers ----
+
+    private enum L2ClusterType
+    {
+        Unallocated,
+        ZeroPlain,
+        ZeroAllocated,
+        Normal,
+        Compressed,
+    }
+
+    /// <summary>QEMU's <c>qcow2_get_cluster_type</c>.</summary>
+    private L2ClusterType ClusterType(ulong value)
+    {
+        if ((value & L2Entry.CompressedFlag) != 0)
+            return L2ClusterType.Compressed;
+        if ((value & L2Entry.ZeroFlag) != 0 && !extendedL2)
+            return (value & L2Entry.OffsetMask) != 0 ? L2ClusterType.ZeroAllocated : L2ClusterType.ZeroPlain;
+        if ((value & L2Entry.OffsetMask) == 0)
+            // Offset 0 is a valid data-file offset; there, COPIED tells an allocated cluster from an empty one.
+            return hasDataFile && (value & L2Entry.CopiedFlag) != 0 ? L2ClusterType.Normal : L2ClusterType.Unallocated;
+        return L2ClusterType.Normal;
+    }
+
+    private int CompressedShift => 62 - (clusterBits - 8);
+
+    private ulong CompressedOffsetMask => (1UL << CompressedShift) - 1;
+
+    /// <summary>The host byte range of a compressed cluster: (n+1) sectors minus the offset into the first one.</summary>
+    private (long Offset, long Size) CompressedRange(ulong value)
+    {
+        var offset = value & CompressedOffsetMask;
+        var sectors = ((value >> CompressedShift) & ((1UL << (clusterBits - 8)) - 1)) + 1;
+        return ((long)offset, (long)(sectors * 512 - (offset & 511)));
+    }
+
+    private long SnapshotTableSize()
+    {
+        long size = 0;
+        foreach (var snapshot in image.Snapshots)
+        {
+            size = Align.Up8(size);
+            size += SnapshotTableEntryHeader.Size + snapshot.Entry.ExtraDataSize + snapshot.Entry.IdSize + snapshot.Entry.NameSize;
+        }
+        return size;
+    }
+
+    private long ClustersFor(long bytes) => (bytes + clusterSize - 1) >> clusterBits;
+
+    private void Report(CheckFindingKind kind, string message, long? cluster = null)
+    {
+        findings.Add(new CheckFinding(kind, message, cluster));
+        counters.Corruptions++;
+    }
+
+    private static string Hex(ulong value) => value.ToString("x", CultureInfo.InvariantCulture);
+
+    private static string HexPrefixed(ulong value) => "0x" + Hex(value);
+
+    private sealed class CheckFailedException(string message) : Exception(message);
+}

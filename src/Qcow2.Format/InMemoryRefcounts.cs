@@ -1,0 +1,102 @@
+namespace Qcow2;
+
+/// <summary>
+/// The refcounts computed by walking the metadata (QEMU's "IMRT"), one counter per host cluster. Stored in pages that are
+/// allocated on first use, so memory follows the clusters really referenced rather than the file length an image claims;
+/// counters are 16-bit when the image's refcounts are (as in QEMU), 64-bit otherwise.
+/// </summary>
+internal sealed class InMemoryRefcounts
+{
+    private const int PageBits = 16;
+    private const int PageSize = 1 << PageBits;
+    private const int PageMask = PageSize - 1;
+
+    private ushort[]?[] narrowPages = [];
+    private ulong[]?[] widePages = [];
+    private readonly bool wide;
+
+    public InMemoryRefcounts(long clusters, ulong maxRefcount)
+    {
+        MaxRefcount = maxRefcount;
+        wide = maxRefcount > ushort.MaxValue;
+        EnsureCount(clusters);
+    }
+
+    /// <summary>The number of clusters covered (grows when a reference reaches past the end of the file).</summary>
+    public long Count { get; private set; }
+
+    /// <summary>The largest value a refcount on disk can hold.</summary>
+    public ulong MaxRefcount { get; }
+
+    public ulong this[long cluster]
+    {
+        get
+        {
+            if (cluster >= Count)
+                return 0;
+            var index = (int)(cluster & PageMask);
+            return wide
+                ? widePages[cluster >> PageBits] is { } w ? w[index] : 0
+                : narrowPages[cluster >> PageBits] is { } n ? n[index] : 0UL;
+        }
+    }
+
+    /// <summary>Adds one reference; false when the count is already at the refcount width's maximum.</summary>
+    public bool TryIncrement(long cluster)
+    {
+        var value = this[cluster];
+        if (value >= MaxRefcount)
+            return false;
+        Set(cluster, value + 1);
+        return true;
+    }
+
+    /// <summary>Sets a count directly (for clusters a rebuild allocates).</summary>
+    public void Set(long cluster, ulong value)
+    {
+        EnsureCount(cluster + 1);
+        var index = (int)(cluster & PageMask);
+        if (wide)
+            (widePages[cluster >> PageBits] ??= new ulong[PageSize])[index] = value;
+        else
+            (narrowPages[cluster >> PageBits] ??= new ushort[PageSize])[index] = (ushort)value;
+    }
+
+    /// <summary>Whether any cluster in [first, first + count) has a non-zero count.</summary>
+    public bool AnyInRange(long first, long count)
+    {
+        var end = Math.Min(first + count, Count);
+        for (var cluster = first; cluster < end;)
+        {
+            var pageIndex = cluster >> PageBits;
+            var pageEnd = Math.Min(end, (pageIndex + 1) << PageBits);
+            var start = (int)(cluster & PageMask);
+            var length = (int)(pageEnd - cluster);
+            var any = wide
+                ? widePages[pageIndex] is { } w && w.AsSpan(start, length).ContainsAnyExcept(0UL)
+                : narrowPages[pageIndex] is { } n && n.AsSpan(start, length).ContainsAnyExcept((ushort)0);
+            if (any)
+                return true;
+            cluster = pageEnd;
+        }
+        return false;
+    }
+
+    public void Clear()
+    {
+        Array.Clear(narrowPages);
+        Array.Clear(widePages);
+    }
+
+    public void EnsureCount(long clusters)
+    {
+        if (clusters <= Count)
+            return;
+        var needed = checked((int)((clusters + PageSize - 1) >> PageBits));
+        if (wide && needed > widePages.Length)
+            Array.Resize(ref widePages, Math.Max(needed, widePages.Length * 2));
+        if (!wide && needed > narrowPages.Length)
+            Array.Resize(ref narrowPages, Math.Max(needed, narrowPages.Length * 2));
+        Count = clusters;
+    }
+}

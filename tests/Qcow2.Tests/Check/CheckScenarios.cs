@@ -1,0 +1,199 @@
+using Qcow2.Tests.Infrastructure;
+
+namespace Qcow2.Tests.Check;
+
+/// <summary>One image state to check: how to build it, what qemu-img check says about it, and which repairs to compare.</summary>
+/// <param name="Name">The scenario's key.</param>
+/// <param name="QemuExit">The exit code of a plain <c>qemu-img check</c> on it; asserted, so an edit that missed its target fails loudly.</param>
+/// <param name="Repairs">The <c>-r</c> modes whose results ours must share with qemu-img.</param>
+/// <param name="Build">Builds <c>image</c> in the folder and returns how to verify that a repaired copy still holds the guest data.</param>
+public sealed record CheckScenario(string Name, int QemuExit, string[] Repairs, Func<TempDir, string, Action<string>> Build)
+{
+    public override string ToString() => Name;
+}
+
+/// <summary>
+/// The matrix of GitHub issue 4: images made by qemu-img/qemu-io, most of them then damaged by one byte edit (spec §8.5).
+/// The base image is 64 MiB with 64 KiB clusters after <c>write 0 192k</c>: 0 header, 1 reftable, 2 refblock, 3 L1, 4 L2, 5-7 data;
+/// the edits find their targets through <see cref="QcowBytes"/> rather than relying on that layout.
+/// </summary>
+public static class CheckScenarios
+{
+    private static readonly string[] None = [];
+    private static readonly string[] Leaks = ["leaks"];
+    private static readonly string[] All = ["all"];
+    private static readonly string[] Both = ["leaks", "all"];
+
+    public static readonly IReadOnlyList<CheckScenario> List =
+    [
+        new("clean", 0, None, (dir, image) => Base(dir, image)),
+        new("leaked-cluster", 3, Both, (dir, image) => Edit(dir, Base(dir, image), image, q => q.AddLeakedCluster())),
+        new("data-refcount-2", 2, Both, (dir, image) => Edit(dir, Base(dir, image), image, q => q.SetRefcount(q.DataCluster(0), 2))),
+        new("data-refcount-0", 2, Both, (dir, image) => Edit(dir, Base(dir, image), image, q => q.SetRefcount(q.DataCluster(64 << 10), 0))),
+        new("l1-copied-cleared", 2, Both, (dir, image) => Edit(dir, Base(dir, image), image, q => q.SetL1Entry(0, q.L1Entry(0) & ~QcowBytes.CopiedFlag))),
+        new("l2-copied-cleared", 2, Both, (dir, image) => Edit(dir, Base(dir, image), image, q => q.SetL2Entry(64 << 10, q.L2Entry(64 << 10) & ~QcowBytes.CopiedFlag))),
+        new("l2-reserved-bit", 2, All, (dir, image) => Edit(dir, Base(dir, image), image, q => q.SetL2Entry(128 << 10, q.L2Entry(128 << 10) | 1UL << 56))),
+        new("l1-reserved-bit", 2, All, (dir, image) => Edit(dir, Base(dir, image), image, q => q.SetL1Entry(0, q.L1Entry(0) | 1UL << 1))),
+        new("reftable-entry-beyond-eof", 2, All, (dir, image) =>
+            Edit(dir, Base(dir, image), image, q => q.SetRefcountTableEntry(1, (ulong)((q.FileClusters + 2) * q.ClusterSize)))),
+        // QEMU 7.2 cannot repair this one (spec §8.2); RepairBeyondQemuTests checks that we can. Its unaligned sibling is there too.
+        new("reftable-entry-reserved-bits", 2, None, (dir, image) =>
+            Edit(dir, Base(dir, image), image, q => q.SetRefcountTableEntry(0, q.RefcountTableEntry(0) | 0x1))),
+
+        new("snapshot-clean", 0, None, (dir, image) => Snapshot(dir, image)),
+        new("snapshot-shared-refcount-too-low", 2, Both, (dir, image) =>
+            Edit(dir, Snapshot(dir, image), image, q =>
+            {
+                var shared = q.DataCluster(0);
+                Assert.Equal(2UL, q.Refcount(shared)); // still shared with s1
+                q.SetRefcount(shared, 1);
+            })),
+        new("snapshot-leaked-cluster", 3, Leaks, (dir, image) => Edit(dir, Snapshot(dir, image), image, q => q.AddLeakedCluster())),
+
+        new("compressed", 0, None, (dir, image) => Compressed(dir, image)),
+        new("compressed-leaked-cluster", 3, Leaks, (dir, image) => Edit(dir, Compressed(dir, image), image, q => q.AddLeakedCluster())),
+
+        new("extended-l2", 0, None, (dir, image) => ExtendedL2(dir, image)),
+        new("extended-l2-data-refcount-0", 2, All, (dir, image) =>
+            Edit(dir, ExtendedL2(dir, image), image, q => q.SetRefcount(q.DataCluster(256 << 10), 0))),
+        new("extended-l2-leaked-cluster", 3, Leaks, (dir, image) => Edit(dir, ExtendedL2(dir, image), image, q => q.AddLeakedCluster())),
+
+        new("cluster-512", 0, None, (dir, image) => Base(dir, image, "cluster_size=512")),
+        new("cluster-512-leaked-cluster", 3, Both, (dir, image) => Edit(dir, Base(dir, image, "cluster_size=512"), image, q => q.AddLeakedCluster())),
+        new("cluster-512-data-refcount-0", 2, All, (dir, image) =>
+            Edit(dir, Base(dir, image, "cluster_size=512"), image, q => q.SetRefcount(q.DataCluster(100 << 10), 0))),
+
+        new("refcount-1", 0, None, (dir, image) => Base(dir, image, "refcount_bits=1")),
+        new("refcount-1-leaked-cluster", 3, Both, (dir, image) => Edit(dir, Base(dir, image, "refcount_bits=1"), image, q => q.AddLeakedCluster())),
+        new("refcount-1-data-refcount-0", 2, Both, (dir, image) =>
+            Edit(dir, Base(dir, image, "refcount_bits=1"), image, q => q.SetRefcount(q.DataCluster(64 << 10), 0))),
+        new("refcount-64", 0, None, (dir, image) => Base(dir, image, "refcount_bits=64")),
+        new("refcount-64-data-refcount-2", 2, Both, (dir, image) =>
+            Edit(dir, Base(dir, image, "refcount_bits=64"), image, q => q.SetRefcount(q.DataCluster(0), 2))),
+        new("refcount-64-data-refcount-0", 2, All, (dir, image) =>
+            Edit(dir, Base(dir, image, "refcount_bits=64"), image, q => q.SetRefcount(q.DataCluster(64 << 10), 0))),
+
+        new("lazy-refcounts-crashed", 2, Both, (dir, image) => CrashedLazyRefcounts(image)),
+
+        new("bitmaps", 0, None, (dir, image) => Bitmaps(dir, image)),
+        new("bitmaps-autoclear-cleared", 3, Leaks, (dir, image) => Edit(dir, Bitmaps(dir, image), image, q => q.AutoclearFeatures &= ~1UL)),
+        new("bitmaps-dropped-by-our-writable-open", 3, Both, (dir, image) =>
+            Edit(dir, Bitmaps(dir, image), image, q =>
+            {
+                q.AutoclearFeatures &= ~1UL;
+                Qcow2Image.Open(image, new Qcow2OpenOptions { Writable = true }).Dispose();
+            })),
+    ];
+
+    public static CheckScenario Get(string name) => List.Single(s => s.Name == name);
+
+    public static TheoryData<string> Names()
+    {
+        var data = new TheoryData<string>();
+        foreach (var scenario in List)
+            data.Add(scenario.Name);
+        return data;
+    }
+
+    public static TheoryData<string, string> RepairCases()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (var scenario in List)
+            foreach (var mode in scenario.Repairs)
+                data.Add(scenario.Name, mode);
+        return data;
+    }
+
+    // ---- Builders ----
+
+    public static void CreateImage(string image, string size, params string[] options)
+    {
+        string[] args = ["create", "-q", "-f", "qcow2", .. options.Length == 0 ? [] : new[] { "-o", string.Join(',', options) }, image, size];
+        Qemu.Img(args).EnsureSuccess("qemu-img create");
+    }
+
+    public static void QemuIo(string image, params string[] commands)
+    {
+        var args = new List<string>();
+        foreach (var command in commands)
+            args.AddRange(["-c", command]);
+        args.Add(image);
+        Qemu.Io([.. args]).EnsureSuccess("qemu-io " + string.Join("; ", commands));
+    }
+
+    /// <summary>A 64 MiB image with three written clusters (at 64 KiB clusters: 0 hdr, 1 reftable, 2 refblock, 3 L1, 4 L2, 5-7 data).</summary>
+    public static Action<string> Base(TempDir dir, string image, params string[] options)
+    {
+        CreateImage(image, "64M", options);
+        QemuIo(image, "write -P 0x11 0 192k");
+        return Pristine(dir, image);
+    }
+
+    /// <summary>Writes, takes internal snapshot s1, then writes again (one COW of a shared cluster and its L2 table).</summary>
+    private static Action<string> Snapshot(TempDir dir, string image)
+    {
+        CreateImage(image, "64M");
+        QemuIo(image, "write -P 0x11 0 192k");
+        Qemu.Img("snapshot", "-c", "s1", image).EnsureSuccess("qemu-img snapshot");
+        QemuIo(image, "write -P 0x22 64k 64k", "write -P 0x33 1M 64k");
+        return Pristine(dir, image);
+    }
+
+    private static Action<string> Compressed(TempDir dir, string image)
+    {
+        var source = dir.File("source.qcow2");
+        CreateImage(source, "64M");
+        QemuIo(source, "write -P 0x11 0 192k", "write -P 0x22 1M 64k");
+        Qemu.Img("convert", "-c", "-O", "qcow2", source, image).EnsureSuccess("qemu-img convert -c");
+        return Pristine(dir, image);
+    }
+
+    private static Action<string> ExtendedL2(TempDir dir, string image)
+    {
+        CreateImage(image, "64M", "extended_l2=on", "cluster_size=128k");
+        QemuIo(image, "write -P 0x11 0 4k", "write -P 0x22 256k 128k", "write -z 512k 32k");
+        return Pristine(dir, image);
+    }
+
+    private static Action<string> Bitmaps(TempDir dir, string image)
+    {
+        CreateImage(image, "64M");
+        Qemu.Img("bitmap", "--add", image, "b0").EnsureSuccess("qemu-img bitmap");
+        Qemu.Img("bitmap", "--add", "--granularity", "128k", image, "b1").EnsureSuccess("qemu-img bitmap");
+        QemuIo(image, "write -P 0x11 0 192k", "write -P 0x22 32M 64k");
+        return Pristine(dir, image);
+    }
+
+    /// <summary>A lazy-refcount image whose qemu-io aborted after a write: dirty bit set, refcounts never written.</summary>
+    private static Action<string> CrashedLazyRefcounts(string image)
+    {
+        CreateImage(image, "64M", "lazy_refcounts=on");
+        // abort() kills qemu-io, so it exits non-zero by design.
+        Qemu.Io("-c", "write -P 0xaa 0 1M", "-c", "abort", image);
+        Assert.True(new QcowBytes(image).IsDirty, "the crashed image should have the dirty bit set");
+        return repaired =>
+        {
+            var read = Qemu.Io("-r", "-c", "read -P 0xaa 0 1M", "-c", "read -P 0 1M 63M", repaired).EnsureSuccess("qemu-io read");
+            Assert.DoesNotContain("Pattern verification failed", read.StandardOutput + read.StandardError);
+        };
+    }
+
+    /// <summary>Keeps an untouched copy of the image; the returned check compares a repaired image's guest data with it.</summary>
+    private static Action<string> Pristine(TempDir dir, string image)
+    {
+        var pristine = dir.File("pristine-" + Path.GetFileName(image));
+        File.Copy(image, pristine, overwrite: true);
+        return repaired =>
+        {
+            var compare = Qemu.Img("compare", "-f", "qcow2", "-F", "qcow2", pristine, repaired);
+            Assert.True(compare.ExitCode == 0, $"qemu-img compare: {compare.StandardOutput}{compare.StandardError}");
+            Assert.Contains("Images are identical.", compare.StandardOutput);
+        };
+    }
+
+    public static Action<string> Edit(TempDir dir, Action<string> verify, string image, Action<QcowBytes> edit)
+    {
+        edit(new QcowBytes(image));
+        return verify;
+    }
+}
