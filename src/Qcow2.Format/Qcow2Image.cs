@@ -5,7 +5,7 @@ namespace Qcow2;
 /// exactly as QEMU 7.2 does; a read-only image is never written to, and a writable one only when QEMU would write too.
 /// Backing and external data files named by the image are never opened.
 /// </summary>
-public sealed class Qcow2Image : IDisposable
+public sealed partial class Qcow2Image : IDisposable
 {
     private readonly IImageStorage storage;
     private readonly ImageMetadata image;
