@@ -94,6 +94,44 @@ public sealed class InternalsTests
         Assert.Throws<ArgumentException>(() => Qcow2Image.Open(new MemoryStream(new byte[16], writable: false), new Qcow2OpenOptions { Writable = true }));
     }
 
+    [Theory]
+    [InlineData(512, 64)]
+    [InlineData(512, 1)]
+    [InlineData(65536, 16)]
+    public void Created_refcount_structures_count_every_used_cluster_once(int clusterSize, int refcountBits)
+    {
+        var path = Path.GetTempFileName();
+        try
+        {
+            using var image = Qcow2Image.Create(path, 2L << 30, new Qcow2CreateOptions { ClusterSize = clusterSize, RefcountBits = refcountBits });
+            var header = image.Metadata.Header;
+            var order = (int)header.RefcountOrder;
+            var perBlock = Refcounts.EntriesPerBlock(image.ClusterBits, order);
+            var table = EntryTable.Read(image.Storage, (long)header.RefcountTableOffset, (int)(header.RefcountTableClusters * (uint)clusterSize / 8));
+            var usedClusters = (image.FileLength + clusterSize - 1) / clusterSize;
+            var block = new byte[clusterSize];
+            // Every used cluster, and the rest of the last refcount block (which must be free).
+            var end = Math.Min(table.Length * perBlock, (usedClusters + perBlock - 1) / perBlock * perBlock);
+            for (long cluster = 0; cluster < end; cluster++)
+            {
+                var entry = new RefcountTableEntry(table[cluster / perBlock]);
+                Assert.False(entry.HasReservedBits);
+                if (cluster % perBlock == 0 && entry.BlockOffset != 0)
+                    image.Storage.Read((long)entry.BlockOffset, block);
+                var refcount = entry.BlockOffset == 0 ? 0 : Refcounts.Get(block, cluster % perBlock, order);
+                Assert.Equal(cluster < usedClusters ? 1ul : 0ul, refcount);
+            }
+            // The L1 table is the last thing in the file and is all zeros (nothing allocated yet).
+            var l1 = EntryTable.Read(image.Storage, (long)header.L1TableOffset, (int)header.L1Size);
+            Assert.All(l1, e => Assert.Equal(0ul, new L1Entry(e).L2Offset));
+            Assert.Equal((long)header.L1TableOffset + header.L1Size * 8L, image.FileLength);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     [Fact]
     public void File_storage_reads_zeros_past_the_end()
     {
