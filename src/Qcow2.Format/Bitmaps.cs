@@ -93,13 +93,14 @@ internal static class BitmapLoader
                 throw Qcow2FormatException.ForField("More bitmaps found than specified in header extension", "BitmapsExtensionData.NbBitmaps", position,
                     ext.NbBitmaps, "is smaller than the number of directory entries");
             var entry = BitmapDirectoryEntryHeader.ReadUnchecked(directory.AsSpan((int)at));
-            if (entry.EntrySize > directory.Length - at)
+            // QEMU computes the entry size as an int, so a huge extra_data_size wraps negative and passes this check; the
+            // extra-data check below then refuses it. Compare the same way to fail with the same message.
+            if (unchecked((int)entry.EntrySize) > directory.Length - at)
                 throw Broken(position, $"the entry of {entry.EntrySize} bytes runs past the directory end");
-            var nameStart = (int)at + BitmapDirectoryEntryHeader.Size + (int)entry.ExtraDataSize;
-            var name = Encoding.UTF8.GetString(directory, nameStart, entry.NameSize);
             var errors = entry.Validate(context, position);
             if (errors.FirstOrDefault(e => e.MemberPath == nameof(BitmapDirectoryEntryHeader.ExtraDataSize)) is { } extra)
                 throw Qcow2FormatException.FromRule("Bitmap extra data is not supported", extra);
+            var name = Encoding.UTF8.GetString(directory, (int)at + BitmapDirectoryEntryHeader.Size, entry.NameSize);
             if (errors.Count > 0)
                 throw Qcow2FormatException.FromRule($"Bitmap '{name}' doesn't satisfy the constraints", errors[0]);
             bitmaps.Add(new Qcow2Bitmap(name, entry, position));
