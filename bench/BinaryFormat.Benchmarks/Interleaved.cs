@@ -1,15 +1,42 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace BinaryFormat.Benchmarks;
 
 /// <summary>
 /// A noise-tolerant cross-check of the BenchmarkDotNet ratios for shared, busy machines: the hand-written and the
 /// generated code run in alternating short rounds, so both see the same background load, and the median of the
-/// per-round ratios is reported. Run with <c>-- --interleaved</c>.
+/// per-round ratios is reported. On Linux each round is timed in CPU time of the measuring thread
+/// (CLOCK_THREAD_CPUTIME_ID), which leaves out the time the thread waits while other processes run.
+/// Run with <c>-- --interleaved</c>.
 /// </summary>
 public static class Interleaved
 {
+    [StructLayout(LayoutKind.Sequential)]
+    private struct Timespec
+    {
+        public long Seconds;
+        public long Nanoseconds;
+    }
+
+    [DllImport("libc", EntryPoint = "clock_gettime")]
+    private static extern int ClockGetTime(int clock, out Timespec time);
+
+    private const int ThreadCpuTimeClock = 3; // CLOCK_THREAD_CPUTIME_ID
+
+    private static readonly bool UseThreadCpuTime = OperatingSystem.IsLinux() && ClockGetTime(ThreadCpuTimeClock, out _) == 0;
+
+    private static double NowNanoseconds()
+    {
+        if (UseThreadCpuTime)
+        {
+            ClockGetTime(ThreadCpuTimeClock, out var t);
+            return t.Seconds * 1e9 + t.Nanoseconds;
+        }
+        return Stopwatch.GetTimestamp() * (1e9 / Stopwatch.Frequency);
+    }
+
     public static void Run(int rounds = 200, int iterations = 200_000)
     {
         var b = new HeaderBenchmarks();
@@ -20,6 +47,7 @@ public static class Interleaved
             ("Read (generated ReadUnchecked, no validation)", static (x, n) => Loop(x.ReadHandWritten, n), static (x, n) => Loop(x.ReadUncheckedGenerated, n)),
             ("Write", static (x, n) => Loop(x.WriteHandWritten, n), static (x, n) => Loop(x.WriteGenerated, n)),
         };
+        Console.WriteLine(UseThreadCpuTime ? "(timed in thread CPU time)" : "(timed in wall-clock time)");
         Console.WriteLine("| Operation | HandWritten median (ns) | Generated median (ns) | Median ratio (per round) | Rounds |");
         Console.WriteLine("|-----------|------------------------:|----------------------:|-------------------------:|-------:|");
         foreach (var (name, baseline, candidate) in pairs)
@@ -50,9 +78,9 @@ public static class Interleaved
 
     private static double Time(Func<HeaderBenchmarks, int, long> body, HeaderBenchmarks b, int iterations)
     {
-        long start = Stopwatch.GetTimestamp();
+        double start = NowNanoseconds();
         body(b, iterations);
-        return Stopwatch.GetElapsedTime(start).TotalNanoseconds / iterations;
+        return (NowNanoseconds() - start) / iterations;
     }
 
     private static double Median(List<double> values)

@@ -4,7 +4,8 @@ using BenchmarkDotNet.Running;
 using Perfolizer.Horology;
 
 // dotnet run -c Release --project bench/BinaryFormat.Benchmarks -- --filter '*'
-// The default job here is short but has enough iterations to give stable medians on a small, noisy machine;
+// The default job here is short (3 launches x 15 iterations of 200 ms) but gives stable medians on a small, noisy
+// machine; several launches matter because the JIT makes run-to-run (bimodal) code-quality decisions;
 // any BenchmarkDotNet option (--job, --iterationCount, ...) still works on the command line.
 // `-- --interleaved` instead runs a noise-tolerant A/B cross-check of generated vs hand-written (see Interleaved.cs).
 if (args is ["--interleaved"])
@@ -14,9 +15,9 @@ if (args is ["--interleaved"])
 }
 
 var job = Job.Default
-    .WithLaunchCount(1)
+    .WithLaunchCount(3)
     .WithWarmupCount(4)
-    .WithIterationCount(20)
+    .WithIterationCount(15)
     .WithIterationTime(TimeInterval.FromMilliseconds(200));
 
 var config = DefaultConfig.Instance
