@@ -17,7 +17,7 @@ public sealed class BinaryFormatAnalyzer : DiagnosticAnalyzer
         Diagnostics.TypeNotPartial, Diagnostics.OverlappingFields, Diagnostics.UnsupportedMemberType, Diagnostics.ValueDoesNotFit,
         Diagnostics.NegativeOffset, Diagnostics.UnknownMember, Diagnostics.MemberComesLater, Diagnostics.MemberNotWritable,
         Diagnostics.MissingLength, Diagnostics.SizeTooSmall, Diagnostics.RuleNotApplicable, Diagnostics.GenericType,
-        Diagnostics.NoParameterlessConstructor);
+        Diagnostics.NoParameterlessConstructor, Diagnostics.NameCollision, Diagnostics.RequiredNonField);
 
     /// <inheritdoc />
     public override void Initialize(AnalysisContext context)

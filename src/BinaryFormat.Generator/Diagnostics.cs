@@ -46,6 +46,12 @@ internal static class Diagnostics
     public static readonly DiagnosticDescriptor NoParameterlessConstructor = Error("BF0013", "No parameterless constructor",
         "Class '{0}' needs an accessible parameterless constructor so that Read can create it");
 
+    public static readonly DiagnosticDescriptor NameCollision = Error("BF0014", "Member name taken by a generated member",
+        "Member '{0}' has the name of a generated member ({1}); rename it");
+
+    public static readonly DiagnosticDescriptor RequiredNonField = Error("BF0015", "Required member that is not a field",
+        "Member '{0}' is required but has no [Field], so Read cannot set it; give it a [Field] or drop 'required'");
+
     private static DiagnosticDescriptor Error(string id, string title, string message) =>
         new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
 }

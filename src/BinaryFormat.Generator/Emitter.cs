@@ -95,7 +95,8 @@ internal static class Emitter
         w.Line($"public static {self} ReadUnchecked(global::System.ReadOnlySpan<byte> source)");
         w.Open();
         w.Line("source = source.Slice(0, Size);");
-        w.Line($"var value = new {self}();");
+        var required = type.Fields.Where(f => f.IsRequired).Select(f => f.Name + " = default!").ToList();
+        w.Line(required.Count == 0 ? $"var value = new {self}();" : $"var value = new {self} {{ {string.Join(", ", required)} }};");
         foreach (var field in type.Fields)
         {
             WhenPresent(w, field, "value", () => EmitReadField(w, field), otherwise: field.IsScalar
@@ -173,7 +174,7 @@ internal static class Emitter
                 w.Open();
                 w.Line($"if ({field.Name}Bytes.Length != {field.Width})");
                 w.Line($"    throw new global::System.ArgumentException(\"{type.Name}.{field.Name} must hold {field.Width} bytes, but holds \" + {field.Name}Bytes.Length + \".\");");
-                w.Line($"{field.Name}Bytes.CopyTo({at});");
+                w.Line($"global::System.MemoryExtensions.CopyTo({field.Name}Bytes, {at});");
                 w.Close();
                 w.Line("else");
                 w.Line($"    {at}.Clear();");
@@ -316,7 +317,7 @@ internal static class Emitter
         if (memberAlignment is not null)
             w.Line($"if ({memberAlignment} is var {alignment} && {alignment} != 0 && unchecked((ulong){number}) % {alignment} != 0)");
         else
-            w.Line($"if (validator.Context is {{ }} context && context.TryGetValue({Literal(contextKey!)}, out var {alignment}) && {alignment} > 0 && unchecked((ulong){number}) % (ulong){alignment} != 0)");
+            w.Line($"if (validator.Context is {{ }} {field.Name}Context && {field.Name}Context.TryGetValue({Literal(contextKey!)}, out var {alignment}) && {alignment} > 0 && unchecked((ulong){number}) % (ulong){alignment} != 0)");
         w.Open();
         w.Line($"validator.Report({member}, {field.Offset}, {Runtime}BinaryFormatRule.Alignment, {shown}, \"a multiple of \" + {alignment}, {shown} + \" is not a multiple of \" + {alignment});");
         w.Line("if (validator.ShouldStop) return;");

@@ -62,7 +62,8 @@ internal sealed record FieldModel(
     ulong? FlagsKnown,
     bool RejectUnknownFlags,
     EquatableArray<ConditionModel> Conditions,
-    long Otherwise)
+    long Otherwise,
+    bool IsRequired)
 {
     public bool IsScalar => Kind is FieldKind.Integer or FieldKind.Enum or FieldKind.Boolean;
 }

@@ -49,14 +49,26 @@ internal static class Parser
         foreach (var member in type.GetMembers())
         {
             cancellationToken.ThrowIfCancellationRequested();
+            if (member is IFieldSymbol or IPropertySymbol && !member.IsImplicitlyDeclared && member.Name == "Size")
+                diagnostics.Add(Diagnostic.Create(Diagnostics.NameCollision, member.Locations.FirstOrDefault(), member.Name, "the size constant"));
             var fieldAttribute = member.GetAttributes().FirstOrDefault(a => IsAttribute(a, "FieldAttribute"));
             if (fieldAttribute is null)
+            {
+                if (member is IFieldSymbol { IsRequired: true } or IPropertySymbol { IsRequired: true })
+                    diagnostics.Add(Diagnostic.Create(Diagnostics.RequiredNonField, member.Locations.FirstOrDefault(), member.Name));
                 continue;
+            }
             var field = ParseMember(member, fieldAttribute, defaultBigEndian, diagnostics, cancellationToken, depth);
             if (field is not null)
                 fields.Add((field, member, fieldAttribute));
         }
 
+        foreach (var (field, member, _) in fields)
+        {
+            if (field.FlagsKnown is not null && type.GetMembers(field.Name + "UnknownBits").Any())
+                diagnostics.Add(Diagnostic.Create(Diagnostics.NameCollision, type.GetMembers(field.Name + "UnknownBits")[0].Locations.FirstOrDefault(),
+                    field.Name + "UnknownBits", "the unknown-bits property of [FlagsField] " + field.Name));
+        }
         ResolveReferences(type, fields, diagnostics);
         CheckOverlaps(fields, diagnostics);
 
@@ -290,7 +302,8 @@ internal static class Parser
 
         return new FieldModel(member.Name, offset, width, kind, typeName, integerType, signed, bigEndian,
             memberType.IsReferenceType, magic, reserved, rangeMin, rangeMax, oneOf.ToEquatableArray(),
-            alignConstant, alignMember, alignContextKey, flagsKnown, rejectUnknown, conditions.ToEquatableArray(), otherwise);
+            alignConstant, alignMember, alignContextKey, flagsKnown, rejectUnknown, conditions.ToEquatableArray(), otherwise,
+            member is IFieldSymbol { IsRequired: true } or IPropertySymbol { IsRequired: true });
     }
 
     /// <summary>Checks that conditions and alignments name earlier scalar fields, and fills in what the emitter needs to know about them.</summary>
@@ -303,7 +316,9 @@ internal static class Parser
             var (field, member, _) = fields[i];
             FieldModel? Resolve(string rule, string name)
             {
-                var location = member.GetAttributes().FirstOrDefault(a => a.AttributeClass?.Name == rule.Trim('[', ']') + "Attribute") is { } attribute
+                var attributeName = rule.Trim('[', ']') + "Attribute";
+                var location = member.GetAttributes().FirstOrDefault(a => a.AttributeClass?.Name == attributeName
+                        && a.ConstructorArguments.Length > 0 && a.ConstructorArguments[0].Value as string == name) is { } attribute
                     ? AttributeLocation(attribute) ?? member.Locations.FirstOrDefault()
                     : member.Locations.FirstOrDefault();
                 if (!byName.TryGetValue(name, out var target))
@@ -341,18 +356,19 @@ internal static class Parser
 
     private static void CheckOverlaps(List<(FieldModel Model, ISymbol Member, AttributeData FieldAttribute)> fields, ImmutableArray<Diagnostic>.Builder diagnostics)
     {
+        // Compare each field with the earlier field that reaches furthest, not just with its neighbour.
         var ordered = fields.OrderBy(f => f.Model.Offset).ToList();
-        for (var i = 1; i < ordered.Count; i++)
+        FieldModel? furthest = null;
+        foreach (var (current, member, attribute) in ordered)
         {
-            var previous = ordered[i - 1].Model;
-            var current = ordered[i].Model;
-            if (current.Offset < previous.Offset + previous.Width)
+            if (furthest is not null && current.Offset < furthest.Offset + furthest.Width)
             {
-                diagnostics.Add(Diagnostic.Create(Diagnostics.OverlappingFields,
-                    AttributeLocation(ordered[i].FieldAttribute) ?? ordered[i].Member.Locations.FirstOrDefault(),
+                diagnostics.Add(Diagnostic.Create(Diagnostics.OverlappingFields, AttributeLocation(attribute) ?? member.Locations.FirstOrDefault(),
                     current.Name, current.Offset, current.Offset + current.Width - 1,
-                    previous.Name, previous.Offset, previous.Offset + previous.Width - 1));
+                    furthest.Name, furthest.Offset, furthest.Offset + furthest.Width - 1));
             }
+            if (furthest is null || current.Offset + current.Width > furthest.Offset + furthest.Width)
+                furthest = current;
         }
     }
 

@@ -92,7 +92,7 @@ public class CompileTests
         SnapshotTests.AssertCompilesCleanly(run);
     }
 
-    [Fact(Skip = "Generator bug: every [AlignedTo(ContextKey = ...)] check declares the pattern variable `context` in an if condition of ValidateInto; the second one is CS0128 (pattern variables leak into the enclosing block)")]
+    [Fact]
     public void TwoContextKeyAlignmentsCompile()
     {
         var run = Run(CreateCompilation("""
@@ -125,7 +125,7 @@ public class CompileTests
             Assert.Empty(run.Result.GeneratedSources);
     }
 
-    [Fact(Skip = "Generator bug: ReadUnchecked does `new T()` without setting required members (CS9035 in the generated file) and no BF diagnostic explains it")]
+    [Fact]
     public void RequiredMembers()
     {
         var run = Run(CreateCompilation("""

@@ -35,7 +35,7 @@ public class DiagnosticTests
         }
         """, "Field 'B' (bytes 2..3) overlaps field 'A' (bytes 0..3)");
 
-    [Fact(Skip = "Generator bug: Parser.CheckOverlaps compares each field only with its predecessor in offset order, so C (byte 4) overlapping Wide (bytes 0..7) is not reported")]
+    [Fact]
     public void BF0002_OverlapWithAFieldThatIsNotTheNeighbour() => Verify("BF0002", """
         [BinaryFormat] public partial struct Header
         {
@@ -79,7 +79,7 @@ public class DiagnosticTests
         }
         """);
 
-    [Fact(Skip = "Generator bug: Parser.ResolveReferences locates the diagnostic at the first [PresentWhen] of the member, not the one that names the missing member")]
+    [Fact]
     public void BF0006_PointsAtTheFaultyOneOfSeveralConditions() => Verify("BF0006", """
         [BinaryFormat] public partial struct Header
         {
@@ -147,6 +147,25 @@ public class DiagnosticTests
             [Field(0)] public int Id { get; set; }
         }
         """);
+
+    [Fact]
+    public void BF0014_MemberNamedLikeAGeneratedMember() => Verify("BF0014", """
+        [BinaryFormat] public partial struct Disk
+        {
+            [Field(0)] public ulong {|BF0014:Size|};
+            [Field(8), FlagsField(0x3)] public uint Features;
+            public ulong {|BF0014:FeaturesUnknownBits|} => 0;
+        }
+        """, "Member 'Size' has the name of a generated member (the size constant); rename it");
+
+    [Fact]
+    public void BF0015_RequiredMemberWithoutField() => Verify("BF0015", """
+        [BinaryFormat] public partial class Message
+        {
+            [Field(0)] public required int Id { get; set; }
+            public required string {|BF0015:Label|} { get; set; }
+        }
+        """, "Member 'Label' is required but has no [Field], so Read cannot set it; give it a [Field] or drop 'required'");
 
     [Fact]
     public void EveryDiagnosticTheAnalyzerSupportsHasATest()

@@ -36,7 +36,7 @@ public class SnapshotTests
         Assert.Equal(hintNames.Count, hintNames.Distinct(StringComparer.OrdinalIgnoreCase).Count());
     }
 
-    [Fact(Skip = "Generator bug: byte[] Write calls the MemoryExtensions.CopyTo extension without global::System, so it only compiles with ImplicitUsings (`global using System;`), else CS1501")]
+    [Fact]
     public void GeneratedCodeNeedsNoUsings()
     {
         // Generated code must not depend on the user's usings (projects with ImplicitUsings disabled).
@@ -44,7 +44,7 @@ public class SnapshotTests
         AssertCompilesCleanly(run);
     }
 
-    [Fact(Skip = "Generator bug: a member named Size collides with the generated `const int Size` (CS0102/CS0229 inside the generated file) and no BF diagnostic explains it")]
+    [Fact]
     public void MemberNamedSizeIsReportedOrWorks()
     {
         // qcow2's header has a field called `size`; a user will name a member Size. Either the analyzer explains the

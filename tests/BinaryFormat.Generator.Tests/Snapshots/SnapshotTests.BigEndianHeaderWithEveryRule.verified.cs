@@ -152,7 +152,7 @@ namespace Sample.Images
                 validator.Report("L1TableOffset", 28, global::BinaryFormat.BinaryFormatRule.Alignment, global::BinaryFormat.BinaryFormatValidator.Format(this.L1TableOffset), "a multiple of " + L1TableOffsetAlignment, global::BinaryFormat.BinaryFormatValidator.Format(this.L1TableOffset) + " is not a multiple of " + L1TableOffsetAlignment);
                 if (validator.ShouldStop) return;
             }
-            if (validator.Context is { } context && context.TryGetValue("SectorSize", out var DataOffsetAlignment) && DataOffsetAlignment > 0 && unchecked((ulong)this.DataOffset) % (ulong)DataOffsetAlignment != 0)
+            if (validator.Context is { } DataOffsetContext && DataOffsetContext.TryGetValue("SectorSize", out var DataOffsetAlignment) && DataOffsetAlignment > 0 && unchecked((ulong)this.DataOffset) % (ulong)DataOffsetAlignment != 0)
             {
                 validator.Report("DataOffset", 36, global::BinaryFormat.BinaryFormatRule.Alignment, global::BinaryFormat.BinaryFormatValidator.Format(this.DataOffset), "a multiple of " + DataOffsetAlignment, global::BinaryFormat.BinaryFormatValidator.Format(this.DataOffset) + " is not a multiple of " + DataOffsetAlignment);
                 if (validator.ShouldStop) return;

@@ -67,7 +67,7 @@ namespace Sample.Blocks
             {
                 if (IdBytes.Length != 16)
                     throw new global::System.ArgumentException("Blocks.Id must hold 16 bytes, but holds " + IdBytes.Length + ".");
-                IdBytes.CopyTo(destination.Slice(4, 16));
+                global::System.MemoryExtensions.CopyTo(IdBytes, destination.Slice(4, 16));
             }
             else
                 destination.Slice(4, 16).Clear();
