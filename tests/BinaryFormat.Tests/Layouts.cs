@@ -158,3 +158,26 @@ public partial record struct Pair
     [Field(0)] public ushort First { get; set; }
     [Field(2)] public ushort Second { get; set; }
 }
+
+[System.Flags]
+public enum Features : ushort { None = 0, Dirty = 1, Corrupt = 2 }
+
+[BinaryFormat(ByteOrder.BigEndian)]
+public partial struct Aligned
+{
+    [Field(0), AlignedTo(ContextKey = "ClusterSize")] public ulong Offset;
+}
+
+/// <summary>Signed rules, enum flags, fields declared out of offset order, a conditional nested layout.</summary>
+[BinaryFormat(ByteOrder.LittleEndian)]
+public partial struct Mixed
+{
+    // Declared before the field it depends on, but at a later offset: conditions follow offsets, not source order.
+    [Field(8), PresentWhen(nameof(HeaderLength), Comparison.GreaterThan, 8, Otherwise = 0)] public ushort Compression;
+    [Field(0), Range(-5, 5)] public sbyte Delta;
+    [Field(1), OneOf(-1, 1)] public short Direction;
+    [Field(3), FlagsField(0x3, RejectUnknown = true)] public Features Features;
+    [Field(5)] public ushort HeaderLength;
+    [Field(7)] public bool HasAligned;
+    [Field(10), PresentWhen(nameof(HasAligned), Comparison.Equal, 1)] public Aligned Table;
+}
