@@ -22,7 +22,7 @@ internal static class ImageOpener
 
         var errors = header.Validate(null, 0);
         Require(errors, nameof(Qcow2Header.Magic), "Image is not in qcow2 format");
-        Require(errors, nameof(Qcow2Header.Version), $"Unsupported qcow2 version {(int)header.Version}");
+        Require(errors, nameof(Qcow2Header.Version), $"Unsupported qcow2 version {header.Version}");
         Require(errors, nameof(Qcow2Header.ClusterBits), $"Unsupported cluster size: 2^{header.ClusterBits}");
         var clusterSize = 1L << (int)header.ClusterBits;
         errors = header.Validate(new ValidationContext().Set(ContextKeys.ClusterSize, clusterSize), 0);

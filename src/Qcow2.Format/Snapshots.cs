@@ -65,8 +65,6 @@ internal static class SnapshotLoader
             var errors = entry.Validate(context, entryOffset);
             if (errors.FirstOrDefault(e => e.MemberPath == nameof(SnapshotTableEntryHeader.ExtraDataSize)) is { } extra)
                 throw Qcow2FormatException.FromRule($"Too much extra metadata in snapshot table entry {i}", extra);
-            if (errors.Count > 0)
-                throw Qcow2FormatException.FromRule($"Snapshot table entry {i} is invalid", errors[0]);
 
             extraPart.Clear();
             var known = (int)Math.Min(entry.ExtraDataSize, (uint)SnapshotExtraData.Size);

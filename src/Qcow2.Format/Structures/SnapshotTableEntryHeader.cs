@@ -4,7 +4,7 @@ namespace Qcow2;
 
 /// <summary>
 /// The fixed 40 bytes of a snapshot table entry (spec §4.5); extra data, the id, the name and padding follow.
-/// QEMU checks the snapshot L1 only in <c>check</c>; we refuse a bad one at open (spec §10 row 8).
+/// Open enforces only the extra-data limit, as QEMU does; the snapshot L1 rules are reported by <c>check</c>.
 /// </summary>
 [BinaryFormat(ByteOrder.BigEndian)]
 internal partial struct SnapshotTableEntryHeader

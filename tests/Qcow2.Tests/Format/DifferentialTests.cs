@@ -10,6 +10,8 @@ public sealed class DifferentialTests
     [InlineData("cluster_size=4096", 7)]
     [InlineData("cluster_size=65536", 11)]
     [InlineData("compat=0.10,cluster_size=4096", 13)]
+    [InlineData("cluster_size=512,refcount_bits=1", 17)]
+    [InlineData("cluster_size=2M,compression_type=zstd,lazy_refcounts=on", 19)]
     public void Damaged_images_are_accepted_or_refused_like_qemu_img_info(string options, int seed)
     {
         using var dir = new TempDir();
@@ -20,13 +22,15 @@ public sealed class DifferentialTests
             AddBitmap(path, "bm1", "--disable", "-g", "1M");
         }
         Qemu.Io("-c", "write 0 64k", path).EnsureSuccess("write");
-        Qemu.Img("snapshot", "-c", "s1", path).EnsureSuccess("snapshot");
+        // A snapshot needs refcount 2, which 1-bit refcounts cannot hold.
+        if (!options.Contains("refcount_bits=1"))
+            Qemu.Img("snapshot", "-c", "s1", path).EnsureSuccess("snapshot");
         var original = File.ReadAllBytes(path);
         var random = new Random(seed);
         var damaged = dir.File("damaged.qcow2");
         var mismatches = new List<string>();
 
-        for (var iteration = 0; iteration < 400; iteration++)
+        for (var iteration = 0; iteration < 200; iteration++)
         {
             var bytes = (byte[])original.Clone();
             // Most damage goes to the header and its extensions, the rest anywhere in the metadata.
