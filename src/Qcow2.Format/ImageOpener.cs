@@ -58,8 +58,7 @@ internal static class ImageOpener
 
         if (header.IncompatibleFeaturesUnknownBits != 0)
         {
-            var table = frames.LastOrDefault(f => f.Magic == FeatureNameTableExtension.MagicValue);
-            var names = table.Data is null ? null : FeatureNameTableExtension.Decode(table.Data).Features;
+            var names = FeatureNamesForError(header, frames, clusterSize);
             throw Qcow2FormatException.ForField(HeaderExtensionArea.DescribeUnsupported(names, header.IncompatibleFeaturesUnknownBits),
                 H + ".IncompatibleFeatures", 72, Hex(header.IncompatibleFeatures), $"has bits outside the known mask {Hex(Features.KnownIncompatible)}");
         }
@@ -155,6 +154,8 @@ internal static class ImageOpener
         var header = image.Header;
         var context = new ValidationContext().Set(ContextKeys.ClusterSize, clusterSize);
         var extensions = new List<Qcow2HeaderExtension>(frames.Count);
+        // Set first, so that after a failure it holds the extensions read before it (see FeatureNamesForError).
+        image.Extensions = extensions;
         var dropBitmaps = false;
         foreach (var frame in frames)
         {
@@ -223,8 +224,25 @@ internal static class ImageOpener
                     break;
             }
         }
-        image.Extensions = extensions;
         return dropBitmaps;
+    }
+
+    /// <summary>
+    /// QEMU names unknown incompatible bits from a first extension pass that stops at the first bad extension, keeping the
+    /// last feature table seen before it. Replay that pass on a scratch copy.
+    /// </summary>
+    private static IReadOnlyList<Qcow2FeatureName>? FeatureNamesForError(Qcow2Header header, List<RawHeaderExtension> frames, long clusterSize)
+    {
+        var scratch = new ImageMetadata { Header = header };
+        try
+        {
+            ReadExtensions(scratch, frames, clusterSize);
+        }
+        catch (Qcow2FormatException)
+        {
+            // The error itself does not matter here; QEMU ignores it too.
+        }
+        return scratch.Extensions.OfType<FeatureNameTableExtension>().LastOrDefault()?.Features;
     }
 
     /// <summary>The checks <c>qcow2_read_extensions</c> makes on a trusted bitmaps extension, in its order (spec §3.1).</summary>

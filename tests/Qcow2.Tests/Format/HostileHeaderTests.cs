@@ -210,6 +210,22 @@ public sealed class HostileHeaderTests
         return path;
     }
 
+    [QemuFact]
+    public void Feature_names_come_only_from_tables_before_the_first_bad_extension_as_in_qemu()
+    {
+        using var dir = new TempDir();
+        var path = Plain(dir);
+        var entry = new byte[48];
+        entry[1] = 5;
+        "future feature"u8.CopyTo(entry.AsSpan(2));
+        // QEMU's naming pass stops at the oversized backing format, so the table after it is never seen.
+        ComposeCluster0(path, 112, [], [(BackingFormatMagic, new byte[16]), (FeatureTableMagic, entry)], null);
+        WriteU64(path, 72, 0x20);
+        const string expected = "Unsupported qcow2 feature(s): Unknown incompatible feature: 20";
+        Assert.StartsWith(expected, Assert.Throws<Qcow2FormatException>(() => Qcow2Image.Open(path)).Message);
+        Assert.Contains(expected, Qemu.Img("info", "-f", "qcow2", path).StandardError);
+    }
+
     private static string DuplicateBitmapNames(TempDir dir)
     {
         var path = Plain(dir);
