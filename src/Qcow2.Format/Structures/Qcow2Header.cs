@@ -38,10 +38,10 @@ internal partial struct Qcow2Header
     [Field(36), Range(0, Limits.MaxL1Entries)]
     public uint L1Size { get; set; }
 
-    [Field(40)]
+    [Field(40), AlignedTo(ContextKey = ContextKeys.ClusterSize)]
     public ulong L1TableOffset { get; set; }
 
-    [Field(48)]
+    [Field(48), AlignedTo(ContextKey = ContextKeys.ClusterSize)]
     public ulong RefcountTableOffset { get; set; }
 
     [Field(56)]
@@ -50,7 +50,7 @@ internal partial struct Qcow2Header
     [Field(60), Range(0, Limits.MaxSnapshots)]
     public uint NbSnapshots { get; set; }
 
-    [Field(64)]
+    [Field(64), AlignedTo(ContextKey = ContextKeys.ClusterSize)]
     public ulong SnapshotsOffset { get; set; }
 
     [Field(72), PresentWhen(nameof(Version), Comparison.GreaterOrEqual, 3)]
@@ -74,22 +74,4 @@ internal partial struct Qcow2Header
     [Field(104), PresentWhen(nameof(Version), Comparison.GreaterOrEqual, 3), PresentWhen(nameof(HeaderLength), Comparison.GreaterThan, 104)]
     [OneOf(0, 1)]
     public byte CompressionType { get; set; }
-
-    // The three table offsets must be cluster-aligned. Declared with [AlignedTo(ContextKey = ...)] on more than one member the
-    // generated code does not compile (the pattern variable `context` is declared twice in one scope), so they are checked here.
-    partial void OnValidate(ref BinaryFormatValidator validator)
-    {
-        if (validator.Context is null || !validator.Context.TryGetValue(ContextKeys.ClusterSize, out var clusterSize) || clusterSize <= 0)
-            return;
-        CheckAligned(ref validator, nameof(L1TableOffset), 40, L1TableOffset, clusterSize);
-        CheckAligned(ref validator, nameof(RefcountTableOffset), 48, RefcountTableOffset, clusterSize);
-        CheckAligned(ref validator, nameof(SnapshotsOffset), 64, SnapshotsOffset, clusterSize);
-    }
-
-    private static void CheckAligned(ref BinaryFormatValidator validator, string member, int offset, ulong value, long alignment)
-    {
-        if (value % (ulong)alignment != 0)
-            validator.Report(member, offset, BinaryFormatRule.Alignment, BinaryFormatValidator.Format(value), "a multiple of " + BinaryFormatValidator.Format(alignment),
-                BinaryFormatValidator.Format(value) + " is not a multiple of " + BinaryFormatValidator.Format(alignment));
-    }
 }
