@@ -130,7 +130,7 @@ public static class CheckScenarios
     }
 
     /// <summary>Writes, takes internal snapshot s1, then writes again (one COW of a shared cluster and its L2 table).</summary>
-    private static Action<string> Snapshot(TempDir dir, string image)
+    public static Action<string> Snapshot(TempDir dir, string image)
     {
         CreateImage(image, "64M");
         QemuIo(image, "write -P 0x11 0 192k");
@@ -139,7 +139,7 @@ public static class CheckScenarios
         return Pristine(dir, image);
     }
 
-    private static Action<string> Compressed(TempDir dir, string image)
+    public static Action<string> Compressed(TempDir dir, string image)
     {
         var source = dir.File("source.qcow2");
         CreateImage(source, "64M");
@@ -148,14 +148,14 @@ public static class CheckScenarios
         return Pristine(dir, image);
     }
 
-    private static Action<string> ExtendedL2(TempDir dir, string image)
+    public static Action<string> ExtendedL2(TempDir dir, string image)
     {
         CreateImage(image, "64M", "extended_l2=on", "cluster_size=128k");
         QemuIo(image, "write -P 0x11 0 4k", "write -P 0x22 256k 128k", "write -z 512k 32k");
         return Pristine(dir, image);
     }
 
-    private static Action<string> Bitmaps(TempDir dir, string image)
+    public static Action<string> Bitmaps(TempDir dir, string image)
     {
         CreateImage(image, "64M");
         Qemu.Img("bitmap", "--add", image, "b0").EnsureSuccess("qemu-img bitmap");
@@ -165,7 +165,7 @@ public static class CheckScenarios
     }
 
     /// <summary>A lazy-refcount image whose qemu-io aborted after a write: dirty bit set, refcounts never written.</summary>
-    private static Action<string> CrashedLazyRefcounts(string image)
+    public static Action<string> CrashedLazyRefcounts(string image)
     {
         CreateImage(image, "64M", "lazy_refcounts=on");
         // abort() kills qemu-io, so it exits non-zero by design.

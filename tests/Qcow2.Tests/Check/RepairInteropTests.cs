@@ -63,3 +63,26 @@ public sealed class RepairInteropTests
         }
     }
 }
+
+/// <summary>Product bugs found by the matrix, pinned down on the smallest image that shows them.</summary>
+public sealed class RepairOutputBugTests
+{
+    /// <summary>
+    /// QEMU's <c>qcow2_check_refcounts</c> with <c>-r</c> compares twice when the first comparison found something: first only
+    /// counting (printing "Leaked cluster …" / "ERROR cluster …"), then repairing ("Repairing cluster …"). qemu-img therefore prints
+    /// both lines; ours prints only the second (ImageCheck.Execute removes the first comparison's findings).
+    /// </summary>
+    [QemuFact(Skip = "bug: ImageCheck.Execute drops the first (counting) comparison's findings before the repairing one, so "
+        + "'qcow2 check -r' omits qemu-img's 'Leaked cluster 5 refcount=2 reference=1' line before 'Repairing cluster 5 …'")]
+    public void Repair_prints_both_comparison_passes_like_qemu_img()
+    {
+        using var dir = new TempDir();
+        var image = dir.File("image.qcow2");
+        long cluster = 0;
+        CheckScenarios.Edit(dir, CheckScenarios.Base(dir, image), image, q => q.SetRefcount(cluster = q.DataCluster(0), 2));
+        var qemu = CheckRunner.QemuImg(CheckRunner.Copy(dir, image, "qemu.qcow2"), json: false, "leaks");
+        var ours = CheckRunner.Ours(CheckRunner.Copy(dir, image, "ours.qcow2"), json: false, "leaks");
+        Assert.Equal([$"Leaked cluster {cluster} refcount=2 reference=1", $"Repairing cluster {cluster} refcount=2 reference=1"], qemu.ProblemLines);
+        CheckRunner.AssertSameHuman(qemu, ours);
+    }
+}
