@@ -133,7 +133,7 @@ internal static class ImageOpener
             image.BackingFileName = Encoding.UTF8.GetString(cluster0, (int)header.BackingFileOffset, (int)header.BackingFileSize);
         }
 
-        image.Snapshots = SnapshotLoader.Load(storage, header.SnapshotsOffset, header.NbSnapshots, clusterSize);
+        image.Snapshots = SnapshotLoader.Load(storage, header.SnapshotsOffset, header.NbSnapshots, clusterSize, forCheck);
 
         rewriteHeader = false;
         if (writable && (header.AutoclearFeatures & ~Features.KnownAutoclear) != 0)

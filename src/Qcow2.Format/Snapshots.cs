@@ -48,7 +48,8 @@ public sealed class Qcow2Snapshot
 /// <summary>Reads the snapshot table as <c>qcow2_read_snapshots</c> does, with its limits.</summary>
 internal static class SnapshotLoader
 {
-    public static List<Qcow2Snapshot> Load(IImageStorage storage, ulong tableOffset, uint count, long clusterSize)
+    /// <remarks>With <paramref name="forCheck"/>, a bad snapshot L1 offset or size is left for the check to report, as in QEMU's check mode.</remarks>
+    public static List<Qcow2Snapshot> Load(IImageStorage storage, ulong tableOffset, uint count, long clusterSize, bool forCheck = false)
     {
         var context = new ValidationContext().Set(ContextKeys.ClusterSize, clusterSize);
         var snapshots = new List<Qcow2Snapshot>((int)Math.Min(count, 1024));
@@ -65,8 +66,10 @@ internal static class SnapshotLoader
             var errors = entry.Validate(context, entryOffset);
             if (errors.FirstOrDefault(e => e.MemberPath == nameof(SnapshotTableEntryHeader.ExtraDataSize)) is { } extra)
                 throw Qcow2FormatException.FromRule($"Too much extra metadata in snapshot table entry {i}", extra);
-            if (errors.Count > 0)
-                throw Qcow2FormatException.FromRule($"Snapshot table entry {i} is invalid", errors[0]);
+            var refused = errors.FirstOrDefault(e => !forCheck
+                || e.MemberPath is not (nameof(SnapshotTableEntryHeader.L1TableOffset) or nameof(SnapshotTableEntryHeader.L1Size)));
+            if (refused is not null)
+                throw Qcow2FormatException.FromRule($"Snapshot table entry {i} is invalid", refused);
 
             extraPart.Clear();
             var known = (int)Math.Min(entry.ExtraDataSize, (uint)SnapshotExtraData.Size);

@@ -19,8 +19,7 @@ public sealed class RepairBeyondQemuTests
         AssertRepairedWhereQemuFails(dir, image, verifyData, "ERROR refcount table entry 0 has reserved bits set");
     }
 
-    [QemuFact(Skip = "bug: ImageCheck.CheckRefcountBlocks lacks QEMU's 'refcount block N is not cluster aligned' check: no corruption "
-        + "counted, no rebuild with -r all (exit 1, image unchanged); qemu-img reports corruptions=1 and the ERROR line")]
+    [QemuFact]
     public void Unaligned_reftable_entry_is_reported_like_qemu_img_and_repaired_where_qemu_img_fails()
     {
         using var dir = new TempDir();
