@@ -28,6 +28,20 @@ public static class CheckScenarios
     public static readonly IReadOnlyList<CheckScenario> List =
     [
         new("clean", 0, None, (dir, image) => Base(dir, image)),
+        new("fresh-empty", 0, None, (dir, image) => { CreateImage(image, "64M"); return Pristine(dir, image); }),
+        new("zero-size", 0, None, (dir, image) => { CreateImage(image, "0"); return Pristine(dir, image); }),
+        new("data-file", 0, None, (dir, image) => DataFile(dir, image)),
+        new("data-file-leaked-cluster", 3, Both, (dir, image) => Edit(dir, DataFile(dir, image), image, q => q.AddLeakedCluster())),
+        // Guest 64k made to map guest 0's host cluster: that cluster has two references but refcount 1 (and COPIED on both).
+        new("data-cluster-referenced-twice", 2, All, (dir, image) => PristineAfter(dir, image, Base(dir, image), q => ShareFirstCluster(q))),
+        new("refcount-1-overflow", 2, All, (dir, image) => PristineAfter(dir, image, Base(dir, image, "refcount_bits=1"), q => ShareFirstCluster(q))),
+        // The refcount block also used as an L2 table by a second L1 entry: its computed refcount is 2.
+        new("refblock-also-an-l2-table", 2, All, (dir, image) => Edit(dir, BaseSized(dir, image, "1G"), image, q =>
+        {
+            Assert.True(q.L1Size > 1);
+            Assert.Equal(0UL, q.L1Entry(1));
+            q.SetL1Entry(1, q.RefcountTableEntry(0) | QcowBytes.CopiedFlag);
+        })),
         new("v2-leaked-cluster", 3, Both, (dir, image) => Edit(dir, Base(dir, image, "compat=0.10"), image, q => q.AddLeakedCluster())),
         // A refcount on a cluster past the end of the file is not compared (spec §8.5).
         new("refcount-past-eof", 0, None, (dir, image) => Edit(dir, Base(dir, image), image, q => q.SetRefcount(q.FileClusters, 1))),
@@ -160,9 +174,11 @@ public static class CheckScenarios
     }
 
     /// <summary>A 64 MiB image with three written clusters (at 64 KiB clusters: 0 hdr, 1 reftable, 2 refblock, 3 L1, 4 L2, 5-7 data).</summary>
-    public static Action<string> Base(TempDir dir, string image, params string[] options)
+    public static Action<string> Base(TempDir dir, string image, params string[] options) => BaseSized(dir, image, "64M", options);
+
+    public static Action<string> BaseSized(TempDir dir, string image, string size, params string[] options)
     {
-        CreateImage(image, "64M", options);
+        CreateImage(image, size, options);
         QemuIo(image, "write -P 0x11 0 192k");
         return Pristine(dir, image);
     }
@@ -244,6 +260,27 @@ public static class CheckScenarios
             Assert.True(compare.ExitCode == 0, $"qemu-img compare: {compare.StandardOutput}{compare.StandardError}");
             Assert.Contains("Images are identical.", compare.StandardOutput);
         };
+    }
+
+    /// <summary>An edit that changes what the guest sees: the pristine copy is taken after it.</summary>
+    public static Action<string> PristineAfter(TempDir dir, string image, Action<string> _, Action<QcowBytes> edit)
+    {
+        edit(new QcowBytes(image));
+        return Pristine(dir, image);
+    }
+
+    private static void ShareFirstCluster(QcowBytes q)
+    {
+        var first = q.L2Entry(0);
+        Assert.NotEqual(first & QcowBytes.OffsetMask, q.L2Entry(64 << 10) & QcowBytes.OffsetMask);
+        q.SetL2Entry(64 << 10, first);
+    }
+
+    public static Action<string> DataFile(TempDir dir, string image)
+    {
+        CreateImage(image, "64M", "data_file=" + dir.File(Path.GetFileNameWithoutExtension(image) + ".data"));
+        QemuIo(image, "write -P 0x11 0 192k", "write -P 0x22 1M 64k");
+        return Pristine(dir, image);
     }
 
     public static Action<string> Edit(TempDir dir, Action<string> verify, string image, Action<QcowBytes> edit)
