@@ -36,16 +36,4 @@ public sealed class CheckInteropTests
 
         Assert.Equal(before, CheckRunner.Hash(image)); // a check without -r never writes
     }
-
-    [QemuFact]
-    public void Snapshot_with_unaligned_l1_table_is_checked_not_refused() =>
-        AssertCheckMatchesQemuImg(CheckScenarios.Get("snapshot-l1-unaligned"));
-
-    [QemuFact]
-    public void Unallocated_extended_l2_entry_with_allocation_bits_is_reported_in_qemu_img_words() =>
-        AssertCheckMatchesQemuImg(CheckScenarios.Get("extended-l2-unallocated-with-bitmap"));
-
-    [QemuFact]
-    public void Compressed_extended_l2_entry_with_bitmap_is_skipped_like_qemu_img() =>
-        AssertCheckMatchesQemuImg(CheckScenarios.Get("extended-l2-compressed-with-bitmap"));
 }

@@ -63,7 +63,7 @@ public sealed class RepairInteropTests
 }
 
 /// <summary>A difference the matrix found (now fixed), pinned down on the smallest image that shows it.</summary>
-public sealed class RepairOutputBugTests
+public sealed class RepairOutputTests
 {
     /// <summary>
     /// QEMU's <c>qcow2_check_refcounts</c> with <c>-r</c> compares twice when the first comparison found something: first only
