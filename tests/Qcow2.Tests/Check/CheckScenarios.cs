@@ -49,6 +49,21 @@ public static class CheckScenarios
         new("leaked-cluster", 3, Both, (dir, image) => Edit(dir, Base(dir, image), image, q => q.AddLeakedCluster())),
         new("data-refcount-2", 2, Both, (dir, image) => Edit(dir, Base(dir, image), image, q => q.SetRefcount(q.DataCluster(0), 2))),
         new("data-refcount-0", 2, Both, (dir, image) => Edit(dir, Base(dir, image), image, q => q.SetRefcount(q.DataCluster(64 << 10), 0))),
+        // Metadata clusters with wrong refcounts: the header, the L1 and L2 tables, the refcount block itself.
+        new("header-refcount-0", 2, All, (dir, image) => Edit(dir, Base(dir, image), image, q => q.SetRefcount(0, 0))),
+        new("l1-table-refcount-2", 3, Both, (dir, image) => Edit(dir, Base(dir, image), image, q => q.SetRefcount(q.L1Offset / q.ClusterSize, 2))),
+        new("l2-table-refcount-0", 2, Both, (dir, image) => Edit(dir, Base(dir, image), image, q => q.SetRefcount(q.L2TableCluster(0), 0))),
+        new("l2-table-refcount-2", 2, Both, (dir, image) => Edit(dir, Base(dir, image), image, q => q.SetRefcount(q.L2TableCluster(0), 2))),
+        new("refblock-refcount-0", 2, All, (dir, image) =>
+            Edit(dir, Base(dir, image), image, q => q.SetRefcount((long)q.RefcountTableEntry(0) / q.ClusterSize, 0))),
+        // A second, all-zero refcount block appended and linked: nothing counts it, so it has a reference but refcount 0.
+        new("reftable-entry-extra-zero-block", 2, All, (dir, image) => Edit(dir, Base(dir, image), image, q =>
+        {
+            var cluster = q.FileClusters;
+            q.Write(cluster * q.ClusterSize, new byte[q.ClusterSize]);
+            Assert.Equal(0UL, q.RefcountTableEntry(1));
+            q.SetRefcountTableEntry(1, (ulong)(cluster * q.ClusterSize));
+        })),
         new("l1-copied-cleared", 2, Both, (dir, image) => Edit(dir, Base(dir, image), image, q => q.SetL1Entry(0, q.L1Entry(0) & ~QcowBytes.CopiedFlag))),
         new("l2-copied-cleared", 2, Both, (dir, image) => Edit(dir, Base(dir, image), image, q => q.SetL2Entry(64 << 10, q.L2Entry(64 << 10) & ~QcowBytes.CopiedFlag))),
         new("l2-reserved-bit", 2, All, (dir, image) => Edit(dir, Base(dir, image), image, q => q.SetL2Entry(128 << 10, q.L2Entry(128 << 10) | 1UL << 56))),
