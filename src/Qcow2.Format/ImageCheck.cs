@@ -82,7 +82,6 @@ internal sealed class ImageCheck
         {
             CalculateRefcounts(fix: Fix, fileClusters);
             var beforeCompare = counters;
-            var findingsBeforeCompare = findings.Count;
             CompareRefcounts(CheckRepair.None);
 
             if (rebuild && Fix == CheckRepair.All)
@@ -120,9 +119,8 @@ internal sealed class ImageCheck
                 }
                 if (counters.Leaks > 0 || counters.Corruptions > 0)
                 {
-                    // Compare again, this time repairing; the first comparison only counted.
+                    // Compare again, this time repairing; the first comparison only counted (its lines stay, as in qemu-img's output).
                     counters = beforeCompare;
-                    findings.RemoveRange(findingsBeforeCompare, findings.Count - findingsBeforeCompare);
                     CompareRefcounts(Fix);
                 }
             }
@@ -203,14 +201,16 @@ internal sealed class ImageCheck
         var first = offset >> clusterBits;
         var last = (offset + size - 1) >> clusterBits;
         for (var cluster = first; cluster <= last; cluster++)
-        {
-            if (!computed.TryIncrement(cluster))
-            {
-                Report(CheckFindingKind.RefcountOverflow, $"ERROR: overflow cluster offset={HexPrefixed((ulong)cluster << clusterBits)}");
-                findings.Add(new CheckFinding(CheckFindingKind.RefcountOverflow,
-                    "Use qemu-img amend to increase the refcount entry width or qemu-img convert to create a clean copy if the image cannot be opened for writing"));
-            }
-        }
+            CountCluster(cluster);
+    }
+
+    private void CountCluster(long cluster)
+    {
+        if (computed.TryIncrement(cluster))
+            return;
+        Report(CheckFindingKind.RefcountOverflow, $"ERROR: overflow cluster offset={HexPrefixed((ulong)cluster << clusterBits)}");
+        findings.Add(new CheckFinding(CheckFindingKind.RefcountOverflow,
+            "Use qemu-img amend to increase the refcount entry width or qemu-img convert to create a clean copy if the image cannot be opened for writing"));
     }
 
     private void CheckL1(long l1Offset, uint l1Size, bool active, CheckRepair fix, long fileLength, double progressShare)
@@ -283,10 +283,17 @@ internal sealed class ImageCheck
                         Report(CheckFindingKind.Mapping, $"ERROR: coffset={HexPrefixed(value & CompressedOffsetMask)}: copied flag must never be set for compressed clusters");
                         value &= ~L2Entry.CopiedFlag;
                     }
+                    // QEMU reports these and then ignores the entry: no reference is counted, nor any statistic.
                     if (hasDataFile)
+                    {
                         Report(CheckFindingKind.Mapping, $"ERROR compressed cluster {i} with data file, entry={HexPrefixed(value)}");
+                        break;
+                    }
                     if (bitmap != 0)
-                        Report(CheckFindingKind.Mapping, $"ERROR compressed cluster {i} with non-zero subcluster allocation bitmap, entry={HexPrefixed(bitmap)}");
+                    {
+                        Report(CheckFindingKind.Mapping, $"ERROR compressed cluster {i} with non-zero subcluster allocation bitmap, entry={HexPrefixed(value)}");
+                        break;
+                    }
                     var (compressedOffset, compressedSize) = CompressedRange(value);
                     Count(compressedOffset, compressedSize, fileLength);
                     if (active)
@@ -331,13 +338,17 @@ internal sealed class ImageCheck
                             counters.FragmentedClusters++;
                         nextContiguous = offset + (ulong)clusterSize;
                     }
-                    if (!hasDataFile)
+                    if (hasDataFile)
+                        break;
+                    if (offset % (ulong)clusterSize == 0 && (long)offset + clusterSize <= fileLength)
+                        CountCluster((long)(offset >> clusterBits));
+                    else
                         Count((long)offset, clusterSize, fileLength);
                     break;
 
                 case L2ClusterType.Unallocated:
                     if ((bitmap & ExtendedL2AllocatedMask) != 0)
-                        Report(CheckFindingKind.Mapping, $"ERROR: Unallocated cluster has non-zero subcluster allocation bitmap, entry={HexPrefixed(bitmap)}");
+                        Report(CheckFindingKind.Mapping, $"ERROR: Unallocated cluster has non-zero subcluster allocation map");
                     break;
             }
         }
@@ -378,6 +389,12 @@ internal sealed class ImageCheck
             if ((value & RefcountTableReservedMask) != 0)
             {
                 Report(CheckFindingKind.ReservedBits, $"ERROR refcount table entry {i} has reserved bits set");
+                rebuild = true;
+                continue;
+            }
+            if (offset % (ulong)clusterSize != 0)
+            {
+                Report(CheckFindingKind.Unaligned, $"ERROR refcount block {i} is not cluster aligned; refcount table entry corrupted");
                 rebuild = true;
                 continue;
             }
@@ -499,7 +516,7 @@ internal sealed class ImageCheck
     /// <summary>The refcount on disk after the comparison (and its repairs), without reading it again.</summary>
     private bool TryGetOnDiskRefcount(long cluster, out ulong refcount)
     {
-        if (unfixedOnDisk.TryGetValue(cluster, out refcount))
+        if (unfixedOnDisk.Count != 0 && unfixedOnDisk.TryGetValue(cluster, out refcount))
             return true;
         if (cluster < computed.Count)
         {
@@ -544,9 +561,11 @@ internal sealed class ImageCheck
         var l1Offset = (long)image.Header.L1TableOffset;
         var l1 = EntryTable.Read(storage, l1Offset, (int)image.Header.L1Size);
         var entrySize = extendedL2 ? 16 : 8;
-        var table = ArrayPool<byte>.Shared.Rent(clusterSize);
+        var l2Offsets = new ulong[l1.Length];
+        for (var i = 0; i < l1.Length; i++)
+            l2Offsets[i] = new L1Entry(l1[i]).L2Offset;
+        using var reader = new ClusterRunReader(storage, clusterSize);
         Span<byte> l1Entry8 = stackalloc byte[sizeof(ulong)];
-        try
         {
             for (var i = 0; i < l1.Length; i++)
             {
@@ -567,8 +586,8 @@ internal sealed class ImageCheck
                     }
                 }
 
-                var span = table.AsSpan(0, clusterSize);
-                storage.Read((long)l2Offset, span);
+                // An unaligned table was reported by the walk; QEMU reads it all the same.
+                var span = l2Offset % (ulong)clusterSize == 0 ? reader.Get(l2Offsets, i) : ReadUnaligned((long)l2Offset);
                 var dirty = false;
                 for (var j = 0; j < l2EntryCount; j++)
                 {
@@ -592,10 +611,13 @@ internal sealed class ImageCheck
                     storage.Write((long)l2Offset, span);
             }
         }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(table);
-        }
+    }
+
+    private byte[] ReadUnaligned(long offset)
+    {
+        var table = new byte[clusterSize];
+        storage.Read(offset, table);
+        return table;
     }
 
     private void ReportCopied(string what, bool repair)

@@ -44,10 +44,23 @@ internal sealed class InMemoryRefcounts
     /// <summary>Adds one reference; false when the count is already at the refcount width's maximum.</summary>
     public bool TryIncrement(long cluster)
     {
-        var value = this[cluster];
-        if (value >= MaxRefcount)
-            return false;
-        Set(cluster, value + 1);
+        if (cluster >= Count)
+            EnsureCount(cluster + 1);
+        var index = (int)(cluster & PageMask);
+        if (wide)
+        {
+            ref var count = ref (widePages[cluster >> PageBits] ??= new ulong[PageSize])[index];
+            if (count >= MaxRefcount)
+                return false;
+            count++;
+        }
+        else
+        {
+            ref var count = ref (narrowPages[cluster >> PageBits] ??= new ushort[PageSize])[index];
+            if (count >= MaxRefcount)
+                return false;
+            count++;
+        }
         return true;
     }
 

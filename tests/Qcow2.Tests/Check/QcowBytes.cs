@@ -19,6 +19,7 @@ public sealed class QcowBytes
 
     // ---- Header (spec §1.1) ----
 
+    public uint Version => ReadU32(4);
     public int ClusterBits => (int)ReadU32(20);
     public long ClusterSize => 1L << ClusterBits;
     public ulong VirtualSize => ReadU64(24);
@@ -27,13 +28,15 @@ public sealed class QcowBytes
     public long RefcountTableOffset => (long)ReadU64(48);
     public uint RefcountTableClusters => ReadU32(56);
     public uint SnapshotCount => ReadU32(60);
-    public ulong IncompatibleFeatures => ReadU64(72);
+    public long SnapshotsOffset => (long)ReadU64(64);
+    // Version 2 headers end at byte 72: no feature bits, 16-bit refcounts.
+    public ulong IncompatibleFeatures => Version >= 3 ? ReadU64(72) : 0;
     public ulong AutoclearFeatures
     {
-        get => ReadU64(88);
-        set => WriteU64(88, value);
+        get => Version >= 3 ? ReadU64(88) : 0;
+        set => WriteU64(Version >= 3 ? 88 : throw new InvalidOperationException("version 2 has no autoclear bits"), value);
     }
-    public int RefcountOrder => (int)ReadU32(96);
+    public int RefcountOrder => Version >= 3 ? (int)ReadU32(96) : 4;
     public int RefcountBits => 1 << RefcountOrder;
     public bool IsDirty => (IncompatibleFeatures & 1) != 0;
     public bool IsCorrupt => (IncompatibleFeatures & 2) != 0;
@@ -66,6 +69,19 @@ public sealed class QcowBytes
     public ulong L2Entry(long guestOffset) => ReadU64(L2EntryOffset(guestOffset));
 
     public void SetL2Entry(long guestOffset, ulong value) => WriteU64(L2EntryOffset(guestOffset), value);
+
+    /// <summary>Extended L2 only: the subcluster bitmap word (bits 0-31 allocated, 32-63 reads as zero).</summary>
+    public ulong L2Bitmap(long guestOffset) => ExtendedL2 ? ReadU64(L2EntryOffset(guestOffset) + 8) : throw new InvalidOperationException("not extended L2");
+
+    public void SetL2Bitmap(long guestOffset, ulong value) =>
+        WriteU64(ExtendedL2 ? L2EntryOffset(guestOffset) + 8 : throw new InvalidOperationException("not extended L2"), value);
+
+    /// <summary>The L1 table offset recorded in the first snapshot table entry (spec §4.5: its first 8 bytes).</summary>
+    public ulong FirstSnapshotL1Offset
+    {
+        get => ReadU64(SnapshotsOffset);
+        set => WriteU64(SnapshotsOffset, value);
+    }
 
     /// <summary>The host cluster index of the L2 table of a guest offset.</summary>
     public long L2TableCluster(long guestOffset) =>
