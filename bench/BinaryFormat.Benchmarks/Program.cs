@@ -20,6 +20,17 @@ var job = Job.Default
     .WithIterationCount(15)
     .WithIterationTime(TimeInterval.FromMilliseconds(200));
 
+// `--cpu-clock`: run in-process and time in thread CPU time (Linux), for machines shared with other work.
+if (args.Contains("--cpu-clock"))
+{
+    args = args.Where(a => a != "--cpu-clock").ToArray();
+    job = job
+        .WithClock(BinaryFormat.Benchmarks.ThreadCpuClock.Instance)
+        .WithToolchain(BenchmarkDotNet.Toolchains.InProcess.Emit.InProcessEmitToolchain.Instance)
+        .WithLaunchCount(1)
+        .WithIterationCount(30);
+}
+
 var config = DefaultConfig.Instance
     .AddJob(job.AsDefault())
     .WithOptions(ConfigOptions.JoinSummary);
