@@ -20,6 +20,10 @@ internal static class Parser
 
     private const int MaxNestingDepth = 32;
 
+    /// <summary>What the emitter adds to every layout; a field or property of the same name would clash with it.</summary>
+    private static readonly HashSet<string> GeneratedMemberNames =
+        ["Size", "Read", "TryRead", "ReadUnchecked", "Write", "Validate", "ValidateInto", "OnValidate"];
+
     public static (TypeModel? Model, ImmutableArray<Diagnostic> Diagnostics) Parse(INamedTypeSymbol type, CancellationToken cancellationToken) =>
         Parse(type, cancellationToken, depth: 0);
 
@@ -49,8 +53,9 @@ internal static class Parser
         foreach (var member in type.GetMembers())
         {
             cancellationToken.ThrowIfCancellationRequested();
-            if (member is IFieldSymbol or IPropertySymbol && !member.IsImplicitlyDeclared && member.Name == "Size")
-                diagnostics.Add(Diagnostic.Create(Diagnostics.NameCollision, member.Locations.FirstOrDefault(), member.Name, "the size constant"));
+            if (member is IFieldSymbol or IPropertySymbol && !member.IsImplicitlyDeclared && GeneratedMemberNames.Contains(member.Name))
+                diagnostics.Add(Diagnostic.Create(Diagnostics.NameCollision, member.Locations.FirstOrDefault(), member.Name,
+                    member.Name == "Size" ? "the size constant" : "a generated method"));
             var fieldAttribute = member.GetAttributes().FirstOrDefault(a => IsAttribute(a, "FieldAttribute"));
             if (fieldAttribute is null)
             {
