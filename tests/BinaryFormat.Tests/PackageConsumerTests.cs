@@ -29,7 +29,10 @@ public sealed class PackageConsumerTests : IDisposable
         var version = $"0.0.0-consumer.{DateTime.UtcNow:yyyyMMddHHmmss}.{Environment.ProcessId}";
         var feed = Path.Combine(work.FullName, "feed");
 
-        Dotnet(repository, "pack", Path.Combine(repository, "src", "BinaryFormat.Runtime"), "-c", "Release", "-o", feed, $"-p:Version={version}", "--nologo");
+        // --artifacts-path keeps this build's bin/obj out of the working tree, so it cannot collide with a concurrent
+        // build there (and proves the package does not depend on the generator sitting in its bin/ folder).
+        Dotnet(repository, "pack", Path.Combine(repository, "src", "BinaryFormat.Runtime"), "-c", "Release", "-o", feed,
+            "--artifacts-path", Path.Combine(work.FullName, "artifacts"), $"-p:Version={version}", "--nologo");
 
         var package = Path.Combine(feed, $"BinaryFormat.{version}.nupkg");
         Assert.True(File.Exists(package), $"no {package}; the feed holds: {string.Join(", ", Directory.GetFiles(feed))}");
