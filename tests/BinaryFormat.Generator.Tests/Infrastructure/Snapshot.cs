@@ -7,7 +7,7 @@ namespace BinaryFormat.Generator.Tests.Infrastructure;
 /// A small snapshot assertion that follows Verify's file conventions, because the Verify packages are not available:
 /// the approved text lives in <c>Snapshots/{Class}.{Test}.verified.cs</c> beside the test source and is committed;
 /// a mismatch writes <c>{Class}.{Test}.received.cs</c> next to it (git-ignored) and fails with a diff.
-/// Set <c>ACCEPT_SNAPSHOTS=1</c> (or Verify's <c>Verify_AutoVerify=true</c>) to accept the received text instead.
+/// Set <c>ACCEPT_SNAPSHOTS=1</c> (or <c>Verify_AutoVerify=true</c>, as used with Verify, any casing) to accept the received text instead.
 /// </summary>
 public static class Snapshot
 {
@@ -16,7 +16,8 @@ public static class Snapshot
 
     public static bool Accepting =>
         IsTrue(Environment.GetEnvironmentVariable(AcceptVariable)) ||
-        IsTrue(Environment.GetEnvironmentVariable("Verify_AutoVerify"));
+        Environment.GetEnvironmentVariables().Keys.Cast<string>()
+            .Any(key => key.Equals("Verify_AutoVerify", StringComparison.OrdinalIgnoreCase) && IsTrue(Environment.GetEnvironmentVariable(key)));
 
     private static bool IsTrue(string? value) =>
         value is not null && (value == "1" || value.Equals("true", StringComparison.OrdinalIgnoreCase));
