@@ -1,3 +1,4 @@
+using BinaryFormat;
 using System.Text;
 
 namespace Qcow2;
@@ -12,6 +13,14 @@ public abstract class Qcow2HeaderExtension
 
     /// <summary>The extension's data without padding, as written to disk.</summary>
     internal abstract byte[] EncodeData();
+
+    /// <summary>The bytes of a declared extension payload.</summary>
+    private protected static byte[] Encode<T>(T payload) where T : IBinaryFormat<T>
+    {
+        var data = new byte[T.Size];
+        payload.Write(data);
+        return data;
+    }
 }
 
 /// <summary>The backing file's format name (magic 0xE2792ACA).</summary>
@@ -83,12 +92,7 @@ public sealed class BitmapsExtension : Qcow2HeaderExtension
     /// <summary>The directory's file offset.</summary>
     public long DirectoryOffset => (long)Data.DirectoryOffset;
 
-    internal override byte[] EncodeData()
-    {
-        var data = new byte[BitmapsExtensionData.Size];
-        Data.Write(data);
-        return data;
-    }
+    internal override byte[] EncodeData() => Encode(Data);
 }
 
 /// <summary>The full disk encryption header pointer (magic 0x0537BE77): where the LUKS header is.</summary>
@@ -106,12 +110,7 @@ public sealed class FullDiskEncryptionExtension : Qcow2HeaderExtension
     /// <summary>The LUKS header's length in bytes.</summary>
     public long Length => (long)Data.Length;
 
-    internal override byte[] EncodeData()
-    {
-        var data = new byte[FullDiskEncryptionExtensionData.Size];
-        Data.Write(data);
-        return data;
-    }
+    internal override byte[] EncodeData() => Encode(Data);
 }
 
 /// <summary>The external data file name (magic 0x44415441, "DATA"). The library never opens that file.</summary>
