@@ -165,4 +165,57 @@ public class CompileTests
         else
             Assert.Empty(run.Result.GeneratedSources);
     }
+
+    [Fact]
+    public void NestedLayoutFromAReferencedAssembly()
+    {
+        // The nested layout's size must come from the referenced assembly's metadata (its Size constant).
+        var library = Run(CreateCompilation("""
+            using BinaryFormat;
+            namespace Library;
+            [BinaryFormat(ByteOrder.BigEndian, Size = 12)] public partial struct Inner { [Field(0), Range(1, 9)] public uint A; }
+            """).WithAssemblyName("Library"));
+        SnapshotTests.AssertCompilesCleanly(library);
+        using var image = new MemoryStream();
+        var emitted = library.Output.Emit(image);
+        Assert.True(emitted.Success, Describe(emitted.Diagnostics));
+
+        var run = Run(CreateCompilation("""
+            using BinaryFormat;
+            namespace Sample;
+            [BinaryFormat] public partial struct Outer
+            {
+                [Field(0)] public byte Tag;
+                [Field(1)] public Library.Inner Inner;
+                [Field(13)] public byte After;
+            }
+            """).AddReferences(Microsoft.CodeAnalysis.MetadataReference.CreateFromImage(image.ToArray())));
+        SnapshotTests.AssertCompilesCleanly(run);
+        Assert.Empty(RunAnalyzer(run.Output));
+        var outer = run.Output.GetTypeByMetadataName("Sample.Outer")!;
+        var size = outer.GetMembers("Size").OfType<Microsoft.CodeAnalysis.IFieldSymbol>().Single();
+        Assert.Equal(14, size.ConstantValue);
+    }
+
+    [Fact]
+    public void OverlapWithANestedLayoutFromAReferencedAssemblyIsReported()
+    {
+        var library = Run(CreateCompilation("""
+            using BinaryFormat;
+            namespace Library;
+            [BinaryFormat(ByteOrder.BigEndian, Size = 12)] public partial struct Inner { [Field(0)] public uint A; }
+            """).WithAssemblyName("Library"));
+        using var image = new MemoryStream();
+        Assert.True(library.Output.Emit(image).Success);
+        var run = Run(CreateCompilation("""
+            using BinaryFormat;
+            namespace Sample;
+            [BinaryFormat] public partial struct Outer
+            {
+                [Field(0)] public Library.Inner Inner;
+                [Field(11)] public byte Overlapping;
+            }
+            """).AddReferences(Microsoft.CodeAnalysis.MetadataReference.CreateFromImage(image.ToArray())));
+        Assert.Equal("BF0002", Assert.Single(RunAnalyzer(run.Output)).Id);
+    }
 }
