@@ -77,6 +77,32 @@ public class CacheabilityTests
     }
 
     [Fact]
+    public void EditingANestedLayoutInAnotherFileUpdatesTheContainer()
+    {
+        // Caching must not be stale: after an edit, incremental output equals a from-scratch run.
+        var inner = Parse("""
+            using BinaryFormat;
+            namespace Sample;
+            [BinaryFormat] public partial struct Inner { [Field(0)] public uint A; }
+            """, "Inner.cs");
+        var outer = Parse("""
+            using BinaryFormat;
+            namespace Sample;
+            [BinaryFormat] public partial struct Outer { [Field(0)] public Inner Inner; [Field(8)] public byte After; }
+            """, "Outer.cs");
+        var compilation = CreateCompilation([inner, outer]);
+        var first = Run(compilation);
+        Assert.Contains("public const int Size = 9;", GeneratedText(first.Result));
+
+        var edited = Replace(compilation, "Inner.cs", "[Field(0)] public uint A; }", "[Field(0)] public uint A; [Field(4)] public uint B; }");
+        var incremental = Run(edited, first.Driver);
+        var fromScratch = Run(edited);
+        Assert.Equal(GeneratedText(fromScratch.Result), GeneratedText(incremental.Result));
+        Assert.Contains("value.Inner = global::Sample.Inner.ReadUnchecked(source.Slice(0, 8));", GeneratedText(incremental.Result));
+        SnapshotTests.AssertCompilesCleanly(incremental);
+    }
+
+    [Fact]
     public void ModelsOfIdenticalInputsAreEqual()
     {
         // Two independent parses share no objects, so only value equality can make these equal.
