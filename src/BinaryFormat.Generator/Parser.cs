@@ -50,6 +50,8 @@ internal static class Parser
         var declaredSize = NamedInt(formatAttribute, "Size") ?? 0;
 
         var fields = new List<(FieldModel Model, ISymbol Member, AttributeData FieldAttribute)>();
+        // A nested layout with errors of its own: nothing is generated here either, but the errors are reported there only.
+        var dependsOnInvalidLayout = false;
         foreach (var member in type.GetMembers())
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -63,7 +65,7 @@ internal static class Parser
                     diagnostics.Add(Diagnostic.Create(Diagnostics.RequiredNonField, member.Locations.FirstOrDefault(), member.Name));
                 continue;
             }
-            var field = ParseMember(member, fieldAttribute, defaultBigEndian, diagnostics, cancellationToken, depth);
+            var field = ParseMember(member, fieldAttribute, defaultBigEndian, diagnostics, cancellationToken, depth, ref dependsOnInvalidLayout);
             if (field is not null)
                 fields.Add((field, member, fieldAttribute));
         }
@@ -82,7 +84,7 @@ internal static class Parser
             diagnostics.Add(Diagnostic.Create(Diagnostics.SizeTooSmall, AttributeLocation(formatAttribute) ?? typeLocation, declaredSize, type.Name, end));
         var size = Math.Max(declaredSize, end);
 
-        if (diagnostics.Count > 0)
+        if (diagnostics.Count > 0 || dependsOnInvalidLayout)
             return (null, diagnostics.ToImmutable());
 
         var containing = new List<ContainingTypeModel>();
@@ -102,7 +104,7 @@ internal static class Parser
     }
 
     private static FieldModel? ParseMember(ISymbol member, AttributeData fieldAttribute, bool defaultBigEndian,
-        ImmutableArray<Diagnostic>.Builder diagnostics, CancellationToken cancellationToken, int depth)
+        ImmutableArray<Diagnostic>.Builder diagnostics, CancellationToken cancellationToken, int depth, ref bool dependsOnInvalidLayout)
     {
         var location = member.Locations.FirstOrDefault();
         ITypeSymbol memberType;
@@ -173,9 +175,13 @@ internal static class Parser
             kind = FieldKind.InlineArray;
             width = inlineLength;
         }
-        else if (memberType is INamedTypeSymbol nested && nested.GetAttributes().Any(a => IsAttribute(a, "BinaryFormatAttribute"))
-                 && NestedSize(nested, cancellationToken, depth) is { } nestedSize)
+        else if (memberType is INamedTypeSymbol nested && nested.GetAttributes().Any(a => IsAttribute(a, "BinaryFormatAttribute")))
         {
+            if (NestedSize(nested, cancellationToken, depth) is not { } nestedSize)
+            {
+                dependsOnInvalidLayout = true;
+                return null;
+            }
             kind = FieldKind.Nested;
             width = nestedSize;
         }
