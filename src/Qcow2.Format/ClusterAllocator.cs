@@ -75,6 +75,42 @@ internal sealed class ClusterAllocator
         searchFrom = Math.Max(1, Math.Min(searchFrom, first));
     }
 
+    /// <summary>
+    /// Lowers the refcount of each listed cluster by one (a cluster listed twice loses two), writing each touched refcount
+    /// block once. Used to drop many scattered references at a time (resize).
+    /// </summary>
+    public void FreeClusters(IEnumerable<long> clusters)
+    {
+        var lowest = long.MaxValue;
+        foreach (var cluster in clusters)
+        {
+            var value = Get(cluster);
+            if (value == 0)
+                throw new Qcow2FormatException($"Cannot free cluster {cluster}: its refcount is already 0", "Refcount", "0");
+            Update(cluster, value - 1);
+            lowest = Math.Min(lowest, cluster);
+        }
+        WriteDirtyBlocks();
+        if (lowest != long.MaxValue)
+            searchFrom = Math.Max(1, Math.Min(searchFrom, lowest));
+    }
+
+    /// <summary>The byte offset just past the last cluster whose refcount is not 0: where the file can be truncated.</summary>
+    public long UsedEnd()
+    {
+        for (var index = (long)table.Length - 1; index >= 0; index--)
+        {
+            if (Block(index) is not { } block)
+                continue;
+            for (var i = perBlock - 1; i >= 0; i--)
+            {
+                if (Refcounts.Get(block, i, refcountOrder) != 0)
+                    return (index * perBlock + i + 1) << clusterBits;
+            }
+        }
+        return 0;
+    }
+
     /// <summary>A run of free clusters below the end of the file whose refcount blocks exist already: reusing holes costs no new metadata.</summary>
     private long? FindFreeRunInDescribedClusters(long count)
     {
