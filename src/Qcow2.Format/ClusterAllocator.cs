@@ -193,8 +193,12 @@ internal sealed class ClusterAllocator
             if (missing.Count > 0)
             {
                 storage.Flush();
+                // One write for all the new entries: a block's own refcount may live in another new block (they sit side
+                // by side after the run), so linking them one at a time would let a crash leave a linked block whose
+                // cluster has refcount 0 (found by the resize fault-injection test).
                 for (var b = 0; b < missing.Count; b++)
-                    SetTableEntry(missing[b], (ulong)((blockStart + b) << clusterBits));
+                    table[missing[b]] = (ulong)((blockStart + b) << clusterBits);
+                WriteTableEntries(missing[0], missing[^1]);
                 storage.Flush();
             }
             return start;
@@ -310,12 +314,13 @@ internal sealed class ClusterAllocator
         dirtyBlocks.Clear();
     }
 
-    private void SetTableEntry(long index, ulong blockOffset)
+    /// <summary>Writes the table entries <paramref name="first"/>..<paramref name="last"/> (inclusive) with one write.</summary>
+    private void WriteTableEntries(long first, long last)
     {
-        table[index] = blockOffset;
-        Span<byte> entry = stackalloc byte[sizeof(ulong)];
-        BinaryPrimitives.WriteUInt64BigEndian(entry, blockOffset);
-        storage.Write((long)image.Header.RefcountTableOffset + index * sizeof(ulong), entry);
+        var bytes = new byte[(last - first + 1) * sizeof(ulong)];
+        for (var index = first; index <= last; index++)
+            BinaryPrimitives.WriteUInt64BigEndian(bytes.AsSpan((int)((index - first) * sizeof(ulong))), table[index]);
+        storage.Write((long)image.Header.RefcountTableOffset + first * sizeof(ulong), bytes);
     }
 
     private byte[]? Block(long index)
