@@ -15,6 +15,7 @@ public static class Cli
         new AmendCommand(),
         new CheckCommand(),
         new ResizeCommand(),
+        new BitmapCommand(),
     ];
 
     /// <summary>
