@@ -10,8 +10,11 @@ public sealed partial class Qcow2Image
     /// then one 12-byte header switch) and writes the new size last; shrinking writes the new size first, then unmaps every
     /// cluster past the new end (l1_size is kept, as QEMU keeps it) and truncates the file after the last used cluster.
     /// Data below the new size is never touched; after a shrink and a later grow the area past the old end reads as zeros,
-    /// including the unused tail of a last cluster that is not fully covered. Every write is ordered so that a crash leaves an
-    /// image that opens, has the old or the new size, keeps its data, and has at worst leaked clusters.
+    /// including the unused tail of a last cluster that is not fully covered. Consistent persistent bitmaps are resized too:
+    /// new tables of exactly the new size are written to new clusters first, and the new size and the new bitmaps extension
+    /// are switched by one header write (QEMU refuses an image whose consistent bitmaps do not match its size). Every write
+    /// is ordered so that a crash leaves an image that opens, has the old or the new size (with the matching bitmaps),
+    /// keeps its data, and has at worst leaked clusters.
     /// </summary>
     /// <param name="newSize">The new virtual size in bytes: positive and a multiple of 512.</param>
     /// <param name="options">Shrink permission and preallocation; null for the defaults (grow only, no preallocation).</param>
@@ -36,17 +39,57 @@ public sealed partial class Qcow2Image
         if (newSize == oldSize)
             return;
 
+        // Phase 1 of the bitmap change: every consistent bitmap gets a table of exactly the new size, in new clusters.
+        // It runs before our own allocator reads the refcounts, so the two never hold different views of them.
+        var bitmaps = Bitmaps.Count > 0 ? new BitmapDirectoryWriter(this).PrepareResized((ulong)newSize) : null;
         if (newSize > oldSize)
         {
-            new ImageResize(storage, image).PrepareGrow((ulong)oldSize, (ulong)newSize, options.Preallocation);
-            WriteVirtualSize((ulong)newSize);
+            try
+            {
+                new ImageResize(storage, image).PrepareGrow((ulong)oldSize, (ulong)newSize, options.Preallocation);
+            }
+            catch
+            {
+                bitmaps?.Discard();
+                throw;
+            }
+            CommitSize((ulong)newSize, bitmaps);
         }
         else
         {
-            WriteVirtualSize((ulong)newSize);
+            CommitSize((ulong)newSize, bitmaps);
             new ImageResize(storage, image).FinishShrink((ulong)newSize);
             ImageResize.TrimFile(storage, image);
         }
+    }
+
+    /// <summary>
+    /// Switches to the new size: without bitmaps one 8-byte write at 24; with bitmaps one <see cref="UpdateHeader"/>, since a
+    /// consistent bitmap whose table does not match the size makes QEMU refuse the image, the size and the bitmaps extension
+    /// (both in cluster 0) must change in the same write. Then the old bitmap clusters are freed.
+    /// </summary>
+    private void CommitSize(ulong newSize, PreparedBitmapDirectory? bitmaps)
+    {
+        if (bitmaps is not { HasChanges: true })
+        {
+            WriteVirtualSize(newSize);
+            return;
+        }
+        var previous = image.Header.VirtualSize;
+        image.Header.VirtualSize = newSize;
+        bitmaps.ApplyToMetadata();
+        try
+        {
+            UpdateHeader();
+        }
+        catch (Qcow2FormatException)
+        {
+            // The header did not fit: nothing was written, the old size and bitmaps are still in force.
+            image.Header.VirtualSize = previous;
+            bitmaps.Discard();
+            throw;
+        }
+        bitmaps.FreeOldClusters();
     }
 
     private void ValidateResize(long newSize, long oldSize, ResizeOptions options)
@@ -85,9 +128,6 @@ public sealed partial class Qcow2Image
         if (newSize > oldSize && options.Preallocation != Qcow2Preallocation.Off && EncryptionMethod != Qcow2EncryptionMethod.None)
             throw new Qcow2FormatException("Metadata preallocation of an encrypted image is not supported: zeroed clusters would not decrypt to zeros",
                 nameof(Qcow2Header) + ".CryptMethod", Text((long)image.Header.CryptMethod));
-        if (Bitmaps.Count > 0)
-            throw new Qcow2FormatException("Resizing an image with persistent bitmaps is not supported yet; remove the bitmaps first (qemu-img bitmap --remove)",
-                "BitmapsExtension", Text(Bitmaps.Count));
     }
 
     /// <summary>Header bytes 24-31 with one 8-byte write and a flush (QEMU's in-place size update).</summary>
