@@ -26,13 +26,25 @@ public sealed class BitmapResizeTests
         ResizeAssert.Write(path, 0x5a, 0, MiB);          // dirties b0 (enabled)
         ResizeAssert.Write(path, 0x33, 60 * MiB, 4 * MiB);
 
+        GuestRange[] dirty;
+        using (var image = Qcow2Image.Open(path))
+            dirty = image.GetDirtyRanges("b0").ToArray();
+        Assert.Equal([new GuestRange(0, MiB), new GuestRange(60 * MiB, 4 * MiB)], dirty);
+
         Assert.Equal("Image resized.\n", ToolRunner.Run("resize", path, grownTo).EnsureSuccess().StandardOutput);
+        using (var image = Qcow2Image.Open(path))
+        {
+            Assert.Equal(dirty, image.GetDirtyRanges("b0").ToArray());
+            Assert.Empty(image.GetDirtyRanges("frozen"));
+        }
         AssertQemuUsesBitmaps(path, grownSize);
         ResizeAssert.Reads(path, 0x5a, 0, MiB);
         ResizeAssert.Reads(path, 0x33, 60 * MiB, 4 * MiB);
 
         ToolRunner.Run("resize", "--shrink", path, "48M").EnsureSuccess();
         AssertQemuUsesBitmaps(path, 48 * MiB);
+        using (var image = Qcow2Image.Open(path))
+            Assert.Equal([new GuestRange(0, MiB)], image.GetDirtyRanges("b0").ToArray());
         ResizeAssert.Reads(path, 0x5a, 0, MiB);
 
         using (var image = Qcow2Image.Open(path))

@@ -65,6 +65,38 @@ public sealed class CrashSafetyTests
         Assert.True(writes >= 5, $"only {writes} writes");
     }
 
+    /// <summary>
+    /// With a consistent bitmap, the size and the bitmaps extension must switch together: a crash anywhere leaves QEMU able to
+    /// open the image writable (which loads the bitmap and checks its table against the size) and the dirty bits intact.
+    /// </summary>
+    [QemuTheory]
+    [InlineData(256L << 20)]
+    [InlineData(32L << 20)]
+    public void Every_crash_point_of_a_resize_with_a_bitmap_is_safe(long newSize)
+    {
+        using var dir = new TempDir();
+        var path = dir.File("template.qcow2");
+        ResizeAssert.Create(path, "64M", "cluster_size=4096");
+        Qemu.Img("bitmap", "--add", "-g", "4096", "-f", "qcow2", path, "b0").EnsureSuccess("bitmap --add");
+        ResizeAssert.Write(path, 0x5a, 0, 64 * KiB);
+        var template = File.ReadAllBytes(path);
+        File.Delete(path);
+
+        RunAtEveryCrashPoint(dir, template, image =>
+        {
+            image.Resize(newSize, new ResizeOptions { AllowShrink = true });
+            return image.Bitmaps.Single().TableSize != 0;
+        }, (crashed, n) =>
+        {
+            VerifyImage(crashed, n, [64 * MiB, newSize]);
+            using (var ours = Qcow2Image.Open(crashed))
+                Assert.Equal([new GuestRange(0, 64 * KiB)], ours.GetDirtyRanges("b0").ToArray());
+            ResizeAssert.Reads(crashed, 0x5a, 0, 64 * KiB);
+            var io = Qemu.Io("-f", "qcow2", "-c", "read 0 512", crashed);
+            Assert.True(io.ExitCode == 0 && io.StandardError.Length == 0, $"N={n}: writable qemu-io open failed: {io.StandardError}");
+        });
+    }
+
     [QemuFact]
     public void Every_crash_point_of_a_header_rewrite_is_safe()
     {
