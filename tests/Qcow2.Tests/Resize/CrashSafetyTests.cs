@@ -36,6 +36,28 @@ public sealed class CrashSafetyTests
         Assert.True(writes > 20, $"only {writes} writes: the grow did not exercise L1 and table growth");
     }
 
+    /// <summary>Metadata preallocation links data clusters and a new L2 table only after they are allocated and zeroed.</summary>
+    [QemuFact]
+    public void Every_crash_point_of_a_grow_with_metadata_preallocation_is_safe()
+    {
+        using var dir = new TempDir();
+        // 4 KiB clusters: one L2 table covers 2 MiB, so 1 MiB → 5 MiB fills the first table and needs two new ones.
+        var template = Template(dir, "cluster_size=4096", "1M", (0x5a, 0, 256 * KiB));
+        const long newSize = 5 * MiB;
+
+        var writes = RunAtEveryCrashPoint(dir, template, image =>
+        {
+            image.Resize(newSize, new ResizeOptions { Preallocation = Qcow2Preallocation.Metadata });
+            return true;
+        }, (path, n) =>
+        {
+            VerifyImage(path, n, [MiB, newSize]);
+            ResizeAssert.Reads(path, 0x5a, 0, 256 * KiB);
+            ResizeAssert.Reads(path, 0, 256 * KiB, MiB - 256 * KiB);
+        });
+        Assert.True(writes >= 6, $"only {writes} writes");
+    }
+
     [QemuFact]
     public void Every_crash_point_of_a_shrink_is_safe()
     {
