@@ -55,7 +55,97 @@ internal sealed class ImageResize
         GrowL1(newSize);
         if (preallocation == Qcow2Preallocation.Metadata)
             Preallocate(oldSize, newSize);
+        if (image.BackingFileName is not null)
+            MarkNewAreaZero(oldSize, newSize);
         storage.Flush();
+    }
+
+    /// <summary>
+    /// Whether a grow of an image with a backing file can keep the backing file's data from showing through past the old end
+    /// without reading the backing file: needs v3 (zero clusters), and the cluster holding the old end, when only partly inside
+    /// the image, must be one whose tail <see cref="ZeroTail"/> zeroes (or that reads as zeros already). Returns why not, or null.
+    /// </summary>
+    public string? WhyBackingGrowIsUnsafe(ulong oldSize)
+    {
+        if (image.Header.Version < 3)
+            return "a v2 image cannot mark the new area as zero clusters";
+        var within = oldSize % (ulong)clusterSize;
+        if (within == 0)
+            return null;
+        var cluster = (long)(oldSize / (ulong)clusterSize);
+        var index = cluster / l2Entries;
+        var l2Offset = index < l1.Length ? (long)(l1[index] & L1Entry.OffsetMask) : 0;
+        var entry = 0UL;
+        if (l2Offset != 0)
+        {
+            Span<byte> raw = stackalloc byte[8];
+            storage.Read(l2Offset + cluster % l2Entries * entryBytes, raw);
+            entry = BinaryPrimitives.ReadUInt64BigEndian(raw);
+        }
+        if (!extendedL2 && (entry & L2Entry.CompressedFlag) == 0 && (entry & L2Entry.ZeroFlag) != 0)
+            return null; // reads as zeros
+        var host = (long)(entry & L2Entry.OffsetMask);
+        if (!extendedL2 && !Encrypted && (entry & L2Entry.CompressedFlag) == 0 && host != 0
+            && allocator.Get(l2Offset >> clusterBits) == 1 && allocator.Get(host >> clusterBits) == 1)
+            return null; // ZeroTail zeroes its tail in place
+        return "the last cluster is only partly inside the image and its tail cannot be zeroed in place (QEMU copies the backing file's data into it)";
+    }
+
+    /// <summary>
+    /// For an image with a backing file: marks every still unallocated cluster of the new area as reading zeros (standard
+    /// entries: the zero flag; extended: every subcluster's zero bit), as QEMU does when the backing file is longer than the
+    /// image, since we never open it to tell. Tables are written before they are linked; a shared table is refused.
+    /// </summary>
+    private void MarkNewAreaZero(ulong oldSize, ulong newSize)
+    {
+        var first = FirstClusterPast(oldSize);
+        var end = FirstClusterPast(newSize);
+        for (var index = first / l2Entries; index * l2Entries < end; index++)
+        {
+            var lo = Math.Max(first, index * l2Entries);
+            var hi = Math.Min(end, (index + 1) * l2Entries);
+            var l2Offset = (long)(l1[index] & L1Entry.OffsetMask);
+            var table = l2Offset != 0 ? ReadCluster(l2Offset) : new byte[clusterSize];
+            var changed = false;
+            for (var cluster = lo; cluster < hi; cluster++)
+            {
+                var at = (int)(cluster - index * l2Entries) * entryBytes;
+                if (BinaryPrimitives.ReadUInt64BigEndian(table.AsSpan(at)) != 0)
+                    continue;
+                if (extendedL2)
+                    BinaryPrimitives.WriteUInt64BigEndian(table.AsSpan(at + 8), ~ExtendedAllocatedMask);
+                else
+                    BinaryPrimitives.WriteUInt64BigEndian(table.AsSpan(at), L2Entry.ZeroFlag);
+                changed = true;
+            }
+            if (!changed)
+                continue;
+            if (l2Offset != 0)
+            {
+                if (allocator.Get(l2Offset >> clusterBits) != 1)
+                    throw new Qcow2FormatException(
+                        "Cannot grow an image with a backing file here: the L2 table at the old end is shared with an internal snapshot (copy-on-write of L2 tables is not supported)",
+                        "L1Entry", "0x" + l1[index].ToString("X16", CultureInfo.InvariantCulture));
+                storage.Write(l2Offset, table);
+                storage.Flush();
+                continue;
+            }
+            LinkNewTable(index, table);
+        }
+    }
+
+    /// <summary>Allocates a cluster for a new L2 table, writes and flushes it, then links it into the L1 (one 8-byte write) and flushes.</summary>
+    private void LinkNewTable(long index, byte[] table)
+    {
+        var l2Offset = allocator.Allocate(1);
+        storage.Write(l2Offset, table);
+        storage.Flush();
+        var entry = (ulong)l2Offset | L1Entry.CopiedFlag;
+        var raw = new byte[sizeof(ulong)];
+        BinaryPrimitives.WriteUInt64BigEndian(raw, entry);
+        storage.Write((long)image.Header.L1TableOffset + index * sizeof(ulong), raw);
+        storage.Flush();
+        l1[index] = entry;
     }
 
     /// <summary>Everything a shrink does after the new size is written: zero the tail of the new last cluster and unmap what lies past it.</summary>
@@ -283,15 +373,7 @@ internal sealed class ImageResize
                 storage.Flush();
                 continue;
             }
-            l2Offset = allocator.Allocate(1);
-            storage.Write(l2Offset, table);
-            storage.Flush();
-            var entry = (ulong)l2Offset | L1Entry.CopiedFlag;
-            var raw = new byte[sizeof(ulong)];
-            BinaryPrimitives.WriteUInt64BigEndian(raw, entry);
-            storage.Write((long)image.Header.L1TableOffset + index * sizeof(ulong), raw);
-            storage.Flush();
-            l1[index] = entry;
+            LinkNewTable(index, table);
         }
     }
 

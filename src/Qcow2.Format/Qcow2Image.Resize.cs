@@ -22,9 +22,10 @@ public sealed partial class Qcow2Image
     /// The resize is refused, with QEMU's message where QEMU refuses too: "The new size must be a multiple of 512",
     /// "Use the --shrink option to perform a shrink operation.", "Preallocation can only be used for growing images",
     /// "Can't resize a v2 image which has snapshots", "Bitmap 'NAME' is inconsistent and cannot be used", "Failed to grow the
-    /// L1 table: File too large". Also refused here: images with an external data file (it is never opened), growing an image
-    /// with a backing file (its data past the old end could show through, and the backing file is never opened to tell),
-    /// metadata preallocation of an encrypted image.
+    /// L1 table: File too large". Also refused here: images with an external data file (it is never opened); growing a v2
+    /// image with a backing file, or one whose partly covered last cluster reads from the backing file (the backing file's
+    /// data could show through past the old end, and it is never opened); metadata preallocation of an encrypted image.
+    /// Growing a v3 image with a backing file marks the new area as zero clusters, as QEMU does when the backing file is longer.
     /// </exception>
     /// <exception cref="InvalidOperationException">The image is read-only.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><see cref="ResizeOptions.Preallocation"/> is not a defined mode.</exception>
@@ -122,8 +123,8 @@ public sealed partial class Qcow2Image
         }
         if (newSize == oldSize)
             return;
-        if (newSize > oldSize && BackingFileName is not null)
-            throw new Qcow2FormatException("Cannot grow an image with a backing file: the backing file is never opened, and where it is longer than the image its data would show through in the new area",
+        if (newSize > oldSize && BackingFileName is not null && new ImageResize(storage, image).WhyBackingGrowIsUnsafe((ulong)oldSize) is { } why)
+            throw new Qcow2FormatException($"Cannot grow this image with a backing file: {why}; the backing file is never opened, so its data past the old end could show through",
                 "BackingFileName", BackingFileName);
         if (newSize > oldSize && options.Preallocation != Qcow2Preallocation.Off && EncryptionMethod != Qcow2EncryptionMethod.None)
             throw new Qcow2FormatException("Metadata preallocation of an encrypted image is not supported: zeroed clusters would not decrypt to zeros",

@@ -300,24 +300,65 @@ public sealed class ResizeInteropTests
     }
 
     [QemuFact]
-    public void External_data_files_and_growing_over_a_backing_file_are_refused_clearly()
+    public void External_data_files_are_refused_clearly()
     {
         using var dir = new TempDir();
         var withData = dir.File("data.qcow2");
         ResizeAssert.Create(withData, "64M", $"data_file={dir.File("data.raw")}");
-        using (var image = Qcow2Image.Open(withData, new Qcow2OpenOptions { Writable = true }))
-            Assert.Contains("external data file", Assert.Throws<Qcow2FormatException>(() => image.Resize(128 * MiB)).Message, StringComparison.Ordinal);
+        using var image = Qcow2Image.Open(withData, new Qcow2OpenOptions { Writable = true });
+        Assert.Contains("external data file", Assert.Throws<Qcow2FormatException>(() => image.Resize(128 * MiB)).Message, StringComparison.Ordinal);
+    }
 
+    /// <summary>
+    /// A backing file longer than the overlay must not show through in the grown area. QEMU zero-writes the new area in that
+    /// case; we never open the backing file, so a grow always marks the new area as zero clusters (v3).
+    /// </summary>
+    [QemuFact]
+    public void Growing_an_overlay_hides_a_longer_backing_file_like_qemu()
+    {
+        using var dir = new TempDir();
         var backing = dir.File("base.qcow2");
-        var overlay = dir.File("overlay.qcow2");
-        ResizeAssert.Create(backing, "64M");
-        Qemu.Img("create", "-q", "-f", "qcow2", "-b", backing, "-F", "qcow2", overlay).EnsureSuccess("create overlay");
-        using (var image = Qcow2Image.Open(overlay, new Qcow2OpenOptions { Writable = true }))
+        ResizeAssert.Create(backing, "128M");
+        ResizeAssert.Write(backing, 0x77, 0, 128 * MiB);
+        foreach (var name in new[] { "ours.qcow2", "theirs.qcow2" })
+            Qemu.Img("create", "-q", "-f", "qcow2", "-b", backing, "-F", "qcow2", dir.File(name), "64M").EnsureSuccess("create overlay");
+        ResizeAssert.Write(dir.File("ours.qcow2"), 0x5a, 0, MiB);
+        ResizeAssert.Write(dir.File("theirs.qcow2"), 0x5a, 0, MiB);
+
+        ToolRunner.Run("resize", dir.File("ours.qcow2"), "1G").EnsureSuccess();
+        Qemu.Img("resize", "-q", "-f", "qcow2", dir.File("theirs.qcow2"), "1G").EnsureSuccess("qemu-img resize");
+        foreach (var path in new[] { dir.File("ours.qcow2"), dir.File("theirs.qcow2") })
         {
-            Assert.Contains("backing file", Assert.Throws<Qcow2FormatException>(() => image.Resize(128 * MiB)).Message, StringComparison.Ordinal);
-            image.Resize(32 * MiB, new ResizeOptions { AllowShrink = true });
+            ResizeAssert.CleanWithSize(path, 1L << 30);
+            ResizeAssert.Reads(path, 0x5a, 0, MiB);
+            ResizeAssert.Reads(path, 0x77, MiB, 63 * MiB);   // still the backing file's below the old end
+            ResizeAssert.Reads(path, 0, 64 * MiB, 64 * MiB); // not the backing file's past it
         }
-        ResizeAssert.CleanWithSize(overlay, 32 * MiB);
+        Assert.Equal(MapShape(dir.File("theirs.qcow2")), MapShape(dir.File("ours.qcow2")));
+    }
+
+    [QemuFact]
+    public void Growing_an_overlay_is_refused_where_the_backing_file_could_show_through()
+    {
+        using var dir = new TempDir();
+        var backing = dir.File("base.qcow2");
+        ResizeAssert.Create(backing, "128M");
+        var v2 = dir.File("v2.qcow2");
+        Qemu.Img("create", "-q", "-f", "qcow2", "-o", "compat=0.10", "-b", backing, "-F", "qcow2", v2, "64M").EnsureSuccess("create v2 overlay");
+        var partial = dir.File("partial.qcow2");
+        Qemu.Img("create", "-q", "-f", "qcow2", "-b", backing, "-F", "qcow2", partial, (64 * MiB + 512).ToString()).EnsureSuccess("create overlay");
+
+        foreach (var path in new[] { v2, partial })
+        {
+            var hash = SHA256.HashData(File.ReadAllBytes(path));
+            using (var image = Qcow2Image.Open(path, new Qcow2OpenOptions { Writable = true }))
+                Assert.Contains("backing file", Assert.Throws<Qcow2FormatException>(() => image.Resize(128 * MiB)).Message, StringComparison.Ordinal);
+            Assert.Equal(hash, SHA256.HashData(File.ReadAllBytes(path)));
+        }
+        // Shrinking needs no such care.
+        using (var image = Qcow2Image.Open(v2, new Qcow2OpenOptions { Writable = true }))
+            image.Resize(32 * MiB, new ResizeOptions { AllowShrink = true });
+        ResizeAssert.CleanWithSize(v2, 32 * MiB);
     }
 
     /// <summary>Each extent of `qemu-img map` without its host offset.</summary>
