@@ -58,6 +58,35 @@ public sealed class CrashSafetyTests
         Assert.True(writes >= 6, $"only {writes} writes");
     }
 
+    /// <summary>Growing an overlay marks the new area as zero clusters: a crash never lets the longer backing file show through.</summary>
+    [QemuFact]
+    public void Every_crash_point_of_an_overlay_grow_is_safe()
+    {
+        using var dir = new TempDir();
+        var backing = dir.File("base.qcow2");
+        ResizeAssert.Create(backing, "8M", "cluster_size=4096");
+        ResizeAssert.Write(backing, 0x77, 0, 8 * MiB);
+        var overlay = dir.File("overlay.qcow2");
+        Qemu.Img("create", "-q", "-f", "qcow2", "-o", "cluster_size=4096", "-b", backing, "-F", "qcow2", overlay, "1M").EnsureSuccess("create overlay");
+        ResizeAssert.Write(overlay, 0x5a, 0, 64 * KiB);
+        var template = File.ReadAllBytes(overlay);
+        const long newSize = 5 * MiB;
+
+        var writes = RunAtEveryCrashPoint(dir, template, image =>
+        {
+            image.Resize(newSize);
+            return true;
+        }, (path, n) =>
+        {
+            var size = VerifyImage(path, n, [MiB, newSize]);
+            ResizeAssert.Reads(path, 0x5a, 0, 64 * KiB);
+            ResizeAssert.Reads(path, 0x77, 64 * KiB, MiB - 64 * KiB);
+            if (size == newSize)
+                ResizeAssert.Reads(path, 0, MiB, newSize - MiB);
+        });
+        Assert.True(writes >= 4, $"only {writes} writes");
+    }
+
     [QemuFact]
     public void Every_crash_point_of_a_shrink_is_safe()
     {

@@ -138,9 +138,10 @@ public sealed class ResizeInteropTests
     /// on our shrink and on our grow, so the grown area reads zeros whoever shrank the image.
     /// </summary>
     [QemuTheory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void The_tail_of_a_partially_covered_last_cluster_reads_zeros_after_growing_again(bool qemuShrinks)
+    [InlineData(false, false)]
+    [InlineData(true, false)]
+    [InlineData(false, true)]   // our shrink zeroed the tail, so even QEMU's grow reads zeros
+    public void The_tail_of_a_partially_covered_last_cluster_reads_zeros_after_growing_again(bool qemuShrinks, bool qemuGrows)
     {
         const long newEnd = 512 * 1024 + 512;
         using var dir = new TempDir();
@@ -153,7 +154,10 @@ public sealed class ResizeInteropTests
         else
             ToolRunner.Run("resize", "--shrink", path, newEnd.ToString()).EnsureSuccess();
         ResizeAssert.CleanWithSize(path, newEnd);
-        ToolRunner.Run("resize", path, "1M").EnsureSuccess();
+        if (qemuGrows)
+            Qemu.Img("resize", "-q", "-f", "qcow2", path, "1M").EnsureSuccess("qemu-img resize");
+        else
+            ToolRunner.Run("resize", path, "1M").EnsureSuccess();
 
         ResizeAssert.CleanWithSize(path, MiB);
         ResizeAssert.Reads(path, 0x5a, 0, newEnd);
