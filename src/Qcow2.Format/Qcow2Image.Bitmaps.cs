@@ -28,10 +28,10 @@ public sealed partial class Qcow2Image
     /// <param name="granularity">The guest bytes one bit covers: a power of two from 512 to 2 GiB; null for the cluster size (QEMU's default).</param>
     /// <param name="enabled">Whether the bitmap is enabled (the <c>auto</c> flag: it tracks writes made by QEMU).</param>
     /// <exception cref="Qcow2FormatException">
-    /// The bitmap cannot be stored, with QEMU's message: "Bitmap name cannot be empty", "Granularity must be power of 2 and at
-    /// least 512", "Cannot store dirty bitmaps in qcow2 v2 files", "Name length exceeds maximum (1023 characters)",
+    /// The bitmap cannot be stored, with QEMU's message, checked in QEMU's order: "Bitmap name cannot be empty", "Granularity
+    /// must be power of 2 and at least 512", "Bitmap already exists: NAME", "Cannot store dirty bitmaps in qcow2 v2 files", "Name length exceeds maximum (1023 characters)",
     /// "Too much space will be occupied by the bitmap. Use larger granularity", "Maximum number of persistent bitmaps is
-    /// already reached", "Not enough space in the bitmap directory", "Bitmap already exists: NAME".
+    /// already reached", "Not enough space in the bitmap directory".
     /// </exception>
     /// <exception cref="InvalidOperationException">The image is read-only.</exception>
     public void AddBitmap(string name, long? granularity = null, bool enabled = true)
@@ -45,6 +45,9 @@ public sealed partial class Qcow2Image
             throw new Qcow2FormatException($"Granularity must be power of 2 and at least 512 (at most 2147483648; got {bytes.ToString(CultureInfo.InvariantCulture)})",
                 "BitmapDirectoryEntryHeader.GranularityBits", bytes.ToString(CultureInfo.InvariantCulture));
         var bits = BitOperations.Log2((ulong)bytes);
+        // QEMU looks for a bitmap of that name before it asks the format whether it can store one.
+        if (Bitmaps.Any(b => b.Name == name))
+            throw new Qcow2FormatException($"Bitmap already exists: {name}", NameField, name);
         if (Version < 3)
             throw new Qcow2FormatException("Cannot store dirty bitmaps in qcow2 v2 files", "Qcow2Header.Version", Version.ToString(CultureInfo.InvariantCulture));
         var nameSize = Encoding.UTF8.GetByteCount(name);
@@ -59,8 +62,6 @@ public sealed partial class Qcow2Image
         if (directorySize > Limits.MaxBitmapDirectorySize)
             throw new Qcow2FormatException($"Not enough space in the bitmap directory (it would be {directorySize.ToString(CultureInfo.InvariantCulture)} bytes; at most {Limits.MaxBitmapDirectorySize})",
                 "BitmapsExtensionData.DirectorySize", directorySize.ToString(CultureInfo.InvariantCulture));
-        if (Bitmaps.Any(b => b.Name == name))
-            throw new Qcow2FormatException($"Bitmap already exists: {name}", NameField, name);
 
         var definitions = Bitmaps.Select(b => BitmapDefinition.Keep(b)).ToList();
         definitions.Add(BitmapDefinition.New(name, bits, enabled ? BitmapDirectoryEntryHeader.AutoFlag : 0, BitmapContent.Empty));

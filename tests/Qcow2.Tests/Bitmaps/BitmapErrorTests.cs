@@ -21,6 +21,7 @@ public sealed partial class BitmapErrorTests
         { "granularity-too-small", "v3", ["--add", "-g", "256", "c"] },
         { "granularity-too-large", "v3", ["--add", "-g", "4G", "c"] },
         { "too-much-space", "4T", ["--add", "-g", "512", "c"] },
+        { "duplicate-checked-before-size", "4T", ["--add", "-g", "512", "b1"] },
         { "empty-name", "v3", ["--add", ""] },
         { "remove-missing", "v3", ["--remove", "nope"] },
         { "clear-in-use", "in-use", ["--clear", "b1"] },
@@ -44,6 +45,7 @@ public sealed partial class BitmapErrorTests
                 break;
             case "4T":
                 Create(path, "4T");
+                Qemu.Img("bitmap", "--add", path, "b1").EnsureSuccess("add");
                 break;
             default:
                 Create(path, "64M");
