@@ -156,10 +156,15 @@ internal sealed class ImageResize
         storage.Flush();
     }
 
-    /// <summary>Truncates the file after the last cluster that still has a refcount (only ever shortens it).</summary>
+    /// <summary>
+    /// Drops the refcount blocks that no longer describe a used cluster, then truncates the file after the last cluster that
+    /// still has a refcount (only ever shortens it).
+    /// </summary>
     public static void TrimFile(IImageStorage storage, ImageMetadata image)
     {
-        var end = new ClusterAllocator(storage, image).UsedEnd();
+        var allocator = new ClusterAllocator(storage, image);
+        allocator.DropEmptyBlocks();
+        var end = allocator.UsedEnd();
         if (end > 0 && end < storage.Length)
         {
             storage.SetLength(end);

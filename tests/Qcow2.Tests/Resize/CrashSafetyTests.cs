@@ -148,6 +148,25 @@ public sealed class CrashSafetyTests
         });
     }
 
+    /// <summary>A shrink that unlinks refcount blocks which became empty, and truncates the file after them.</summary>
+    [QemuFact]
+    public void Every_crash_point_of_a_shrink_that_drops_refcount_blocks_is_safe()
+    {
+        using var dir = new TempDir();
+        var template = Template(dir, "cluster_size=512", "2M", (0x5a, 0, 2 * MiB));
+        var writes = RunAtEveryCrashPoint(dir, template, image =>
+        {
+            var before = image.FileLength;
+            image.Resize(512 * KiB, new ResizeOptions { AllowShrink = true });
+            return image.FileLength < before / 2;
+        }, (path, n) =>
+        {
+            var size = VerifyImage(path, n, [2 * MiB, 512 * KiB]);
+            ResizeAssert.Reads(path, 0x5a, 0, size == 2 * MiB ? 2 * MiB : 512 * KiB);
+        });
+        Assert.True(writes >= 6, $"only {writes} writes");
+    }
+
     [QemuFact]
     public void Every_crash_point_of_a_header_rewrite_is_safe()
     {

@@ -115,6 +115,30 @@ public sealed class ResizeInteropTests
         ResizeAssert.Reads(path, 0, 600L << 30, 2 * MiB);
     }
 
+    /// <summary>
+    /// 512-byte clusters: refcount blocks (128 KiB of file each) are interleaved with the data. After a shrink the ones past the
+    /// new end describe only themselves; they are dropped (as QEMU does) so the file can be cut to the same length as QEMU's.
+    /// </summary>
+    [QemuFact]
+    public void Shrinking_drops_empty_refcount_blocks_and_trims_the_file_like_qemu()
+    {
+        using var dir = new TempDir();
+        var ours = dir.File("ours.qcow2");
+        var theirs = dir.File("theirs.qcow2");
+        ResizeAssert.Create(ours, "4M", "cluster_size=512");
+        ResizeAssert.Write(ours, 0x5a, 0, 4 * MiB);
+        File.Copy(ours, theirs);
+        var before = new FileInfo(ours).Length;
+
+        ToolRunner.Run("resize", "--shrink", ours, "1M").EnsureSuccess();
+        Qemu.Img("resize", "-q", "--shrink", "-f", "qcow2", theirs, "1M").EnsureSuccess("qemu-img resize");
+
+        ResizeAssert.CleanWithSize(ours, MiB);
+        ResizeAssert.Reads(ours, 0x5a, 0, MiB);
+        Assert.True(new FileInfo(ours).Length < before / 2, $"{before} -> {new FileInfo(ours).Length}");
+        Assert.Equal(new FileInfo(theirs).Length, new FileInfo(ours).Length);
+    }
+
     [QemuFact]
     public void Shrinking_past_data_in_the_same_L2_table_discards_it()
     {
