@@ -94,7 +94,7 @@ internal sealed class ImageResize
     /// <summary>
     /// For an image with a backing file: marks every still unallocated cluster of the new area as reading zeros (standard
     /// entries: the zero flag; extended: every subcluster's zero bit), as QEMU does when the backing file is longer than the
-    /// image, since we never open it to tell. Tables are written before they are linked; a shared table is refused.
+    /// image, since we never open it to tell. Tables are written before they are linked; shared ones are copied (<see cref="ReplaceTable"/>).
     /// </summary>
     private void MarkNewAreaZero(ulong oldSize, ulong newSize)
     {
@@ -121,16 +121,45 @@ internal sealed class ImageResize
             if (!changed)
                 continue;
             if (l2Offset != 0)
-            {
-                if (allocator.Get(l2Offset >> clusterBits) != 1)
-                    throw new Qcow2FormatException(
-                        "Cannot grow an image with a backing file here: the L2 table at the old end is shared with an internal snapshot (copy-on-write of L2 tables is not supported)",
-                        "L1Entry", "0x" + l1[index].ToString("X16", CultureInfo.InvariantCulture));
-                storage.Write(l2Offset, table);
-                storage.Flush();
-                continue;
-            }
+                ReplaceTable(index, table);
+            else
+                LinkNewTable(index, table);
+        }
+    }
+
+    /// <summary>
+    /// Replaces the contents of the active L2 table at L1 <paramref name="index"/> with <paramref name="table"/>, then drops
+    /// the references of the entries that changed (their old data clusters; new entries' clusters were allocated by the caller).
+    /// A table of refcount 1 is rewritten in place with one write. A table shared with an internal snapshot is copied: the new
+    /// table is written to a new cluster and linked (L1 entry with COPIED) before the old table loses the active L1's
+    /// reference. Unchanged entries keep their refcounts (the new table gains what the old loses), as qemu-img check counts
+    /// every cluster once per L1 that reaches it. A crash at any point leaves at worst leaks.
+    /// </summary>
+    private void ReplaceTable(long index, byte[] table)
+    {
+        var l2Offset = (long)(l1[index] & L1Entry.OffsetMask);
+        var old = ReadCluster(l2Offset);
+        var frees = new List<long>();
+        for (var i = 0; i < l2Entries; i++)
+        {
+            var at = i * entryBytes;
+            if (!old.AsSpan(at, entryBytes).SequenceEqual(table.AsSpan(at, entryBytes)))
+                CollectData(BinaryPrimitives.ReadUInt64BigEndian(old.AsSpan(at)), frees);
+        }
+        if (allocator.Get(l2Offset >> clusterBits) == 1)
+        {
+            storage.Write(l2Offset, table);
+            storage.Flush();
+        }
+        else
+        {
             LinkNewTable(index, table);
+            frees.Add(l2Offset >> clusterBits);
+        }
+        if (frees.Count > 0)
+        {
+            allocator.FreeClusters(frees);
+            storage.Flush();
         }
     }
 
@@ -189,15 +218,8 @@ internal sealed class ImageResize
                 var start = within * entryBytes;
                 if (table.AsSpan(start).IndexOfAnyExcept((byte)0) >= 0)
                 {
-                    if (allocator.Get((long)l2Offset >> clusterBits) != 1)
-                        throw new Qcow2FormatException(
-                            "Cannot discard the clusters past the new end: their L2 table is shared with an internal snapshot (copy-on-write of L2 tables is not supported)",
-                            "L1Entry", "0x" + l1[index].ToString("X16", CultureInfo.InvariantCulture));
-                    for (var i = within; i < l2Entries; i++)
-                        CollectData(BinaryPrimitives.ReadUInt64BigEndian(table.AsSpan(i * entryBytes)), frees);
                     table.AsSpan(start).Clear();
-                    storage.Write((long)l2Offset + start, table.AsSpan(start));
-                    storage.Flush();
+                    ReplaceTable(index, table);
                 }
             }
             index++;
@@ -321,7 +343,7 @@ internal sealed class ImageResize
     /// <c>--preallocation=metadata</c> as QEMU 7.2 does it: every unallocated cluster from the old last one to the new end gets
     /// a zeroed data cluster and a normal COPIED entry, and the file is extended over them. Per L2 table: data clusters
     /// allocated and zeroed, then the table written (a new one is linked into the L1 only after that), each step flushed.
-    /// Tables shared with a snapshot are left alone (those clusters stay unallocated, which reads the same).
+    /// Tables shared with a snapshot are copied (<see cref="ReplaceTable"/>).
     /// </summary>
     private void Preallocate(ulong oldSize, ulong newSize)
     {
@@ -333,14 +355,7 @@ internal sealed class ImageResize
             var hi = Math.Min(end, (index + 1) * l2Entries);
             var l2Offset = (long)(l1[index] & L1Entry.OffsetMask);
             byte[] table;
-            if (l2Offset != 0)
-            {
-                if (allocator.Get(l2Offset >> clusterBits) != 1)
-                    continue;
-                table = ReadCluster(l2Offset);
-            }
-            else
-                table = new byte[clusterSize];
+            table = l2Offset != 0 ? ReadCluster(l2Offset) : new byte[clusterSize];
 
             var needed = new List<long>();
             for (var cluster = lo; cluster < hi; cluster++)
@@ -373,12 +388,9 @@ internal sealed class ImageResize
             storage.Flush();
 
             if (l2Offset != 0)
-            {
-                storage.Write(l2Offset, table);
-                storage.Flush();
-                continue;
-            }
-            LinkNewTable(index, table);
+                ReplaceTable(index, table);
+            else
+                LinkNewTable(index, table);
         }
     }
 

@@ -148,6 +148,37 @@ public sealed class CrashSafetyTests
         });
     }
 
+    /// <summary>A shrink through an L2 table shared with a snapshot copies the table; the snapshot must survive every crash point.</summary>
+    [QemuFact]
+    public void Every_crash_point_of_a_shrink_with_a_shared_L2_table_is_safe()
+    {
+        using var dir = new TempDir();
+        var path = dir.File("template.qcow2");
+        ResizeAssert.Create(path, "4M", "cluster_size=4096");   // one L2 table covers 2 MiB
+        ResizeAssert.Write(path, 0x5a, 0, 64 * KiB);
+        ResizeAssert.Write(path, 0x44, 1536 * KiB, 64 * KiB);
+        Qemu.Img("snapshot", "-c", "s1", path).EnsureSuccess("snapshot");
+        var template = File.ReadAllBytes(path);
+        File.Delete(path);
+
+        var writes = RunAtEveryCrashPoint(dir, template, image =>
+        {
+            var l1Before = EntryTable.Read(image.Storage, (long)image.Metadata.Header.L1TableOffset, 1)[0];
+            image.Resize(MiB, new ResizeOptions { AllowShrink = true });
+            return EntryTable.Read(image.Storage, (long)image.Metadata.Header.L1TableOffset, 1)[0] != l1Before; // copied
+        }, (crashed, n) =>
+        {
+            var size = VerifyImage(crashed, n, [4 * MiB, MiB]);
+            ResizeAssert.Reads(crashed, 0x5a, 0, 64 * KiB);
+            if (size == 4 * MiB)
+                ResizeAssert.Reads(crashed, 0x44, 1536 * KiB, 64 * KiB);
+            Qemu.Img("snapshot", "-a", "s1", crashed).EnsureSuccess($"N={n}: snapshot -a");
+            ResizeAssert.Reads(crashed, 0x44, 1536 * KiB, 64 * KiB);
+            Assert.True(Qemu.CheckJson(crashed).ExitCode is 0 or 3, $"N={n}: check after reverting to the snapshot");
+        });
+        Assert.True(writes >= 4, $"only {writes} writes");
+    }
+
     /// <summary>A shrink that unlinks refcount blocks which became empty, and truncates the file after them.</summary>
     [QemuFact]
     public void Every_crash_point_of_a_shrink_that_drops_refcount_blocks_is_safe()

@@ -317,6 +317,35 @@ public sealed class ResizeInteropTests
         Assert.Equal(0, Qemu.CheckJson(path).ExitCode);
     }
 
+    /// <summary>
+    /// The L2 table holding the new end is shared with a snapshot: clearing its tail in place would change the snapshot, so it
+    /// is copied (copy-on-write) and only the active references are dropped. Growing with preallocation copies it as well.
+    /// </summary>
+    [QemuFact]
+    public void Shrinking_through_an_L2_table_shared_with_a_snapshot_copies_it()
+    {
+        using var dir = new TempDir();
+        var path = dir.File("a.qcow2");
+        ResizeAssert.Create(path, "1G");
+        ResizeAssert.Write(path, 0x5a, 0, MiB);
+        ResizeAssert.Write(path, 0x44, 400 * MiB, MiB);
+        Qemu.Img("snapshot", "-c", "s1", path).EnsureSuccess("snapshot");
+
+        ToolRunner.Run("resize", "--shrink", path, "256M").EnsureSuccess();
+        ResizeAssert.CleanWithSize(path, 256 * MiB);
+        ResizeAssert.Reads(path, 0x5a, 0, MiB);
+        ToolRunner.Run("resize", "--preallocation=metadata", path, "300M").EnsureSuccess();
+        ToolRunner.Run("resize", path, "1G").EnsureSuccess();
+        ResizeAssert.CleanWithSize(path, 1L << 30);
+        ResizeAssert.Reads(path, 0x5a, 0, MiB);
+        ResizeAssert.Reads(path, 0, 256 * MiB, 768 * MiB);
+
+        Qemu.Img("snapshot", "-a", "s1", path).EnsureSuccess("snapshot -a");
+        ResizeAssert.Reads(path, 0x5a, 0, MiB);
+        ResizeAssert.Reads(path, 0x44, 400 * MiB, MiB);
+        ResizeAssert.CleanWithSize(path, 1L << 30);
+    }
+
     [QemuFact]
     public void A_read_only_image_cannot_be_resized()
     {
