@@ -346,6 +346,53 @@ public sealed class ResizeInteropTests
         ResizeAssert.CleanWithSize(path, 1L << 30);
     }
 
+    /// <summary>Compressed clusters share host clusters: each one past the end drops one reference from every host cluster it touches.</summary>
+    [QemuFact]
+    public void Shrinking_a_compressed_image_frees_exactly_the_compressed_clusters_past_the_end()
+    {
+        using var dir = new TempDir();
+        var raw = dir.File("a.raw");
+        var path = dir.File("a.qcow2");
+        var data = new byte[8 * MiB];
+        for (var i = 0; i < data.Length; i++)
+            data[i] = (byte)(i / 4096 % 7 == 0 ? 0x5a : i % 251);
+        File.WriteAllBytes(raw, data);
+        Qemu.Img("convert", "-c", "-f", "raw", "-O", "qcow2", raw, path).EnsureSuccess("convert -c");
+        Assert.True(Qemu.CheckJson(path).Json!.Value.GetProperty("compressed-clusters").GetInt64() > 100);
+
+        ToolRunner.Run("resize", "--shrink", path, "3M").EnsureSuccess();
+        ResizeAssert.CleanWithSize(path, 3 * MiB);
+        File.WriteAllBytes(raw, data[..(int)(3 * MiB)]);
+        Assert.Equal(0, Qemu.Img("compare", "-f", "raw", "-F", "qcow2", raw, path).ExitCode);
+
+        ToolRunner.Run("resize", path, "8M").EnsureSuccess();
+        ResizeAssert.CleanWithSize(path, 8 * MiB);
+        ResizeAssert.Reads(path, 0, 3 * MiB, 5 * MiB);
+    }
+
+    [QemuFact]
+    public void Extended_L2_images_shrink_grow_and_preallocate()
+    {
+        using var dir = new TempDir();
+        var path = dir.File("a.qcow2");
+        ResizeAssert.Create(path, "64M", "extended_l2=on,cluster_size=65536");
+        ResizeAssert.Write(path, 0x5a, 0, MiB);
+        ResizeAssert.Write(path, 0x33, 40 * MiB, 4096);   // one subcluster of a cluster
+
+        ToolRunner.Run("resize", "--shrink", path, "32M").EnsureSuccess();
+        ResizeAssert.CleanWithSize(path, 32 * MiB);
+        ToolRunner.Run("resize", "--preallocation=metadata", path, "48M").EnsureSuccess();
+        ResizeAssert.CleanWithSize(path, 48 * MiB);
+        ToolRunner.Run("resize", path, "1T").EnsureSuccess();
+        ResizeAssert.CleanWithSize(path, 1L << 40);
+        ResizeAssert.Reads(path, 0x5a, 0, MiB);
+        ResizeAssert.Reads(path, 0, 32 * MiB, 16 * MiB);
+        ResizeAssert.Reads(path, 0, 40 * MiB, 4096);
+        ResizeAssert.Write(path, 0x66, 33 * MiB, 4096);    // QEMU writes into a preallocated extended-L2 cluster
+        ResizeAssert.Reads(path, 0x66, 33 * MiB, 4096);
+        ResizeAssert.CleanWithSize(path, 1L << 40);
+    }
+
     [QemuFact]
     public void A_read_only_image_cannot_be_resized()
     {
