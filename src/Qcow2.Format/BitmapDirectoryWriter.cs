@@ -84,7 +84,10 @@ internal sealed class BitmapDirectoryWriter
     /// cleared in the (new) last data cluster, which is copied to a new cluster when it has such bits (copy-on-write; a cluster
     /// that becomes all zeros becomes entry 0). Call it before the header write that sets the new size, put
     /// <see cref="PreparedBitmapDirectory.ApplyToMetadata"/> into that same header write, then call
-    /// <see cref="PreparedBitmapDirectory.FreeOldClusters"/>. With no bitmaps the result has no changes
+    /// <see cref="PreparedBitmapDirectory.FreeOldClusters"/>. The old size is taken from the metadata, so call this while it
+    /// still holds the old size. An all-ones table entry (spec §3.4) in the cluster holding the old or the new last bit is
+    /// turned into a data cluster, so that no bit past the old end (grow) or the new end (shrink) is set. With no bitmaps the
+    /// result has no changes
     /// (<see cref="PreparedBitmapDirectory.HasChanges"/> is false) and committing it does nothing to the bitmaps.
     /// </summary>
     /// <exception cref="Qcow2FormatException">
@@ -99,7 +102,10 @@ internal sealed class BitmapDirectoryWriter
             if (bitmap.InUse)
                 throw new Qcow2FormatException($"Bitmap '{bitmap.Name}' is inconsistent and cannot be used (its in_use flag is set; remove it first)",
                     "BitmapDirectoryEntryHeader.Flags", bitmap.Name);
-            definitions.Add(BitmapDefinition.Replace(bitmap, new ResizedContent(storage, bitmap, image.ClusterSize, newVirtualSize)));
+            if ((ulong)bitmap.TableSize != BitmapTableEntry.RequiredTableSize(image.VirtualSize, bitmap.GranularityBits, image.ClusterSize))
+                throw new InvalidOperationException(
+                    $"Bitmap '{bitmap.Name}' does not fit the current virtual size: call PrepareResized before the new size is put into the metadata");
+            definitions.Add(BitmapDefinition.Replace(bitmap, new ResizedContent(storage, bitmap, image.ClusterSize, image.VirtualSize, newVirtualSize)));
         }
         return Prepare(definitions, newVirtualSize);
     }
@@ -355,9 +361,10 @@ internal sealed class BitmapDirectoryWriter
     }
 
     /// <summary>A resized copy of a consistent bitmap (see <see cref="PrepareResized"/>).</summary>
-    private sealed class ResizedContent(IImageStorage storage, Qcow2Bitmap old, int clusterSize, ulong newVirtualSize) : BitmapContent
+    private sealed class ResizedContent(IImageStorage storage, Qcow2Bitmap old, int clusterSize, ulong oldVirtualSize, ulong newVirtualSize) : BitmapContent
     {
-        private readonly ulong validBits = Align.DivideRoundUp(newVirtualSize, 1UL << old.GranularityBits);
+        /// <summary>Bits below this are valid both before and after the resize; every later bit must end up clear.</summary>
+        private readonly long keptBits = (long)Align.DivideRoundUp(Math.Min(oldVirtualSize, newVirtualSize), 1UL << old.GranularityBits);
         private BitmapTableReader? reader;
 
         public override ulong? Produce(long index, Span<byte> cluster)
@@ -367,18 +374,22 @@ internal sealed class BitmapDirectoryWriter
             reader ??= new BitmapTableReader(storage, old);
             var value = reader[index];
             var entry = new BitmapTableEntry(value);
-            var bitsPerCluster = (ulong)clusterSize * 8;
-            var firstBit = (ulong)index * bitsPerCluster;
-            if (value == 0 || firstBit + bitsPerCluster <= validBits)
+            var bitsPerCluster = (long)clusterSize * 8;
+            var firstBit = index * bitsPerCluster;
+            if (value == 0 || firstBit + bitsPerCluster <= keptBits)
                 return value;
-            // The new last cluster: its bits past the new end must be 0.
+            // The cluster holding the old or the new last bit: bits past the old end (grow) or the new end (shrink) must be 0.
+            // An all-ones entry would set them, so it always becomes a data cluster; a data cluster is kept if they are 0 already.
+            var valid = Math.Max(0, keptBits - firstBit);
             if (entry.Offset == 0)
                 cluster.Fill(0xFF);
             else
+            {
                 storage.Read((long)entry.Offset, cluster);
-            var valid = (long)(validBits - firstBit);
-            if (entry.Offset != 0 && !BitmapBits.AnySetFrom(cluster, valid))
-                return value;
+                if (!BitmapBits.AnySetFrom(cluster, valid))
+                    return value;
+            }
+            BitmapBits.ClearFrom(cluster, valid);
             return null;
         }
     }

@@ -101,6 +101,56 @@ public sealed class BitmapDirectoryWriterTests
         AssertClean(path);
     }
 
+    /// <summary>
+    /// Growing: new bits are clear. An all-ones entry in the old last cluster must not set the bits past the old end, while
+    /// all-ones entries below it are kept as they are. QEMU then loads the grown bitmap (it checks the table size).
+    /// </summary>
+    [QemuFact]
+    public void Prepared_grow_keeps_bits_and_leaves_the_new_ones_clear_even_after_an_all_ones_entry()
+    {
+        using var dir = new TempDir();
+        var path = dir.File("a.qcow2");
+        // 512-byte clusters and granularity: a data cluster covers 2 MiB; 3 MiB = 6144 bits, so entry 1 is half valid.
+        // Created at 8M and shrunk: QEMU keeps l1_size, so the L1 already covers the grown size we write into the header.
+        Qemu.Img("create", "-q", "-f", "qcow2", "-o", "cluster_size=512", path, "8M").EnsureSuccess("create");
+        Qemu.Img("resize", "-q", "--shrink", path, "3M").EnsureSuccess("shrink");
+        Qemu.Img("bitmap", "--add", "-g", "512", path, "fine").EnsureSuccess("add");
+        Qemu.Img("bitmap", "--add", "-g", "64k", path, "coarse").EnsureSuccess("add");
+        Qemu.Io("-f", "qcow2", "-c", "write 4096 512", path).EnsureSuccess("io");
+        const long newSize = 8L << 20;
+        using (var image = Qcow2Image.Open(path, new Qcow2OpenOptions { Writable = true }))
+        {
+            var fine = image.Bitmaps[0];
+            // entry 0 all ones (0..2M), entry 1 all ones (2M..3M valid; the rest of its range is past the end)
+            image.Storage.Write(fine.TableOffset, new byte[] { 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1 });
+        }
+        using (var image = Qcow2Image.Open(path, new Qcow2OpenOptions { Writable = true }))
+        {
+            Assert.Equal("0+3145728", string.Join(" ", image.GetDirtyRanges("fine").Select(r => $"{r.Start}+{r.Length}")));
+            var prepared = new BitmapDirectoryWriter(image).PrepareResized(newSize);
+            Assert.Equal(4, prepared.Bitmaps[0].TableSize);
+            prepared.ApplyToMetadata();
+            image.Metadata.Header.VirtualSize = newSize; // stands in for the resize (the L1 is large enough already)
+            image.UpdateHeader();
+            prepared.FreeOldClusters();
+            using var table = new BitmapTableReader(image.Storage, image.Bitmaps[0]);
+            Assert.Equal(1UL, table[0]); // kept as it was
+            Assert.NotEqual(1UL, table[1]); // became a data cluster holding bits 4096..6143 only
+            Assert.Equal("0+3145728", string.Join(" ", image.GetDirtyRanges("fine").Select(r => $"{r.Start}+{r.Length}")));
+            Assert.Equal("0+65536", string.Join(" ", image.GetDirtyRanges("coarse").Select(r => $"{r.Start}+{r.Length}")));
+        }
+        var info = Qemu.InfoJson(path);
+        Assert.Equal(newSize, info.GetProperty("virtual-size").GetInt64());
+        Assert.Equal(2, info.GetProperty("format-specific").GetProperty("data").GetProperty("bitmaps").GetArrayLength());
+        // The byte edit above orphaned the data cluster of entry 0: one leak, nothing else.
+        var check = Qemu.CheckJson(path);
+        Assert.True(check.ExitCode == 3 && check.Json!.Value.GetProperty("leaks").GetInt32() == 1, check.StandardError);
+        // QEMU loads the grown bitmap, records a write in the new area and stores it again.
+        Qemu.Io("-f", "qcow2", "-c", "write -q 5M 512", path).EnsureSuccess("qemu-io");
+        using var after = Qcow2Image.Open(path);
+        Assert.Equal("0+3145728 5242880+512", string.Join(" ", after.GetDirtyRanges("fine").Select(r => $"{r.Start}+{r.Length}")));
+    }
+
     [QemuFact]
     public void Prepared_resize_refuses_inconsistent_bitmaps()
     {
