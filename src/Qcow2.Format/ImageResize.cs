@@ -84,11 +84,11 @@ internal sealed class ImageResize
         }
         if (!extendedL2 && (entry & L2Entry.CompressedFlag) == 0 && (entry & L2Entry.ZeroFlag) != 0)
             return null; // reads as zeros
-        var host = (long)(entry & L2Entry.OffsetMask);
-        if (!extendedL2 && !Encrypted && (entry & L2Entry.CompressedFlag) == 0 && host != 0
-            && allocator.Get(l2Offset >> clusterBits) == 1 && allocator.Get(host >> clusterBits) == 1)
-            return null; // ZeroTail zeroes its tail in place
-        return "the last cluster is only partly inside the image and its tail cannot be zeroed in place (QEMU copies the backing file's data into it)";
+        var compressed = (entry & L2Entry.CompressedFlag) != 0;
+        if (!extendedL2 && !Encrypted && ((!compressed && (entry & L2Entry.OffsetMask) != 0)
+            || (compressed && image.Header.CompressionType == (byte)Qcow2CompressionType.Zlib)))
+            return null; // fully allocated: ZeroTail zeroes its tail
+        return "the last cluster is only partly inside the image and reads from the backing file, so its tail cannot be zeroed without it (QEMU copies the backing file's data into it)";
     }
 
     /// <summary>
@@ -277,30 +277,75 @@ internal sealed class ImageResize
     }
 
     /// <summary>
-    /// Zeroes the host bytes of the cluster holding guest offset <paramref name="size"/> from there to the cluster end, so
-    /// that a later grow reads zeros there. Only where that is a plain in-place write: an unencrypted data cluster whose L2
-    /// table and data have refcount 1. Compressed or snapshot-shared clusters are left as they are (as QEMU leaves all).
+    /// Makes the bytes of the cluster holding guest offset <paramref name="size"/> read as zeros from there to the cluster end,
+    /// so that a later grow never shows old data there (QEMU 7.2 leaves them). An unencrypted data cluster whose L2 table
+    /// and data have refcount 1 is zeroed in place. A cluster shared with a snapshot, or compressed with zlib, is copied:
+    /// its guest bytes (decompressed) with a zeroed tail go to a new cluster, written and flushed before the entry is switched
+    /// (<see cref="ReplaceTable"/>, which also copies a shared L2 table). Encrypted and zstd-compressed clusters are left as
+    /// they are (this library has no cipher and no zstd).
     /// </summary>
     private void ZeroTail(ulong size)
     {
-        var within = (long)(size % (ulong)clusterSize);
+        var within = (int)(size % (ulong)clusterSize);
         if (within == 0 || Encrypted)
             return;
         var cluster = (long)(size / (ulong)clusterSize);
         var index = cluster / l2Entries;
-        if (index >= l1.Length || (l1[index] & L1Entry.OffsetMask) is not (var l2Offset and not 0))
+        if (index >= l1.Length || (long)(l1[index] & L1Entry.OffsetMask) is not (var l2Offset and not 0))
             return;
-        if (allocator.Get((long)l2Offset >> clusterBits) != 1)
+        var table = ReadCluster(l2Offset);
+        var at = (int)(cluster % l2Entries) * entryBytes;
+        var entry = BinaryPrimitives.ReadUInt64BigEndian(table.AsSpan(at));
+        var compressed = (entry & L2Entry.CompressedFlag) != 0;
+        var host = (long)(entry & L2Entry.OffsetMask);
+        if (!compressed && host == 0)
+            return; // unallocated or zero: nothing stored
+        if (!compressed && allocator.Get(l2Offset >> clusterBits) == 1 && allocator.Get(host >> clusterBits) == 1)
+        {
+            storage.Write(host + within, new byte[clusterSize - within]);
+            storage.Flush();
             return;
-        Span<byte> raw = stackalloc byte[8];
-        storage.Read((long)l2Offset + cluster % l2Entries * entryBytes, raw);
-        var entry = BinaryPrimitives.ReadUInt64BigEndian(raw);
-        if ((entry & L2Entry.CompressedFlag) != 0 || (entry & L2Entry.OffsetMask) is not (var host and not 0))
-            return;
-        if (allocator.Get((long)host >> clusterBits) != 1)
-            return;
-        storage.Write((long)host + within, new byte[clusterSize - within]);
+        }
+
+        var data = new byte[clusterSize];
+        if (compressed)
+        {
+            if (!TryDecompress(entry, data))
+                return;
+        }
+        else
+            storage.Read(host, data);
+        if (data.AsSpan(within).IndexOfAnyExcept((byte)0) < 0)
+            return; // the tail is zero already
+        data.AsSpan(within).Clear();
+        var copy = allocator.Allocate(1);
+        storage.Write(copy, data);
         storage.Flush();
+        BinaryPrimitives.WriteUInt64BigEndian(table.AsSpan(at), (ulong)copy | L2Entry.CopiedFlag);
+        if (extendedL2 && compressed)
+            BinaryPrimitives.WriteUInt64BigEndian(table.AsSpan(at + 8), ExtendedAllocatedMask);
+        ReplaceTable(index, table);
+    }
+
+    /// <summary>Inflates a zlib-compressed cluster (raw deflate, as QEMU writes it). False for zstd or damaged data.</summary>
+    private bool TryDecompress(ulong entry, byte[] cluster)
+    {
+        if (image.Header.CompressionType != (byte)Qcow2CompressionType.Zlib)
+            return false;
+        var shift = 62 - (clusterBits - 8);
+        var offset = entry & ((1UL << shift) - 1);
+        var sectors = ((entry >> shift) & ((1UL << (clusterBits - 8)) - 1)) + 1;
+        var compressed = new byte[sectors * 512 - (offset & 511)];
+        storage.Read((long)offset, compressed);
+        try
+        {
+            using var inflate = new System.IO.Compression.DeflateStream(new MemoryStream(compressed), System.IO.Compression.CompressionMode.Decompress);
+            return inflate.ReadAtLeast(cluster, cluster.Length, throwOnEndOfStream: false) == cluster.Length;
+        }
+        catch (InvalidDataException)
+        {
+            return false;
+        }
     }
 
     /// <summary>

@@ -370,6 +370,45 @@ public sealed class ResizeInteropTests
         ResizeAssert.Reads(path, 0, 3 * MiB, 5 * MiB);
     }
 
+    /// <summary>
+    /// The partly covered last cluster is compressed, or shared with a snapshot: it cannot be zeroed in place, so its guest
+    /// bytes are copied to a new cluster with a zeroed tail. The snapshot keeps the old cluster.
+    /// </summary>
+    [QemuTheory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void A_compressed_or_snapshot_shared_last_cluster_gets_a_zeroed_copy(bool compressed)
+    {
+        const long newEnd = 2 * MiB + 4096 + 512;
+        using var dir = new TempDir();
+        var path = dir.File("a.qcow2");
+        if (compressed)
+        {
+            var raw = dir.File("a.raw");
+            File.WriteAllBytes(raw, Enumerable.Repeat((byte)0x5a, (int)(4 * MiB)).ToArray());
+            Qemu.Img("convert", "-c", "-f", "raw", "-O", "qcow2", raw, path).EnsureSuccess("convert -c");
+        }
+        else
+        {
+            ResizeAssert.Create(path, "4M");
+            ResizeAssert.Write(path, 0x5a, 0, 4 * MiB);
+            Qemu.Img("snapshot", "-c", "s1", path).EnsureSuccess("snapshot");
+        }
+
+        ToolRunner.Run("resize", "--shrink", path, newEnd.ToString()).EnsureSuccess();
+        ResizeAssert.CleanWithSize(path, newEnd);
+        ToolRunner.Run("resize", path, "4M").EnsureSuccess();
+        ResizeAssert.CleanWithSize(path, 4 * MiB);
+        ResizeAssert.Reads(path, 0x5a, 0, newEnd);
+        ResizeAssert.Reads(path, 0, newEnd, 4 * MiB - newEnd);
+        if (!compressed)
+        {
+            Qemu.Img("snapshot", "-a", "s1", path).EnsureSuccess("snapshot -a");
+            ResizeAssert.Reads(path, 0x5a, 0, 4 * MiB);
+            ResizeAssert.CleanWithSize(path, 4 * MiB);
+        }
+    }
+
     [QemuFact]
     public void Extended_L2_images_shrink_grow_and_preallocate()
     {
