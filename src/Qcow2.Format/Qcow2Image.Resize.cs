@@ -10,12 +10,18 @@ public sealed partial class Qcow2Image
     /// then one 12-byte header switch) and writes the new size last; shrinking writes the new size first, then unmaps every
     /// cluster past the new end (l1_size is kept, as QEMU keeps it) and truncates the file after the last used cluster.
     /// Data below the new size is never touched; after a shrink and a later grow the area past the old end reads as zeros,
-    /// including the unused tail of a last cluster that is not fully covered. Consistent persistent bitmaps are resized too:
+    /// including the unused tail of a last cluster that is not fully covered (zeroed in place, or copied when it is compressed
+    /// with zlib or shared with a snapshot; encrypted and zstd clusters are left as QEMU leaves them). Consistent persistent bitmaps are resized too:
     /// new tables of exactly the new size are written to new clusters first, and the new size and the new bitmaps extension
     /// are switched by one header write (QEMU refuses an image whose consistent bitmaps do not match its size). Every write
     /// is ordered so that a crash leaves an image that opens, has the old or the new size (with the matching bitmaps),
     /// keeps its data, and has at worst leaked clusters.
     /// </summary>
+    /// <remarks>
+    /// Growing a v3 image with a backing file marks the new area as zero clusters, as QEMU does when the backing file is
+    /// longer than the image (the backing file is never opened to compare). L2 tables shared with internal snapshots are
+    /// copied before they are changed, so snapshots keep their data.
+    /// </remarks>
     /// <param name="newSize">The new virtual size in bytes: positive and a multiple of 512.</param>
     /// <param name="options">Shrink permission and preallocation; null for the defaults (grow only, no preallocation).</param>
     /// <exception cref="Qcow2FormatException">
@@ -25,7 +31,6 @@ public sealed partial class Qcow2Image
     /// L1 table: File too large". Also refused here: images with an external data file (it is never opened); growing a v2
     /// image with a backing file, or one whose partly covered last cluster reads from the backing file (the backing file's
     /// data could show through past the old end, and it is never opened); metadata preallocation of an encrypted image.
-    /// Growing a v3 image with a backing file marks the new area as zero clusters, as QEMU does when the backing file is longer.
     /// </exception>
     /// <exception cref="InvalidOperationException">The image is read-only.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><see cref="ResizeOptions.Preallocation"/> is not a defined mode.</exception>
