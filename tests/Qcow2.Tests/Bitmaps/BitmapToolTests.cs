@@ -114,4 +114,14 @@ public sealed class BitmapToolTests
         Assert.Equal(sourceBytes, File.ReadAllBytes(source)); // the source is opened read-only
         AssertQemuCheckClean(target);
     }
+
+    [Fact]
+    public void Help_lists_the_bitmap_verb_and_its_usage()
+    {
+        Assert.Contains("bitmap", ToolRunner.Run("--help").EnsureSuccess().StandardOutput);
+        var help = ToolRunner.Run("bitmap", "--help").EnsureSuccess().StandardOutput;
+        Assert.StartsWith("usage: qcow2 bitmap", help);
+        foreach (var option in new[] { "--add", "--remove", "--clear", "--enable", "--disable", "--merge", "--dump", "-g", "-b", "-F", "--output" })
+            Assert.Contains(option, help);
+    }
 }
