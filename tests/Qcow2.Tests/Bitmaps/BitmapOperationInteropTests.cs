@@ -187,6 +187,27 @@ public sealed class BitmapOperationInteropTests
         Assert.Equal(expected, Text(Dump(path, "b")));
     }
 
+    /// <summary>Dirty bits on both sides of a data-cluster boundary, and an all-ones cluster next to a data cluster, form one range.</summary>
+    [QemuFact]
+    public void Ranges_coalesce_across_table_entries()
+    {
+        using var dir = new TempDir();
+        var path = dir.File("a.qcow2");
+        Create(path, "16M", "cluster_size=512"); // with 512-byte granularity one data cluster covers 2 MiB
+        Qemu.Img("bitmap", "--add", "-g", "512", path, "b").EnsureSuccess("add");
+        Write(path, ((2L << 20) - 4096, 8192), ((8L << 20) - 512, 512));
+        Assert.Equal("2093056+8192 8388096+512", Text(Dump(path, "b")));
+        long tableOffset;
+        using (var image = Qcow2Image.Open(path))
+            tableOffset = image.Bitmaps[0].TableOffset;
+        using (var file = File.Open(path, FileMode.Open, FileAccess.ReadWrite))
+        {
+            file.Position = tableOffset + 4 * 8; // entry 4 (8M..10M) all ones, right after the bit at 8M - 512
+            file.Write([0, 0, 0, 0, 0, 0, 0, 1]);
+        }
+        Assert.Equal("2093056+8192 8388096+2097664", Text(Dump(path, "b")));
+    }
+
     /// <summary>Merging from another image, with other granularities both ways, as <c>qemu-img bitmap --merge SRC -b FILE</c>.</summary>
     [QemuTheory]
     [InlineData("512", "64k")]
