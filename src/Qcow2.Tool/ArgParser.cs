@@ -19,8 +19,12 @@ internal sealed class ParsedArguments
 
     public bool Help { get; set; }
 
+    /// <summary>Every option given, in command-line order (for verbs whose actions apply in order, like <c>bitmap</c>).</summary>
+    public List<KeyValuePair<string, string>> InOrder { get; } = [];
+
     internal void Add(string key, string value)
     {
+        InOrder.Add(new(key, value));
         if (!_values.TryGetValue(key, out var list))
             _values[key] = list = [];
         list.Add(value);

@@ -14,6 +14,8 @@ public static class Cli
         new CreateCommand(),
         new AmendCommand(),
         new CheckCommand(),
+        new ResizeCommand(),
+        new BitmapCommand(),
     ];
 
     /// <summary>
@@ -94,7 +96,16 @@ public static class Cli
                 command = candidate;
         if (command is null)
             throw new UsageException($"Command not found: {verb}; try 'qcow2 --help' for more information");
-        var parsed = ArgParser.Parse(args.AsSpan(1), command.Options);
+        var rest = args.AsSpan(1);
+        string? last = null;
+        if (command.LastArgumentIsPositional && rest.Length >= 2)
+        {
+            last = rest[^1];
+            rest = rest[..^1];
+        }
+        var parsed = ArgParser.Parse(rest, command.Options);
+        if (last is not null)
+            parsed.Positionals.Add(last);
         if (parsed.Help)
         {
             stdout.Write(command.Usage);

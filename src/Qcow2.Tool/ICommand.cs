@@ -18,6 +18,12 @@ internal interface ICommand
     /// <summary>The options this verb accepts; <c>-h/--help</c> is always added.</summary>
     IReadOnlyList<OptionSpec> Options { get; }
 
+    /// <summary>
+    /// When true, the last argument is taken off before options are parsed and appended to the positionals (qemu-img resize
+    /// does this so that a size like <c>-1G</c> is not read as an option).
+    /// </summary>
+    bool LastArgumentIsPositional => false;
+
     /// <summary>Runs the verb. Throw <see cref="ToolException"/> (or <see cref="UsageException"/>) for errors; return the exit code.</summary>
     int Execute(ParsedArguments args, CommandContext context);
 }

@@ -1,0 +1,322 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Numerics;
+using System.Text;
+
+namespace Qcow2;
+
+/// <summary>A range of guest bytes: <see cref="Length"/> bytes from <see cref="Start"/>.</summary>
+/// <param name="Start">The first guest byte.</param>
+/// <param name="Length">The number of bytes; always positive.</param>
+public readonly record struct GuestRange(long Start, long Length)
+{
+    /// <summary>The guest byte just past the range.</summary>
+    public long End => Start + Length;
+}
+
+public sealed partial class Qcow2Image
+{
+    private const string NameField = "BitmapDirectoryEntry.Name";
+    private const string FlagsField = "BitmapDirectoryEntryHeader.Flags";
+
+    /// <summary>
+    /// Adds an empty persistent dirty bitmap, as <c>qemu-img bitmap --add</c> does (spec §3.6). The bitmap is appended to the
+    /// directory with a table sized for the virtual size whose entries are all 0 (no bit set). The change is crash-safe: new
+    /// table and directory first, then one header write, then the old directory is freed.
+    /// </summary>
+    /// <param name="name">The name: 1 to 1023 bytes of UTF-8, unique in the image.</param>
+    /// <param name="granularity">The guest bytes one bit covers: a power of two from 512 to 2 GiB; null for the cluster size (QEMU's default).</param>
+    /// <param name="enabled">Whether the bitmap is enabled (the <c>auto</c> flag: it tracks writes made by QEMU).</param>
+    /// <exception cref="Qcow2FormatException">
+    /// The bitmap cannot be stored, with QEMU's message, checked in QEMU's order: "Bitmap name cannot be empty", "Granularity
+    /// must be power of 2 and at least 512", "Bitmap already exists: NAME", "Cannot store dirty bitmaps in qcow2 v2 files", "Name length exceeds maximum (1023 characters)",
+    /// "Too much space will be occupied by the bitmap. Use larger granularity", "Maximum number of persistent bitmaps is
+    /// already reached", "Not enough space in the bitmap directory".
+    /// </exception>
+    /// <exception cref="InvalidOperationException">The image is read-only.</exception>
+    public void AddBitmap(string name, long? granularity = null, bool enabled = true)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        EnsureWritable();
+        if (name.Length == 0)
+            throw new Qcow2FormatException("Bitmap name cannot be empty", NameField, "");
+        var bytes = granularity ?? ClusterSize;
+        if (bytes < 512 || bytes > 1L << 31 || !BitOperations.IsPow2(bytes))
+            throw new Qcow2FormatException($"Granularity must be power of 2 and at least 512 (at most 2147483648; got {bytes.ToString(CultureInfo.InvariantCulture)})",
+                "BitmapDirectoryEntryHeader.GranularityBits", bytes.ToString(CultureInfo.InvariantCulture));
+        var bits = BitOperations.Log2((ulong)bytes);
+        // QEMU looks for a bitmap of that name before it asks the format whether it can store one.
+        if (Bitmaps.Any(b => b.Name == name))
+            throw new Qcow2FormatException($"Bitmap already exists: {name}", NameField, name);
+        if (Version < 3)
+            throw new Qcow2FormatException("Cannot store dirty bitmaps in qcow2 v2 files", "Qcow2Header.Version", Version.ToString(CultureInfo.InvariantCulture));
+        var nameSize = Encoding.UTF8.GetByteCount(name);
+        if (nameSize > Limits.MaxNameSize)
+            throw new Qcow2FormatException($"Name length exceeds maximum (1023 characters) (the name is {nameSize.ToString(CultureInfo.InvariantCulture)} bytes of UTF-8)",
+                NameField, nameSize.ToString(CultureInfo.InvariantCulture) + " bytes");
+        BitmapDirectoryWriter.CheckTableLimits(bits, image.VirtualSize, ClusterSize);
+        if (Bitmaps.Count >= Limits.MaxBitmaps)
+            throw new Qcow2FormatException($"Maximum number of persistent bitmaps is already reached ({Limits.MaxBitmaps})", "BitmapsExtensionData.NbBitmaps",
+                Bitmaps.Count.ToString(CultureInfo.InvariantCulture));
+        var directorySize = (long)(image.BitmapsExtension?.DirectorySize ?? 0) + Align.Up8(BitmapDirectoryEntryHeader.Size + nameSize);
+        if (directorySize > Limits.MaxBitmapDirectorySize)
+            throw new Qcow2FormatException($"Not enough space in the bitmap directory (it would be {directorySize.ToString(CultureInfo.InvariantCulture)} bytes; at most {Limits.MaxBitmapDirectorySize})",
+                "BitmapsExtensionData.DirectorySize", directorySize.ToString(CultureInfo.InvariantCulture));
+
+        var definitions = Bitmaps.Select(b => BitmapDefinition.Keep(b)).ToList();
+        definitions.Add(BitmapDefinition.New(name, bits, enabled ? BitmapDirectoryEntryHeader.AutoFlag : 0, BitmapContent.Empty));
+        new BitmapDirectoryWriter(this).Write(definitions);
+    }
+
+    /// <summary>
+    /// Removes a bitmap, as <c>qemu-img bitmap --remove</c> does; in-use (inconsistent) bitmaps can be removed too. Its table
+    /// and data clusters are freed after the header no longer references them. Removing the last bitmap drops the bitmaps
+    /// extension and clears autoclear bit 0, as QEMU does.
+    /// </summary>
+    /// <param name="name">The bitmap's name.</param>
+    /// <exception cref="Qcow2FormatException">No such bitmap: "Dirty bitmap 'NAME' not found".</exception>
+    /// <exception cref="InvalidOperationException">The image is read-only.</exception>
+    public void RemoveBitmap(string name)
+    {
+        EnsureWritable();
+        var bitmap = FindBitmap(name);
+        new BitmapDirectoryWriter(this).Write(Bitmaps.Where(b => !ReferenceEquals(b, bitmap)).Select(b => BitmapDefinition.Keep(b)).ToList());
+    }
+
+    /// <summary>Clears every bit of a bitmap (<c>qemu-img bitmap --clear</c>): it gets a new all-zero table; the old table and data are freed.</summary>
+    /// <param name="name">The bitmap's name.</param>
+    /// <exception cref="Qcow2FormatException">No such bitmap, or it is in use: "Bitmap 'NAME' is inconsistent and cannot be used".</exception>
+    /// <exception cref="InvalidOperationException">The image is read-only.</exception>
+    public void ClearBitmap(string name)
+    {
+        EnsureWritable();
+        var bitmap = FindConsistentBitmap(name);
+        Rewrite(bitmap, BitmapDefinition.Replace(bitmap, BitmapContent.Empty));
+    }
+
+    /// <summary>Enables a bitmap (sets its <c>auto</c> flag, <c>qemu-img bitmap --enable</c>). Its data is kept as it is.</summary>
+    /// <param name="name">The bitmap's name.</param>
+    /// <exception cref="Qcow2FormatException">No such bitmap, or it is in use: "Bitmap 'NAME' is inconsistent and cannot be used".</exception>
+    /// <exception cref="InvalidOperationException">The image is read-only.</exception>
+    public void EnableBitmap(string name) => SetEnabled(name, true);
+
+    /// <summary>Disables a bitmap (clears its <c>auto</c> flag, <c>qemu-img bitmap --disable</c>): QEMU stops recording writes in it. Its data is kept.</summary>
+    /// <param name="name">The bitmap's name.</param>
+    /// <exception cref="Qcow2FormatException">No such bitmap, or it is in use: "Bitmap 'NAME' is inconsistent and cannot be used".</exception>
+    /// <exception cref="InvalidOperationException">The image is read-only.</exception>
+    public void DisableBitmap(string name) => SetEnabled(name, false);
+
+    /// <summary>
+    /// Merges the bits of <paramref name="sourceName"/> in <paramref name="sourceImage"/> (this image or another open one, which
+    /// may be read-only) into bitmap <paramref name="target"/> of this image, as <c>qemu-img bitmap --merge</c> does. The
+    /// granularities may differ: a dirty source bit marks every target bit whose range its range touches. The target gets a new
+    /// table; its clusters that no source bit touches are kept, the others are copied. Streams both bitmaps.
+    /// </summary>
+    /// <param name="target">The bitmap of this image to merge into; it may be disabled.</param>
+    /// <param name="sourceImage">The image holding the source bitmap.</param>
+    /// <param name="sourceName">The source bitmap's name.</param>
+    /// <exception cref="Qcow2FormatException">
+    /// A bitmap is missing ("Dirty bitmap 'NAME' not found") or in use ("Bitmap 'NAME' is inconsistent and cannot be used"),
+    /// or the virtual sizes differ ("Bitmaps are of different sizes (destination size is N, source size is M) and can't be merged").
+    /// </exception>
+    /// <exception cref="InvalidOperationException">This image is read-only.</exception>
+    public void MergeBitmap(string target, Qcow2Image sourceImage, string sourceName)
+    {
+        ArgumentNullException.ThrowIfNull(sourceImage);
+        EnsureWritable();
+        ObjectDisposedException.ThrowIf(sourceImage.disposed, sourceImage);
+        var source = sourceImage.FindBitmap(sourceName);
+        var bitmap = FindConsistentBitmap(target);
+        ThrowIfInconsistent(source);
+        if (sourceImage.VirtualSize != VirtualSize)
+            throw new Qcow2FormatException(string.Create(CultureInfo.InvariantCulture,
+                $"Bitmaps are of different sizes (destination size is {VirtualSize}, source size is {sourceImage.VirtualSize}) and can't be merged"),
+                "Qcow2Header.VirtualSize", sourceImage.VirtualSize.ToString(CultureInfo.InvariantCulture));
+        using var ranges = sourceImage.GetDirtyRanges(source).GetEnumerator();
+        Rewrite(bitmap, BitmapDefinition.Replace(bitmap, new MergedContent(storage, bitmap, ClusterSize, ranges)));
+    }
+
+    /// <summary>
+    /// The guest ranges whose bits are set in a bitmap, sorted and coalesced (adjacent dirty bits form one range), each
+    /// ending at the virtual size at most. Streams: the table is read in chunks and the data clusters one at a time, so a
+    /// bitmap of any size is never held in memory. An all-ones table entry (spec §3.4) marks its whole cluster dirty. The
+    /// image must not be changed while the enumeration runs.
+    /// </summary>
+    /// <param name="name">The bitmap's name.</param>
+    /// <exception cref="Qcow2FormatException">No such bitmap, or it is in use: "Bitmap 'NAME' is inconsistent and cannot be used".</exception>
+    public IEnumerable<GuestRange> GetDirtyRanges(string name)
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        var bitmap = FindConsistentBitmap(name);
+        return GetDirtyRanges(bitmap);
+    }
+
+    private IEnumerable<GuestRange> GetDirtyRanges(Qcow2Bitmap bitmap)
+    {
+        var clusterSize = ClusterSize;
+        var granularity = bitmap.Granularity;
+        var virtualSize = VirtualSize;
+        var validBits = (long)Align.DivideRoundUp((ulong)virtualSize, (ulong)granularity);
+        var bitsPerCluster = (long)clusterSize * 8;
+        var cluster = new byte[clusterSize];
+        var reader = new BitmapTableReader(storage, bitmap);
+        long runStart = -1, runEnd = -1;
+        for (long index = 0; index < bitmap.TableSize; index++)
+        {
+            ObjectDisposedException.ThrowIf(disposed, this);
+            var first = index * bitsPerCluster;
+            if (first >= validBits)
+                break;
+            var limit = Math.Min(bitsPerCluster, validBits - first);
+            var entry = new BitmapTableEntry(reader[index]);
+            if (entry.Offset == 0)
+            {
+                if ((entry.Value & BitmapTableEntry.AllOnesFlag) == 0)
+                    continue;
+                if (runEnd == first)
+                    runEnd = first + limit;
+                else
+                {
+                    if (runStart >= 0)
+                        yield return ToGuest(runStart, runEnd, granularity, virtualSize);
+                    (runStart, runEnd) = (first, first + limit);
+                }
+                continue;
+            }
+            storage.Read((long)entry.Offset, cluster);
+            long at = 0;
+            while (NextRun(cluster, at, limit, out var start, out var end))
+            {
+                if (runEnd == first + start)
+                    runEnd = first + end;
+                else
+                {
+                    if (runStart >= 0)
+                        yield return ToGuest(runStart, runEnd, granularity, virtualSize);
+                    (runStart, runEnd) = (first + start, first + end);
+                }
+                at = end;
+            }
+        }
+        if (runStart >= 0)
+            yield return ToGuest(runStart, runEnd, granularity, virtualSize);
+    }
+
+    private static GuestRange ToGuest(long startBit, long endBit, long granularity, long virtualSize)
+    {
+        var start = startBit * granularity;
+        return new GuestRange(start, Math.Min(endBit * granularity, virtualSize) - start);
+    }
+
+    /// <summary>The next run of set bits in [<paramref name="from"/>, <paramref name="limit"/>) of a serialized cluster (bit i at byte i/8, LSB first).</summary>
+    private static bool NextRun(byte[] data, long from, long limit, out long start, out long end)
+    {
+        start = Scan(data, from, limit, set: true);
+        end = start < limit ? Scan(data, start, limit, set: false) : limit;
+        return start < limit;
+    }
+
+    /// <summary>The first bit at or after <paramref name="from"/> that is set (or clear), or <paramref name="limit"/>.</summary>
+    private static long Scan(byte[] data, long from, long limit, bool set)
+    {
+        var bit = from;
+        while (bit < limit)
+        {
+            var word = BinaryPrimitives.ReadUInt64LittleEndian(data.AsSpan((int)(bit / 64 * 8)));
+            if (!set)
+                word = ~word;
+            word &= ulong.MaxValue << (int)(bit % 64);
+            if (word != 0)
+                return Math.Min(limit, bit / 64 * 64 + BitOperations.TrailingZeroCount(word));
+            bit = (bit / 64 + 1) * 64;
+        }
+        return limit;
+    }
+
+    private void SetEnabled(string name, bool enabled)
+    {
+        EnsureWritable();
+        var bitmap = FindConsistentBitmap(name);
+        if (bitmap.Enabled == enabled)
+            return;
+        var flags = enabled ? bitmap.Entry.Flags | BitmapDirectoryEntryHeader.AutoFlag : bitmap.Entry.Flags & ~BitmapDirectoryEntryHeader.AutoFlag;
+        Rewrite(bitmap, BitmapDefinition.Keep(bitmap, flags));
+    }
+
+    /// <summary>Writes the directory with <paramref name="bitmap"/> replaced by <paramref name="replacement"/>, the others kept.</summary>
+    private void Rewrite(Qcow2Bitmap bitmap, BitmapDefinition replacement) =>
+        new BitmapDirectoryWriter(this).Write(Bitmaps.Select(b => ReferenceEquals(b, bitmap) ? replacement : BitmapDefinition.Keep(b)).ToList());
+
+    private Qcow2Bitmap FindBitmap(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return Bitmaps.FirstOrDefault(b => b.Name == name)
+            ?? throw new Qcow2FormatException($"Dirty bitmap '{name}' not found", NameField, name);
+    }
+
+    private Qcow2Bitmap FindConsistentBitmap(string name)
+    {
+        var bitmap = FindBitmap(name);
+        ThrowIfInconsistent(bitmap);
+        return bitmap;
+    }
+
+    private static void ThrowIfInconsistent(Qcow2Bitmap bitmap)
+    {
+        if (bitmap.InUse)
+            throw new Qcow2FormatException($"Bitmap '{bitmap.Name}' is inconsistent and cannot be used (its in_use flag is set, so its data may be stale; it can only be removed)",
+                FlagsField, bitmap.Entry.Flags.ToString(CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>The target's clusters with the source's dirty ranges ORed in; untouched clusters keep their entry.</summary>
+    private sealed class MergedContent(IImageStorage storage, Qcow2Bitmap target, int clusterSize, IEnumerator<GuestRange> source) : BitmapContent
+    {
+        private readonly BitmapTableReader reader = new(storage, target);
+        private GuestRange? pending;
+        private bool sourceDone;
+
+        public override ulong? Produce(long index, Span<byte> cluster)
+        {
+            var granularity = target.Granularity;
+            var bitsPerCluster = (long)clusterSize * 8;
+            var clusterStart = index * bitsPerCluster * granularity;
+            var clusterEnd = (index + 1) * bitsPerCluster * granularity;
+            var value = reader[index];
+            var entry = new BitmapTableEntry(value);
+            var loaded = false;
+            while (Peek() is { } range && range.Start < clusterEnd)
+            {
+                if (range.End > clusterStart)
+                {
+                    if (!loaded)
+                    {
+                        if (entry.Offset != 0)
+                            storage.Read((long)entry.Offset, cluster);
+                        else if (value == BitmapTableEntry.AllOnesFlag)
+                            cluster.Fill(0xFF);
+                        loaded = true;
+                    }
+                    var first = Math.Max(range.Start, clusterStart) / granularity - index * bitsPerCluster;
+                    var end = (Math.Min(range.End, clusterEnd) + granularity - 1) / granularity - index * bitsPerCluster;
+                    BitmapBits.SetRange(cluster, first, end);
+                }
+                if (range.End > clusterEnd)
+                    break;
+                pending = null;
+            }
+            return loaded ? null : value;
+        }
+
+        private GuestRange? Peek()
+        {
+            if (pending is null && !sourceDone)
+            {
+                if (source.MoveNext())
+                    pending = source.Current;
+                else
+                    sourceDone = true;
+            }
+            return pending;
+        }
+    }
+}
