@@ -32,6 +32,8 @@ internal sealed class ImageCheck
     private InMemoryRefcounts computed = null!;
     private bool rebuild;
     private long highestCluster;
+    /// <summary>The end of the furthest range the metadata claims, even past the end of the file (where QEMU counts nothing).</summary>
+    private long claimedEnd;
     private readonly Dictionary<long, ulong> unfixedOnDisk = [];
 
     private ImageCheck(IImageStorage storage, ImageMetadata image, CheckOptions options)
@@ -191,6 +193,8 @@ internal sealed class ImageCheck
     {
         if (size <= 0)
             return;
+        if (offset >= 0 && (ulong)offset <= Addressable.MaxLength - (ulong)size)
+            claimedEnd = Math.Max(claimedEnd, offset + size);
         // offset + size - file_len >= cs, computed without overflow on hostile values.
         if (offset > fileLength || size - (fileLength - offset) >= clusterSize)
         {
@@ -402,7 +406,9 @@ internal sealed class ImageCheck
                 continue;
             if (cluster >= computed.Count)
             {
-                if (fix == CheckRepair.All && offset <= long.MaxValue - (ulong)clusterSize)
+                // QEMU grows the file to reach the block whatever its offset; a hostile offset would make the file (and every
+                // per-cluster structure of the check) astronomically large, so grow it only as far as the refcount table reaches.
+                if (fix == CheckRepair.All && offset <= long.MaxValue - (ulong)clusterSize && (ulong)cluster < DescribableClusters)
                 {
                     // Extending the file makes the block readable (as zeros); the rebuild or the comparison then fixes its counts.
                     findings.Add(new CheckFinding(CheckFindingKind.RefcountBlock, $"Repairing refcount block {i} is outside image", cluster, Repaired: true));
@@ -411,11 +417,16 @@ internal sealed class ImageCheck
                     counters.CorruptionsFixed++;
                     Count((long)offset, clusterSize, storage.Length);
                 }
+                else if (fix == CheckRepair.All)
+                {
+                    // QEMU's resize_fail: the rebuild places the block's counts somewhere reachable.
+                    Report(CheckFindingKind.RefcountBlock, $"Repairing refcount block {i} is outside image", cluster);
+                    findings.Add(new CheckFinding(CheckFindingKind.RefcountBlock, "ERROR could not resize image: File too large", cluster));
+                    rebuild = true;
+                }
                 else
                 {
                     Report(CheckFindingKind.RefcountBlock, $"ERROR refcount block {i} is outside image", cluster);
-                    if (fix == CheckRepair.All)
-                        rebuild = true;
                 }
                 continue;
             }
@@ -440,7 +451,7 @@ internal sealed class ImageCheck
         for (var r = 0; r < blocks && r < refcountTable.Length; r++)
         {
             var offset = refcountTable[r] & RefcountTableOffsetMask;
-            blockOffsets[r] = offset % (ulong)clusterSize == 0 ? offset : 0;
+            blockOffsets[r] = Readable(offset) ? offset : 0;
         }
 
         using var reader = new ClusterRunReader(storage, clusterSize);
@@ -450,9 +461,10 @@ internal sealed class ImageCheck
             var count = Math.Min(refcountsPerBlock, clusters - first);
             var offset = r < refcountTable.Length ? refcountTable[r] & RefcountTableOffsetMask : 0;
 
-            if (offset % (ulong)clusterSize != 0)
+            if (!Readable(offset))
             {
-                // QEMU cannot read refcounts through an unaligned block: each cluster it covers is an internal error.
+                // QEMU cannot read refcounts through an unaligned block, nor one past the largest readable offset: each
+                // cluster it covers is an internal error.
                 for (var cluster = first; cluster < first + count; cluster++)
                 {
                     findings.Add(new CheckFinding(CheckFindingKind.CheckError, $"Can't get refcount for cluster {cluster}: Input/output error", cluster));
@@ -522,7 +534,7 @@ internal sealed class ImageCheck
         {
             var block = refcountTable.Length > cluster / refcountsPerBlock ? refcountTable[cluster / refcountsPerBlock] & RefcountTableOffsetMask : 0;
             refcount = computed[cluster];
-            return block % (ulong)clusterSize == 0;
+            return Readable(block);
         }
         return TryReadRefcount(cluster, out refcount);
     }
@@ -537,7 +549,7 @@ internal sealed class ImageCheck
         var offset = refcountTable[index] & RefcountTableOffsetMask;
         if (offset == 0)
             return true;
-        if (offset % (ulong)clusterSize != 0)
+        if (!Readable(offset))
             return false;
         var block = ArrayPool<byte>.Shared.Rent(clusterSize);
         try
@@ -643,9 +655,17 @@ internal sealed class ImageCheck
         foreach (var value in refcountTable)
         {
             var offset = value & RefcountTableOffsetMask;
-            if (offset != 0 && offset <= long.MaxValue - (ulong)clusterSize)
+            // Past the end of the file there is nothing to overlap (a block outside the image was either moved inside by
+            // growing the file, or could not be), and a hostile offset there would put the new structures out of reach.
+            if (offset != 0 && offset < (ulong)storage.Length)
                 start = Math.Max(start, (long)(offset >> clusterBits) + 1);
         }
+
+        // Nor over anything the metadata claims past the end of the file (a table longer than the file, a cluster beyond it):
+        // there the new structures would be read as that metadata or guest data, and the image would be worse than before.
+        start = Math.Max(start, ClustersFor(claimedEnd));
+        if ((ulong)start / (ulong)refcountsPerBlock >= (ulong)Limits.MaxRefcountTableBytes / sizeof(ulong))
+            throw new CheckFailedException($"File too large: a refcount table reaching cluster {start} would be larger than {Limits.MaxRefcountTableBytes} bytes");
 
         // The new table and blocks must count themselves: grow the estimate until it is stable.
         long tableClusters = 1;
@@ -753,6 +773,12 @@ internal sealed class ImageCheck
         }
         return size;
     }
+
+    /// <summary>Whether QEMU can read a refcount block at <paramref name="offset"/>: cluster-aligned and below BDRV_MAX_LENGTH.</summary>
+    private bool Readable(ulong offset) => offset % (ulong)clusterSize == 0 && offset <= Addressable.MaxLength - (ulong)clusterSize;
+
+    /// <summary>The clusters the refcount table can describe (at most 2^20 entries × 2^24 refcounts per block).</summary>
+    private ulong DescribableClusters => (ulong)refcountTable.Length * (ulong)refcountsPerBlock;
 
     private long ClustersFor(long bytes) => (bytes + clusterSize - 1) >> clusterBits;
 
