@@ -195,8 +195,9 @@ internal sealed class ImageCheck
             return;
         if (offset >= 0 && (ulong)offset <= Addressable.MaxLength - (ulong)size)
             claimedEnd = Math.Max(claimedEnd, offset + size);
-        // offset + size - file_len >= cs, computed without overflow on hostile values.
-        if (offset > fileLength || size - (fileLength - offset) >= clusterSize)
+        // offset + size - file_len >= cs, computed without overflow on hostile values (a table offset of 2^63 or more
+        // arrives here negative, and is past the end of any file).
+        if (offset < 0 || offset > fileLength || size - (fileLength - offset) >= clusterSize)
         {
             Report(CheckFindingKind.PastEndOfFile,
                 $"ERROR: counting reference for region exceeding the end of the file by one cluster or more: offset {HexPrefixed((ulong)offset)} size {HexPrefixed((ulong)size)}");
@@ -222,6 +223,13 @@ internal sealed class ImageCheck
         if (l1Size == 0)
             return;
         Count(l1Offset, (long)l1Size * sizeof(ulong), fileLength);
+        if (l1Offset < 0 || (ulong)l1Offset > Addressable.MaxLength - (ulong)l1Size * sizeof(ulong))
+        {
+            // QEMU's read of the table fails with EIO, and with it the whole check.
+            findings.Add(new CheckFinding(CheckFindingKind.CheckError, "ERROR: I/O error in check_refcounts_l1"));
+            counters.CheckErrors++;
+            throw new CheckFailedException("Input/output error");
+        }
         var l1 = EntryTable.Read(storage, l1Offset, (int)l1Size);
 
         var l2Offsets = new ulong[l1.Length];

@@ -58,7 +58,9 @@ public static class HostileOperations
         using var stderr = new StringWriter { NewLine = "\n" };
         var exit = Cli.Run(args, stdout, stderr);
         var errors = stderr.ToString();
-        var toolLines = errors.Split('\n').Where(line => line.StartsWith("qcow2: ", StringComparison.Ordinal)).ToList();
+        // Warnings ("qcow2: warning: …", as qemu-img prints them) may come before the result; the failure itself is one line.
+        var toolLines = errors.Split('\n')
+            .Where(line => line.StartsWith("qcow2: ", StringComparison.Ordinal) && !line.StartsWith("qcow2: warning: ", StringComparison.Ordinal)).ToList();
         if (exit is < 0 or > 3)
             throw new HostileOperationException($"qcow2 {string.Join(' ', args[..^1])} exited {exit}: {errors}");
         if (toolLines.Count > 1 || errors.Contains("   at ", StringComparison.Ordinal) || errors.Contains("internal error", StringComparison.Ordinal))
