@@ -415,8 +415,8 @@ internal sealed class ImageCheck
             if (cluster >= computed.Count)
             {
                 // QEMU grows the file to reach the block whatever its offset; a hostile offset would make the file (and every
-                // per-cluster structure of the check) astronomically large, so grow it only as far as the refcount table reaches.
-                if (fix == CheckRepair.All && offset <= long.MaxValue - (ulong)clusterSize && (ulong)cluster < DescribableClusters)
+                // per-cluster structure of the check) astronomically large, so grow it only a little and within the table's reach.
+                if (fix == CheckRepair.All && offset <= (ulong)(storage.Length + Limits.MaxRepairGrowth - clusterSize) && (ulong)cluster < DescribableClusters)
                 {
                     // Extending the file makes the block readable (as zeros); the rebuild or the comparison then fixes its counts.
                     findings.Add(new CheckFinding(CheckFindingKind.RefcountBlock, $"Repairing refcount block {i} is outside image", cluster, Repaired: true));
@@ -672,6 +672,8 @@ internal sealed class ImageCheck
         // Nor over anything the metadata claims past the end of the file (a table longer than the file, a cluster beyond it):
         // there the new structures would be read as that metadata or guest data, and the image would be worse than before.
         start = Math.Max(start, ClustersFor(claimedEnd));
+        if (start > ClustersFor(storage.Length + Limits.MaxRepairGrowth))
+            throw new CheckFailedException($"File too large: the rebuilt refcount structures would start at cluster {start}, past what the image's metadata claims");
         if ((ulong)start / (ulong)refcountsPerBlock >= (ulong)Limits.MaxRefcountTableBytes / sizeof(ulong))
             throw new CheckFailedException($"File too large: a refcount table reaching cluster {start} would be larger than {Limits.MaxRefcountTableBytes} bytes");
 

@@ -16,6 +16,12 @@ internal static class Limits
     public const uint MaxNameSize = 1023;
     public const int MaxBackingFormatLength = 15;
     public const int MinSubclusterSize = 512;
+    /// <summary>
+    /// How far past the end of the file a repair may grow it (to reach a refcount block outside the image, or to place rebuilt
+    /// refcount structures after a range the metadata claims). A truncated image lost its tail, not exabytes; further than this
+    /// the offset is the file's word alone, and the check rebuilds (or fails) instead of writing wherever it says.
+    /// </summary>
+    public const long MaxRepairGrowth = 1L << 30;
     /// <summary>The generic block layer's limit: INT64_MAX rounded down to 1 GiB.</summary>
     public const long MaxVirtualSize = 0x7FFF_FFFF_C000_0000;
 }

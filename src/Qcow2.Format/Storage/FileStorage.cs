@@ -43,7 +43,15 @@ internal sealed class FileStorage : IImageStorage
     public void Write(long offset, ReadOnlySpan<byte> data)
     {
         Addressable.RequireIo(offset, data.Length);
-        RandomAccess.Write(handle, data, offset);
+        try
+        {
+            RandomAccess.Write(handle, data, offset);
+        }
+        catch (ArgumentException e)
+        {
+            // EFBIG: past the file system's largest file.
+            throw new IOException($"File too large: {e.Message}", e);
+        }
     }
 
     public void Flush() => RandomAccess.FlushToDisk(handle);
@@ -51,7 +59,15 @@ internal sealed class FileStorage : IImageStorage
     public void SetLength(long length)
     {
         Addressable.RequireIo(0, length);
-        RandomAccess.SetLength(handle, length);
+        try
+        {
+            RandomAccess.SetLength(handle, length);
+        }
+        catch (ArgumentException e)
+        {
+            // EFBIG: past the file system's largest file.
+            throw new IOException($"File too large: {e.Message}", e);
+        }
     }
 
     public void Dispose() => handle.Dispose();

@@ -69,6 +69,31 @@ public sealed class RegressionTests
         Assert.True(reopened.Check().Corruptions <= work.Result.Corruptions + work.Result.CorruptionsFixed);
     }
 
+    [Theory]
+    [InlineData("afl-slow-repair-grows-file-to-refcount-block-a.bin")]
+    [InlineData("afl-slow-repair-grows-file-to-refcount-block-b.bin")]
+    public void A_repair_does_not_grow_the_file_to_wherever_a_refcount_block_offset_says(string name)
+    {
+        // 512 KiB clusters with 1-bit refcounts: the refcount table 'reaches' 2^57 bytes, and check -r all used to grow the
+        // file towards a block out there (seconds of work on a sparse file, or an ArgumentException where the file system
+        // refuses the length).
+        using var dir = new TempDir();
+        var path = dir.File("image.bin");
+        File.Copy(Path.Combine(Directory(), name), path);
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        try
+        {
+            using var image = Qcow2Image.Open(path, new Qcow2OpenOptions { Writable = true, ForCheck = true });
+            image.Check(new CheckOptions { Repair = CheckRepair.All });
+        }
+        catch (Qcow2FormatException)
+        {
+        }
+        Assert.True(new FileInfo(path).Length <= new FileInfo(Path.Combine(Directory(), name)).Length + Limits.MaxRepairGrowth,
+            $"the file grew to {new FileInfo(path).Length} bytes");
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(5), $"check -r all took {started.Elapsed}");
+    }
+
     [QemuFact]
     public void Our_repair_leaves_no_more_corruptions_by_qemu_img_check_than_before()
     {
