@@ -46,9 +46,10 @@ public static class Program
         foreach (var operation in HostileOperations.All)
         {
             File.WriteAllBytes(copy, input);
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
             var refused = HostileOperations.RunOne(operation, copy);
             if (verbose)
-                Console.WriteLine($"{operation.Name}: {(refused ? "refused" : "ok")}");
+                Console.WriteLine($"{operation.Name}: {(refused ? "refused" : "ok")} in {System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds:F0} ms");
         }
     }
 }
