@@ -366,6 +366,8 @@ internal sealed class ImageCheck
         }
     }
 
+    private const int BitmapTableChunk = 8192;
+
     private void CountBitmaps(long fileLength)
     {
         if (image.BitmapsExtension is not { } extension)
@@ -374,18 +376,23 @@ internal sealed class ImageCheck
         foreach (var bitmap in image.Bitmaps)
         {
             Count(bitmap.TableOffset, (long)bitmap.TableSize * sizeof(ulong), fileLength);
-            var table = EntryTable.Read(storage, bitmap.TableOffset, bitmap.TableSize);
-            foreach (var value in table)
+            // A bitmap table may be 512 MiB: read it in chunks, and only the part inside the file (past its end every entry
+            // reads as zero, which is valid and references nothing), so a tiny file claiming huge tables costs nothing.
+            var inFile = Math.Clamp((fileLength - bitmap.TableOffset) / sizeof(ulong), 0, bitmap.TableSize);
+            for (long done = 0; done < inFile; done += BitmapTableChunk)
             {
-                var entry = new BitmapTableEntry(value);
-                if (!entry.IsValid(clusterSize))
+                foreach (var value in EntryTable.Read(storage, bitmap.TableOffset + done * sizeof(ulong), (int)Math.Min(BitmapTableChunk, inFile - done)))
                 {
-                    // QEMU's bitmap_table_load fails on the first bad entry, and with it the whole check.
-                    counters.Corruptions++;
-                    throw new CheckFailedException("Invalid argument");
+                    var entry = new BitmapTableEntry(value);
+                    if (!entry.IsValid(clusterSize))
+                    {
+                        // QEMU's bitmap_table_load fails on the first bad entry, and with it the whole check.
+                        counters.Corruptions++;
+                        throw new CheckFailedException("Invalid argument");
+                    }
+                    if (entry.Offset != 0)
+                        Count((long)entry.Offset, clusterSize, fileLength);
                 }
-                if (entry.Offset != 0)
-                    Count((long)entry.Offset, clusterSize, fileLength);
             }
         }
     }
