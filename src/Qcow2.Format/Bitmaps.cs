@@ -131,9 +131,12 @@ internal static class BitmapLoader
         Addressable.Require(bitmap.Entry.TableOffset, (ulong)bitmap.TableSize * sizeof(ulong),
             $"Could not read bitmap_table table from image for bitmap '{bitmap.Name}'", "BitmapDirectoryEntryHeader.TableOffset", bitmap.EntryOffset);
         var buffer = new byte[Math.Min(bitmap.TableSize, TableChunkEntries) * sizeof(ulong)];
-        for (long done = 0; done < bitmap.TableSize; done += TableChunkEntries)
+        // Past the end of the file every entry reads as zero, which is valid: only the part inside the file is read, so a tiny
+        // file claiming 65535 tables of 512 MiB each opens in no time.
+        var inFile = Math.Clamp((storage.Length - bitmap.TableOffset) / sizeof(ulong), 0, bitmap.TableSize);
+        for (long done = 0; done < inFile; done += TableChunkEntries)
         {
-            var count = (int)Math.Min(TableChunkEntries, bitmap.TableSize - done);
+            var count = (int)Math.Min(TableChunkEntries, inFile - done);
             var span = buffer.AsSpan(0, count * sizeof(ulong));
             storage.Read(bitmap.TableOffset + done * sizeof(ulong), span);
             for (var i = 0; i < count; i++)

@@ -32,6 +32,8 @@ internal sealed class ImageCheck
     private InMemoryRefcounts computed = null!;
     private bool rebuild;
     private long highestCluster;
+    /// <summary>The end of the furthest range the metadata claims, even past the end of the file (where QEMU counts nothing).</summary>
+    private long claimedEnd;
     private readonly Dictionary<long, ulong> unfixedOnDisk = [];
 
     private ImageCheck(IImageStorage storage, ImageMetadata image, CheckOptions options)
@@ -191,8 +193,11 @@ internal sealed class ImageCheck
     {
         if (size <= 0)
             return;
-        // offset + size - file_len >= cs, computed without overflow on hostile values.
-        if (offset > fileLength || size - (fileLength - offset) >= clusterSize)
+        if (offset >= 0 && (ulong)offset <= Addressable.MaxLength - (ulong)size)
+            claimedEnd = Math.Max(claimedEnd, offset + size);
+        // offset + size - file_len >= cs, computed without overflow on hostile values (a table offset of 2^63 or more
+        // arrives here negative, and is past the end of any file).
+        if (offset < 0 || offset > fileLength || size - (fileLength - offset) >= clusterSize)
         {
             Report(CheckFindingKind.PastEndOfFile,
                 $"ERROR: counting reference for region exceeding the end of the file by one cluster or more: offset {HexPrefixed((ulong)offset)} size {HexPrefixed((ulong)size)}");
@@ -218,6 +223,13 @@ internal sealed class ImageCheck
         if (l1Size == 0)
             return;
         Count(l1Offset, (long)l1Size * sizeof(ulong), fileLength);
+        if (l1Offset < 0 || (ulong)l1Offset > Addressable.MaxLength - (ulong)l1Size * sizeof(ulong))
+        {
+            // QEMU's read of the table fails with EIO, and with it the whole check.
+            findings.Add(new CheckFinding(CheckFindingKind.CheckError, "ERROR: I/O error in check_refcounts_l1"));
+            counters.CheckErrors++;
+            throw new CheckFailedException("Input/output error");
+        }
         var l1 = EntryTable.Read(storage, l1Offset, (int)l1Size);
 
         var l2Offsets = new ulong[l1.Length];
@@ -354,6 +366,8 @@ internal sealed class ImageCheck
         }
     }
 
+    private const int BitmapTableChunk = 8192;
+
     private void CountBitmaps(long fileLength)
     {
         if (image.BitmapsExtension is not { } extension)
@@ -362,18 +376,23 @@ internal sealed class ImageCheck
         foreach (var bitmap in image.Bitmaps)
         {
             Count(bitmap.TableOffset, (long)bitmap.TableSize * sizeof(ulong), fileLength);
-            var table = EntryTable.Read(storage, bitmap.TableOffset, bitmap.TableSize);
-            foreach (var value in table)
+            // A bitmap table may be 512 MiB: read it in chunks, and only the part inside the file (past its end every entry
+            // reads as zero, which is valid and references nothing), so a tiny file claiming huge tables costs nothing.
+            var inFile = Math.Clamp((fileLength - bitmap.TableOffset) / sizeof(ulong), 0, bitmap.TableSize);
+            for (long done = 0; done < inFile; done += BitmapTableChunk)
             {
-                var entry = new BitmapTableEntry(value);
-                if (!entry.IsValid(clusterSize))
+                foreach (var value in EntryTable.Read(storage, bitmap.TableOffset + done * sizeof(ulong), (int)Math.Min(BitmapTableChunk, inFile - done)))
                 {
-                    // QEMU's bitmap_table_load fails on the first bad entry, and with it the whole check.
-                    counters.Corruptions++;
-                    throw new CheckFailedException("Invalid argument");
+                    var entry = new BitmapTableEntry(value);
+                    if (!entry.IsValid(clusterSize))
+                    {
+                        // QEMU's bitmap_table_load fails on the first bad entry, and with it the whole check.
+                        counters.Corruptions++;
+                        throw new CheckFailedException("Invalid argument");
+                    }
+                    if (entry.Offset != 0)
+                        Count((long)entry.Offset, clusterSize, fileLength);
                 }
-                if (entry.Offset != 0)
-                    Count((long)entry.Offset, clusterSize, fileLength);
             }
         }
     }
@@ -402,7 +421,9 @@ internal sealed class ImageCheck
                 continue;
             if (cluster >= computed.Count)
             {
-                if (fix == CheckRepair.All && offset <= long.MaxValue - (ulong)clusterSize)
+                // QEMU grows the file to reach the block whatever its offset; a hostile offset would make the file (and every
+                // per-cluster structure of the check) astronomically large, so grow it only a little and within the table's reach.
+                if (fix == CheckRepair.All && offset <= (ulong)(storage.Length + Limits.MaxRepairGrowth - clusterSize) && (ulong)cluster < DescribableClusters)
                 {
                     // Extending the file makes the block readable (as zeros); the rebuild or the comparison then fixes its counts.
                     findings.Add(new CheckFinding(CheckFindingKind.RefcountBlock, $"Repairing refcount block {i} is outside image", cluster, Repaired: true));
@@ -411,11 +432,16 @@ internal sealed class ImageCheck
                     counters.CorruptionsFixed++;
                     Count((long)offset, clusterSize, storage.Length);
                 }
+                else if (fix == CheckRepair.All)
+                {
+                    // QEMU's resize_fail: the rebuild places the block's counts somewhere reachable.
+                    Report(CheckFindingKind.RefcountBlock, $"Repairing refcount block {i} is outside image", cluster);
+                    findings.Add(new CheckFinding(CheckFindingKind.RefcountBlock, "ERROR could not resize image: File too large", cluster));
+                    rebuild = true;
+                }
                 else
                 {
                     Report(CheckFindingKind.RefcountBlock, $"ERROR refcount block {i} is outside image", cluster);
-                    if (fix == CheckRepair.All)
-                        rebuild = true;
                 }
                 continue;
             }
@@ -440,7 +466,7 @@ internal sealed class ImageCheck
         for (var r = 0; r < blocks && r < refcountTable.Length; r++)
         {
             var offset = refcountTable[r] & RefcountTableOffsetMask;
-            blockOffsets[r] = offset % (ulong)clusterSize == 0 ? offset : 0;
+            blockOffsets[r] = Readable(offset) ? offset : 0;
         }
 
         using var reader = new ClusterRunReader(storage, clusterSize);
@@ -450,9 +476,10 @@ internal sealed class ImageCheck
             var count = Math.Min(refcountsPerBlock, clusters - first);
             var offset = r < refcountTable.Length ? refcountTable[r] & RefcountTableOffsetMask : 0;
 
-            if (offset % (ulong)clusterSize != 0)
+            if (!Readable(offset))
             {
-                // QEMU cannot read refcounts through an unaligned block: each cluster it covers is an internal error.
+                // QEMU cannot read refcounts through an unaligned block, nor one past the largest readable offset: each
+                // cluster it covers is an internal error.
                 for (var cluster = first; cluster < first + count; cluster++)
                 {
                     findings.Add(new CheckFinding(CheckFindingKind.CheckError, $"Can't get refcount for cluster {cluster}: Input/output error", cluster));
@@ -522,7 +549,7 @@ internal sealed class ImageCheck
         {
             var block = refcountTable.Length > cluster / refcountsPerBlock ? refcountTable[cluster / refcountsPerBlock] & RefcountTableOffsetMask : 0;
             refcount = computed[cluster];
-            return block % (ulong)clusterSize == 0;
+            return Readable(block);
         }
         return TryReadRefcount(cluster, out refcount);
     }
@@ -537,7 +564,7 @@ internal sealed class ImageCheck
         var offset = refcountTable[index] & RefcountTableOffsetMask;
         if (offset == 0)
             return true;
-        if (offset % (ulong)clusterSize != 0)
+        if (!Readable(offset))
             return false;
         var block = ArrayPool<byte>.Shared.Rent(clusterSize);
         try
@@ -643,9 +670,19 @@ internal sealed class ImageCheck
         foreach (var value in refcountTable)
         {
             var offset = value & RefcountTableOffsetMask;
-            if (offset != 0 && offset <= long.MaxValue - (ulong)clusterSize)
+            // Past the end of the file there is nothing to overlap (a block outside the image was either moved inside by
+            // growing the file, or could not be), and a hostile offset there would put the new structures out of reach.
+            if (offset != 0 && offset < (ulong)storage.Length)
                 start = Math.Max(start, (long)(offset >> clusterBits) + 1);
         }
+
+        // Nor over anything the metadata claims past the end of the file (a table longer than the file, a cluster beyond it):
+        // there the new structures would be read as that metadata or guest data, and the image would be worse than before.
+        start = Math.Max(start, ClustersFor(claimedEnd));
+        if (start > ClustersFor(storage.Length + Limits.MaxRepairGrowth))
+            throw new CheckFailedException($"File too large: the rebuilt refcount structures would start at cluster {start}, past what the image's metadata claims");
+        if ((ulong)start / (ulong)refcountsPerBlock >= (ulong)Limits.MaxRefcountTableBytes / sizeof(ulong))
+            throw new CheckFailedException($"File too large: a refcount table reaching cluster {start} would be larger than {Limits.MaxRefcountTableBytes} bytes");
 
         // The new table and blocks must count themselves: grow the estimate until it is stable.
         long tableClusters = 1;
@@ -753,6 +790,12 @@ internal sealed class ImageCheck
         }
         return size;
     }
+
+    /// <summary>Whether QEMU can read a refcount block at <paramref name="offset"/>: cluster-aligned and below BDRV_MAX_LENGTH.</summary>
+    private bool Readable(ulong offset) => offset % (ulong)clusterSize == 0 && offset <= Addressable.MaxLength - (ulong)clusterSize;
+
+    /// <summary>The clusters the refcount table can describe (at most 2^20 entries × 2^24 refcounts per block).</summary>
+    private ulong DescribableClusters => (ulong)refcountTable.Length * (ulong)refcountsPerBlock;
 
     private long ClustersFor(long bytes) => (bytes + clusterSize - 1) >> clusterBits;
 

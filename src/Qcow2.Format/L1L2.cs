@@ -49,11 +49,12 @@ internal static class EntryTable
 {
     public static ulong[] Read(IImageStorage storage, long offset, int count)
     {
-        var bytes = new byte[count * sizeof(ulong)];
-        storage.Read(offset, bytes);
+        // Read straight into the result and swap in place: a table claimed at the 32 MiB limit costs 32 MiB, not twice that.
         var entries = new ulong[count];
-        for (var i = 0; i < count; i++)
-            entries[i] = BinaryPrimitives.ReadUInt64BigEndian(bytes.AsSpan(i * sizeof(ulong)));
+        var bytes = System.Runtime.InteropServices.MemoryMarshal.AsBytes(entries.AsSpan());
+        storage.Read(offset, bytes);
+        if (BitConverter.IsLittleEndian)
+            BinaryPrimitives.ReverseEndianness(entries, entries);
         return entries;
     }
 }

@@ -16,6 +16,12 @@ internal static class Limits
     public const uint MaxNameSize = 1023;
     public const int MaxBackingFormatLength = 15;
     public const int MinSubclusterSize = 512;
+    /// <summary>
+    /// How far past the end of the file a repair may grow it (to reach a refcount block outside the image, or to place rebuilt
+    /// refcount structures after a range the metadata claims). A truncated image lost its tail, not exabytes; further than this
+    /// the offset is the file's word alone, and the check rebuilds (or fails) instead of writing wherever it says.
+    /// </summary>
+    public const long MaxRepairGrowth = 1L << 30;
     /// <summary>The generic block layer's limit: INT64_MAX rounded down to 1 GiB.</summary>
     public const long MaxVirtualSize = 0x7FFF_FFFF_C000_0000;
 }
@@ -39,6 +45,18 @@ internal static class Align
 internal static class Addressable
 {
     public const ulong MaxLength = (ulong)Limits.MaxVirtualSize;
+
+    /// <summary>
+    /// The last line of defence for every read and write of the storage: QEMU's block layer fails I/O past BDRV_MAX_LENGTH with
+    /// EIO, so an offset computed from a hostile value (negative once cast to long) is an invalid image, not a caller error.
+    /// </summary>
+    public static void RequireIo(long offset, long length)
+    {
+        if (offset < 0 || (ulong)offset > MaxLength || (ulong)length > MaxLength - (ulong)offset)
+            throw new Qcow2FormatException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"Input/output error (I/O at offset {(ulong)offset} of {length} bytes reaches past the largest readable offset {MaxLength})"),
+                null, ((ulong)offset).ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
 
     /// <summary>Throws QEMU's read error when [offset, offset + length) cannot be read.</summary>
     public static void Require(ulong offset, ulong length, string qemuMessage, string field, long fieldOffset)

@@ -3,7 +3,7 @@ namespace Qcow2;
 /// <summary>
 /// An open qcow2 image. Opening validates the header, the header extensions, the snapshot table and the bitmap directory
 /// exactly as QEMU 7.2 does; a read-only image is never written to, and a writable one only when QEMU would write too.
-/// Backing and external data files named by the image are never opened.
+/// Backing and external data files named by the image are never opened, except by an explicit <see cref="OpenBackingFile"/>.
 /// </summary>
 public sealed partial class Qcow2Image : IDisposable
 {
@@ -112,7 +112,7 @@ public sealed partial class Qcow2Image : IDisposable
     /// <summary>How guest data is encrypted.</summary>
     public Qcow2EncryptionMethod EncryptionMethod => (Qcow2EncryptionMethod)image.Header.CryptMethod;
 
-    /// <summary>The backing file name as stored, or null. The file is never opened.</summary>
+    /// <summary>The backing file name as stored, or null. The file is opened only by <see cref="OpenBackingFile"/>.</summary>
     public string? BackingFileName => image.BackingFileName;
 
     /// <summary>The backing file format from the backing format extension, or null.</summary>
@@ -142,6 +142,54 @@ public sealed partial class Qcow2Image : IDisposable
     internal IImageStorage Storage => storage;
 
     internal ImageMetadata Metadata => image;
+
+    /// <summary>
+    /// Opens the backing file this image names, as a qcow2 image, and returns it (the caller disposes it); null when the image has
+    /// no backing file. This is the only way the library follows a name found in an image, and it follows only plain file paths:
+    /// a name with a protocol prefix (<c>nbd:</c>, <c>http:</c>, <c>file:</c>…, anything matching <c>^[A-Za-z][A-Za-z0-9+.-]*:</c>)
+    /// or a <c>json:</c> specification is refused, since an image from an untrusted source could otherwise make the caller
+    /// connect to a server or read a file of the attacker's choosing with options of the attacker's choosing (spec §10). A relative
+    /// name is resolved against the directory of this image, as QEMU does. Only one level is opened: the caller decides whether
+    /// to follow the backing image's own backing file.
+    /// </summary>
+    /// <param name="options">How to open the backing image; null opens it read-only, as QEMU opens backing files.</param>
+    /// <exception cref="Qcow2FormatException">
+    /// The name has a protocol prefix or is a <c>json:</c> specification, the backing format is not qcow2, or the backing file
+    /// is not an image QEMU 7.2 would open.
+    /// </exception>
+    /// <exception cref="InvalidOperationException">The name is relative and this image was opened from a stream that is not a file.</exception>
+    /// <exception cref="IOException">The backing file cannot be read (for example, it does not exist).</exception>
+    public Qcow2Image? OpenBackingFile(Qcow2OpenOptions? options = null)
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        if (BackingFileName is not { } name)
+            return null;
+        return Open(ResolveBackingFileName(name, BackingFormat, FileName), options);
+    }
+
+    /// <summary>The path <see cref="OpenBackingFile"/> opens for <paramref name="name"/>, or QEMU-like refusal.</summary>
+    internal static string ResolveBackingFileName(string name, string? format, string? imagePath)
+    {
+        const string Field = "BackingFileName";
+        if (name.StartsWith("json:", StringComparison.Ordinal))
+            throw new Qcow2FormatException($"Backing file name '{name}' is a json: specification; only plain file paths are opened", Field, name);
+        var windowsPath = OperatingSystem.IsWindows() && Path.IsPathFullyQualified(name);
+        if (!windowsPath && ProtocolPrefix().IsMatch(name))
+            throw new Qcow2FormatException($"Backing file name '{name}' has a protocol prefix ('{name[..name.IndexOf(':')]}:'); only plain file paths are opened",
+                Field, name);
+        if (name.Length == 0 || name.Contains('\0'))
+            throw new Qcow2FormatException($"Backing file name '{name}' is not a file path", Field, name);
+        if (format is not null && format != "qcow2")
+            throw new Qcow2FormatException($"Backing file format '{format}' is not qcow2; only qcow2 backing files are opened", "BackingFormat", format);
+        if (Path.IsPathRooted(name))
+            return name;
+        if (imagePath is null)
+            throw new InvalidOperationException($"The backing file name '{name}' is relative, and the image was not opened from a file to resolve it against.");
+        return Path.Combine(Path.GetDirectoryName(Path.GetFullPath(imagePath)) ?? "", name);
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex("^[A-Za-z][A-Za-z0-9+.-]*:", System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
+    private static partial System.Text.RegularExpressions.Regex ProtocolPrefix();
 
     /// <summary>Turns the lazy refcounts feature on or off and rewrites the header (like <c>qemu-img amend -o lazy_refcounts=…</c>).</summary>
     /// <exception cref="Qcow2FormatException">Enabling on a version 2 image.</exception>

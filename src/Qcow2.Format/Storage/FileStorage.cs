@@ -26,6 +26,7 @@ internal sealed class FileStorage : IImageStorage
 
     public void Read(long offset, Span<byte> buffer)
     {
+        Addressable.RequireIo(offset, buffer.Length);
         while (buffer.Length > 0)
         {
             var read = RandomAccess.Read(handle, buffer, offset);
@@ -39,11 +40,35 @@ internal sealed class FileStorage : IImageStorage
         }
     }
 
-    public void Write(long offset, ReadOnlySpan<byte> data) => RandomAccess.Write(handle, data, offset);
+    public void Write(long offset, ReadOnlySpan<byte> data)
+    {
+        Addressable.RequireIo(offset, data.Length);
+        try
+        {
+            RandomAccess.Write(handle, data, offset);
+        }
+        catch (ArgumentException e)
+        {
+            // EFBIG: past the file system's largest file.
+            throw new IOException($"File too large: {e.Message}", e);
+        }
+    }
 
     public void Flush() => RandomAccess.FlushToDisk(handle);
 
-    public void SetLength(long length) => RandomAccess.SetLength(handle, length);
+    public void SetLength(long length)
+    {
+        Addressable.RequireIo(0, length);
+        try
+        {
+            RandomAccess.SetLength(handle, length);
+        }
+        catch (ArgumentException e)
+        {
+            // EFBIG: past the file system's largest file.
+            throw new IOException($"File too large: {e.Message}", e);
+        }
+    }
 
     public void Dispose() => handle.Dispose();
 }

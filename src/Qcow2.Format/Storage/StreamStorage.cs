@@ -23,6 +23,7 @@ internal sealed class StreamStorage : IImageStorage
 
     public void Read(long offset, Span<byte> buffer)
     {
+        Addressable.RequireIo(offset, buffer.Length);
         var available = Math.Max(0, stream.Length - offset);
         if (available < buffer.Length)
         {
@@ -37,6 +38,7 @@ internal sealed class StreamStorage : IImageStorage
 
     public void Write(long offset, ReadOnlySpan<byte> data)
     {
+        Addressable.RequireIo(offset, data.Length);
         stream.Position = offset;
         stream.Write(data);
     }
@@ -49,7 +51,11 @@ internal sealed class StreamStorage : IImageStorage
             stream.Flush();
     }
 
-    public void SetLength(long length) => stream.SetLength(length);
+    public void SetLength(long length)
+    {
+        Addressable.RequireIo(0, length);
+        stream.SetLength(length);
+    }
 
     public void Dispose()
     {

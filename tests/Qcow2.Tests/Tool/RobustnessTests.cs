@@ -2,11 +2,14 @@ using Qcow2.Tests.Infrastructure;
 
 namespace Qcow2.Tests.Tool;
 
-/// <summary>Damaged images: <c>qcow2 info</c> either works or fails with exit 1 and one line; it never crashes.</summary>
+/// <summary>
+/// Damaged images: <c>qcow2 info</c> either works or fails with exit 1 and one line; <c>qcow2 check</c> and <c>check -r all</c>
+/// (on copies) exit 0–3 like qemu-img check, and when they fail they say so in one <c>qcow2: </c> line. Nothing ever crashes.
+/// </summary>
 public sealed class RobustnessTests
 {
     [QemuFact]
-    public void Info_on_truncated_and_bit_flipped_images_never_crashes()
+    public void Info_and_check_on_truncated_and_bit_flipped_images_never_crash()
     {
         using var dir = new TempDir();
         var original = dir.File("original.qcow2");
@@ -16,7 +19,7 @@ public sealed class RobustnessTests
         var bytes = File.ReadAllBytes(original);
         var image = dir.File("damaged.qcow2");
         var internalErrors = new List<string>();
-        int failures = 0, successes = 0;
+        int failures = 0, successes = 0, checkFailures = 0, checkResults = 0;
 
         void Check(string what, byte[] content)
         {
@@ -39,6 +42,28 @@ public sealed class RobustnessTests
                     successes++;
                     Assert.NotEqual("", result.StandardOutput);
                 }
+            }
+
+            // check and check -r all, each on a fresh copy (a repair changes the file). qemu-img check's exit codes: 0 clean,
+            // 1 check failed, 2 corruptions, 3 leaks; findings go to stderr line by line, a failure adds one "qcow2: " line.
+            foreach (var args in new[] { new[] { "check" }, new[] { "check", "-r", "all" }, new[] { "check", "--output=json", "-r", "leaks" } })
+            {
+                File.WriteAllBytes(image, content);
+                var result = ToolRunner.Run([.. args, image]);
+                var what2 = $"{what}: qcow2 {string.Join(' ', args)}";
+                Assert.True(result.ExitCode is >= 0 and <= 3, $"{what2}: exit {result.ExitCode}: {result.StandardError}");
+                Assert.DoesNotContain("   at ", result.StandardError, StringComparison.Ordinal);
+                var toolLines = result.StandardError.Split('\n')
+                    .Where(l => l.StartsWith("qcow2: ", StringComparison.Ordinal) && !l.StartsWith("qcow2: warning: ", StringComparison.Ordinal)).ToList();
+                Assert.True(toolLines.Count <= 1, $"{what2}: {result.StandardError}");
+                if (result.ExitCode == 1)
+                    checkFailures++;
+                else
+                    checkResults++;
+                if (toolLines.Count == 1 && toolLines[0].Contains("internal error", StringComparison.Ordinal))
+                    internalErrors.Add($"{what2}: {toolLines[0]}");
+                if (result.ExitCode != 1)
+                    Assert.NotEqual("", result.StandardOutput);
             }
         }
 
@@ -64,6 +89,7 @@ public sealed class RobustnessTests
         }
 
         Assert.True(failures > 100 && successes > 100, $"{failures} failures, {successes} successes: the damage should hit both ways");
+        Assert.True(checkFailures > 50 && checkResults > 100, $"check: {checkFailures} failures, {checkResults} results: the damage should hit both ways");
         Assert.True(internalErrors.Count == 0, "the library threw unexpected exceptions:\n" + string.Join('\n', internalErrors.Distinct().Take(20)));
     }
 }

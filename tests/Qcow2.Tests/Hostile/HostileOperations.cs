@@ -1,0 +1,91 @@
+using Qcow2.Tool;
+
+namespace Qcow2.Tests.Hostile;
+
+/// <summary>
+/// Everything a hostile image is run through, by the seeded mutation test and by the AFL++ target in fuzz/Qcow2.Fuzz
+/// (which compiles this file in). Each operation gets its own copy of the image at <c>path</c> and may change it.
+/// An operation succeeds by returning or by throwing <see cref="Qcow2FormatException"/>; anything else it throws is a bug.
+/// Adding an operation (resize, bitmap editing…) is one line in <see cref="All"/>.
+/// </summary>
+public static class HostileOperations
+{
+    public sealed record Operation(string Name, Action<string> Run);
+
+    public static readonly IReadOnlyList<Operation> All =
+    [
+        new("open", path => Touch(Qcow2Image.Open(path))),
+        new("open-writable", path => Touch(Qcow2Image.Open(path, new Qcow2OpenOptions { Writable = true }))),
+        new("open-forcheck", path => Touch(Qcow2Image.Open(path, new Qcow2OpenOptions { ForCheck = true }))),
+        new("check", path => Check(path, CheckRepair.None)),
+        new("check-leaks", path => Check(path, CheckRepair.Leaks)),
+        new("check-all", path => Check(path, CheckRepair.All)),
+        new("tool-info", path => Tool("info", path)),
+        new("tool-info-json", path => Tool("info", "--output=json", path)),
+        new("tool-check", path => Tool("check", path)),
+        new("tool-check-r-all", path => Tool("check", "-r", "all", path)),
+    ];
+
+    /// <summary>Reads every public property, as a caller listing the image would.</summary>
+    private static void Touch(Qcow2Image image)
+    {
+        using (image)
+        {
+            _ = image.VirtualSize + image.ClusterSize + image.RefcountBits + image.FileLength;
+            _ = (image.BackingFileName, image.BackingFormat, image.DataFileName, image.CompressionType, image.EncryptionMethod);
+            foreach (var bitmap in image.Bitmaps)
+                _ = bitmap.ToString();
+            foreach (var snapshot in image.Snapshots)
+                _ = snapshot.ToString();
+            foreach (var extension in image.Extensions)
+                _ = extension.ToString();
+            _ = image.Warnings.Count;
+        }
+    }
+
+    private static void Check(string path, CheckRepair repair)
+    {
+        using var image = Qcow2Image.Open(path, new Qcow2OpenOptions { Writable = repair != CheckRepair.None, ForCheck = true });
+        var result = image.Check(new CheckOptions { Repair = repair });
+        if (result.ExitCode is < 0 or > 3)
+            throw new HostileOperationException($"Check returned exit code {result.ExitCode}");
+    }
+
+    /// <summary>The tool must exit 0–3 and, when it fails, say so in one <c>qcow2: </c> line without a stack trace.</summary>
+    private static void Tool(params string[] args)
+    {
+        using var stdout = new StringWriter { NewLine = "\n" };
+        using var stderr = new StringWriter { NewLine = "\n" };
+        var exit = Cli.Run(args, stdout, stderr);
+        var errors = stderr.ToString();
+        // Warnings ("qcow2: warning: …", as qemu-img prints them) may come before the result; the failure itself is one line.
+        var toolLines = errors.Split('\n')
+            .Where(line => line.StartsWith("qcow2: ", StringComparison.Ordinal) && !line.StartsWith("qcow2: warning: ", StringComparison.Ordinal)).ToList();
+        if (exit is < 0 or > 3)
+            throw new HostileOperationException($"qcow2 {string.Join(' ', args[..^1])} exited {exit}: {errors}");
+        if (toolLines.Count > 1 || errors.Contains("   at ", StringComparison.Ordinal) || errors.Contains("internal error", StringComparison.Ordinal))
+            throw new HostileOperationException($"qcow2 {string.Join(' ', args[..^1])} failed badly: {errors}");
+        if (exit == 1 && toolLines.Count != 1)
+            throw new HostileOperationException($"qcow2 {string.Join(' ', args[..^1])} exited 1 without a 'qcow2: ' line: {errors}");
+        // A well-formed refusal by the tool counts as the library's refusal would.
+        if (exit == 1)
+            throw new Qcow2FormatException(toolLines[0]);
+    }
+
+    /// <summary>Runs <paramref name="operation"/> on <paramref name="path"/>; returns whether the image was refused, throws on a bug.</summary>
+    public static bool RunOne(Operation operation, string path)
+    {
+        try
+        {
+            operation.Run(path);
+            return false;
+        }
+        catch (Qcow2FormatException)
+        {
+            return true;
+        }
+    }
+}
+
+/// <summary>An operation misbehaved on a hostile image in a way that is not an exception escaping from the library.</summary>
+public sealed class HostileOperationException(string message) : Exception(message);
