@@ -239,6 +239,10 @@ internal sealed class BitmapDirectoryWriter
     internal static void CheckTableLimits(int granularityBits, ulong virtualSize, long clusterSize)
     {
         var tableSize = BitmapTableEntry.RequiredTableSize(virtualSize, granularityBits, clusterSize);
+        // A table of 0 entries breaks QEMU's own rule (bitmap_table_size != 0): qemu-img loses such a bitmap on close.
+        if (tableSize == 0)
+            throw new Qcow2FormatException("Cannot store a bitmap for an image of size 0: its bitmap table would be empty",
+                nameof(Qcow2Header) + ".VirtualSize", "0");
         if (tableSize > BitmapDirectoryEntryHeader.MaxTableEntries || tableSize * (ulong)clusterSize > BitmapDirectoryEntryHeader.MaxTableBytes)
             throw new Qcow2FormatException(string.Create(CultureInfo.InvariantCulture,
                 $"Too much space will be occupied by the bitmap. Use larger granularity (a table of {tableSize} clusters of {clusterSize} bytes; at most {BitmapDirectoryEntryHeader.MaxTableBytes} bytes and {BitmapDirectoryEntryHeader.MaxTableEntries} entries)"),

@@ -32,10 +32,15 @@ internal sealed class ClusterAllocator
         refcountOrder = (int)image.Header.RefcountOrder;
         perBlock = Refcounts.EntriesPerBlock(clusterBits, refcountOrder);
         var entries = (int)((long)image.Header.RefcountTableClusters * clusterSize / sizeof(ulong));
+        // Open accepts a table past the end of the file (QEMU reads zeros there); allocating through it would write there.
+        if (image.Header.RefcountTableOffset + (ulong)entries * sizeof(ulong) > (ulong)storage.Length)
+            throw new Qcow2FormatException("The refcount table lies past the end of the file; repair the image first (qcow2 check -r all)",
+                nameof(Qcow2Header) + ".RefcountTableOffset", "0x" + image.Header.RefcountTableOffset.ToString("X", System.Globalization.CultureInfo.InvariantCulture));
         table = EntryTable.Read(storage, (long)image.Header.RefcountTableOffset, entries);
         foreach (var entry in table)
         {
-            if ((entry & ~BlockOffsetMask) != 0 || (entry & BlockOffsetMask) % (ulong)clusterSize != 0)
+            if ((entry & ~BlockOffsetMask) != 0 || (entry & BlockOffsetMask) % (ulong)clusterSize != 0
+                || (entry & BlockOffsetMask) > (ulong)Math.Max(0, storage.Length - clusterSize))
                 throw new Qcow2FormatException("The refcount table is damaged; repair the image first (qcow2 check -r all)",
                     "RefcountTableEntry", "0x" + entry.ToString("X16", System.Globalization.CultureInfo.InvariantCulture));
         }
@@ -335,11 +340,14 @@ internal sealed class ClusterAllocator
     private long EndCluster()
     {
         var end = (storage.Length + clusterSize - 1) >> clusterBits;
-        for (var index = (long)table.Length - 1; index >= 0; index--)
+        // Refcounts just past the end of the file belong to clusters allocated but not written yet. Far past it they can only
+        // be stale or hostile, and honouring them would place new clusters at absurd offsets.
+        var horizon = end + ((1L << 30) >> clusterBits);
+        for (var index = Math.Min(table.Length - 1, (horizon - 1) / perBlock); index >= 0; index--)
         {
             if (Block(index) is not { } block)
                 continue;
-            for (var i = perBlock - 1; i >= 0; i--)
+            for (var i = Math.Min(perBlock - 1, horizon - 1 - index * perBlock); i >= 0; i--)
             {
                 if (Refcounts.Get(block, i, refcountOrder) != 0)
                     return Math.Max(end, index * perBlock + i + 1);

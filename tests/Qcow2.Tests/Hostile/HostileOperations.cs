@@ -24,7 +24,29 @@ public static class HostileOperations
         new("tool-info-json", path => Tool("info", "--output=json", path)),
         new("tool-check", path => Tool("check", path)),
         new("tool-check-r-all", path => Tool("check", "-r", "all", path)),
+        new("resize-grow", path => Writable(path, image => image.Resize(image.VirtualSize + (1 << 20)))),
+        new("resize-shrink", path => Writable(path, image => image.Resize(image.VirtualSize / 2 & ~511L, new ResizeOptions { AllowShrink = true }))),
+        new("bitmap-add", path => Writable(path, image => image.AddBitmap("hostile"))),
+        new("bitmap-dump", path => Writable(path, image =>
+        {
+            foreach (var bitmap in image.Bitmaps.Where(b => b.IsConsistent))
+                _ = image.GetDirtyRanges(bitmap.Name).Count();
+        })),
+        new("bitmap-clear-remove", path => Writable(path, image =>
+        {
+            if (image.Bitmaps.FirstOrDefault() is not { } bitmap)
+                return;
+            if (bitmap.IsConsistent)
+                image.ClearBitmap(bitmap.Name);
+            image.RemoveBitmap(bitmap.Name);
+        })),
     ];
+
+    private static void Writable(string path, Action<Qcow2Image> change)
+    {
+        using var image = Qcow2Image.Open(path, new Qcow2OpenOptions { Writable = true });
+        change(image);
+    }
 
     /// <summary>Reads every public property, as a caller listing the image would.</summary>
     private static void Touch(Qcow2Image image)
