@@ -193,7 +193,9 @@ internal sealed class ImageCheck
     {
         if (size <= 0)
             return;
-        if (offset >= 0 && (ulong)offset <= Addressable.MaxLength - (ulong)size)
+        // Only claims that start within a repair's reach (the file plus MaxRepairGrowth) can meet rebuilt structures; one
+        // far beyond it (a refcount block read as an L2 table, say) must not push them out of reach.
+        if (offset >= 0 && offset < fileLength + Limits.MaxRepairGrowth && (ulong)offset <= Addressable.MaxLength - (ulong)size)
             claimedEnd = Math.Max(claimedEnd, offset + size);
         // offset + size - file_len >= cs, computed without overflow on hostile values (a table offset of 2^63 or more
         // arrives here negative, and is past the end of any file).
@@ -292,7 +294,7 @@ internal sealed class ImageCheck
                 case L2ClusterType.Compressed:
                     if (entry.Copied)
                     {
-                        Report(CheckFindingKind.Mapping, $"ERROR: coffset={HexPrefixed(value & CompressedOffsetMask)}: copied flag must never be set for compressed clusters");
+                        Report(CheckFindingKind.Mapping, $"ERROR: coffset={HexPrefixed((ulong)entry.CompressedRange(clusterBits).Offset)}: copied flag must never be set for compressed clusters");
                         value &= ~L2Entry.CopiedFlag;
                     }
                     // QEMU reports these and then ignores the entry: no reference is counted, nor any statistic.
@@ -306,7 +308,7 @@ internal sealed class ImageCheck
                         Report(CheckFindingKind.Mapping, $"ERROR compressed cluster {i} with non-zero subcluster allocation bitmap, entry={HexPrefixed(value)}");
                         break;
                     }
-                    var (compressedOffset, compressedSize) = CompressedRange(value);
+                    var (compressedOffset, compressedSize) = new L2Entry(value).CompressedRange(clusterBits);
                     Count(compressedOffset, compressedSize, fileLength);
                     if (active)
                     {
@@ -676,11 +678,11 @@ internal sealed class ImageCheck
                 start = Math.Max(start, (long)(offset >> clusterBits) + 1);
         }
 
-        // Nor over anything the metadata claims past the end of the file (a table longer than the file, a cluster beyond it):
-        // there the new structures would be read as that metadata or guest data, and the image would be worse than before.
-        start = Math.Max(start, ClustersFor(claimedEnd));
-        if (start > ClustersFor(storage.Length + Limits.MaxRepairGrowth))
-            throw new CheckFailedException($"File too large: the rebuilt refcount structures would start at cluster {start}, past what the image's metadata claims");
+        // Metadata that claims clusters past the end of the file (a table longer than the file) must not be grown over: the new
+        // structures would be read as that metadata, and the claimed clusters would count with refcount 0. Leave such an
+        // image as it is rather than make it worse.
+        if (ClustersFor(claimedEnd) > ClustersFor(storage.Length))
+            throw new CheckFailedException($"File too large: the metadata claims clusters up to {ClustersFor(claimedEnd)}, past the end of the file, where rebuilt refcount structures would land");
         if ((ulong)start / (ulong)refcountsPerBlock >= (ulong)Limits.MaxRefcountTableBytes / sizeof(ulong))
             throw new CheckFailedException($"File too large: a refcount table reaching cluster {start} would be larger than {Limits.MaxRefcountTableBytes} bytes");
 
@@ -733,14 +735,7 @@ internal sealed class ImageCheck
         storage.Write(tableOffset, newTable);
         storage.Flush();
 
-        Span<byte> switchBytes = stackalloc byte[12];
-        BinaryPrimitives.WriteUInt64BigEndian(switchBytes, (ulong)tableOffset);
-        BinaryPrimitives.WriteUInt32BigEndian(switchBytes[8..], (uint)tableClusters);
-        storage.Write(48, switchBytes);
-        storage.Flush();
-
-        image.Header.RefcountTableOffset = (ulong)tableOffset;
-        image.Header.RefcountTableClusters = (uint)tableClusters;
+        HeaderFieldUpdates.SwitchRefcountTable(storage, image, tableOffset, (uint)tableClusters);
         LoadRefcountTable();
     }
 
@@ -766,18 +761,6 @@ internal sealed class ImageCheck
             // Offset 0 is a valid data-file offset; there, COPIED tells an allocated cluster from an empty one.
             return hasDataFile && (value & L2Entry.CopiedFlag) != 0 ? L2ClusterType.Normal : L2ClusterType.Unallocated;
         return L2ClusterType.Normal;
-    }
-
-    private int CompressedShift => 62 - (clusterBits - 8);
-
-    private ulong CompressedOffsetMask => (1UL << CompressedShift) - 1;
-
-    /// <summary>The host byte range of a compressed cluster: (n+1) sectors minus the offset into the first one.</summary>
-    private (long Offset, long Size) CompressedRange(ulong value)
-    {
-        var offset = value & CompressedOffsetMask;
-        var sectors = ((value >> CompressedShift) & ((1UL << (clusterBits - 8)) - 1)) + 1;
-        return ((long)offset, (long)(sectors * 512 - (offset & 511)));
     }
 
     private long SnapshotTableSize()
