@@ -321,16 +321,9 @@ internal sealed class ClusterAllocator
         storage.Write(start << clusterBits, tableBytes);
         storage.Flush();
 
-        Span<byte> header = stackalloc byte[12];
-        BinaryPrimitives.WriteUInt64BigEndian(header, (ulong)(start << clusterBits));
-        BinaryPrimitives.WriteUInt32BigEndian(header[8..], (uint)tableClusters);
-        storage.Write(48, header);
-        storage.Flush();
-
         var oldOffset = (long)image.Header.RefcountTableOffset;
         var oldClusters = image.Header.RefcountTableClusters;
-        image.Header.RefcountTableOffset = (ulong)(start << clusterBits);
-        image.Header.RefcountTableClusters = (uint)tableClusters;
+        HeaderFieldUpdates.SwitchRefcountTable(storage, image, start << clusterBits, (uint)tableClusters);
         table = newTable;
         Free(oldOffset, oldClusters);
         storage.Flush();

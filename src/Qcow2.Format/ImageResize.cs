@@ -264,11 +264,8 @@ internal sealed class ImageResize
     {
         if ((entry & L2Entry.CompressedFlag) != 0)
         {
-            var shift = 62 - (clusterBits - 8);
-            var offset = entry & ((1UL << shift) - 1);
-            var sectors = ((entry >> shift) & ((1UL << (clusterBits - 8)) - 1)) + 1;
-            var end = offset + sectors * 512 - (offset & 511);
-            for (var cluster = (long)(offset >> clusterBits); cluster <= (long)((end - 1) >> clusterBits); cluster++)
+            var (offset, length) = new L2Entry(entry).CompressedRange(clusterBits);
+            for (var cluster = offset >> clusterBits; cluster <= (offset + length - 1) >> clusterBits; cluster++)
                 clusters.Add(cluster);
             return;
         }
@@ -332,11 +329,9 @@ internal sealed class ImageResize
     {
         if (image.Header.CompressionType != (byte)Qcow2CompressionType.Zlib)
             return false;
-        var shift = 62 - (clusterBits - 8);
-        var offset = entry & ((1UL << shift) - 1);
-        var sectors = ((entry >> shift) & ((1UL << (clusterBits - 8)) - 1)) + 1;
-        var compressed = new byte[sectors * 512 - (offset & 511)];
-        storage.Read((long)offset, compressed);
+        var (offset, length) = new L2Entry(entry).CompressedRange(clusterBits);
+        var compressed = new byte[length];
+        storage.Read(offset, compressed);
         try
         {
             using var inflate = new System.IO.Compression.DeflateStream(new MemoryStream(compressed), System.IO.Compression.CompressionMode.Decompress);
@@ -366,16 +361,9 @@ internal sealed class ImageResize
         storage.Write(offset, buffer);
         storage.Flush();
 
-        Span<byte> header = stackalloc byte[12];
-        BinaryPrimitives.WriteUInt32BigEndian(header, (uint)required);
-        BinaryPrimitives.WriteUInt64BigEndian(header[4..], (ulong)offset);
-        storage.Write(36, header);
-        storage.Flush();
-
         var oldOffset = (long)image.Header.L1TableOffset;
         var oldSize = l1.Length;
-        image.Header.L1Size = (uint)required;
-        image.Header.L1TableOffset = (ulong)offset;
+        HeaderFieldUpdates.SwitchL1Table(storage, image, (uint)required, offset);
         Array.Resize(ref l1, (int)required);
         if (oldSize > 0 && oldOffset != 0)
         {

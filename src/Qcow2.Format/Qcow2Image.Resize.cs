@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Globalization;
 
 namespace Qcow2;
@@ -136,13 +135,5 @@ public sealed partial class Qcow2Image
                 nameof(Qcow2Header) + ".CryptMethod", Text((long)image.Header.CryptMethod));
     }
 
-    /// <summary>Header bytes 24-31 with one 8-byte write and a flush (QEMU's in-place size update).</summary>
-    private void WriteVirtualSize(ulong size)
-    {
-        Span<byte> raw = stackalloc byte[8];
-        BinaryPrimitives.WriteUInt64BigEndian(raw, size);
-        storage.Write(24, raw);
-        storage.Flush();
-        image.Header.VirtualSize = size;
-    }
+    private void WriteVirtualSize(ulong size) => HeaderFieldUpdates.WriteVirtualSize(storage, image, size);
 }
