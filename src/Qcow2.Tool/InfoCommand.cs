@@ -105,7 +105,7 @@ internal sealed class InfoCommand : ICommand
         {
             // qemu-img prints only this subset for compat=0.10 images.
             data.Add("compat", "0.10").Add("compression-type", compression).Add("refcount-bits", (long)image.RefcountBits);
-            AddEncryption(data, image, path);
+            AddEncryption(data, image);
             return data;
         }
         data.Add("compat", "1.1").Add("compression-type", compression).Add("lazy-refcounts", image.LazyRefcounts);
@@ -128,12 +128,12 @@ internal sealed class InfoCommand : ICommand
             data.Add("data-file", dataFile);
         if ((image.IncompatibleFeatures & 0x4) != 0)
             data.Add("data-file-raw", image.DataFileRaw);
-        AddEncryption(data, image, path);
+        AddEncryption(data, image);
         data.Add("corrupt", image.IsCorrupt).Add("extended-l2", image.ExtendedL2);
         return data;
     }
 
-    private static void AddEncryption(InfoObject data, Qcow2Image image, string path)
+    private static void AddEncryption(InfoObject data, Qcow2Image image)
     {
         switch (image.EncryptionMethod)
         {
@@ -141,8 +141,7 @@ internal sealed class InfoCommand : ICommand
                 data.Add("encrypt", new InfoObject().Add("format", "aes"));
                 break;
             case Qcow2EncryptionMethod.Luks:
-                var fde = image.Extensions.OfType<FullDiskEncryptionExtension>().FirstOrDefault();
-                data.Add("encrypt", fde is null ? new InfoObject().Add("format", "luks") : LuksInfo.Describe(path, fde.Offset));
+                data.Add("encrypt", LuksInfo.Describe(image));
                 break;
         }
     }
