@@ -34,6 +34,9 @@ internal sealed class ImageCheck
     private long highestCluster;
     /// <summary>The end of the furthest range the metadata claims, even past the end of the file (where QEMU counts nothing).</summary>
     private long claimedEnd;
+
+    /// <summary>The active L1 table as the walk read it (empty when the header says it has no entries).</summary>
+    private ulong[] activeL1 = [];
     private readonly Dictionary<long, ulong> unfixedOnDisk = [];
 
     private ImageCheck(IImageStorage storage, ImageMetadata image, CheckOptions options)
@@ -233,6 +236,8 @@ internal sealed class ImageCheck
             throw new CheckFailedException("Input/output error");
         }
         var l1 = EntryTable.Read(storage, l1Offset, (int)l1Size);
+        if (active)
+            activeL1 = l1;
 
         var l2Offsets = new ulong[l1.Length];
         for (var i = 0; i < l1.Length; i++)
@@ -588,7 +593,8 @@ internal sealed class ImageCheck
         var repair = Fix == CheckRepair.All
             || (Fix == CheckRepair.Leaks && counters.CheckErrors == 0 && counters.Corruptions == 0 && counters.Leaks == 0);
         var l1Offset = (long)image.Header.L1TableOffset;
-        var l1 = EntryTable.Read(storage, l1Offset, (int)image.Header.L1Size);
+        // The walk read the active L1 already, and nothing since has changed it.
+        var l1 = activeL1;
         var entrySize = extendedL2 ? 16 : 8;
         var l2Offsets = new ulong[l1.Length];
         for (var i = 0; i < l1.Length; i++)
