@@ -19,7 +19,7 @@ internal sealed class InfoCommand : ICommand
 
           -f qcow2            the image format (only qcow2)
           --output=FMT        human (default) or json
-          -U, --force-share   accepted for compatibility (the image is always opened read-only)
+          -U, --force-share   open even while another process (a running VM) writes the image
           -h, --help          show this help
 
         """;
@@ -32,7 +32,7 @@ internal sealed class InfoCommand : ICommand
         CommonOptions.CheckFormat(args);
         var json = CommonOptions.IsJsonOutput(args);
         var path = CommonOptions.RequireFile(args, Name);
-        using var image = ImageOpener.Open(path, writable: false);
+        using var image = ImageOpener.Open(path, writable: false, forceShare: args.Has(CommonOptions.ForceShare.Key));
         var info = Describe(image, path);
         // Like qemu-img, warnings go to stderr in both modes (JSON output also lists them under "qcow2-warnings").
         foreach (var warning in image.Warnings)
