@@ -9,6 +9,7 @@ public sealed partial class Qcow2Image : IDisposable
 {
     private readonly IImageStorage storage;
     private readonly ImageMetadata image;
+    private List<PreparedBitmapDirectory>? pendingBitmapChanges;
     private bool disposed;
 
     private Qcow2Image(IImageStorage storage, ImageMetadata image, string? fileName)

@@ -96,39 +96,43 @@ internal sealed class BitmapCommand : ICommand
         Qcow2Image? sourceImage = null;
         try
         {
-            foreach (var (action, value) in actions)
+            // All actions switch the header once, together: a crash leaves the old bitmaps or the final ones.
+            image.ChangeBitmapsTogether(() =>
             {
-                try
+                foreach (var (action, value) in actions)
                 {
-                    switch (action)
+                    try
                     {
-                        case "add":
-                            image.AddBitmap(name, granularity);
-                            break;
-                        case "remove":
-                            image.RemoveBitmap(name);
-                            break;
-                        case "clear":
-                            image.ClearBitmap(name);
-                            break;
-                        case "enable":
-                            image.EnableBitmap(name);
-                            break;
-                        case "disable":
-                            image.DisableBitmap(name);
-                            break;
-                        case "merge":
-                            if (sourceFile is not null && sourceImage is null && !SameFile(sourceFile, path))
-                                sourceImage = ImageOpener.Open(sourceFile, writable: false);
-                            image.MergeBitmap(name, sourceImage ?? image, value);
-                            break;
+                        switch (action)
+                        {
+                            case "add":
+                                image.AddBitmap(name, granularity);
+                                break;
+                            case "remove":
+                                image.RemoveBitmap(name);
+                                break;
+                            case "clear":
+                                image.ClearBitmap(name);
+                                break;
+                            case "enable":
+                                image.EnableBitmap(name);
+                                break;
+                            case "disable":
+                                image.DisableBitmap(name);
+                                break;
+                            case "merge":
+                                if (sourceFile is not null && sourceImage is null && !SameFile(sourceFile, path))
+                                    sourceImage = ImageOpener.Open(sourceFile, writable: false);
+                                image.MergeBitmap(name, sourceImage ?? image, value);
+                                break;
+                        }
+                    }
+                    catch (Qcow2FormatException e)
+                    {
+                        throw new ToolException($"Operation {action} on bitmap {name} failed: {e.Message}");
                     }
                 }
-                catch (Qcow2FormatException e)
-                {
-                    throw new ToolException($"Operation {action} on bitmap {name} failed: {e.Message}");
-                }
-            }
+            });
         }
         finally
         {
