@@ -30,11 +30,14 @@ public sealed class BitmapToolTests
         Create(path, "64M");
         Qemu.Img("bitmap", "--add", path, "b").EnsureSuccess("add");
         Write(path, (0, 65536));
-        var before = File.ReadAllBytes(path);
+        var (state, qemuState) = (State(path), QemuBitmaps(path));
 
         var line = ToolRunner.AssertSingleLineError(ToolRunner.Run("bitmap", "--disable", "--clear", "--add", path, "b"));
         Assert.Equal("qcow2: Operation add on bitmap b failed: Bitmap already exists: b", line);
-        Assert.Equal(before, File.ReadAllBytes(path));
+        // Still enabled, still dirty; the clusters the abandoned steps wrote are free again.
+        Assert.Equal(state, State(path));
+        Assert.Equal(qemuState, QemuBitmaps(path));
+        AssertQemuCheckClean(path);
     }
 
     /// <summary>Several actions apply in order, as in qemu-img.</summary>
