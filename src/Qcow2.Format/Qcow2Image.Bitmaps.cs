@@ -85,12 +85,17 @@ public sealed partial class Qcow2Image
 
     /// <summary>Clears every bit of a bitmap (<c>qemu-img bitmap --clear</c>): it gets a new all-zero table; the old table and data are freed.</summary>
     /// <param name="name">The bitmap's name.</param>
-    /// <exception cref="Qcow2FormatException">No such bitmap, or it is in use: "Bitmap 'NAME' is inconsistent and cannot be used".</exception>
+    /// <exception cref="Qcow2FormatException">
+    /// No such bitmap, it is in use ("Bitmap 'NAME' is inconsistent and cannot be used"), or its table is broken (an entry
+    /// points past the end of the file).
+    /// </exception>
     /// <exception cref="InvalidOperationException">The image is read-only.</exception>
     public void ClearBitmap(string name)
     {
         EnsureWritable();
         var bitmap = FindConsistentBitmap(name);
+        // Its old data clusters are freed afterwards: they must be real clusters of this file.
+        ThrowIfTableBroken(bitmap);
         Rewrite(bitmap, BitmapDefinition.Replace(bitmap, BitmapContent.Empty));
     }
 
@@ -128,6 +133,8 @@ public sealed partial class Qcow2Image
         var source = sourceImage.FindBitmap(sourceName);
         var bitmap = FindConsistentBitmap(target);
         ThrowIfInconsistent(source);
+        ThrowIfTableBroken(bitmap);
+        sourceImage.ThrowIfTableBroken(source);
         if (sourceImage.VirtualSize != VirtualSize)
             throw new Qcow2FormatException(string.Create(CultureInfo.InvariantCulture,
                 $"Bitmaps are of different sizes (destination size is {VirtualSize}, source size is {sourceImage.VirtualSize}) and can't be merged"),
@@ -148,6 +155,7 @@ public sealed partial class Qcow2Image
     {
         ObjectDisposedException.ThrowIf(disposed, this);
         var bitmap = FindConsistentBitmap(name);
+        ThrowIfTableBroken(bitmap);
         return GetDirtyRanges(bitmap);
     }
 
@@ -307,6 +315,25 @@ public sealed partial class Qcow2Image
         var bitmap = FindBitmap(name);
         ThrowIfInconsistent(bitmap);
         return bitmap;
+    }
+
+    /// <summary>
+    /// Refuses a bitmap whose table points a data cluster past the end of the file: its bits there are lost, and reading them
+    /// as zeros would report clean what may be dirty. (Opening accepts it, as QEMU does; <c>check -r all</c> invalidates it.)
+    /// </summary>
+    private void ThrowIfTableBroken(Qcow2Bitmap bitmap)
+    {
+        var reader = new BitmapTableReader(storage, bitmap);
+        var length = storage.Length;
+        for (long index = 0; index < reader.Count; index++)
+        {
+            var entry = new BitmapTableEntry(reader[index]);
+            if (entry.Offset != 0 && entry.Offset >= (ulong)length)
+                throw Qcow2FormatException.ForField(string.Create(CultureInfo.InvariantCulture,
+                    $"Bitmap '{bitmap.Name}' is broken: its table entry {index} points to a data cluster past the end of the file; repair the image (qcow2 check -r all)"),
+                    "BitmapTableEntry", bitmap.TableOffset + index * sizeof(ulong), "0x" + entry.Value.ToString("X16", CultureInfo.InvariantCulture),
+                    string.Create(CultureInfo.InvariantCulture, $"points past the end of the file ({length} bytes)"));
+        }
     }
 
     private static void ThrowIfInconsistent(Qcow2Bitmap bitmap)
