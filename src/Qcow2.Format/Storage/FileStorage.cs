@@ -26,13 +26,14 @@ internal sealed class FileStorage : IImageStorage
     }
 
     /// <summary>
-    /// Creates the file, or empties an existing one, but only after taking the locks <c>qemu-img create</c> takes (it writes and
-    /// resizes, and shares all but resizing), so that the image of a running VM is refused and not truncated.
+    /// Creates the file, or empties an existing one, but only after taking the locks <c>qemu-img create</c> takes, so that the
+    /// image of a running VM is refused and not truncated.
     /// </summary>
     public static FileStorage CreateNew(string path)
     {
         var handle = File.OpenHandle(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
-        var storage = Locked(handle, path, BlockPermissions.Write | BlockPermissions.Resize, BlockPermissions.All & ~BlockPermissions.Resize, canWrite: true);
+        var (held, shared) = ImageLock.ForCreate;
+        var storage = Locked(handle, path, held, shared, canWrite: true);
         storage.SetLength(0);
         return storage;
     }

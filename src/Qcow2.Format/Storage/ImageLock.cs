@@ -39,6 +39,10 @@ internal static partial class ImageLock
         (false, false) => (BlockPermissions.ConsistentRead, BlockPermissions.ConsistentRead | BlockPermissions.WriteUnchanged),
     };
 
+    /// <summary>What <c>qemu-img create</c> holds before it truncates the file: it writes and resizes, and shares all but resizing.</summary>
+    public static (BlockPermissions Held, BlockPermissions Shared) ForCreate =>
+        (BlockPermissions.Write | BlockPermissions.Resize, BlockPermissions.All & ~BlockPermissions.Resize);
+
     /// <summary>
     /// Takes the lock bytes for <paramref name="held"/> and <paramref name="shared"/> on <paramref name="handle"/>, then
     /// refuses, with qemu-img's words, if another open file description holds a permission we do not share or does not
@@ -90,11 +94,21 @@ internal static partial class ImageLock
         _ => "resize",
     };
 
-    /// <summary>Whether the kernel has OFD locks; QEMU probes the same way, and without them locks nothing.</summary>
+    /// <summary>
+    /// Whether the kernel has OFD locks; QEMU probes the same way, and without them locks nothing. A C library other than
+    /// glibc's (musl) counts as none.
+    /// </summary>
     private static bool HasOfdLocks(int fd)
     {
         var probe = new FileLock { Type = WriteLock, Start = 0, Length = 0 };
-        return Fcntl(fd, OfdGetLock, ref probe) == 0 || Marshal.GetLastPInvokeError() != EINVAL;
+        try
+        {
+            return Fcntl(fd, OfdGetLock, ref probe) == 0 || Marshal.GetLastPInvokeError() != EINVAL;
+        }
+        catch (DllNotFoundException)
+        {
+            return false;
+        }
     }
 
     /// <summary>Takes a shared lock on one byte.</summary>
@@ -129,6 +143,6 @@ internal static partial class ImageLock
         public int Pid;
     }
 
-    [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
+    [LibraryImport("libc.so.6", EntryPoint = "fcntl", SetLastError = true)]
     private static partial int Fcntl(int fd, int command, ref FileLock lockInfo);
 }
