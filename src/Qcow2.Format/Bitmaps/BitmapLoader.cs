@@ -5,68 +5,6 @@ using BinaryFormat;
 
 namespace Qcow2;
 
-/// <summary>A persistent dirty bitmap from the bitmap directory (spec §3.3).</summary>
-public sealed class Qcow2Bitmap
-{
-    internal Qcow2Bitmap(string name, BitmapDirectoryEntryHeader entry, long entryOffset)
-    {
-        Name = name;
-        Entry = entry;
-        EntryOffset = entryOffset;
-    }
-
-    /// <summary>The file offset of the bitmap's directory entry.</summary>
-    internal long EntryOffset { get; }
-
-    internal BitmapDirectoryEntryHeader Entry { get; }
-
-    /// <summary>The bitmap's name.</summary>
-    public string Name { get; }
-
-    /// <summary>log2 of <see cref="Granularity"/>.</summary>
-    public int GranularityBits => Entry.GranularityBits;
-
-    /// <summary>The guest bytes one bit covers.</summary>
-    public long Granularity => 1L << Entry.GranularityBits;
-
-    /// <summary>The in_use flag: the saved data may be stale (for example after a crash).</summary>
-    public bool InUse => (Entry.Flags & BitmapDirectoryEntryHeader.InUseFlag) != 0;
-
-    /// <summary>The auto flag: the bitmap is enabled and tracks writes.</summary>
-    public bool Enabled => (Entry.Flags & BitmapDirectoryEntryHeader.AutoFlag) != 0;
-
-    /// <summary>Whether the data can be trusted; false for in-use bitmaps, which QEMU lists but never loads.</summary>
-    public bool IsConsistent => !InUse;
-
-    /// <summary>The bitmap table's file offset.</summary>
-    public long TableOffset => (long)Entry.TableOffset;
-
-    /// <summary>The number of bitmap table entries.</summary>
-    public int TableSize => (int)Entry.TableSize;
-}
-
-/// <summary>A bitmap table entry (spec §3.4).</summary>
-internal readonly record struct BitmapTableEntry(ulong Value)
-{
-    public const ulong ReservedMask = 0xFF000000000001FE;
-    public const ulong OffsetMask = 0x00FFFFFFFFFFFE00;
-    public const ulong AllOnesFlag = 1;
-
-    public ulong Offset => Value & OffsetMask;
-
-    /// <summary>QEMU's <c>check_table_entry</c>.</summary>
-    public bool IsValid(long clusterSize) =>
-        (Value & ReservedMask) == 0 && (Offset == 0 || ((Value & AllOnesFlag) == 0 && Offset % (ulong)clusterSize == 0));
-
-    /// <summary>QEMU's table size for a bitmap: ceil(ceil(ceil(size / gran) / 64) · 8 / cs).</summary>
-    public static ulong RequiredTableSize(ulong virtualSize, int granularityBits, long clusterSize)
-    {
-        var bits = Align.DivideRoundUp(virtualSize, 1UL << granularityBits);
-        var bytes = Align.DivideRoundUp(bits, 64) * 8;
-        return Align.DivideRoundUp(bytes, (ulong)clusterSize);
-    }
-}
-
 /// <summary>Loads and checks the bitmap directory and tables as <c>qcow2_load_dirty_bitmaps</c> does (spec §3.3, §3.4).</summary>
 internal static class BitmapLoader
 {
