@@ -135,14 +135,14 @@ public sealed partial class Qcow2Image
     /// </summary>
     /// <param name="name">The bitmap's name.</param>
     /// <exception cref="Qcow2FormatException">No such bitmap, or it is in use: "Bitmap 'NAME' is inconsistent and cannot be used".</exception>
-    public IEnumerable<GuestRange> GetDirtyRanges(string name)
+    public IEnumerable<Qcow2GuestRange> GetDirtyRanges(string name)
     {
         ObjectDisposedException.ThrowIf(disposed, this);
         var bitmap = FindConsistentBitmap(name);
         return GetDirtyRanges(bitmap);
     }
 
-    private IEnumerable<GuestRange> GetDirtyRanges(Qcow2Bitmap bitmap)
+    private IEnumerable<Qcow2GuestRange> GetDirtyRanges(Qcow2Bitmap bitmap)
     {
         var clusterSize = ClusterSize;
         var granularity = bitmap.Granularity;
@@ -193,10 +193,10 @@ public sealed partial class Qcow2Image
             yield return ToGuest(runStart, runEnd, granularity, virtualSize);
     }
 
-    private static GuestRange ToGuest(long startBit, long endBit, long granularity, long virtualSize)
+    private static Qcow2GuestRange ToGuest(long startBit, long endBit, long granularity, long virtualSize)
     {
         var start = startBit * granularity;
-        return new GuestRange(start, Math.Min(endBit * granularity, virtualSize) - start);
+        return new Qcow2GuestRange(start, Math.Min(endBit * granularity, virtualSize) - start);
     }
 
     /// <summary>The next run of set bits in [<paramref name="from"/>, <paramref name="limit"/>) of a serialized cluster (bit i at byte i/8, LSB first).</summary>
@@ -260,10 +260,10 @@ public sealed partial class Qcow2Image
     }
 
     /// <summary>The target's clusters with the source's dirty ranges ORed in; untouched clusters keep their entry.</summary>
-    private sealed class MergedContent(IImageStorage storage, Qcow2Bitmap target, int clusterSize, IEnumerator<GuestRange> source) : BitmapContent
+    private sealed class MergedContent(IImageStorage storage, Qcow2Bitmap target, int clusterSize, IEnumerator<Qcow2GuestRange> source) : BitmapContent
     {
         private readonly EntryTableReader reader = EntryTableReader.ForBitmap(storage, target);
-        private GuestRange? pending;
+        private Qcow2GuestRange? pending;
         private bool sourceDone;
 
         public override ulong? Produce(long index, Span<byte> cluster)
@@ -298,7 +298,7 @@ public sealed partial class Qcow2Image
             return loaded ? null : value;
         }
 
-        private GuestRange? Peek()
+        private Qcow2GuestRange? Peek()
         {
             if (pending is null && !sourceDone)
             {

@@ -32,11 +32,11 @@ public sealed partial class Qcow2Image
     /// data could show through past the old end, and it is never opened); metadata preallocation of an encrypted image.
     /// </exception>
     /// <exception cref="InvalidOperationException">The image is read-only.</exception>
-    /// <exception cref="ArgumentOutOfRangeException"><see cref="ResizeOptions.Preallocation"/> is not a defined mode.</exception>
-    public void Resize(long newSize, ResizeOptions? options = null)
+    /// <exception cref="ArgumentOutOfRangeException"><see cref="Qcow2ResizeOptions.Preallocation"/> is not a defined mode.</exception>
+    public void Resize(long newSize, Qcow2ResizeOptions? options = null)
     {
         EnsureWritable();
-        options ??= new ResizeOptions();
+        options ??= new Qcow2ResizeOptions();
         if (!Enum.IsDefined(options.Preallocation))
             throw new ArgumentOutOfRangeException(nameof(options), options.Preallocation, "Unsupported preallocation mode");
         var oldSize = VirtualSize;
@@ -97,7 +97,7 @@ public sealed partial class Qcow2Image
         bitmaps.FreeOldClusters();
     }
 
-    private void ValidateResize(long newSize, long oldSize, ResizeOptions options)
+    private void ValidateResize(long newSize, long oldSize, Qcow2ResizeOptions options)
     {
         const string SizeField = nameof(Qcow2Header) + "." + nameof(Qcow2Header.VirtualSize);
         string Text(long value) => value.ToString(CultureInfo.InvariantCulture);

@@ -100,14 +100,14 @@ public sealed partial class Qcow2Image : IDisposable
     /// <summary>Whether L2 entries are 128-bit with subclusters.</summary>
     public bool ExtendedL2 => image.ExtendedL2;
 
-    /// <summary>The raw incompatible_features field (0 for v2).</summary>
-    public ulong IncompatibleFeatures => image.Header.IncompatibleFeatures;
+    /// <summary>The incompatible_features field (none for v2); bits this version does not know are kept as they are.</summary>
+    public Qcow2IncompatibleFeatures IncompatibleFeatures => (Qcow2IncompatibleFeatures)image.Header.IncompatibleFeatures;
 
-    /// <summary>The raw compatible_features field (0 for v2).</summary>
-    public ulong CompatibleFeatures => image.Header.CompatibleFeatures;
+    /// <summary>The compatible_features field (none for v2).</summary>
+    public Qcow2CompatibleFeatures CompatibleFeatures => (Qcow2CompatibleFeatures)image.Header.CompatibleFeatures;
 
-    /// <summary>The raw autoclear_features field (0 for v2); unknown bits are cleared by a writable open.</summary>
-    public ulong AutoclearFeatures => image.Header.AutoclearFeatures;
+    /// <summary>The autoclear_features field (none for v2); unknown bits are cleared by a writable open.</summary>
+    public Qcow2AutoclearFeatures AutoclearFeatures => (Qcow2AutoclearFeatures)image.Header.AutoclearFeatures;
 
     /// <summary>How guest data is encrypted.</summary>
     public Qcow2EncryptionMethod EncryptionMethod => (Qcow2EncryptionMethod)image.Header.CryptMethod;
@@ -233,21 +233,21 @@ public sealed partial class Qcow2Image : IDisposable
 
     /// <summary>
     /// Checks the image as <c>qemu-img check</c> does: every refcount is recomputed from the metadata and compared with the
-    /// one on disk. With <see cref="CheckOptions.Repair"/> (on a writable image) it repairs, checks again, and clears the dirty
+    /// one on disk. With <see cref="Qcow2CheckOptions.Repair"/> (on a writable image) it repairs, checks again, and clears the dirty
     /// and corrupt bits when, and only when, the image is then consistent. Guest data is never moved or changed.
     /// </summary>
     /// <exception cref="InvalidOperationException">A repair was asked of a read-only image.</exception>
     /// <exception cref="OperationCanceledException">The cancellation token fired.</exception>
-    public CheckResult Check(CheckOptions? options = null)
+    public Qcow2CheckResult Check(Qcow2CheckOptions? options = null)
     {
         ObjectDisposedException.ThrowIf(disposed, this);
-        return ImageCheck.Run(storage, image, UpdateHeader, options ?? new CheckOptions());
+        return ImageCheck.Run(storage, image, UpdateHeader, options ?? new Qcow2CheckOptions());
     }
 
     /// <summary>QEMU repairs a dirty image (lazy refcounts after a crash) before the first write; so do we.</summary>
     private void RepairDirty()
     {
-        var result = Check(new CheckOptions { Repair = CheckRepair.All });
+        var result = Check(new Qcow2CheckOptions { Repair = Qcow2CheckRepair.All });
         if (result.FailureMessage is not null || result.CheckErrors > 0 || result.Corruptions > 0)
             throw new Qcow2FormatException($"Could not repair dirty image: {result.FailureMessage ?? $"{result.Corruptions} corruptions and {result.CheckErrors} check errors remain"}",
                 nameof(Qcow2Header) + ".IncompatibleFeatures", "dirty bit set");

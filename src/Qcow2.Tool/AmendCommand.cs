@@ -50,7 +50,7 @@ internal sealed class AmendCommand : ICommand
         if (lazy is null)
             throw new UsageException("Must specify options (-o)");
 
-        using var image = ImageOpener.Open(path, writable: true);
+        using var image = CommandLineImage.Open(path, writable: true);
         foreach (var warning in image.Warnings)
             context.Warn(warning);
         if (lazy.Value && image.Version < 3)

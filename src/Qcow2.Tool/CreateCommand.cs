@@ -211,7 +211,7 @@ internal sealed class CreateCommand : ICommand
         switch (format)
         {
             case "qcow2":
-                using (var backing = ImageOpener.Open(path, writable: false))
+                using (var backing = CommandLineImage.Open(path, writable: false))
                     return backing.VirtualSize;
             case "raw":
                 return new FileInfo(path).Length;

@@ -61,7 +61,7 @@ internal sealed class ResizeCommand : ICommand
             throw new ToolException(BadSize);
         }
 
-        using var image = ImageOpener.Open(path, writable: true);
+        using var image = CommandLineImage.Open(path, writable: true);
         foreach (var warning in image.Warnings)
             context.Warn(warning);
         var current = image.VirtualSize;
@@ -74,7 +74,7 @@ internal sealed class ResizeCommand : ICommand
             throw new ToolException("Use the --shrink option to perform a shrink operation.");
         if (newSize < current && preallocation != Qcow2Preallocation.Off)
             throw new ToolException("Preallocation can only be used for growing images");
-        image.Resize(newSize, new ResizeOptions { AllowShrink = shrink, Preallocation = preallocation });
+        image.Resize(newSize, new Qcow2ResizeOptions { AllowShrink = shrink, Preallocation = preallocation });
         if (!args.Has(CommonOptions.Quiet.Key))
             context.Out.Write(string.Create(CultureInfo.InvariantCulture, $"Image resized.\n"));
         return 0;

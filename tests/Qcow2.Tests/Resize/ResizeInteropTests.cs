@@ -500,7 +500,7 @@ public sealed class ResizeInteropTests
         }
         // Shrinking needs no such care.
         using (var image = Qcow2Image.Open(v2, new Qcow2OpenOptions { Writable = true }))
-            image.Resize(32 * MiB, new ResizeOptions { AllowShrink = true });
+            image.Resize(32 * MiB, new Qcow2ResizeOptions { AllowShrink = true });
         ResizeAssert.CleanWithSize(v2, 32 * MiB);
     }
 
