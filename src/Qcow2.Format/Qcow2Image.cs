@@ -39,7 +39,7 @@ public sealed partial class Qcow2Image : IDisposable
     /// Creates (or overwrites) an empty image at <paramref name="path"/> laid out like <c>qemu-img create</c> does, and returns it
     /// opened writable. <paramref name="virtualSize"/> is rounded up to a multiple of 512.
     /// </summary>
-    /// <exception cref="Qcow2FormatException">The options or the size are not allowed (QEMU's messages).</exception>
+    /// <exception cref="ArgumentException">The options or the size are not allowed (QEMU's words for the rule, then the option and its value).</exception>
     public static Qcow2Image Create(string path, long virtualSize, Qcow2CreateOptions? options = null)
     {
         ImageCreator.Create(path, virtualSize, options ?? new Qcow2CreateOptions());
@@ -192,16 +192,15 @@ public sealed partial class Qcow2Image : IDisposable
     private static partial System.Text.RegularExpressions.Regex ProtocolPrefix();
 
     /// <summary>Turns the lazy refcounts feature on or off and rewrites the header (like <c>qemu-img amend -o lazy_refcounts=…</c>).</summary>
-    /// <exception cref="Qcow2FormatException">Enabling on a version 2 image.</exception>
-    /// <exception cref="InvalidOperationException">The image is read-only.</exception>
+    /// <exception cref="InvalidOperationException">The image is read-only, or enabling was asked of a version 2 image.</exception>
+    /// <exception cref="Qcow2FormatException">The header does not fit in cluster 0 any more; the file is left as it was.</exception>
     public void SetLazyRefcounts(bool enabled)
     {
         EnsureWritable();
         if (enabled == LazyRefcounts)
             return;
         if (enabled && Version < 3)
-            throw new Qcow2FormatException("Lazy refcounts only supported with compatibility level 1.1 and above (use version=v3 or greater)",
-                "Qcow2Header.Version", "2");
+            throw new InvalidOperationException("Lazy refcounts only supported with compatibility level 1.1 and above (this is a version 2 image)");
         var previous = image.Header.CompatibleFeatures;
         image.Header.CompatibleFeatures = enabled ? previous | Features.LazyRefcounts : previous & ~Features.LazyRefcounts;
         try

@@ -122,9 +122,9 @@ internal sealed class BitmapCommand : ICommand
                             break;
                     }
                 }
-                catch (Qcow2FormatException e)
+                catch (Exception e) when (e is Qcow2FormatException or ArgumentException)
                 {
-                    throw new ToolException($"Operation {action} on bitmap {name} failed: {e.Message}");
+                    throw new ToolException($"Operation {action} on bitmap {name} failed: {Cli.MessageOf(e)}");
                 }
             }
         }

@@ -15,7 +15,7 @@ internal static class CommandLineImage
         }
         catch (Exception e) when (e is Qcow2FormatException or BinaryFormat.BinaryFormatException or IOException or UnauthorizedAccessException)
         {
-            throw new ToolException($"Could not open '{path}': {e.Message}");
+            throw new ToolException($"Could not open '{path}': {Cli.MessageOf(e)}");
         }
     }
 }

@@ -64,7 +64,7 @@ internal static class ImageOpener
         }
         if (writable && !forCheck && (header.IncompatibleFeatures & Features.Corrupt) != 0)
             throw Qcow2FormatException.ForField("qcow2: Image is corrupt; cannot be opened read/write", H + ".IncompatibleFeatures", 72,
-                Hex(header.IncompatibleFeatures), "has the corrupt bit (1) set; open it read-only, or repair it with `qcow2 check -r all`");
+                Hex(header.IncompatibleFeatures), "has the corrupt bit (1) set; open it read-only, or repair it with Qcow2Image.Check with Qcow2CheckRepair.All");
 
         if ((header.IncompatibleFeatures & Features.ExtendedL2) != 0 && clusterSize / 32 < Limits.MinSubclusterSize)
             throw Qcow2FormatException.ForField($"Unsupported subcluster size: {clusterSize / 32}", H + ".ClusterBits", 20, header.ClusterBits,

@@ -80,7 +80,7 @@ public sealed class UpdateHeaderTests
 
         using (var image = Qcow2Image.Open(path, new Qcow2OpenOptions { Writable = true }))
         {
-            var error = Assert.Throws<Qcow2FormatException>(() => image.SetLazyRefcounts(true));
+            var error = Assert.Throws<InvalidOperationException>(() => image.SetLazyRefcounts(true));
             Assert.StartsWith("Lazy refcounts only supported with compatibility level 1.1", error.Message);
             image.UpdateHeader();
         }
