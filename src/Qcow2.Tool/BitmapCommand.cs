@@ -90,7 +90,7 @@ internal sealed class BitmapCommand : ICommand
         var (path, name) = (args.Positionals[0], args.Positionals[1]);
 
         // -U is refused here by the library, with qemu-img's words: it is for read-only opens.
-        using var image = ImageOpener.Open(path, writable: true, forceShare: args.Has(CommonOptions.ForceShare.Key));
+        using var image = CommandLineImage.Open(path, writable: true, forceShare: args.Has(CommonOptions.ForceShare.Key));
         foreach (var warning in image.Warnings)
             context.Warn(warning);
         Qcow2Image? sourceImage = null;
@@ -122,14 +122,14 @@ internal sealed class BitmapCommand : ICommand
                                 break;
                             case "merge":
                                 if (sourceFile is not null && sourceImage is null && !SameFile(sourceFile, path))
-                                    sourceImage = ImageOpener.Open(sourceFile, writable: false);
+                                    sourceImage = CommandLineImage.Open(sourceFile, writable: false);
                                 image.MergeBitmap(name, sourceImage ?? image, value);
                                 break;
                         }
                     }
-                    catch (Qcow2FormatException e)
+                    catch (Exception e) when (e is Qcow2FormatException or ArgumentException)
                     {
-                        throw new ToolException($"Operation {action} on bitmap {name} failed: {e.Message}");
+                        throw new ToolException($"Operation {action} on bitmap {name} failed: {Cli.MessageOf(e)}");
                     }
                 }
             });
@@ -149,10 +149,10 @@ internal sealed class BitmapCommand : ICommand
         if (args.Positionals.Count != 2)
             throw new UsageException("Expecting filename and bitmap name");
         var (path, name) = (args.Positionals[0], args.Positionals[1]);
-        using var image = ImageOpener.Open(path, writable: false, forceShare: args.Has(CommonOptions.ForceShare.Key));
+        using var image = CommandLineImage.Open(path, writable: false, forceShare: args.Has(CommonOptions.ForceShare.Key));
         foreach (var warning in image.Warnings)
             context.Warn(warning);
-        IEnumerable<GuestRange> ranges;
+        IEnumerable<Qcow2GuestRange> ranges;
         try
         {
             ranges = image.GetDirtyRanges(name);

@@ -50,9 +50,9 @@ public sealed class ClusterAllocatorTests
         {
             var allocator = new ClusterAllocator(image.Storage, image.Metadata);
             foreach (var (offset, count) in allocated)
-                allocator.Free(offset, count);
+                allocator.Free(allocator.Clusters(offset, count));
             var ours = image.Check();
-            Assert.Equal(0, ours.ExitCode);
+            Assert.Equal(0, ours.ExitCode());
         }
         var after = Qemu.CheckJson(path);
         Assert.True(after.ExitCode == 0, after.StandardError);

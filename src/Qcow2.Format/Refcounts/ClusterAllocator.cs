@@ -1,0 +1,346 @@
+namespace Qcow2;
+
+/// <summary>
+/// Allocates and frees host clusters through the refcounts on disk, creating refcount blocks and growing the refcount table
+/// as needed (spec §4.4). Every refcount change is written through before the call returns, so a caller that links a new
+/// cluster only after <see cref="Allocate"/> (and a flush) can leave at worst a leak, never a reference to a free cluster;
+/// and one that unlinks before <see cref="Free"/> likewise.
+/// </summary>
+internal sealed class ClusterAllocator
+{
+    private readonly IImageStorage storage;
+    private readonly ImageMetadata image;
+    private readonly int clusterBits;
+    private readonly int clusterSize;
+    private readonly int refcountOrder;
+    private readonly long perBlock;
+    private readonly Dictionary<long, byte[]> blocks = [];
+    private readonly SortedSet<long> dirtyBlocks = [];
+    private ulong[] table;
+    private long searchFrom = 1;
+
+    public ClusterAllocator(IImageStorage storage, ImageMetadata image)
+    {
+        this.storage = storage;
+        this.image = image;
+        clusterBits = image.ClusterBits;
+        clusterSize = image.ClusterSize;
+        refcountOrder = (int)image.Header.RefcountOrder;
+        perBlock = Refcounts.EntriesPerBlock(clusterBits, refcountOrder);
+        var entries = (int)((long)image.Header.RefcountTableClusters * clusterSize / sizeof(ulong));
+        // Open accepts a table past the end of the file (QEMU reads zeros there); allocating through it would write there.
+        if (image.Header.RefcountTableOffset + (ulong)entries * sizeof(ulong) > (ulong)storage.Length)
+            throw new Qcow2FormatException("The refcount table lies past the end of the file; repair the image first (Qcow2Image.Check with Qcow2CheckRepair.All)",
+                nameof(Qcow2Header) + ".RefcountTableOffset", "0x" + image.Header.RefcountTableOffset.ToString("X", System.Globalization.CultureInfo.InvariantCulture));
+        table = EntryTable.Read(storage, (long)image.Header.RefcountTableOffset, entries);
+        foreach (var value in table)
+        {
+            var entry = new RefcountTableEntry(value);
+            if (entry.HasReservedBits || entry.BlockOffset % (ulong)clusterSize != 0 || entry.BlockOffset > (ulong)Math.Max(0, storage.Length - clusterSize))
+                throw new Qcow2FormatException("The refcount table is damaged; repair the image first (Qcow2Image.Check with Qcow2CheckRepair.All)",
+                    "RefcountTableEntry", "0x" + value.ToString("X16", System.Globalization.CultureInfo.InvariantCulture));
+        }
+    }
+
+    /// <summary>The refcount of a cluster as stored on disk (0 where no block describes it).</summary>
+    public ulong Get(long cluster)
+    {
+        var block = Block(cluster / perBlock);
+        return block is null ? 0 : Refcounts.Get(block, cluster % perBlock, refcountOrder);
+    }
+
+    /// <summary>Allocates <paramref name="count"/> contiguous clusters with refcount 1 and returns the first one's byte offset.</summary>
+    public long Allocate(long count)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        var first = FindFreeRunInDescribedClusters(count) ?? AppendRun(count);
+        for (var cluster = first; cluster < first + count; cluster++)
+            Update(cluster, 1);
+        WriteDirtyBlocks();
+        searchFrom = first + count;
+        return first << clusterBits;
+    }
+
+    /// <summary>The cluster indexes of <paramref name="count"/> clusters from byte offset <paramref name="offset"/>.</summary>
+    public IEnumerable<long> Clusters(long offset, long count)
+    {
+        var first = offset >> clusterBits;
+        for (var cluster = first; cluster < first + count; cluster++)
+            yield return cluster;
+    }
+
+    /// <summary>
+    /// Lowers the refcount of each listed cluster by one (a cluster listed twice loses two); a cluster is free once it reaches
+    /// 0. Each touched refcount block is written once, at the end.
+    /// </summary>
+    /// <exception cref="Qcow2FormatException">A cluster's refcount is already 0; nothing is written then.</exception>
+    public void Free(IEnumerable<long> clusters) => Lower(clusters, strict: true);
+
+    /// <summary>
+    /// Like <see cref="Free"/>, but skips clusters whose refcount is already 0 or cannot be read: for clusters that became
+    /// garbage with a switch already made, where a leak is the worst a failure may leave.
+    /// </summary>
+    public void FreeQuietly(IEnumerable<long> clusters) => Lower(clusters, strict: false);
+
+    private void Lower(IEnumerable<long> clusters, bool strict)
+    {
+        var lowest = long.MaxValue;
+        foreach (var cluster in clusters)
+        {
+            ulong value;
+            try
+            {
+                value = Get(cluster);
+            }
+            catch (Qcow2FormatException) when (!strict)
+            {
+                continue;
+            }
+            if (value == 0)
+            {
+                if (!strict)
+                    continue;
+                // Forget the changes made so far: the cached blocks must keep matching the disk.
+                foreach (var index in dirtyBlocks)
+                    blocks.Remove(index);
+                dirtyBlocks.Clear();
+                throw new Qcow2FormatException($"Cannot free cluster {cluster}: its refcount is already 0", "Refcount", "0");
+            }
+            Update(cluster, value - 1);
+            lowest = Math.Min(lowest, cluster);
+        }
+        WriteDirtyBlocks();
+        if (lowest != long.MaxValue)
+            searchFrom = Math.Max(1, Math.Min(searchFrom, lowest));
+    }
+
+    /// <summary>
+    /// Unlinks refcount blocks that describe no used cluster but themselves (QEMU's <c>qcow2_shrink_reftable</c>), so that the
+    /// file can be truncated after a shrink. The table entries are cleared with one write and flushed first; then a block whose
+    /// refcount sits in another block gets that refcount lowered. A crash in between leaves at worst a leak. Repeats while
+    /// that makes more blocks empty. Returns the number of blocks dropped.
+    /// </summary>
+    public int DropEmptyBlocks()
+    {
+        var dropped = 0;
+        while (true)
+        {
+            var empty = new List<long>();
+            for (var index = 0L; index < table.Length; index++)
+            {
+                if (Block(index) is not { } block)
+                    continue;
+                var own = (long)new RefcountTableEntry(table[index]).BlockOffset >> clusterBits;
+                var used = false;
+                for (var i = 0L; i < perBlock && !used; i++)
+                    used = index * perBlock + i != own && Refcounts.Get(block, i, refcountOrder) != 0;
+                if (!used)
+                    empty.Add(index);
+            }
+            if (empty.Count == 0)
+                return dropped;
+
+            var owners = new List<long>(empty.Count);
+            foreach (var index in empty)
+            {
+                owners.Add((long)new RefcountTableEntry(table[index]).BlockOffset >> clusterBits);
+                table[index] = 0;
+                blocks.Remove(index);
+                dirtyBlocks.Remove(index);
+            }
+            WriteTableEntries(empty[0], empty[^1]);
+            storage.Flush();
+            foreach (var cluster in owners)
+            {
+                // A block described by itself is free once unlinked; one described by a remaining block loses that refcount.
+                if (Block(cluster / perBlock) is not null && Get(cluster) > 0)
+                    Update(cluster, Get(cluster) - 1);
+            }
+            WriteDirtyBlocks();
+            storage.Flush();
+            dropped += empty.Count;
+            searchFrom = 1;
+        }
+    }
+
+    /// <summary>The byte offset just past the last cluster whose refcount is not 0: where the file can be truncated.</summary>
+    public long UsedEnd()
+    {
+        for (var index = (long)table.Length - 1; index >= 0; index--)
+        {
+            if (Block(index) is not { } block)
+                continue;
+            for (var i = perBlock - 1; i >= 0; i--)
+            {
+                if (Refcounts.Get(block, i, refcountOrder) != 0)
+                    return (index * perBlock + i + 1) << clusterBits;
+            }
+        }
+        return 0;
+    }
+
+    /// <summary>A run of free clusters below the end of the file whose refcount blocks exist already: reusing holes costs no new metadata.</summary>
+    private long? FindFreeRunInDescribedClusters(long count)
+    {
+        var fileClusters = (storage.Length + clusterSize - 1) >> clusterBits;
+        long runStart = -1;
+        for (var cluster = searchFrom; cluster < fileClusters; cluster++)
+        {
+            var index = cluster / perBlock;
+            if (index >= table.Length || table[index] == 0)
+            {
+                runStart = -1;
+                cluster = (index + 1) * perBlock - 1;
+                continue;
+            }
+            if (Get(cluster) != 0)
+            {
+                runStart = -1;
+                continue;
+            }
+            if (runStart < 0)
+                runStart = cluster;
+            if (cluster - runStart + 1 == count)
+                return runStart;
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// Reserves <paramref name="count"/> clusters after everything in use, first writing the refcount blocks that will
+    /// describe them (placed right after the run, describing themselves too) and growing the refcount table if it is too short.
+    /// </summary>
+    private long AppendRun(long count)
+    {
+        while (true)
+        {
+            var plan = RefcountBlockPlanner.Plan(EndCluster(), count, perBlock, clusterSize, HasBlock);
+            if (plan.NewBlocks.Count > 0 && plan.NewBlocks[^1] >= table.Length)
+            {
+                GrowTable(plan.NewBlocks[^1] + 1);
+                continue;
+            }
+            WriteNewBlocks(plan, plan.BlocksStart);
+            WriteDirtyBlocks();
+            if (plan.NewBlocks.Count > 0)
+            {
+                storage.Flush();
+                // One write for all the new entries: a block's own refcount may live in another new block (they sit side
+                // by side after the run), so linking them one at a time would let a crash leave a linked block whose
+                // cluster has refcount 0 (found by the resize fault-injection test).
+                for (var b = 0; b < plan.NewBlocks.Count; b++)
+                    table[plan.NewBlocks[b]] = (ulong)((plan.BlocksStart + b) << clusterBits);
+                WriteTableEntries(plan.NewBlocks[0], plan.NewBlocks[^1]);
+                storage.Flush();
+            }
+            return plan.Start;
+        }
+    }
+
+    /// <summary>
+    /// Replaces the refcount table with a larger one written after the end of the image, together with the blocks that describe
+    /// it, then switches the header to it with one 12-byte write, then frees the old table. A crash at any point leaves either
+    /// table in force, with at worst leaked clusters.
+    /// </summary>
+    private void GrowTable(long minimumEntries)
+    {
+        var plan = RefcountBlockPlanner.Plan(EndCluster(), 0, perBlock, clusterSize, HasBlock,
+            newTable: true, minimumTableEntries: Math.Max(minimumEntries, table.Length + table.Length / 2));
+        if (plan.TableClusters * clusterSize > Limits.MaxRefcountTableBytes)
+            throw new Qcow2FormatException($"The refcount table would need {plan.TableClusters} clusters, more than QEMU's limit of {Limits.MaxRefcountTableBytes} bytes",
+                nameof(Qcow2Header) + ".RefcountTableClusters", plan.TableClusters.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+        var newTable = new ulong[plan.TableClusters * clusterSize / sizeof(ulong)];
+        table.CopyTo(newTable, 0);
+        WriteNewBlocks(plan, plan.TableStart);
+        for (var b = 0; b < plan.NewBlocks.Count; b++)
+            newTable[plan.NewBlocks[b]] = (ulong)((plan.BlocksStart + b) << clusterBits);
+        WriteDirtyBlocks();
+        EntryTable.Write(storage, plan.TableStart << clusterBits, newTable);
+        storage.Flush();
+
+        var oldOffset = (long)image.Header.RefcountTableOffset;
+        var oldClusters = image.Header.RefcountTableClusters;
+        HeaderFieldUpdates.SwitchRefcountTable(storage, image, plan.TableStart << clusterBits, (uint)plan.TableClusters);
+        table = newTable;
+        Free(Clusters(oldOffset, oldClusters));
+        storage.Flush();
+    }
+
+    /// <summary>
+    /// Writes the planned new blocks, each holding refcount 1 for the clusters of [<paramref name="firstCounted"/>, plan end)
+    /// it describes. The clusters of that range that existing blocks describe get their refcount there (written by
+    /// <see cref="WriteDirtyBlocks"/>).
+    /// </summary>
+    private void WriteNewBlocks(RefcountPlacement plan, long firstCounted)
+    {
+        for (var b = 0; b < plan.NewBlocks.Count; b++)
+        {
+            var index = plan.NewBlocks[b];
+            var block = new byte[clusterSize];
+            for (var cluster = Math.Max(firstCounted, index * perBlock); cluster < Math.Min(plan.End, (index + 1) * perBlock); cluster++)
+                Refcounts.Set(block, cluster % perBlock, refcountOrder, 1);
+            storage.Write((plan.BlocksStart + b) << clusterBits, block);
+            blocks[index] = block;
+        }
+        for (var cluster = firstCounted; cluster < plan.End; cluster++)
+        {
+            if (HasBlock(cluster / perBlock))
+                Update(cluster, 1);
+        }
+    }
+
+    private bool HasBlock(long index) => index < table.Length && table[index] != 0;
+
+    /// <summary>The first cluster after the end of the file and after every cluster with a refcount.</summary>
+    private long EndCluster()
+    {
+        var end = (storage.Length + clusterSize - 1) >> clusterBits;
+        // Refcounts just past the end of the file belong to clusters allocated but not written yet. Far past it they can only
+        // be stale or hostile, and honouring them would place new clusters at absurd offsets.
+        var horizon = end + (Limits.MaxRepairGrowth >> clusterBits);
+        for (var index = Math.Min(table.Length - 1, (horizon - 1) / perBlock); index >= 0; index--)
+        {
+            if (Block(index) is not { } block)
+                continue;
+            for (var i = Math.Min(perBlock - 1, horizon - 1 - index * perBlock); i >= 0; i--)
+            {
+                if (Refcounts.Get(block, i, refcountOrder) != 0)
+                    return Math.Max(end, index * perBlock + i + 1);
+            }
+        }
+        return end;
+    }
+
+    private void Update(long cluster, ulong value)
+    {
+        var index = cluster / perBlock;
+        var block = Block(index) ?? throw new InvalidOperationException($"cluster {cluster} has no refcount block");
+        Refcounts.Set(block, cluster % perBlock, refcountOrder, value);
+        dirtyBlocks.Add(index);
+    }
+
+    private void WriteDirtyBlocks()
+    {
+        foreach (var index in dirtyBlocks)
+            storage.Write((long)new RefcountTableEntry(table[index]).BlockOffset, blocks[index]);
+        dirtyBlocks.Clear();
+    }
+
+    /// <summary>Writes the table entries <paramref name="first"/>..<paramref name="last"/> (inclusive) with one write.</summary>
+    private void WriteTableEntries(long first, long last) =>
+        EntryTable.Write(storage, (long)image.Header.RefcountTableOffset + first * sizeof(ulong), table.AsSpan((int)first, (int)(last - first + 1)));
+
+    private byte[]? Block(long index)
+    {
+        if (index >= table.Length || table[index] == 0)
+            return null;
+        if (!blocks.TryGetValue(index, out var block))
+        {
+            block = new byte[clusterSize];
+            storage.Read((long)new RefcountTableEntry(table[index]).BlockOffset, block);
+            blocks[index] = block;
+        }
+        return block;
+    }
+}
