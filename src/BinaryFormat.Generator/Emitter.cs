@@ -6,10 +6,16 @@ using System.Text;
 namespace BinaryFormat.Generator;
 
 /// <summary>Writes the C# source for one <see cref="TypeModel"/>. Pure: the same model always gives the same text.</summary>
+/// <remarks>
+/// A layout is a fixed head (members at constant offsets, checked against the input once) followed, in a layout with
+/// variable-length members, by a tail whose members are placed one after the other by a run-time <c>offset</c>.
+/// Every member is emitted at a position expression: a constant in the head, <c>offset</c> in the tail.
+/// </remarks>
 internal static class Emitter
 {
     private const string Runtime = "global::BinaryFormat.";
     private const string Primitives = "global::System.Buffers.Binary.BinaryPrimitives.";
+    private const string Span = "global::System.ReadOnlySpan<byte>";
 
     public static string Emit(TypeModel type)
     {
@@ -28,13 +34,13 @@ internal static class Emitter
             w.Open();
         }
 
-        var self = type.FullyQualifiedName;
-        w.Line($"partial {type.Keyword} {type.Name} : {Runtime}IBinaryFormat<{self}>");
+        var layout = new Layout(type);
+        w.Line($"partial {type.Keyword} {type.Name} : {Runtime}{(type.IsVariable ? "IBinaryLayout" : "IBinaryFormat")}<{type.FullyQualifiedName}>");
         w.Open();
-        EmitSize(w, type);
-        EmitRead(w, type);
-        EmitWrite(w, type);
-        EmitValidate(w, type);
+        EmitSize(w, layout);
+        EmitRead(w, layout);
+        EmitWrite(w, layout);
+        EmitValidate(w, layout);
         EmitFlagsProperties(w, type);
         w.Close();
 
@@ -45,173 +51,617 @@ internal static class Emitter
         return w.ToString();
     }
 
-    private static void EmitSize(CodeWriter w, TypeModel type)
+    /// <summary>The head and tail of a type, and what the emitters ask about its members.</summary>
+    private sealed class Layout
     {
-        w.Line("/// <summary>The encoded size in bytes.</summary>");
-        w.Line($"public const int Size = {type.Size};");
-        w.Line();
-        w.Line($"static int {Runtime}IBinaryFormat<{type.FullyQualifiedName}>.Size => Size;");
+        public Layout(TypeModel type)
+        {
+            Type = type;
+            Head = type.Fields.Where(f => !f.IsDynamic && !f.FollowsDynamic).ToList();
+            Tail = type.Fields.Where(f => f.IsDynamic || f.FollowsDynamic).ToList();
+            ByName = type.Fields.ToDictionary(f => f.Name);
+        }
+
+        public TypeModel Type { get; }
+        public List<FieldModel> Head { get; }
+        public List<FieldModel> Tail { get; }
+        public Dictionary<string, FieldModel> ByName { get; }
+
+        /// <summary>The size of a fixed layout, or where the tail starts.</summary>
+        public int HeadSize => Type.Size;
+
+        public string Name => Literal(Type.Name);
+
+        public static string Position(FieldModel field) =>
+            field.FollowsDynamic || field.IsDynamic ? "offset" : field.Offset.ToString(CultureInfo.InvariantCulture);
+    }
+
+    private static void EmitSize(CodeWriter w, Layout layout)
+    {
+        var type = layout.Type;
+        if (!type.IsVariable)
+        {
+            w.Line("/// <summary>The encoded size in bytes.</summary>");
+            w.Line($"public const int {type.SizeConstant} = {type.Size};");
+            w.Line();
+            w.Line($"static int {Runtime}IBinaryFormat<{type.FullyQualifiedName}>.Size => {type.Size};");
+            w.Line();
+            w.Line("/// <summary>The encoded size in bytes, the same for every value.</summary>");
+            w.Line($"public int GetEncodedSize() => {type.Size};");
+            w.Line();
+            return;
+        }
+        w.Line("/// <summary>The number of bytes <see cref=\"Write\"/> writes for this value.</summary>");
+        w.Line("public int GetEncodedSize()");
+        w.Open();
+        w.Line($"var offset = {layout.HeadSize};");
+        foreach (var field in layout.Tail)
+            WhenPresent(w, field, "this", () => w.Line($"offset += {SizeExpression(layout, field)};"), otherwise: null);
+        w.Line("return offset;");
+        w.Close();
         w.Line();
     }
 
-    private static void EmitRead(CodeWriter w, TypeModel type)
+    /// <summary>The bytes a member takes, as an expression over <c>this</c>.</summary>
+    private static string SizeExpression(Layout layout, FieldModel field)
     {
+        var value = "this." + field.Name;
+        switch (field.Kind)
+        {
+            case FieldKind.ByteArray when field.Width < 0:
+                return $"({value}?.Length ?? 0)";
+            case FieldKind.Memory when field.Width < 0:
+                return $"{value}.Length";
+            case FieldKind.String when field.Width < 0:
+                return $"{Runtime}BinaryText.EncodedSize({value}, {Encoding(field)}, {Bool(field.NullTerminated)})";
+            case FieldKind.Nested when field.Width < 0:
+                return field.IsReferenceType ? $"({value}?.GetEncodedSize() ?? 0)" : $"{value}.GetEncodedSize()";
+            case FieldKind.Array when field.Width < 0:
+                var element = field.Element!;
+                if (element.Width >= 0 || HasStride(field))
+                    return $"({value}?.Length ?? 0) * {Stride(field, "this")}";
+                return $"{Runtime}BinaryLayout.EncodedSize({value})";
+            default:
+                return field.Width.ToString(CultureInfo.InvariantCulture);
+        }
+    }
+
+    private static bool HasStride(FieldModel field) => field.StrideConstant > 0 || field.StrideMember is not null;
+
+    /// <summary>The distance between array elements: the declared stride (a member's value read from <paramref name="instance"/>), or the element's width.</summary>
+    private static string Stride(FieldModel field, string instance) =>
+        field.StrideMember is { } member ? $"(int){instance}.{member}"
+        : field.StrideConstant > 0 ? field.StrideConstant.ToString(CultureInfo.InvariantCulture)
+        : field.Element!.Width.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>What a length or count member must hold for the value of the member it measures.</summary>
+    private static string MeasuredValue(Layout layout, FieldModel lengthField)
+    {
+        var measured = layout.ByName[lengthField.Measures!];
+        return lengthField.MeasureKind == MeasureKind.Count ? $"(this.{measured.Name}?.Length ?? 0)" : SizeExpression(layout, measured);
+    }
+
+    private static void EmitRead(CodeWriter w, Layout layout)
+    {
+        var type = layout.Type;
         var self = type.FullyQualifiedName;
-        var name = Literal(type.Name);
+        var name = layout.Name;
+        var error = $"[global::System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out {Runtime}BinaryFormatError? error";
         w.Line("/// <summary>Reads and validates a value from the start of <paramref name=\"source\"/>.</summary>");
         w.Line($"/// <exception cref=\"{Runtime}BinaryFormatException\">The input is too short or breaks a rule.</exception>");
-        w.Line($"public static {self} Read(global::System.ReadOnlySpan<byte> source) => Read(source, 0);");
+        w.Line($"public static {self} Read({Span} source) => Read(source, 0, out _);");
         w.Line();
         w.Line("/// <summary>Reads and validates a value; <paramref name=\"position\"/> is the absolute offset of the input, used in errors.</summary>");
         w.Line($"/// <exception cref=\"{Runtime}BinaryFormatException\">The input is too short or breaks a rule.</exception>");
-        w.Line($"public static {self} Read(global::System.ReadOnlySpan<byte> source, long position)");
+        w.Line($"public static {self} Read({Span} source, long position) => Read(source, position, out _);");
+        w.Line();
+        w.Line("/// <summary>Reads and validates a value and says how many bytes it took.</summary>");
+        w.Line($"/// <exception cref=\"{Runtime}BinaryFormatException\">The input is too short or breaks a rule.</exception>");
+        w.Line($"public static {self} Read({Span} source, long position, out int bytesConsumed)");
         w.Open();
-        w.Line("if (!TryRead(source, position, out var value, out var error))");
+        w.Line("if (!TryRead(source, position, out var value, out bytesConsumed, out var error))");
         w.Line($"    throw new {Runtime}BinaryFormatException(error);");
         w.Line("return value;");
         w.Close();
         w.Line();
         w.Line("/// <summary>Reads and validates a value without throwing.</summary>");
-        w.Line($"public static bool TryRead(global::System.ReadOnlySpan<byte> source, out {self} value, [global::System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out {Runtime}BinaryFormatError? error) =>");
-        w.Line("    TryRead(source, 0, out value, out error);");
+        w.Line($"public static bool TryRead({Span} source, out {self} value, {error}) =>");
+        w.Line("    TryRead(source, 0, out value, out _, out error);");
         w.Line();
         w.Line("/// <summary>Reads and validates a value without throwing; <paramref name=\"position\"/> is the absolute offset of the input, used in errors.</summary>");
-        w.Line($"public static bool TryRead(global::System.ReadOnlySpan<byte> source, long position, out {self} value, [global::System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out {Runtime}BinaryFormatError? error)");
+        w.Line($"public static bool TryRead({Span} source, long position, out {self} value, {error}) =>");
+        w.Line("    TryRead(source, position, out value, out _, out error);");
+        w.Line();
+        w.Line("/// <summary>Reads and validates a value without throwing and says how many bytes it took; short input gives an error with <c>BytesNeeded</c>.</summary>");
+        w.Line($"public static bool TryRead({Span} source, long position, out {self} value, out int bytesConsumed, {error})");
         w.Open();
-        w.Line("if (source.Length < Size)");
-        w.Open();
-        w.Line("value = default!;");
-        w.Line($"error = {Runtime}BinaryFormatError.ShortInput({name}, position, Size, source.Length);");
-        w.Line("return false;");
-        w.Close();
-        w.Line("value = ReadUnchecked(source);");
         w.Line($"var validator = new {Runtime}BinaryFormatValidator({name}, \"\", position, null, null);");
-        w.Line("value.ValidateInto(ref validator);");
+        w.Line("bytesConsumed = ReadInto(source, out value, ref validator);");
+        w.Line("if (validator.First is null)");
+        w.Line("    value.ValidateInto(ref validator);");
         w.Line("error = validator.First;");
         w.Line("return error is null;");
         w.Close();
         w.Line();
-        w.Line("/// <summary>Reads the fields without validating them; <paramref name=\"source\"/> must hold at least <see cref=\"Size\"/> bytes.</summary>");
-        w.Line($"public static {self} ReadUnchecked(global::System.ReadOnlySpan<byte> source)");
-        w.Open();
-        w.Line("source = source.Slice(0, Size);");
-        var required = type.Fields.Where(f => f.IsRequired).Select(f => f.Name + " = default!").ToList();
-        w.Line(required.Count == 0 ? $"var value = new {self}();" : $"var value = new {self} {{ {string.Join(", ", required)} }};");
-        foreach (var field in type.Fields)
+
+        var newValue = NewValue(type);
+        var reportsWhileReading = type.Fields.Any(f => f.Kind == FieldKind.String);
+        if (!type.IsVariable)
         {
-            WhenPresent(w, field, "value", () => EmitReadField(w, field), otherwise: field.IsScalar
-                ? () => w.Line($"value.{field.Name} = {FromInteger(field, Number(field.Otherwise, field))};")
-                : null);
+            w.Line($"/// <summary>Reads the fields without validating them; <paramref name=\"source\"/> must hold at least {type.Size} bytes.</summary>");
+            w.Line($"public static {self} ReadUnchecked({Span} source)");
+            w.Open();
+            w.Line($"source = source.Slice(0, {type.Size});");
+            w.Line($"var value = {newValue};");
+            // Strings report undecodable bytes into a validator; unchecked reading drops those reports.
+            if (reportsWhileReading)
+                w.Line($"var validator = new {Runtime}BinaryFormatValidator({name}, \"\", 0, null, null);");
+            foreach (var field in layout.Head)
+                EmitReadMember(w, layout, field);
+            w.Line("return value;");
+            w.Close();
+            w.Line();
         }
-        w.Line("return value;");
+
+        w.Line("/// <summary>Reads without the declared rules, reporting input that ends too early into <paramref name=\"validator\"/>; returns the bytes taken.</summary>");
+        w.Line("[global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]");
+        w.Line($"public static int ReadInto({Span} source, out {self} value, ref {Runtime}BinaryFormatValidator validator)");
+        w.Open();
+        w.Line($"if (source.Length < {layout.HeadSize})");
+        w.Open();
+        w.Line("value = default!;");
+        w.Line($"validator.ReportShortInput(\"\", 0, {layout.HeadSize}, source.Length);");
+        w.Line("return 0;");
+        w.Close();
+        if (!type.IsVariable && !reportsWhileReading)
+        {
+            w.Line("value = ReadUnchecked(source);");
+            w.Line($"return {type.Size};");
+            w.Close();
+            w.Line();
+            return;
+        }
+        w.Line($"value = {newValue};");
+        foreach (var field in layout.Head)
+            EmitReadMember(w, layout, field);
+        if (!type.IsVariable)
+        {
+            w.Line($"return {type.Size};");
+            w.Close();
+            w.Line();
+            return;
+        }
+        w.Line($"var offset = {layout.HeadSize};");
+        foreach (var field in layout.Tail)
+            EmitReadMember(w, layout, field);
+        w.Line("return offset;");
         w.Close();
         w.Line();
     }
 
-    private static void EmitReadField(CodeWriter w, FieldModel field)
+    private static string NewValue(TypeModel type)
+    {
+        var required = type.Fields.Where(f => f.IsRequired).Select(f => f.Name + " = default!").ToList();
+        return required.Count == 0 ? $"new {type.FullyQualifiedName}()" : $"new {type.FullyQualifiedName} {{ {string.Join(", ", required)} }}";
+    }
+
+    private static void EmitReadMember(CodeWriter w, Layout layout, FieldModel field) =>
+        WhenPresent(w, field, "value", () =>
+            {
+                if (field.FollowsDynamic || field.IsDynamic)
+                {
+                    w.Open();
+                    EmitReadTail(w, layout, field);
+                    w.Close();
+                }
+                else
+                {
+                    EmitReadFixed(w, field, field.Offset.ToString(CultureInfo.InvariantCulture));
+                }
+            },
+            otherwise: field.IsScalar ? () => w.Line($"value.{field.Name} = {FromInteger(field, Number(field.Otherwise, field))};") : null);
+
+    /// <summary>Reads a member of fixed width at <paramref name="at"/>, already known to lie inside <c>source</c>.</summary>
+    private static void EmitReadFixed(CodeWriter w, FieldModel field, string at)
     {
         var target = "value." + field.Name;
-        var at = $"source.Slice({field.Offset}, {field.Width})";
+        var slice = $"source.Slice({at}, {field.Width})";
         switch (field.Kind)
         {
             case FieldKind.Integer or FieldKind.Enum or FieldKind.Boolean:
-                w.Line($"{target} = {FromInteger(field, ReadInteger(field))};");
+                w.Line($"{target} = {FromInteger(field, ReadInteger(field, at))};");
                 break;
             case FieldKind.Nested:
-                w.Line($"{target} = {field.TypeName}.ReadUnchecked({at});");
+                w.Line($"{target} = {field.TypeName}.ReadUnchecked({slice});");
                 break;
-            case FieldKind.ByteArray:
-                w.Line($"{target} = {at}.ToArray();");
+            case FieldKind.ByteArray or FieldKind.Memory:
+                w.Line($"{target} = {slice}.ToArray();");
                 break;
             case FieldKind.InlineArray:
-                w.Line($"{at}.CopyTo({target});");
+                w.Line($"{slice}.CopyTo({target});");
+                break;
+            case FieldKind.String:
+                w.Line($"{target} = {Runtime}BinaryText.Read({slice}, {Encoding(field)}, true, ref validator, {Literal(field.Name)}, {at});");
+                break;
+            case FieldKind.Array:
+                var element = field.Element!;
+                var stride = Stride(field, "value");
+                w.Open();
+                w.Line($"var items = new {element.TypeName}[{field.CountConstant}];");
+                w.Line("for (var i = 0; i < items.Length; i++)");
+                w.Line($"    items[i] = {ReadElement(element, $"{at} + i * {stride}")};");
+                w.Line($"{target} = items;");
+                w.Close();
                 break;
         }
     }
 
-    private static void EmitWrite(CodeWriter w, TypeModel type)
+    private static string ReadElement(FieldModel element, string at) => element.Kind == FieldKind.Nested
+        ? $"{element.TypeName}.ReadUnchecked(source.Slice({at}, {element.Width}))"
+        : FromInteger(element, ReadInteger(element, at));
+
+    /// <summary>Checks that <paramref name="needed"/> (a ulong expression) bytes remain at <c>offset</c>, or reports short input and stops.</summary>
+    private static void EmitNeed(CodeWriter w, FieldModel field, string needed, string neededForMessage)
     {
+        w.Line($"if ({needed} > (ulong)(source.Length - offset))");
+        w.Open();
+        w.Line($"validator.ReportShortInput({Literal(field.Name)}, offset, {neededForMessage}, source.Length - offset);");
+        w.Line("return offset;");
+        w.Close();
+    }
+
+    /// <summary>The length from a member or to the end of the input, as a ulong expression.</summary>
+    private static string LengthSource(FieldModel field) => field.LengthMember is { } member
+        ? $"unchecked((ulong)value.{member})"
+        : "(ulong)(source.Length - offset)";
+
+    /// <summary>Reads a tail member at <c>offset</c> and advances it; the caller opened a block.</summary>
+    private static void EmitReadTail(CodeWriter w, Layout layout, FieldModel field)
+    {
+        var target = "value." + field.Name;
+        var name = Literal(field.Name);
+        if (field.Width >= 0 && field.Kind != FieldKind.Array)
+        {
+            EmitNeed(w, field, $"{field.Width}UL", field.Width.ToString(CultureInfo.InvariantCulture));
+            EmitReadFixed(w, field, "offset");
+            w.Line($"offset += {field.Width};");
+            return;
+        }
+        switch (field.Kind)
+        {
+            case FieldKind.ByteArray or FieldKind.Memory or FieldKind.String when !field.NullTerminated:
+                w.Line($"var length = {LengthSource(field)};");
+                if (!field.LengthToEnd)
+                    EmitNeed(w, field, "length", $"{Runtime}BinaryLayout.Needed(length, 1)");
+                w.Line(field.Kind == FieldKind.String
+                    ? $"{target} = {Runtime}BinaryText.Read(source.Slice(offset, (int)length), {Encoding(field)}, false, ref validator, {name}, offset);"
+                    : $"{target} = source.Slice(offset, (int)length).ToArray();");
+                w.Line("offset += (int)length;");
+                break;
+            case FieldKind.String:
+                w.Line($"var end = {Runtime}BinaryText.IndexOfTerminator(source.Slice(offset), {Encoding(field)});");
+                w.Line("if (end < 0)");
+                w.Open();
+                w.Line($"validator.ReportShortInput({name}, offset, source.Length - offset + {Runtime}BinaryText.TerminatorSize({Encoding(field)}), source.Length - offset);");
+                w.Line("return offset;");
+                w.Close();
+                w.Line($"{target} = {Runtime}BinaryText.Read(source.Slice(offset, end), {Encoding(field)}, false, ref validator, {name}, offset);");
+                w.Line($"offset += end + {Runtime}BinaryText.TerminatorSize({Encoding(field)});");
+                break;
+            case FieldKind.Nested:
+                var slice = "source.Slice(offset)";
+                if (field.LengthMember is not null)
+                {
+                    w.Line($"var length = {LengthSource(field)};");
+                    EmitNeed(w, field, "length", $"{Runtime}BinaryLayout.Needed(length, 1)");
+                    slice = "source.Slice(offset, (int)length)";
+                }
+                w.Line($"var nested = validator.Nested({name}, offset);");
+                w.Line($"var consumed = {field.TypeName}.ReadInto({slice}, out var item, ref nested);");
+                w.Line($"{target} = item;");
+                w.Line("validator.Absorb(nested);");
+                w.Line("if (validator.First is not null)");
+                w.Line("    return offset;");
+                w.Line(field.LengthMember is not null ? "offset += (int)length;" : "offset += consumed;");
+                break;
+            case FieldKind.Array:
+                EmitReadArray(w, field);
+                break;
+        }
+    }
+
+    private static void EmitReadArray(CodeWriter w, FieldModel field)
+    {
+        var element = field.Element!;
+        var target = "value." + field.Name;
+        var name = Literal(field.Name);
+        var elementType = element.TypeName;
+
+        // Reads one element at `offset` into `item` and advances; variable elements report into their own validator.
+        void ReadOne(string index, string limit)
+        {
+            if (element.Width >= 0)
+            {
+                EmitNeed(w, field, $"{element.Width}UL", element.Width.ToString(CultureInfo.InvariantCulture));
+                w.Line($"var item = {ReadElement(element, "offset")};");
+                w.Line($"offset += {element.Width};");
+                return;
+            }
+            w.Line($"var nested = validator.Element({name}, {index}, offset);");
+            w.Line($"var consumed = {elementType}.ReadInto(source.Slice(offset, {limit}), out var item, ref nested);");
+            w.Line("validator.Absorb(nested);");
+            w.Line("if (validator.First is not null)");
+            w.Line("    return offset;");
+            // An element that takes no bytes would repeat forever.
+            w.Line("if (consumed == 0)");
+            w.Open();
+            w.Line($"validator.ReportShortInput({name}, offset, 1, 0);");
+            w.Line("return offset;");
+            w.Close();
+            w.Line("offset += consumed;");
+        }
+
+        if (field.CountMember is not null || field.CountConstant > 0)
+        {
+            var count = field.CountMember is { } countMember ? $"unchecked((ulong)value.{countMember})" : $"{field.CountConstant}UL";
+            w.Line($"var count = {count};");
+            if (element.Width >= 0 || HasStride(field))
+            {
+                // Fixed spacing: one check for the whole table.
+                if (field.StrideMember is { } strideMember)
+                {
+                    var minimum = element.Width >= 0 ? element.Width : 1;
+                    w.Line($"if (unchecked((ulong)value.{strideMember}) < {minimum} || unchecked((ulong)value.{strideMember}) > int.MaxValue)");
+                    w.Open();
+                    w.Line($"validator.Report({name}, offset, {Runtime}BinaryFormatRule.Length, {Runtime}BinaryFormatValidator.Format(value.{strideMember}), \"{minimum}..2147483647\", \"the stride \" + {Runtime}BinaryFormatValidator.Format(value.{strideMember}) + \" ({strideMember}) is outside {minimum}..2147483647\");");
+                    w.Line("return offset;");
+                    w.Close();
+                }
+                w.Line($"var stride = {Stride(field, "value")};");
+                w.Line("if (count > (ulong)((source.Length - offset) / stride))");
+                w.Open();
+                w.Line($"validator.ReportShortInput({name}, offset, {Runtime}BinaryLayout.Needed(count, stride), source.Length - offset);");
+                w.Line("return offset;");
+                w.Close();
+                w.Line($"var items = new {elementType}[(int)count];");
+                if (element.Width >= 0)
+                {
+                    w.Line("for (var i = 0; i < items.Length; i++)");
+                    w.Line($"    items[i] = {ReadElement(element, "offset + i * stride")};");
+                }
+                else
+                {
+                    w.Line("for (var i = 0; i < items.Length; i++)");
+                    w.Open();
+                    w.Line($"var nested = validator.Element({name}, i, offset + i * stride);");
+                    w.Line($"{elementType}.ReadInto(source.Slice(offset + i * stride, stride), out items[i], ref nested);");
+                    w.Line("validator.Absorb(nested);");
+                    w.Line("if (validator.First is not null)");
+                    w.Line("    return offset;");
+                    w.Close();
+                }
+                w.Line($"{target} = items;");
+                w.Line("offset += items.Length * stride;");
+                return;
+            }
+            // Variable elements: each takes at least one byte, which bounds the count before anything is allocated.
+            EmitNeed(w, field, "count", $"{Runtime}BinaryLayout.Needed(count, 1)");
+            w.Line($"var items = new {elementType}[(int)count];");
+            w.Line($"{target} = items;");
+            w.Line("for (var i = 0; i < items.Length; i++)");
+            w.Open();
+            ReadOne("i", "source.Length - offset");
+            w.Line("items[i] = item;");
+            w.Close();
+            return;
+        }
+
+        w.Line($"var list = new global::System.Collections.Generic.List<{elementType}>();");
+        if (field.UntilValue is { } terminator)
+        {
+            var probe = field.UntilMember is { } untilMember ? $"item.{untilMember}" : "item";
+            w.Line("while (true)");
+            w.Open();
+            ReadOne("list.Count", "source.Length - offset");
+            w.Line("list.Add(item);");
+            w.Line($"if (unchecked((long){probe}) == {terminator.ToString(CultureInfo.InvariantCulture)}L)");
+            w.Line("    break;");
+            w.Close();
+        }
+        else
+        {
+            // Repeated until a byte length (from a member, or the rest of the input) is used up.
+            w.Line($"var length = {LengthSource(field)};");
+            EmitNeed(w, field, "length", $"{Runtime}BinaryLayout.Needed(length, 1)");
+            w.Line("var end = offset + (int)length;");
+            if (element.Width >= 0)
+            {
+                w.Line($"if (length % {element.Width} != 0)");
+                w.Open();
+                w.Line($"validator.Report({name}, offset, {Runtime}BinaryFormatRule.Length, {Runtime}BinaryFormatValidator.Format(length), \"a multiple of {element.Width}\", \"the length \" + {Runtime}BinaryFormatValidator.Format(length) + \" is not a multiple of the element size {element.Width}\");");
+                w.Line("return offset;");
+                w.Close();
+            }
+            w.Line("while (offset < end)");
+            w.Open();
+            ReadOne("list.Count", "end - offset");
+            w.Line("list.Add(item);");
+            w.Close();
+        }
+        w.Line($"{target} = list.ToArray();");
+    }
+
+    private static void EmitWrite(CodeWriter w, Layout layout)
+    {
+        var type = layout.Type;
         w.Line("/// <summary>Writes the declared fields to <paramref name=\"destination\"/>; bytes that no field declares are left as they are.</summary>");
-        w.Line("/// <exception cref=\"global::System.ArgumentException\"><paramref name=\"destination\"/> is shorter than <see cref=\"Size\"/>.</exception>");
+        w.Line("/// <exception cref=\"global::System.ArgumentException\"><paramref name=\"destination\"/> is shorter than <see cref=\"GetEncodedSize\"/>, or a member cannot be encoded.</exception>");
         w.Line("public void Write(global::System.Span<byte> destination)");
         w.Open();
-        w.Line("if (destination.Length < Size)");
-        w.Line($"    throw new global::System.ArgumentException(\"{type.Name} needs \" + Size + \" bytes, but the destination holds \" + destination.Length + \".\", nameof(destination));");
-        foreach (var field in type.Fields)
-            WhenPresent(w, field, "this", () => EmitWriteField(w, type, field), otherwise: null);
+        var size = type.IsVariable ? "size" : type.Size.ToString(CultureInfo.InvariantCulture);
+        if (type.IsVariable)
+            w.Line("var size = GetEncodedSize();");
+        w.Line($"if (destination.Length < {size})");
+        w.Line($"    {Runtime}BinaryLayout.ThrowDestinationTooShort({layout.Name}, {size}, destination.Length);");
+        // One slice of the exact size lets the JIT drop the bounds checks of the fixed members.
+        w.Line($"destination = destination.Slice(0, {size});");
+        foreach (var field in layout.Head)
+            WhenPresent(w, field, "this", () => EmitWriteMember(w, layout, field, field.Offset.ToString(CultureInfo.InvariantCulture)), otherwise: null);
+        if (type.IsVariable)
+        {
+            w.Line($"var offset = {layout.HeadSize};");
+            foreach (var field in layout.Tail)
+            {
+                WhenPresent(w, field, "this", () =>
+                {
+                    EmitWriteMember(w, layout, field, "offset");
+                    if (field.Kind != FieldKind.Array)
+                        w.Line($"offset += {(field.Width >= 0 ? field.Width.ToString(CultureInfo.InvariantCulture) : SizeExpression(layout, field))};");
+                }, otherwise: null);
+            }
+        }
         w.Close();
         w.Line();
     }
 
-    private static void EmitWriteField(CodeWriter w, TypeModel type, FieldModel field)
+    private static void EmitWriteMember(CodeWriter w, Layout layout, FieldModel field, string at)
     {
-        var at = $"destination.Slice({field.Offset}, {field.Width})";
+        var type = layout.Type;
+        var slice = $"destination.Slice({at}, {(field.Width >= 0 ? field.Width.ToString(CultureInfo.InvariantCulture) : SizeExpression(layout, field))})";
         var source = "this." + field.Name;
         switch (field.Kind)
         {
             case FieldKind.Integer or FieldKind.Enum or FieldKind.Boolean:
                 var value = field.Magic is { } magic ? Number(unchecked((long)magic), field)
                     : field.Reserved ? $"({field.IntegerType})0"
+                    : field.Measures is not null ? $"unchecked(({field.IntegerType})({MeasuredValue(layout, field)}))"
                     : ToInteger(field, source);
-                if (field.Width == 1)
-                    w.Line($"destination[{field.Offset}] = unchecked((byte){value});");
-                else
-                    w.Line($"{Primitives}Write{PrimitiveName(field)}{Endian(field)}(destination.Slice({field.Offset}), {value});");
+                w.Line(WriteInteger(field, at, value));
                 break;
             case FieldKind.Nested:
-                if (field.IsReferenceType)
-                    w.Line($"{source}?.Write({at});");
-                else
-                    w.Line($"{source}.Write({at});");
+                w.Line(field.IsReferenceType ? $"{source}?.Write({slice});" : $"{source}.Write({slice});");
                 break;
-            case FieldKind.ByteArray:
+            case FieldKind.ByteArray or FieldKind.Memory when field.Width < 0:
+                w.Line($"(({Span}){source}{(field.Kind == FieldKind.Memory ? ".Span" : "")}).CopyTo(destination.Slice({at}));");
+                break;
+            case FieldKind.ByteArray or FieldKind.Memory:
                 if (field.Reserved)
                 {
-                    w.Line($"{at}.Clear();");
+                    w.Line($"{slice}.Clear();");
                     break;
                 }
-                w.Line($"if ({source} is {{ }} {field.Name}Bytes)");
+                var bytes = field.Kind == FieldKind.Memory ? $"{source}.Span" : $"({Span}){source}";
+                // A null array or empty memory writes zeros; any other length is a caller mistake.
+                w.Line($"if ({bytes} is {{ IsEmpty: false }} {field.Name}Bytes)");
                 w.Open();
                 w.Line($"if ({field.Name}Bytes.Length != {field.Width})");
-                w.Line($"    throw new global::System.ArgumentException(\"{type.Name}.{field.Name} must hold {field.Width} bytes, but holds \" + {field.Name}Bytes.Length + \".\");");
-                w.Line($"global::System.MemoryExtensions.CopyTo({field.Name}Bytes, {at});");
+                w.Line($"    {Runtime}BinaryLayout.ThrowUnwritable({layout.Name}, {Literal(field.Name)}, \"must hold {field.Width} bytes, but holds \" + {field.Name}Bytes.Length);");
+                w.Line($"{field.Name}Bytes.CopyTo({slice});");
                 w.Close();
                 w.Line("else");
-                w.Line($"    {at}.Clear();");
+                w.Line($"    {slice}.Clear();");
                 break;
             case FieldKind.InlineArray:
-                if (field.Reserved)
-                    w.Line($"{at}.Clear();");
-                else
-                    w.Line($"((global::System.ReadOnlySpan<byte>){source}).CopyTo({at});");
+                w.Line(field.Reserved ? $"{slice}.Clear();" : $"(({Span}){source}).CopyTo({slice});");
+                break;
+            case FieldKind.String:
+                w.Line($"{Runtime}BinaryText.Write({source}, {slice}, {Encoding(field)}, {Bool(field.NullTerminated)}, {Literal(type.Name + "." + field.Name)});");
+                break;
+            case FieldKind.Array:
+                EmitWriteArray(w, layout, field, at);
                 break;
         }
     }
 
-    private static void EmitValidate(CodeWriter w, TypeModel type)
+    private static void EmitWriteArray(CodeWriter w, Layout layout, FieldModel field, string at)
     {
-        var name = Literal(type.Name);
-        w.Line("/// <summary>Returns every rule this value breaks, in field order.</summary>");
+        var element = field.Element!;
+        var name = Literal(field.Name);
+        var tail = at == "offset";
+        w.Open();
+        w.Line($"var items = this.{field.Name} ?? global::System.Array.Empty<{element.TypeName}>();");
+        if (field.CountMember is null && field.CountConstant > 0)
+        {
+            w.Line($"if (items.Length != {field.CountConstant})");
+            w.Line($"    {Runtime}BinaryLayout.ThrowUnwritable({layout.Name}, {name}, \"must hold {field.CountConstant} elements, but holds \" + items.Length);");
+        }
+        if (element.Width >= 0 || HasStride(field))
+        {
+            w.Line($"var stride = {Stride(field, "this")};");
+            if (field.StrideMember is not null && element.Width >= 0)
+            {
+                w.Line($"if (stride < {element.Width})");
+                w.Line($"    {Runtime}BinaryLayout.ThrowUnwritable({layout.Name}, {name}, \"cannot be written with a stride of \" + stride + \", less than its element size {element.Width}\");");
+            }
+            w.Line("for (var i = 0; i < items.Length; i++)");
+            w.Open();
+            var elementAt = $"{at} + i * stride";
+            if (element.Kind == FieldKind.Nested && element.Width < 0)
+            {
+                w.Line("var length = items[i].GetEncodedSize();");
+                w.Line("if (length > stride)");
+                w.Line($"    {Runtime}BinaryLayout.ThrowUnwritable({layout.Name}, {name}, \"has an element of \" + length + \" bytes, more than its stride \" + stride);");
+                w.Line($"items[i].Write(destination.Slice({elementAt}, length));");
+            }
+            else
+            {
+                w.Line(WriteElement(element, "items[i]", elementAt));
+            }
+            w.Close();
+            if (tail)
+                w.Line("offset += items.Length * stride;");
+        }
+        else
+        {
+            w.Line("foreach (var item in items)");
+            w.Open();
+            w.Line("var length = item.GetEncodedSize();");
+            w.Line("item.Write(destination.Slice(offset, length));");
+            w.Line("offset += length;");
+            w.Close();
+        }
+        w.Close();
+    }
+
+    private static string WriteElement(FieldModel element, string item, string at) => element.Kind == FieldKind.Nested
+        ? $"{item}{(element.IsReferenceType ? "?" : "")}.Write(destination.Slice({at}, {element.Width}));"
+        : WriteInteger(element, at, ToInteger(element, item));
+
+    private static string WriteInteger(FieldModel field, string at, string value) => field.Width == 1
+        ? $"destination[{at}] = unchecked((byte){value});"
+        : $"{Primitives}Write{PrimitiveName(field)}{Endian(field)}(destination.Slice({at}), {value});";
+
+    private static void EmitValidate(CodeWriter w, Layout layout)
+    {
+        var type = layout.Type;
+        w.Line("/// <summary>Returns every rule this value breaks, in field order; allocates nothing when there is none.</summary>");
         w.Line($"public global::System.Collections.Generic.IReadOnlyList<{Runtime}BinaryFormatError> Validate() => Validate(null, 0);");
         w.Line();
         w.Line("/// <summary>Returns every rule this value breaks; <paramref name=\"context\"/> supplies run-time values, <paramref name=\"position\"/> the absolute offset used in errors.</summary>");
-        w.Line($"public global::System.Collections.Generic.IReadOnlyList<{Runtime}BinaryFormatError> Validate({Runtime}IValidationContext? context, long position)");
-        w.Open();
-        w.Line($"var errors = new global::System.Collections.Generic.List<{Runtime}BinaryFormatError>();");
-        w.Line($"var validator = new {Runtime}BinaryFormatValidator({name}, \"\", position, context, errors);");
-        w.Line("ValidateInto(ref validator);");
-        w.Line("return errors;");
-        w.Close();
+        w.Line($"public global::System.Collections.Generic.IReadOnlyList<{Runtime}BinaryFormatError> Validate({Runtime}IValidationContext? context, long position) =>");
+        w.Line($"    {Runtime}BinaryLayout.Validate(this, {layout.Name}, context, position);");
         w.Line();
         w.Line("/// <summary>Reports the broken rules into <paramref name=\"validator\"/>; used for nested layouts.</summary>");
         w.Line("[global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]");
         w.Line($"public void ValidateInto(ref {Runtime}BinaryFormatValidator validator)");
         w.Open();
-        foreach (var field in type.Fields)
+        foreach (var field in layout.Head)
         {
-            if (!HasRules(field))
-                continue;
-            WhenPresent(w, field, "this", () => EmitFieldRules(w, field), otherwise: null);
+            if (HasRules(field))
+                WhenPresent(w, field, "this", () => EmitFieldRules(w, layout, field, field.Offset.ToString(CultureInfo.InvariantCulture)), otherwise: null);
+        }
+        if (type.IsVariable && layout.Tail.Any(HasRules))
+        {
+            w.Line($"var offset = {layout.HeadSize};");
+            foreach (var field in layout.Tail)
+            {
+                WhenPresent(w, field, "this", () =>
+                {
+                    if (HasRules(field))
+                        EmitFieldRules(w, layout, field, "offset");
+                    w.Line($"offset += {SizeExpression(layout, field)};");
+                }, otherwise: null);
+            }
         }
         w.Line("OnValidate(ref validator);");
         w.Close();
@@ -223,9 +673,11 @@ internal static class Emitter
     private static bool HasRules(FieldModel field) =>
         field.Magic is not null || field.Reserved || field.RangeMin is not null || field.OneOf.Count > 0
         || field.AlignConstant != 0 || field.AlignMember is not null || field.AlignContextKey is not null
-        || (field.FlagsKnown is not null && field.RejectUnknownFlags) || field.Kind == FieldKind.Nested;
+        || (field.FlagsKnown is not null && field.RejectUnknownFlags) || field.Kind is FieldKind.Nested or FieldKind.String
+        || field.Measures is not null
+        || (field.Kind == FieldKind.Array && (field.Element!.Kind == FieldKind.Nested || field.UntilValue is not null || field.CountMember is null && field.CountConstant > 0));
 
-    private static void EmitFieldRules(CodeWriter w, FieldModel field)
+    private static void EmitFieldRules(CodeWriter w, Layout layout, FieldModel field, string at)
     {
         var member = Literal(field.Name);
         var value = "this." + field.Name;
@@ -238,7 +690,7 @@ internal static class Emitter
         {
             w.Line($"if ({condition})");
             w.Open();
-            w.Line($"validator.Report({member}, {field.Offset}, {Runtime}BinaryFormatRule.{rule}, {found}, {expected}, {description});");
+            w.Line($"validator.Report({member}, {at}, {Runtime}BinaryFormatRule.{rule}, {found}, {expected}, {description});");
             w.Line("if (validator.ShouldStop) return;");
             w.Close();
         }
@@ -257,11 +709,16 @@ internal static class Emitter
             }
             else
             {
-                var bytes = field.Kind == FieldKind.ByteArray ? $"global::System.MemoryExtensions.AsSpan({value})" : $"((global::System.ReadOnlySpan<byte>){value})";
+                var bytes = field.Kind switch
+                {
+                    FieldKind.ByteArray => $"global::System.MemoryExtensions.AsSpan({value})",
+                    FieldKind.Memory => $"{value}.Span",
+                    _ => $"(({Span}){value})",
+                };
                 w.Line($"if (global::System.MemoryExtensions.IndexOfAnyExcept({bytes}, (byte)0) is var {field.Name}NonZero && {field.Name}NonZero >= 0)");
                 w.Open();
                 w.Line($"var found = {Runtime}BinaryFormatValidator.Hex({bytes}[{field.Name}NonZero], 2);");
-                w.Line($"validator.Report({member}, {field.Offset}, {Runtime}BinaryFormatRule.Reserved, found, \"0\", \"expected zeros (reserved), but byte \" + {field.Name}NonZero + \" is \" + found);");
+                w.Line($"validator.Report({member}, {at}, {Runtime}BinaryFormatRule.Reserved, found, \"0\", \"expected zeros (reserved), but byte \" + {field.Name}NonZero + \" is \" + found);");
                 w.Line("if (validator.ShouldStop) return;");
                 w.Close();
             }
@@ -287,9 +744,9 @@ internal static class Emitter
                 $"{shown} + \" is not a multiple of {field.AlignConstant.ToString(CultureInfo.InvariantCulture)}\"");
         }
         if (field.AlignMember is { } alignMember)
-            EmitDynamicAlignment(w, field, number, shown, member, $"unchecked((ulong)this.{alignMember})", null);
+            EmitDynamicAlignment(w, field, at, number, shown, member, $"unchecked((ulong)this.{alignMember})", null);
         if (field.AlignContextKey is { } key)
-            EmitDynamicAlignment(w, field, number, shown, member, null, key);
+            EmitDynamicAlignment(w, field, at, number, shown, member, null, key);
         if (field.FlagsKnown is { } known && field.RejectUnknownFlags)
         {
             var unknown = $"(unchecked((ulong){number}) & ~0x{known:X}UL)";
@@ -297,21 +754,77 @@ internal static class Emitter
             Report($"{unknown} != 0", "UnknownFlags", Hex(unknown), $"\"only bits of \" + {knownText}",
                 $"\"unknown bits \" + {Hex(unknown)} + \" are set (known: \" + {knownText} + \")\"");
         }
-        if (field.Kind == FieldKind.Nested)
+        if (field.Measures is { } measured)
         {
-            var nested = field.Name + "Validator";
-            if (field.IsReferenceType)
-                w.Line($"if ({value} is not null)");
+            var what = field.MeasureKind == MeasureKind.Count ? "count" : "length";
+            w.Line($"if ({MeasuredValue(layout, field)} is var {field.Name}Expected && unchecked((ulong){value}) != (ulong){field.Name}Expected)");
             w.Open();
-            w.Line($"var {nested} = validator.Nested({member}, {field.Offset});");
-            w.Line($"{value}{(field.IsReferenceType ? "!" : "")}.ValidateInto(ref {nested});");
-            w.Line($"validator.Absorb({nested});");
+            w.Line($"validator.Report({member}, {at}, {Runtime}BinaryFormatRule.Length, {shown}, {Runtime}BinaryFormatValidator.Format({field.Name}Expected), \"expected \" + {Runtime}BinaryFormatValidator.Format({field.Name}Expected) + \" (the {what} of {measured}), but got \" + {shown});");
             w.Line("if (validator.ShouldStop) return;");
             w.Close();
         }
+        if (field.Kind == FieldKind.String)
+        {
+            w.Line($"{Runtime}BinaryText.Check({value}, {Encoding(field)}, {(field.Width >= 0 ? field.Width : -1)}, ref validator, {member}, {at});");
+            w.Line("if (validator.ShouldStop) return;");
+        }
+        if (field.Kind == FieldKind.Nested)
+        {
+            if (field.IsReferenceType)
+                w.Line($"if ({value} is not null)");
+            w.Open();
+            w.Line($"var {field.Name}Validator = validator.Nested({member}, {at});");
+            w.Line($"{value}{(field.IsReferenceType ? "!" : "")}.ValidateInto(ref {field.Name}Validator);");
+            w.Line($"validator.Absorb({field.Name}Validator);");
+            w.Line("if (validator.ShouldStop) return;");
+            w.Close();
+        }
+        if (field.Kind == FieldKind.Array)
+            EmitArrayRules(w, field, at, member, value);
     }
 
-    private static void EmitDynamicAlignment(CodeWriter w, FieldModel field, string number, string shown, string member, string? memberAlignment, string? contextKey)
+    private static void EmitArrayRules(CodeWriter w, FieldModel field, string at, string member, string value)
+    {
+        var element = field.Element!;
+        if (field.CountMember is null && field.CountConstant > 0)
+        {
+            w.Line($"if (({value}?.Length ?? 0) != {field.CountConstant})");
+            w.Open();
+            w.Line($"validator.Report({member}, {at}, {Runtime}BinaryFormatRule.Length, {Runtime}BinaryFormatValidator.Format({value}?.Length ?? 0), \"{field.CountConstant}\", \"expected {field.CountConstant} elements, but got \" + {Runtime}BinaryFormatValidator.Format({value}?.Length ?? 0));");
+            w.Line("if (validator.ShouldStop) return;");
+            w.Close();
+        }
+        if (field.UntilValue is { } terminator)
+        {
+            var probe = field.UntilMember is { } untilMember ? $"{value}[^1].{untilMember}" : $"{value}[^1]";
+            var expected = Literal((field.UntilMember is null ? "" : field.UntilMember + " = ") + terminator.ToString(CultureInfo.InvariantCulture));
+            w.Line($"if ({value} is not {{ Length: > 0 }} || unchecked((long){probe}) != {terminator.ToString(CultureInfo.InvariantCulture)}L)");
+            w.Open();
+            w.Line($"validator.Report({member}, {at}, {Runtime}BinaryFormatRule.Terminator, \"no terminator\", {expected}, \"expected the last element to be the terminator (\" + {expected} + \")\");");
+            w.Line("if (validator.ShouldStop) return;");
+            w.Close();
+        }
+        if (element.Kind != FieldKind.Nested)
+            return;
+        w.Line($"if ({value} is {{ }} {field.Name}Items)");
+        w.Open();
+        w.Line($"var elementAt = {at};");
+        w.Line($"for (var i = 0; i < {field.Name}Items.Length; i++)");
+        w.Open();
+        if (element.IsReferenceType)
+            w.Line($"if ({field.Name}Items[i] is null) continue;");
+        w.Line($"var elementValidator = validator.Element({member}, i, elementAt);");
+        w.Line($"{field.Name}Items[i].ValidateInto(ref elementValidator);");
+        w.Line("validator.Absorb(elementValidator);");
+        w.Line("if (validator.ShouldStop) return;");
+        w.Line(element.Width >= 0 || HasStride(field)
+            ? $"elementAt += {Stride(field, "this")};"
+            : $"elementAt += {field.Name}Items[i].GetEncodedSize();");
+        w.Close();
+        w.Close();
+    }
+
+    private static void EmitDynamicAlignment(CodeWriter w, FieldModel field, string at, string number, string shown, string member, string? memberAlignment, string? contextKey)
     {
         var alignment = field.Name + "Alignment";
         if (memberAlignment is not null)
@@ -319,7 +832,7 @@ internal static class Emitter
         else
             w.Line($"if (validator.Context is {{ }} {field.Name}Context && {field.Name}Context.TryGetValue({Literal(contextKey!)}, out var {alignment}) && {alignment} > 0 && unchecked((ulong){number}) % (ulong){alignment} != 0)");
         w.Open();
-        w.Line($"validator.Report({member}, {field.Offset}, {Runtime}BinaryFormatRule.Alignment, {shown}, \"a multiple of \" + {alignment}, {shown} + \" is not a multiple of \" + {alignment});");
+        w.Line($"validator.Report({member}, {at}, {Runtime}BinaryFormatRule.Alignment, {shown}, \"a multiple of \" + {alignment}, {shown} + \" is not a multiple of \" + {alignment});");
         w.Line("if (validator.ShouldStop) return;");
         w.Close();
     }
@@ -379,11 +892,11 @@ internal static class Emitter
             : $"unchecked((ulong){member}) {op} {condition.Operand}UL";
     }
 
-    private static string ReadInteger(FieldModel field)
+    private static string ReadInteger(FieldModel field, string at)
     {
         if (field.Width == 1)
-            return field.IntegerType == "sbyte" ? $"unchecked((sbyte)source[{field.Offset}])" : $"source[{field.Offset}]";
-        return $"{Primitives}Read{PrimitiveName(field)}{Endian(field)}(source.Slice({field.Offset}))";
+            return field.IntegerType == "sbyte" ? $"unchecked((sbyte)source[{at}])" : $"source[{at}]";
+        return $"{Primitives}Read{PrimitiveName(field)}{Endian(field)}(source.Slice({at}))";
     }
 
     /// <summary>Converts the raw integer to the member's type.</summary>
@@ -425,6 +938,17 @@ internal static class Emitter
     };
 
     private static string Endian(FieldModel field) => field.BigEndian ? "BigEndian" : "LittleEndian";
+
+    private static string Encoding(FieldModel field) => Runtime + "TextEncoding." + field.Encoding switch
+    {
+        1 => "Ascii",
+        2 => "Latin1",
+        3 => "Utf16LE",
+        4 => "Utf16BE",
+        _ => "Utf8",
+    };
+
+    private static string Bool(bool value) => value ? "true" : "false";
 
     private static string Literal(string text)
     {

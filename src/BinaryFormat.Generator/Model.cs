@@ -18,8 +18,13 @@ internal sealed record TypeModel(
     bool IsValueType,
     EquatableArray<ContainingTypeModel> ContainingTypes,
     int Size,
-    EquatableArray<FieldModel> Fields)
+    EquatableArray<FieldModel> Fields,
+    bool IsVariable,
+    bool SizeNameTaken)
 {
+    /// <summary>The name of the size constant: <c>Size</c>, or <c>EncodedSize</c> when a member already is called Size.</summary>
+    public string SizeConstant => SizeNameTaken ? "EncodedSize" : "Size";
+
     public string HintName =>
         (Namespace is null ? "" : Namespace + ".")
         + string.Concat(ContainingTypes.Select(t => t.Name + "."))
@@ -38,6 +43,20 @@ internal enum FieldKind
     Nested,
     ByteArray,
     InlineArray,
+    /// <summary><c>ReadOnlyMemory&lt;byte&gt;</c>.</summary>
+    Memory,
+    String,
+    Array,
+}
+
+/// <summary>What a length or count member measures, so that Write can fill it in and Validate can check it.</summary>
+internal enum MeasureKind
+{
+    None,
+    /// <summary>The byte length of a byte block, string or array.</summary>
+    Bytes,
+    /// <summary>The element count of an array.</summary>
+    Count,
 }
 
 /// <summary>One member mapped to bytes, with its rules.</summary>
@@ -66,6 +85,32 @@ internal sealed record FieldModel(
     bool IsRequired)
 {
     public bool IsScalar => Kind is FieldKind.Integer or FieldKind.Enum or FieldKind.Boolean;
+
+    /// <summary>Where the bytes end is known only once the value is read: its own length varies, or it follows such a member and is conditional.</summary>
+    public bool IsDynamic => Width < 0 || (Offset < 0 && Conditions.Count > 0);
+
+    /// <summary>Lies after the first dynamic member, so its offset is known only at run time.</summary>
+    public bool FollowsDynamic => Offset < 0;
+
+    public string? LengthMember { get; init; }
+    public int LengthConstant { get; init; }
+    public bool LengthToEnd { get; init; }
+    public string? CountMember { get; init; }
+    public int CountConstant { get; init; }
+    public string? StrideMember { get; init; }
+    public int StrideConstant { get; init; }
+    public string? UntilMember { get; init; }
+    public long? UntilValue { get; init; }
+    public bool NullTerminated { get; init; }
+    /// <summary>The <c>TextEncoding</c> value of a string.</summary>
+    public int Encoding { get; init; }
+    /// <summary>The element of an array member (its Name is unused).</summary>
+    public FieldModel? Element { get; init; }
+    /// <summary>For a length or count member: the member it measures.</summary>
+    public string? Measures { get; init; }
+    public MeasureKind MeasureKind { get; init; }
+    /// <summary>For a nested layout or array element whose size varies: its <c>ValidateInto</c> has something to check (always true for generated layouts).</summary>
+    public bool HasNestedRules => Kind == FieldKind.Nested || (Element?.Kind == FieldKind.Nested);
 }
 
 /// <summary>A <c>[PresentWhen]</c> condition on an earlier scalar member.</summary>

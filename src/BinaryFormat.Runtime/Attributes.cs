@@ -43,20 +43,26 @@ public sealed class BinaryFormatAttribute : Attribute
     public int Size { get; set; }
 }
 
-/// <summary>Maps a field or settable property to the bytes at a byte offset from the start of the layout.</summary>
+/// <summary>
+/// Maps a field or settable property to bytes: at a byte offset from the start of the layout (<c>[Field(8)]</c>),
+/// or, without an offset (<c>[Field]</c>), right after the member declared before it, as binrw and Kaitai read.
+/// </summary>
 [AttributeUsage(AttributeTargets.Field | AttributeTargets.Property, Inherited = false)]
 public sealed class FieldAttribute : Attribute
 {
+    /// <summary>Maps the member to the bytes that follow the member declared before it.</summary>
+    public FieldAttribute() => Offset = -1;
+
     /// <summary>Maps the member to the bytes at <paramref name="offset"/>.</summary>
     public FieldAttribute(int offset) => Offset = offset;
 
-    /// <summary>The byte offset from the start of the layout.</summary>
+    /// <summary>The byte offset from the start of the layout, or -1 when the member follows the one before it.</summary>
     public int Offset { get; }
 
     /// <summary>Overrides the layout's byte order for this field.</summary>
     public ByteOrder ByteOrder { get; set; }
 
-    /// <summary>The length in bytes of a <c>byte[]</c> block (inline arrays carry their own length).</summary>
+    /// <summary>The length in bytes of a <c>byte[]</c> block (inline arrays carry their own length); same as <c>[Length(n)]</c>.</summary>
     public int Length { get; set; }
 }
 
@@ -178,4 +184,132 @@ public sealed class FlagsFieldAttribute : Attribute
 
     /// <summary>Whether a bit outside <see cref="Known"/> is a validation error.</summary>
     public bool RejectUnknown { get; set; }
+}
+
+/// <summary>
+/// The length in bytes of a variable member (<c>byte[]</c>, <c>ReadOnlyMemory&lt;byte&gt;</c>, <c>string</c>, or an array
+/// repeated until its bytes are used up): taken from an earlier integer member (<c>[Length(nameof(NameSize))]</c>,
+/// which <c>Write</c> then fills in from the value), a constant (<c>[Length(16)]</c>; strings are zero-padded), or
+/// everything to the end of the input (<c>[Length(ToEnd = true)]</c>, Kaitai's <c>size-eos</c>).
+/// </summary>
+[AttributeUsage(AttributeTargets.Field | AttributeTargets.Property, Inherited = false)]
+public sealed class LengthAttribute : Attribute
+{
+    /// <summary>The length is the value of the earlier member <paramref name="member"/>.</summary>
+    public LengthAttribute(string member) => Member = member;
+
+    /// <summary>The length is the constant <paramref name="bytes"/>.</summary>
+    public LengthAttribute(int bytes) => Bytes = bytes;
+
+    /// <summary>The length is set by <see cref="ToEnd"/>.</summary>
+    public LengthAttribute()
+    {
+    }
+
+    /// <summary>The earlier member that holds the length, or null.</summary>
+    public string? Member { get; }
+
+    /// <summary>The constant length, or 0.</summary>
+    public int Bytes { get; }
+
+    /// <summary>The member takes every remaining byte of the input (it must be the last member).</summary>
+    public bool ToEnd { get; set; }
+}
+
+/// <summary>
+/// The number of elements of an array member: an earlier integer member (<c>[Count(nameof(EntryCount))]</c>, which
+/// <c>Write</c> fills in from the array's length) or a constant (<c>[Count(128)]</c>).
+/// </summary>
+[AttributeUsage(AttributeTargets.Field | AttributeTargets.Property, Inherited = false)]
+public sealed class CountAttribute : Attribute
+{
+    /// <summary>The count is the value of the earlier member <paramref name="member"/>.</summary>
+    public CountAttribute(string member) => Member = member;
+
+    /// <summary>The count is the constant <paramref name="count"/>.</summary>
+    public CountAttribute(int count) => Count = count;
+
+    /// <summary>The earlier member that holds the count, or null.</summary>
+    public string? Member { get; }
+
+    /// <summary>The constant count, or 0.</summary>
+    public int Count { get; }
+}
+
+/// <summary>
+/// The distance in bytes from one array element to the next when it is larger than the element (GPT's
+/// <c>SizeOfPartitionEntry</c>): a constant or an earlier integer member. The bytes between elements are kept on a
+/// round trip by <c>Write</c> only as far as the destination already holds them; new space is zeroed.
+/// </summary>
+[AttributeUsage(AttributeTargets.Field | AttributeTargets.Property, Inherited = false)]
+public sealed class StrideAttribute : Attribute
+{
+    /// <summary>Elements are <paramref name="bytes"/> apart.</summary>
+    public StrideAttribute(int bytes) => Bytes = bytes;
+
+    /// <summary>Elements are as far apart as the value of the earlier member <paramref name="member"/>.</summary>
+    public StrideAttribute(string member) => Member = member;
+
+    /// <summary>The constant stride, or 0.</summary>
+    public int Bytes { get; }
+
+    /// <summary>The earlier member that holds the stride, or null.</summary>
+    public string? Member { get; }
+}
+
+/// <summary>
+/// Repeats an array until an element equals <see cref="Value"/> (for integer and enum elements) or until the element's
+/// member <see cref="Member"/> equals it (for nested layouts: qcow2's header extensions end with type 0). The
+/// terminating element is part of the array, as with Kaitai's <c>repeat-until</c>.
+/// </summary>
+[AttributeUsage(AttributeTargets.Field | AttributeTargets.Property, Inherited = false)]
+public sealed class UntilAttribute : Attribute
+{
+    /// <summary>Stops after the element equal to <paramref name="value"/>.</summary>
+    public UntilAttribute(long value) => Value = value;
+
+    /// <summary>Stops after the element whose member <paramref name="member"/> equals <paramref name="value"/>.</summary>
+    public UntilAttribute(string member, long value)
+    {
+        Member = member;
+        Value = value;
+    }
+
+    /// <summary>The member of the element that is compared, or null to compare the element itself.</summary>
+    public string? Member { get; }
+
+    /// <summary>The terminating value.</summary>
+    public long Value { get; }
+}
+
+/// <summary>A string member ends with a NUL character (one zero byte, or a zero code unit in UTF-16), which is read and written but not part of the value.</summary>
+[AttributeUsage(AttributeTargets.Field | AttributeTargets.Property, Inherited = false)]
+public sealed class NullTerminatedAttribute : Attribute
+{
+}
+
+/// <summary>How a string member is encoded (UTF-8 unless stated).</summary>
+[AttributeUsage(AttributeTargets.Field | AttributeTargets.Property, Inherited = false)]
+public sealed class EncodingAttribute : Attribute
+{
+    /// <summary>Encodes the string as <paramref name="encoding"/>.</summary>
+    public EncodingAttribute(TextEncoding encoding) => Encoding = encoding;
+
+    /// <summary>The encoding.</summary>
+    public TextEncoding Encoding { get; }
+}
+
+/// <summary>The text encodings a string member can use.</summary>
+public enum TextEncoding
+{
+    /// <summary>UTF-8.</summary>
+    Utf8,
+    /// <summary>7-bit ASCII; other characters are a validation error.</summary>
+    Ascii,
+    /// <summary>ISO-8859-1: one byte per character U+0000..U+00FF.</summary>
+    Latin1,
+    /// <summary>UTF-16, least significant byte first.</summary>
+    Utf16LE,
+    /// <summary>UTF-16, most significant byte first.</summary>
+    Utf16BE,
 }

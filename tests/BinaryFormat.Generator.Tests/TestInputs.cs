@@ -142,5 +142,41 @@ internal static class TestInputs
         }
         """;
 
-    public static readonly string[] All = [BigEndianHeader, LittleEndianWithOverride, Nested, ClassAndRecord, ByteBlocks];
+    /// <summary>Sequential members, lengths from fields, strings and arrays of every kind.</summary>
+    public const string VariableLength = """
+        using System;
+        using BinaryFormat;
+
+        namespace Sample.Variable;
+
+        public enum Color : byte { Red = 1, Green = 2 }
+
+        [BinaryFormat(ByteOrder.LittleEndian)]
+        public partial struct Entry
+        {
+            [Field, Range(0, 1000)] public ushort Id;
+            [Field] public Color Color;
+        }
+
+        [BinaryFormat(ByteOrder.BigEndian)]
+        public partial class Record
+        {
+            [Field, Magic(0x52)] public byte Tag;
+            [Field] public uint Length;
+            [Field] public byte NameLength;
+            [Field] public ushort Count;
+            [Field] public byte Stride;
+            [Field, Length(nameof(Length))] public byte[] Data = [];
+            [Field, Length(nameof(NameLength)), Encoding(TextEncoding.Utf16LE)] public string Name = "";
+            [Field, Length(8), Encoding(TextEncoding.Ascii)] public string Label = "";
+            [Field, NullTerminated] public string Note = "";
+            [Field, Count(nameof(Count)), Stride(nameof(Stride))] public Entry[] Entries = [];
+            [Field, Count(2)] public Color[] Colors = [];
+            [Field, Until(0)] public ushort[] Words = [];
+            [Field, Until(nameof(Record.Tag), 0)] public Record[] Children = [];
+            [Field, Length(ToEnd = true)] public ReadOnlyMemory<byte> Rest;
+        }
+        """;
+
+    public static readonly string[] All = [BigEndianHeader, LittleEndianWithOverride, Nested, ClassAndRecord, ByteBlocks, VariableLength];
 }

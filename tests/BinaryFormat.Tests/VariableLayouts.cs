@@ -1,0 +1,100 @@
+using BinaryFormat;
+
+namespace BinaryFormat.Tests.Layouts;
+
+/// <summary>Members without offsets follow each other; the layout is still fixed-size.</summary>
+[BinaryFormat(ByteOrder.LittleEndian)]
+public partial struct Sequential
+{
+    [Field] public ushort A;
+    [Field] public uint B;
+    [Field(8)] public byte AtEight;
+    [Field] public ulong AfterEight;
+}
+
+/// <summary>A type-length-value record: the length is filled in by Write.</summary>
+[BinaryFormat(ByteOrder.BigEndian)]
+public partial class Tlv
+{
+    [Field] public uint Type;
+    [Field] public uint Length;
+    [Field, Length(nameof(Length))] public byte[] Data = [];
+    [Field] public ushort Trailer;
+}
+
+public enum Color : byte { Red = 1, Green = 2, Blue = 3 }
+
+/// <summary>Every way a string can end, in every encoding.</summary>
+[BinaryFormat(ByteOrder.LittleEndian)]
+public partial class Strings
+{
+    [Field, Encoding(TextEncoding.Ascii), Length(8)] public string Fixed = "";
+    [Field] public byte Utf8Length;
+    [Field, Length(nameof(Utf8Length))] public string Utf8 = "";
+    [Field, NullTerminated, Encoding(TextEncoding.Latin1)] public string Latin1 = "";
+    [Field, NullTerminated, Encoding(TextEncoding.Utf16LE)] public string Utf16LE = "";
+    [Field] public ushort Utf16BELength;
+    [Field, Length(nameof(Utf16BELength)), Encoding(TextEncoding.Utf16BE)] public string Utf16BE = "";
+    [Field, Length(ToEnd = true)] public ReadOnlyMemory<byte> Rest;
+}
+
+/// <summary>A fixed-size table entry, read at a stride.</summary>
+[BinaryFormat(ByteOrder.LittleEndian)]
+public partial struct Entry
+{
+    [Field, Range(0, 1000)] public ushort Id;
+    [Field] public Color Color;
+}
+
+/// <summary>Counted arrays of primitives, enums and entries; a strided table.</summary>
+[BinaryFormat(ByteOrder.BigEndian)]
+public partial class Tables
+{
+    [Field] public byte WordCount;
+    [Field] public byte EntryCount;
+    [Field] public byte EntryStride;
+    [Field, Count(nameof(WordCount))] public ushort[] Words = [];
+    [Field, Count(3)] public Color[] Colors = [];
+    [Field, Count(nameof(EntryCount)), Stride(nameof(EntryStride))] public Entry[] Entries = [];
+}
+
+/// <summary>qcow2's header-extension shape: TLV records until one of type 0.</summary>
+[BinaryFormat(ByteOrder.BigEndian)]
+public partial class HeaderExtension
+{
+    [Field] public uint Type;
+    [Field] public uint Length;
+    [Field, Length(nameof(Length))] public byte[] Data = [];
+}
+
+[BinaryFormat(ByteOrder.BigEndian)]
+public partial class HeaderExtensionArea
+{
+    [Field, Until(nameof(HeaderExtension.Type), 0)] public HeaderExtension[] Extensions = [];
+    [Field, Until(0xFFFF)] public ushort[] WordTerminated = [];
+}
+
+/// <summary>Arrays that repeat until their byte length is used up.</summary>
+[BinaryFormat(ByteOrder.LittleEndian)]
+public partial class ByLength
+{
+    [Field] public ushort EntriesLength;
+    [Field, Length(nameof(EntriesLength))] public Entry[] Entries = [];
+    [Field, Length(ToEnd = true)] public Tlv[] Records = [];
+}
+
+/// <summary>A payload whose last member takes the rest of the length its container gives it.</summary>
+[BinaryFormat(ByteOrder.BigEndian)]
+public partial struct Payload
+{
+    [Field] public ushort Kind;
+    [Field, Length(ToEnd = true)] public byte[] Body;
+}
+
+[BinaryFormat(ByteOrder.BigEndian)]
+public partial struct Framed
+{
+    [Field] public ushort PayloadLength;
+    [Field, Length(nameof(PayloadLength))] public Payload Payload;
+    [Field] public byte End;
+}
