@@ -108,6 +108,8 @@ internal static class Emitter
         var value = "this." + field.Name;
         switch (field.Kind)
         {
+            case FieldKind.ByteArray or FieldKind.Memory when field.Width < 0 && field.PadTo > 0:
+                return PaddingLength(field);
             case FieldKind.ByteArray when field.Width < 0:
                 return $"({value}?.Length ?? 0)";
             case FieldKind.Memory when field.Width < 0:
@@ -125,6 +127,9 @@ internal static class Emitter
                 return field.Width.ToString(CultureInfo.InvariantCulture);
         }
     }
+
+    /// <summary>The bytes from <c>offset</c> to the next multiple of the field's [PadTo] alignment.</summary>
+    private static string PaddingLength(FieldModel field) => $"(({field.PadTo} - offset % {field.PadTo}) % {field.PadTo})";
 
     private static bool HasStride(FieldModel field) => field.StrideConstant > 0 || field.StrideMember is not null;
 
@@ -311,8 +316,9 @@ internal static class Emitter
     }
 
     /// <summary>The length from a member or to the end of the input, as a ulong expression.</summary>
-    private static string LengthSource(FieldModel field) => field.LengthMember is { } member
-        ? $"unchecked((ulong)value.{member})"
+    private static string LengthSource(FieldModel field) =>
+        field.LengthMember is { } member ? $"unchecked((ulong)value.{member})"
+        : field.PadTo > 0 ? $"(ulong){PaddingLength(field)}"
         : "(ulong)(source.Length - offset)";
 
     /// <summary>Reads a tail member at <c>offset</c> and advances it; the caller opened a block.</summary>
@@ -533,7 +539,6 @@ internal static class Emitter
         {
             case FieldKind.Integer or FieldKind.Enum or FieldKind.Boolean:
                 var value = field.Magic is { } magic ? Number(unchecked((long)magic), field)
-                    : field.Reserved ? $"({field.IntegerType})0"
                     : field.Measures is not null ? $"unchecked(({field.IntegerType})({MeasuredValue(layout, field)}))"
                     : ToInteger(field, source);
                 w.Line(WriteInteger(field, at, value));
@@ -541,15 +546,13 @@ internal static class Emitter
             case FieldKind.Nested:
                 w.Line(field.IsReferenceType ? $"{source}?.Write({slice});" : $"{source}.Write({slice});");
                 break;
+            case FieldKind.ByteArray or FieldKind.Memory when field.PadTo > 0:
+                w.Line($"{Runtime}BinaryLayout.WritePadding({source}{(field.Kind == FieldKind.Memory ? ".Span" : "")}, {slice});");
+                break;
             case FieldKind.ByteArray or FieldKind.Memory when field.Width < 0:
                 w.Line($"(({Span}){source}{(field.Kind == FieldKind.Memory ? ".Span" : "")}).CopyTo(destination.Slice({at}));");
                 break;
             case FieldKind.ByteArray or FieldKind.Memory:
-                if (field.Reserved)
-                {
-                    w.Line($"{slice}.Clear();");
-                    break;
-                }
                 var bytes = field.Kind == FieldKind.Memory ? $"{source}.Span" : $"({Span}){source}";
                 // A null array or empty memory writes zeros; any other length is a caller mistake.
                 w.Line($"if ({bytes} is {{ IsEmpty: false }} {field.Name}Bytes)");
@@ -562,7 +565,7 @@ internal static class Emitter
                 w.Line($"    {slice}.Clear();");
                 break;
             case FieldKind.InlineArray:
-                w.Line(field.Reserved ? $"{slice}.Clear();" : $"(({Span}){source}).CopyTo({slice});");
+                w.Line($"(({Span}){source}).CopyTo({slice});");
                 break;
             case FieldKind.String:
                 w.Line($"{Runtime}BinaryText.Write({source}, {slice}, {Encoding(field)}, {Bool(field.NullTerminated)}, {Literal(type.Name + "." + field.Name)});");

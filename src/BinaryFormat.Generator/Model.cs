@@ -102,6 +102,8 @@ internal sealed record FieldModel(
     public string? UntilMember { get; init; }
     public long? UntilValue { get; init; }
     public bool NullTerminated { get; init; }
+    /// <summary>For a <c>[PadTo(n)]</c> byte block: n.</summary>
+    public int PadTo { get; init; }
     /// <summary>The <c>TextEncoding</c> value of a string.</summary>
     public int Encoding { get; init; }
     /// <summary>The element of an array member (its Name is unused).</summary>

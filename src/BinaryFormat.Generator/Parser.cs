@@ -166,6 +166,13 @@ internal static class Parser
         var untilAttribute = FindAttribute(member, "UntilAttribute");
         var nullTerminatedAttribute = FindAttribute(member, "NullTerminatedAttribute");
         var encodingAttribute = FindAttribute(member, "EncodingAttribute");
+        var padToAttribute = FindAttribute(member, "PadToAttribute");
+        var padTo = padToAttribute is null ? 0 : (int)ToLong(padToAttribute.ConstructorArguments[0].Value);
+        if (padToAttribute is not null && padTo <= 0)
+        {
+            diagnostics.Add(Diagnostic.Create(Diagnostics.InvalidLength, AttributeLocation(padToAttribute) ?? location, member.Name));
+            hadError = true;
+        }
         string? lengthMember = null;
         var lengthConstant = NamedInt(fieldAttribute, "Length") ?? 0;
         var lengthToEnd = false;
@@ -211,6 +218,8 @@ internal static class Parser
         if (countAttribute is not null) lengthSpecs.Add(("[Count]", countAttribute));
         if (untilAttribute is not null) lengthSpecs.Add(("[Until]", untilAttribute));
         if (nullTerminatedAttribute is not null) lengthSpecs.Add(("[NullTerminated]", nullTerminatedAttribute));
+        if (padToAttribute is not null) lengthSpecs.Add(("[PadTo]", padToAttribute));
+        if (lengthConstant > 0 && lengthAttribute is null && padToAttribute is not null) lengthSpecs.Insert(0, ("[Field(Length = n)]", fieldAttribute));
         if (lengthSpecs.Count > 1)
         {
             diagnostics.Add(Diagnostic.Create(Diagnostics.ConflictingLength, AttributeLocation(lengthSpecs[1].Attribute) ?? location, member.Name, lengthSpecs[0].Name, lengthSpecs[1].Name));
@@ -225,7 +234,7 @@ internal static class Parser
         string? untilMember = null;
         long? untilValue = null;
         var encoding = encodingAttribute is null ? 0 : (int)ToLong(encodingAttribute.ConstructorArguments[0].Value);
-        var hasLength = lengthMember is not null || lengthConstant > 0 || lengthToEnd;
+        var hasLength = lengthMember is not null || lengthConstant > 0 || lengthToEnd || padToAttribute is not null;
         void RequireLength(string what)
         {
             diagnostics.Add(Diagnostic.Create(Diagnostics.MissingLengthSpecification, location, member.Name, memberTypeDisplay, what));
@@ -240,7 +249,7 @@ internal static class Parser
         {
             kind = memberType is IArrayTypeSymbol ? FieldKind.ByteArray : FieldKind.Memory;
             width = lengthConstant > 0 ? lengthConstant : -1;
-            if (!hasLength && lengthAttribute is null)
+            if (!hasLength && lengthAttribute is null && padToAttribute is null)
             {
                 diagnostics.Add(Diagnostic.Create(Diagnostics.MissingLength, AttributeLocation(lengthAttribute ?? fieldAttribute) ?? location, member.Name));
                 hadError = true;
@@ -370,6 +379,11 @@ internal static class Parser
                 diagnostics.Add(Diagnostic.Create(Diagnostics.RuleNotApplicable, AttributeLocation(specAttribute) ?? location, specName, member.Name, memberTypeDisplay));
                 hadError = true;
             }
+        }
+        if (padToAttribute is not null && kind is not (FieldKind.ByteArray or FieldKind.Memory))
+        {
+            diagnostics.Add(Diagnostic.Create(Diagnostics.RuleNotApplicable, AttributeLocation(padToAttribute) ?? location, "[PadTo]", member.Name, memberTypeDisplay));
+            hadError = true;
         }
         if (nullTerminatedAttribute is not null && kind != FieldKind.String || encodingAttribute is not null && kind != FieldKind.String)
         {
@@ -512,6 +526,7 @@ internal static class Parser
             UntilMember = untilMember,
             UntilValue = untilValue,
             NullTerminated = nullTerminatedAttribute is not null,
+            PadTo = padTo,
             Encoding = encoding,
             Element = element,
         };
@@ -554,6 +569,9 @@ internal static class Parser
             }
             if (field.Offset < 0 && firstDynamic is null)
                 field = field with { Offset = cursor };
+            // Padding at a fixed offset has a fixed width; after a variable-length member it is computed at run time.
+            if (field.PadTo > 0 && firstDynamic is null)
+                field = field with { Width = (field.PadTo - field.Offset % field.PadTo) % field.PadTo };
             if (firstDynamic is null)
                 cursor = field.Offset + Math.Max(field.Width, 0);
             if (field.IsDynamic && firstDynamic is null)

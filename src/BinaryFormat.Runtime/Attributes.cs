@@ -77,7 +77,10 @@ public sealed class MagicAttribute : Attribute
     public ulong Value { get; }
 }
 
-/// <summary>The field must be zero when read; <c>Write</c> always writes zero.</summary>
+/// <summary>
+/// The field must be zero: <c>Read</c> and <c>Validate</c> report anything else. <c>Write</c> writes what the member holds,
+/// so that reading then writing keeps even non-zero reserved bytes; new values hold zero.
+/// </summary>
 [AttributeUsage(AttributeTargets.Field | AttributeTargets.Property, Inherited = false)]
 public sealed class ReservedAttribute : Attribute
 {
@@ -312,4 +315,20 @@ public enum TextEncoding
     Utf16LE,
     /// <summary>UTF-16, most significant byte first.</summary>
     Utf16BE,
+}
+
+/// <summary>
+/// A <c>byte[]</c> or <c>ReadOnlyMemory&lt;byte&gt;</c> member that pads up to the next multiple of <see cref="Alignment"/>
+/// bytes from the start of the layout (binrw's <c>align_after</c>): after another member, or last, to pad the whole record.
+/// Read keeps the padding bytes and Write writes them back, so a round trip changes nothing; a new value (empty) writes
+/// zeros. Add <see cref="ReservedAttribute"/> to require zeros.
+/// </summary>
+[AttributeUsage(AttributeTargets.Field | AttributeTargets.Property, Inherited = false)]
+public sealed class PadToAttribute : Attribute
+{
+    /// <summary>Pads to a multiple of <paramref name="alignment"/> bytes.</summary>
+    public PadToAttribute(int alignment) => Alignment = alignment;
+
+    /// <summary>The alignment in bytes.</summary>
+    public int Alignment { get; }
 }

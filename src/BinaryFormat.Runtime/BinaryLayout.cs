@@ -37,6 +37,15 @@ public static class BinaryLayout
     public static long Needed(ulong count, int stride) =>
         stride == 0 ? 0 : count > (ulong)long.MaxValue / (ulong)stride ? long.MaxValue : (long)count * stride;
 
+    /// <summary>Writes kept padding bytes: as many of <paramref name="value"/> as fit, then zeros. Generated code calls this.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public static void WritePadding(ReadOnlySpan<byte> value, Span<byte> destination)
+    {
+        var kept = Math.Min(value.Length, destination.Length);
+        value[..kept].CopyTo(destination);
+        destination[kept..].Clear();
+    }
+
     // Throw helpers keep the throwing code out of the generated Write methods, which the JIT then keeps small.
 
     /// <summary>Throws the exception of a <c>Write</c> whose destination is too short.</summary>

@@ -262,8 +262,26 @@ public class DiagnosticTests
             [Field, {|BF0024:Length(0)|}] public byte[] Empty = [];
             [Field, {|BF0024:Length|}] public string Nothing = "";
             [Field, {|BF0024:Count(-1)|}] public ushort[] Negative = [];
+            [Field, {|BF0024:PadTo(0)|}] public byte[] NoPadding = [];
         }
         """);
+
+    [Fact]
+    public void BF0020_PaddingWithALength() => Verify("BF0020", """
+        [BinaryFormat] public partial class Header
+        {
+            [Field] public byte Length;
+            [Field, Length(nameof(Length)), {|BF0020:PadTo(8)|}] public byte[] Data = [];
+        }
+        """, "Member 'Data' has both [Length] and [PadTo]; give it one");
+
+    [Fact]
+    public void BF0011_PaddingThatIsNotAByteBlock() => Verify("BF0011", """
+        [BinaryFormat] public partial class Header
+        {
+            [Field, {|BF0011:PadTo(8)|}] public uint Value;
+        }
+        """, "[PadTo] cannot be used on member 'Value' of type 'uint'");
 
     [Fact]
     public void BF0006_UntilNamesAMissingMemberOfTheElement() => Verify("BF0006", """

@@ -174,6 +174,7 @@ internal static class TestInputs
             [Field, Count(2)] public Color[] Colors = [];
             [Field, Until(0)] public ushort[] Words = [];
             [Field, Until(nameof(Record.Tag), 0)] public Record[] Children = [];
+            [Field, PadTo(8), Reserved] public byte[] Padding = [];
             [Field, Length(ToEnd = true)] public ReadOnlyMemory<byte> Rest;
         }
         """;

@@ -98,3 +98,30 @@ public partial struct Framed
     [Field, Length(nameof(PayloadLength))] public Payload Payload;
     [Field] public byte End;
 }
+
+/// <summary>qcow2's header extension: data padded to a multiple of 8, the padding kept on a round trip.</summary>
+[BinaryFormat(ByteOrder.BigEndian)]
+public partial class PaddedExtension
+{
+    [Field] public uint Type;
+    [Field] public uint Length;
+    [Field, Length(nameof(Length))] public byte[] Data = [];
+    [Field, PadTo(8)] public byte[] Padding = [];
+}
+
+[BinaryFormat(ByteOrder.BigEndian)]
+public partial class PaddedArea
+{
+    [Field, Until(nameof(PaddedExtension.Type), 0)] public PaddedExtension[] Extensions = [];
+}
+
+/// <summary>Padding in the fixed head, and padding that must be zero.</summary>
+[BinaryFormat(ByteOrder.BigEndian)]
+public partial class Aligning
+{
+    [Field] public byte Kind;
+    [Field, PadTo(4)] public byte[] HeadPadding = [];
+    [Field] public byte NameLength;
+    [Field, Length(nameof(NameLength))] public string Name = "";
+    [Field, PadTo(4), Reserved] public byte[] NamePadding = [];
+}

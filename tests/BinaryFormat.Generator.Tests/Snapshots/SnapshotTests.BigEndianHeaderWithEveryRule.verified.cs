@@ -108,7 +108,7 @@ namespace Sample.Images
             destination = destination.Slice(0, 72);
             global::System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(destination.Slice(0), 1363560955U);
             global::System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(destination.Slice(4), this.Version);
-            global::System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(destination.Slice(8), (uint)0);
+            global::System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(destination.Slice(8), this.Reserved0);
             global::System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(destination.Slice(12), this.ClusterBits);
             global::System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(destination.Slice(16), this.ClusterSize);
             global::System.Buffers.Binary.BinaryPrimitives.WriteUInt64BigEndian(destination.Slice(20), this.VirtualSize);

@@ -93,7 +93,7 @@ namespace Sample.Blocks
             else
                 destination.Slice(4, 16).Clear();
             ((global::System.ReadOnlySpan<byte>)this.Name).CopyTo(destination.Slice(20, 8));
-            global::System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(destination.Slice(28), (uint)0);
+            global::System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(destination.Slice(28), this.Pad);
         }
 
         /// <summary>Returns every rule this value breaks, in field order; allocates nothing when there is none.</summary>

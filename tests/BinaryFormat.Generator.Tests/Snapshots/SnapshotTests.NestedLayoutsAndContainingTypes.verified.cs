@@ -83,7 +83,7 @@ namespace Sample.Nested
                 global::BinaryFormat.BinaryLayout.ThrowDestinationTooShort("Extension", 10, destination.Length);
             destination = destination.Slice(0, 10);
             global::System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(destination.Slice(0), this.Type);
-            global::System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(destination.Slice(4), (uint)0);
+            global::System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(destination.Slice(4), this.Reserved);
             global::System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(destination.Slice(8), this.Length);
         }
 

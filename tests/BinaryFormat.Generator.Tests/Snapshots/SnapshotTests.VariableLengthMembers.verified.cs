@@ -128,6 +128,7 @@ namespace Sample.Variable
             offset += 2;
             offset += (this.Words?.Length ?? 0) * 2;
             offset += global::BinaryFormat.BinaryLayout.EncodedSize(this.Children);
+            offset += ((8 - offset % 8) % 8);
             offset += this.Rest.Length;
             return offset;
         }
@@ -296,6 +297,16 @@ namespace Sample.Variable
                 value.Children = list.ToArray();
             }
             {
+                var length = (ulong)((8 - offset % 8) % 8);
+                if (length > (ulong)(source.Length - offset))
+                {
+                    validator.ReportShortInput("Padding", offset, global::BinaryFormat.BinaryLayout.Needed(length, 1), source.Length - offset);
+                    return offset;
+                }
+                value.Padding = source.Slice(offset, (int)length).ToArray();
+                offset += (int)length;
+            }
+            {
                 var length = (ulong)(source.Length - offset);
                 value.Rest = source.Slice(offset, (int)length).ToArray();
                 offset += (int)length;
@@ -365,6 +376,8 @@ namespace Sample.Variable
                     offset += length;
                 }
             }
+            global::BinaryFormat.BinaryLayout.WritePadding(this.Padding, destination.Slice(offset, ((8 - offset % 8) % 8)));
+            offset += ((8 - offset % 8) % 8);
             ((global::System.ReadOnlySpan<byte>)this.Rest.Span).CopyTo(destination.Slice(offset));
             offset += this.Rest.Length;
         }
@@ -455,6 +468,13 @@ namespace Sample.Variable
                 }
             }
             offset += global::BinaryFormat.BinaryLayout.EncodedSize(this.Children);
+            if (global::System.MemoryExtensions.IndexOfAnyExcept(global::System.MemoryExtensions.AsSpan(this.Padding), (byte)0) is var PaddingNonZero && PaddingNonZero >= 0)
+            {
+                var found = global::BinaryFormat.BinaryFormatValidator.Hex(global::System.MemoryExtensions.AsSpan(this.Padding)[PaddingNonZero], 2);
+                validator.Report("Padding", offset, global::BinaryFormat.BinaryFormatRule.Reserved, found, "0", "expected zeros (reserved), but byte " + PaddingNonZero + " is " + found);
+                if (validator.ShouldStop) return;
+            }
+            offset += ((8 - offset % 8) % 8);
             offset += this.Rest.Length;
             OnValidate(ref validator);
         }
