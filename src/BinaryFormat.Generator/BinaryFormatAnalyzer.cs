@@ -20,7 +20,7 @@ public sealed class BinaryFormatAnalyzer : DiagnosticAnalyzer
         Diagnostics.NoParameterlessConstructor, Diagnostics.NameCollision, Diagnostics.RequiredNonField,
         Diagnostics.OffsetAfterVariableMember, Diagnostics.LengthMemberNotInteger, Diagnostics.MissingLengthSpecification,
         Diagnostics.StrideTooSmall, Diagnostics.ConflictingLength, Diagnostics.MemberAfterToEnd, Diagnostics.SizeOnVariableLayout,
-        Diagnostics.MeasuredTwice, Diagnostics.InvalidLength);
+        Diagnostics.MeasuredTwice, Diagnostics.InvalidLength, Diagnostics.InvalidCase, Diagnostics.DuplicateCase);
 
     /// <inheritdoc />
     public override void Initialize(AnalysisContext context)

@@ -79,6 +79,12 @@ internal static class Diagnostics
     public static readonly DiagnosticDescriptor InvalidLength = Error("BF0024", "Invalid length or count",
         "The length or count of member '{0}' must be a member name, a constant greater than zero, or ToEnd = true (and for arrays, a member or ToEnd)");
 
+    public static readonly DiagnosticDescriptor InvalidCase = Error("BF0025", "Case is not a layout of the member",
+        "[Case] layout '{0}' on '{1}' must be a [BinaryFormat] type that converts to '{2}'");
+
+    public static readonly DiagnosticDescriptor DuplicateCase = Error("BF0026", "Case declared twice",
+        "Member '{0}' has {1}; each tag and the fallback may appear once");
+
     private static DiagnosticDescriptor Error(string id, string title, string message) =>
         new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
 }

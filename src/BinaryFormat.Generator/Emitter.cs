@@ -118,6 +118,8 @@ internal static class Emitter
                 return $"{Runtime}BinaryText.EncodedSize({value}, {Encoding(field)}, {Bool(field.NullTerminated)})";
             case FieldKind.Nested when field.Width < 0:
                 return field.IsReferenceType ? $"({value}?.GetEncodedSize() ?? 0)" : $"{value}.GetEncodedSize()";
+            case FieldKind.Switch:
+                return $"{value} switch {{ {string.Join(", ", CaseTypes(field).Select(t => $"{t} item => item.GetEncodedSize()"))}, _ => 0 }}";
             case FieldKind.Array when field.Width < 0:
                 var element = field.Element!;
                 if (element.Width >= 0 || HasStride(field))
@@ -139,12 +141,27 @@ internal static class Emitter
         : field.StrideConstant > 0 ? field.StrideConstant.ToString(CultureInfo.InvariantCulture)
         : field.Element!.Width.ToString(CultureInfo.InvariantCulture);
 
-    /// <summary>What a length or count member must hold for the value of the member it measures.</summary>
+    /// <summary>What a length, count or tag member must hold for the value of the member it measures.</summary>
     private static string MeasuredValue(Layout layout, FieldModel lengthField)
     {
         var measured = layout.ByName[lengthField.Measures!];
-        return lengthField.MeasureKind == MeasureKind.Count ? $"(this.{measured.Name}?.Length ?? 0)" : SizeExpression(layout, measured);
+        switch (lengthField.MeasureKind)
+        {
+            case MeasureKind.Count:
+                return $"(this.{measured.Name}?.Length ?? 0)";
+            case MeasureKind.Tag:
+                // The tag of the case the member holds; a layout used for several tags, or the fallback, keeps the tag as it is.
+                var own = $"unchecked((long)this.{lengthField.Name})";
+                var unique = measured.Cases.Where(c => c.Value is not null).GroupBy(c => c.TypeName).Where(g => g.Count() == 1).Select(g => g.Single())
+                    .Where(c => measured.Cases.Count(other => other.TypeName == c.TypeName) == 1);
+                return $"(this.{measured.Name} switch {{ {string.Concat(unique.Select(c => $"{c.TypeName} => {c.Value!.Value.ToString(CultureInfo.InvariantCulture)}L, "))}_ => {own} }})";
+            default:
+                return SizeExpression(layout, measured);
+        }
     }
+
+    /// <summary>The distinct layouts of a switched member, in declaration order (fallback last).</summary>
+    private static IEnumerable<string> CaseTypes(FieldModel field) => field.Cases.Select(c => c.TypeName).Distinct();
 
     private static void EmitRead(CodeWriter w, Layout layout)
     {
@@ -212,12 +229,15 @@ internal static class Emitter
         w.Line("[global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]");
         w.Line($"public static int ReadInto({Span} source, out {self} value, ref {Runtime}BinaryFormatValidator validator)");
         w.Open();
-        w.Line($"if (source.Length < {layout.HeadSize})");
-        w.Open();
-        w.Line("value = default!;");
-        w.Line($"validator.ReportShortInput(\"\", 0, {layout.HeadSize}, source.Length);");
-        w.Line("return 0;");
-        w.Close();
+        if (layout.HeadSize > 0)
+        {
+            w.Line($"if (source.Length < {layout.HeadSize})");
+            w.Open();
+            w.Line("value = default!;");
+            w.Line($"validator.ReportShortInput(\"\", 0, {layout.HeadSize}, source.Length);");
+            w.Line("return 0;");
+            w.Close();
+        }
         if (!type.IsVariable && !reportsWhileReading)
         {
             w.Line("value = ReadUnchecked(source);");
@@ -373,7 +393,50 @@ internal static class Emitter
             case FieldKind.Array:
                 EmitReadArray(w, field);
                 break;
+            case FieldKind.Switch:
+                EmitReadSwitch(w, field);
+                break;
         }
+    }
+
+    private static void EmitReadSwitch(CodeWriter w, FieldModel field)
+    {
+        var name = Literal(field.Name);
+        var slice = "source.Slice(offset)";
+        if (field.LengthMember is not null)
+        {
+            w.Line($"var length = {LengthSource(field)};");
+            EmitNeed(w, field, "length", $"{Runtime}BinaryLayout.Needed(length, 1)");
+            slice = "source.Slice(offset, (int)length)";
+        }
+        w.Line($"var tag = unchecked((long)value.{field.SwitchMember});");
+        w.Line($"var nested = validator.Nested({name}, offset);");
+        w.Line("int consumed;");
+        w.Line("switch (tag)");
+        w.Open();
+        foreach (var @case in field.Cases)
+        {
+            w.Line(@case.Value is { } tag ? $"case {tag.ToString(CultureInfo.InvariantCulture)}L:" : "default:");
+            w.Open();
+            w.Line($"consumed = {@case.TypeName}.ReadInto({slice}, out var item, ref nested);");
+            w.Line($"value.{field.Name} = item;");
+            w.Line("break;");
+            w.Close();
+        }
+        if (field.Cases[field.Cases.Count - 1].Value is not null)
+        {
+            var known = Literal(string.Join(", ", field.Cases.Select(c => c.Value!.Value.ToString(CultureInfo.InvariantCulture))));
+            w.Line("default:");
+            w.Open();
+            w.Line($"validator.Report({name}, offset, {Runtime}BinaryFormatRule.OneOf, {Runtime}BinaryFormatValidator.Format(tag), {known}, \"no case for {field.SwitchMember} = \" + {Runtime}BinaryFormatValidator.Format(tag) + \" (known: \" + {known} + \")\");");
+            w.Line("return offset;");
+            w.Close();
+        }
+        w.Close();
+        w.Line("validator.Absorb(nested);");
+        w.Line("if (validator.First is not null)");
+        w.Line("    return offset;");
+        w.Line(field.LengthMember is not null ? "offset += (int)length;" : "offset += consumed;");
     }
 
     private static void EmitReadArray(CodeWriter w, FieldModel field)
@@ -573,6 +636,17 @@ internal static class Emitter
             case FieldKind.Array:
                 EmitWriteArray(w, layout, field, at);
                 break;
+            case FieldKind.Switch:
+                w.Line($"switch ({source})");
+                w.Open();
+                foreach (var caseType in CaseTypes(field))
+                {
+                    w.Line($"case {caseType} item:");
+                    w.Line($"    item.Write(destination.Slice({at}, item.GetEncodedSize()));");
+                    w.Line("    break;");
+                }
+                w.Close();
+                break;
         }
     }
 
@@ -676,7 +750,7 @@ internal static class Emitter
     private static bool HasRules(FieldModel field) =>
         field.Magic is not null || field.Reserved || field.RangeMin is not null || field.OneOf.Count > 0
         || field.AlignConstant != 0 || field.AlignMember is not null || field.AlignContextKey is not null
-        || (field.FlagsKnown is not null && field.RejectUnknownFlags) || field.Kind is FieldKind.Nested or FieldKind.String
+        || (field.FlagsKnown is not null && field.RejectUnknownFlags) || field.Kind is FieldKind.Nested or FieldKind.String or FieldKind.Switch
         || field.Measures is not null
         || (field.Kind == FieldKind.Array && (field.Element!.Kind == FieldKind.Nested || field.UntilValue is not null || field.CountMember is null && field.CountConstant > 0));
 
@@ -759,7 +833,7 @@ internal static class Emitter
         }
         if (field.Measures is { } measured)
         {
-            var what = field.MeasureKind == MeasureKind.Count ? "count" : "length";
+            var what = field.MeasureKind switch { MeasureKind.Count => "count", MeasureKind.Tag => "tag", _ => "length" };
             w.Line($"if ({MeasuredValue(layout, field)} is var {field.Name}Expected && unchecked((ulong){value}) != (ulong){field.Name}Expected)");
             w.Open();
             w.Line($"validator.Report({member}, {at}, {Runtime}BinaryFormatRule.Length, {shown}, {Runtime}BinaryFormatValidator.Format({field.Name}Expected), \"expected \" + {Runtime}BinaryFormatValidator.Format({field.Name}Expected) + \" (the {what} of {measured}), but got \" + {shown});");
@@ -784,6 +858,23 @@ internal static class Emitter
         }
         if (field.Kind == FieldKind.Array)
             EmitArrayRules(w, field, at, member, value);
+        if (field.Kind == FieldKind.Switch)
+        {
+            w.Line($"switch ({value})");
+            w.Open();
+            foreach (var caseType in CaseTypes(field))
+            {
+                w.Line($"case {caseType} item:");
+                w.Open();
+                w.Line($"var {field.Name}Validator = validator.Nested({member}, {at});");
+                w.Line($"item.ValidateInto(ref {field.Name}Validator);");
+                w.Line($"validator.Absorb({field.Name}Validator);");
+                w.Line("if (validator.ShouldStop) return;");
+                w.Line("break;");
+                w.Close();
+            }
+            w.Close();
+        }
     }
 
     private static void EmitArrayRules(CodeWriter w, FieldModel field, string at, string member, string value)

@@ -47,6 +47,8 @@ internal enum FieldKind
     Memory,
     String,
     Array,
+    /// <summary>A member whose layout is chosen by a tag: <c>[SwitchOn]</c> with <c>[Case]</c>s.</summary>
+    Switch,
 }
 
 /// <summary>What a length or count member measures, so that Write can fill it in and Validate can check it.</summary>
@@ -57,7 +59,12 @@ internal enum MeasureKind
     Bytes,
     /// <summary>The element count of an array.</summary>
     Count,
+    /// <summary>The tag of a <c>[SwitchOn]</c> member: the case value of the layout it holds.</summary>
+    Tag,
 }
+
+/// <summary>One <c>[Case]</c> of a switched member; Value is null for the fallback.</summary>
+internal sealed record CaseModel(long? Value, string TypeName);
 
 /// <summary>One member mapped to bytes, with its rules.</summary>
 internal sealed record FieldModel(
@@ -104,6 +111,9 @@ internal sealed record FieldModel(
     public bool NullTerminated { get; init; }
     /// <summary>For a <c>[PadTo(n)]</c> byte block: n.</summary>
     public int PadTo { get; init; }
+    /// <summary>For a <c>[SwitchOn]</c> member: the tag member and the cases, fallback last.</summary>
+    public string? SwitchMember { get; init; }
+    public EquatableArray<CaseModel> Cases { get; init; } = EquatableArray<CaseModel>.Empty;
     /// <summary>The <c>TextEncoding</c> value of a string.</summary>
     public int Encoding { get; init; }
     /// <summary>The element of an array member (its Name is unused).</summary>
@@ -111,8 +121,6 @@ internal sealed record FieldModel(
     /// <summary>For a length or count member: the member it measures.</summary>
     public string? Measures { get; init; }
     public MeasureKind MeasureKind { get; init; }
-    /// <summary>For a nested layout or array element whose size varies: its <c>ValidateInto</c> has something to check (always true for generated layouts).</summary>
-    public bool HasNestedRules => Kind == FieldKind.Nested || (Element?.Kind == FieldKind.Nested);
 }
 
 /// <summary>A <c>[PresentWhen]</c> condition on an earlier scalar member.</summary>

@@ -240,7 +240,56 @@ internal static class Parser
             diagnostics.Add(Diagnostic.Create(Diagnostics.MissingLengthSpecification, location, member.Name, memberTypeDisplay, what));
             hadError = true;
         }
-        if (ClassifyScalar(memberType) is { } scalar)
+        var switchAttribute = FindAttribute(member, "SwitchOnAttribute");
+        var caseAttributes = member.GetAttributes().Where(a => IsAttribute(a, "CaseAttribute")).ToList();
+        var cases = new List<CaseModel>();
+        if (switchAttribute is not null)
+        {
+            kind = FieldKind.Switch;
+            width = -1;
+            CaseModel? fallback = null;
+            var seen = new HashSet<long>();
+            foreach (var caseAttribute in caseAttributes)
+            {
+                var caseLocation = AttributeLocation(caseAttribute) ?? location;
+                var layoutType = caseAttribute.ConstructorArguments[caseAttribute.ConstructorArguments.Length - 1].Value as INamedTypeSymbol;
+                long? caseValue = caseAttribute.ConstructorArguments.Length == 2 ? ToLong(caseAttribute.ConstructorArguments[0].Value) : null;
+                if (layoutType is null || !layoutType.GetAttributes().Any(a => IsAttribute(a, "BinaryFormatAttribute"))
+                    || !IsConvertible(layoutType, memberType))
+                {
+                    diagnostics.Add(Diagnostic.Create(Diagnostics.InvalidCase, caseLocation, layoutType?.ToDisplayString() ?? "?", member.Name, memberTypeDisplay));
+                    hadError = true;
+                    continue;
+                }
+                var model = new CaseModel(caseValue, layoutType.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat));
+                if (caseValue is null ? fallback is not null : !seen.Add(caseValue.Value))
+                {
+                    diagnostics.Add(Diagnostic.Create(Diagnostics.DuplicateCase, caseLocation, member.Name,
+                        caseValue is null ? "a second fallback" : "a second case for " + caseValue.Value.ToString(CultureInfo.InvariantCulture)));
+                    hadError = true;
+                    continue;
+                }
+                if (caseValue is null)
+                    fallback = model;
+                else
+                    cases.Add(model);
+            }
+            if (fallback is not null)
+                cases.Add(fallback);
+            if (cases.Count == 0 && !hadError)
+            {
+                diagnostics.Add(Diagnostic.Create(Diagnostics.InvalidCase, AttributeLocation(switchAttribute) ?? location, "(none)", member.Name, memberTypeDisplay));
+                hadError = true;
+            }
+        }
+        else if (caseAttributes.Count > 0)
+        {
+            kind = FieldKind.Switch;
+            width = -1;
+            diagnostics.Add(Diagnostic.Create(Diagnostics.RuleNotApplicable, AttributeLocation(caseAttributes[0]) ?? location, "[Case] without [SwitchOn]", member.Name, memberTypeDisplay));
+            hadError = true;
+        }
+        else if (ClassifyScalar(memberType) is { } scalar)
         {
             (kind, integerType, width, signed) = scalar;
         }
@@ -371,7 +420,7 @@ internal static class Parser
             var applies = specName switch
             {
                 "[Length]" => kind is FieldKind.ByteArray or FieldKind.Memory or FieldKind.String or FieldKind.Array
-                    || (kind == FieldKind.Nested && lengthMember is not null),
+                    || (kind is FieldKind.Nested or FieldKind.Switch && lengthMember is not null),
                 _ => kind == FieldKind.Array,
             };
             if (!applies)
@@ -527,6 +576,8 @@ internal static class Parser
             UntilValue = untilValue,
             NullTerminated = nullTerminatedAttribute is not null,
             PadTo = padTo,
+            SwitchMember = switchAttribute?.ConstructorArguments[0].Value as string,
+            Cases = cases.ToEquatableArray(),
             Encoding = encoding,
             Element = element,
         };
@@ -542,6 +593,18 @@ internal static class Parser
         if (type is INamedTypeSymbol { TypeKind: TypeKind.Enum, EnumUnderlyingType: { } underlying } && IntegerInfo(underlying.SpecialType) is { } enumInteger)
             return (FieldKind.Enum, enumInteger.Type, enumInteger.Width, enumInteger.Signed);
         return null;
+    }
+
+    private static bool IsConvertible(ITypeSymbol from, ITypeSymbol to)
+    {
+        if (to.SpecialType == SpecialType.System_Object || from.AllInterfaces.Contains(to, SymbolEqualityComparer.Default))
+            return true;
+        for (var type = from; type is not null; type = type.BaseType)
+        {
+            if (SymbolEqualityComparer.Default.Equals(type, to))
+                return true;
+        }
+        return false;
     }
 
     private static AttributeData? FindAttribute(ISymbol member, string name) =>
@@ -634,9 +697,9 @@ internal static class Parser
                 }
                 return target;
             }
-            void Measure(string rule, string name, MeasureKind kind)
+            void Measure(string rule, string name, MeasureKind kind, bool allowEnum = false)
             {
-                if (Resolve(rule, name, integerOnly: true) is not { } target)
+                if (Resolve(rule, name, integerOnly: !allowEnum) is not { } target)
                     return;
                 var targetIndex = order[name];
                 if (fields[targetIndex].Model.Measures is { } other)
@@ -655,6 +718,13 @@ internal static class Parser
                 Measure("[Count]", countMember, MeasureKind.Count);
             if (field.StrideMember is { } strideMember)
                 Resolve("[Stride]", strideMember, integerOnly: true);
+            if (field.SwitchMember is { } switchMember && Resolve("[SwitchOn]", switchMember) is { } tag)
+            {
+                if (tag.Kind == FieldKind.Boolean)
+                    diagnostics.Add(Diagnostic.Create(Diagnostics.LengthMemberNotInteger, member.Locations.FirstOrDefault(), "[SwitchOn] naming '" + switchMember + "'", field.Name, tag.TypeName));
+                else
+                    Measure("[SwitchOn]", switchMember, MeasureKind.Tag, allowEnum: true);
+            }
             if (field.Conditions.Count > 0)
             {
                 var resolved = new List<ConditionModel>();

@@ -332,3 +332,45 @@ public sealed class PadToAttribute : Attribute
     /// <summary>The alignment in bytes.</summary>
     public int Alignment { get; }
 }
+
+/// <summary>
+/// Chooses the layout of a member by the value of an earlier integer or enum member (Kaitai's <c>switch-on</c>, binrw's
+/// enum magic): qcow2's extension type, a PNG chunk type, a ZIP signature. List the layouts with <see cref="CaseAttribute"/>;
+/// the member's type is anything they all convert to (an interface, a base class, <c>object</c>). Write fills in the tag
+/// from the layout the member holds; Validate reports a tag that disagrees with it.
+/// </summary>
+[AttributeUsage(AttributeTargets.Field | AttributeTargets.Property, Inherited = false)]
+public sealed class SwitchOnAttribute : Attribute
+{
+    /// <summary>The tag is the value of the earlier member <paramref name="member"/>.</summary>
+    public SwitchOnAttribute(string member) => Member = member;
+
+    /// <summary>The member that holds the tag.</summary>
+    public string Member { get; }
+}
+
+/// <summary>
+/// One layout of a <see cref="SwitchOnAttribute"/> member: <c>[Case(0x6803F857, typeof(FeatureNameTable))]</c>. Without a
+/// value it is the fallback for every other tag, typically a layout that keeps the raw bytes
+/// (<c>[Field, Length(ToEnd = true)] public byte[] Bytes</c>) so that unknown kinds are written back unchanged.
+/// Without a fallback, an unknown tag is an error.
+/// </summary>
+[AttributeUsage(AttributeTargets.Field | AttributeTargets.Property, Inherited = false, AllowMultiple = true)]
+public sealed class CaseAttribute : Attribute
+{
+    /// <summary>The layout <paramref name="layout"/> is used when the tag equals <paramref name="value"/>.</summary>
+    public CaseAttribute(long value, Type layout)
+    {
+        Value = value;
+        Layout = layout;
+    }
+
+    /// <summary>The layout <paramref name="layout"/> is used for every tag no other case names.</summary>
+    public CaseAttribute(Type layout) => Layout = layout;
+
+    /// <summary>The tag value, or null for the fallback.</summary>
+    public long? Value { get; }
+
+    /// <summary>The [BinaryFormat] type read for this tag.</summary>
+    public Type Layout { get; }
+}

@@ -302,6 +302,27 @@ public class DiagnosticTests
         """);
 
     [Fact]
+    public void BF0025_CaseThatIsNotALayoutOfTheMember() => Verify("BF0025", """
+        public interface IBody;
+        [BinaryFormat] public partial struct NotABody { [Field] public uint A; }
+        [BinaryFormat] public partial class Message
+        {
+            [Field] public byte Kind;
+            [Field, SwitchOn(nameof(Kind)), {|BF0025:Case(1, typeof(string))|}, {|BF0025:Case(2, typeof(NotABody))|}] public IBody? Body;
+        }
+        """, "[Case] layout 'string' on 'Body' must be a [BinaryFormat] type that converts to 'IBody?'");
+
+    [Fact]
+    public void BF0026_TwoFallbacksOrTwoCasesForOneTag() => Verify("BF0026", """
+        [BinaryFormat] public partial class Raw { [Field, Length(ToEnd = true)] public byte[] Bytes = []; }
+        [BinaryFormat] public partial class Message
+        {
+            [Field] public byte Kind;
+            [Field, SwitchOn(nameof(Kind)), Case(1, typeof(Raw)), {|BF0026:Case(1, typeof(Raw))|}, Case(typeof(Raw)), {|BF0026:Case(typeof(Raw))|}] public object Body = new Raw();
+        }
+        """, "Member 'Body' has a second case for 1; each tag and the fallback may appear once", "Member 'Body' has a second fallback; each tag and the fallback may appear once");
+
+    [Fact]
     public void ErrorInANestedLayoutIsReportedOnlyWhereItIs() => Verify("BF0002", """
         [BinaryFormat] public partial struct Inner { [Field(0)] public uint A; [{|BF0002:Field(2)|}] public ushort B; }
         [BinaryFormat] public partial struct Outer { [Field(0)] public Inner I; [Field(8)] public byte After; }

@@ -30,6 +30,9 @@ public class SnapshotTests
     public void VariableLengthMembers() => VerifyGenerated(TestInputs.VariableLength);
 
     [Fact]
+    public void TaggedMember() => VerifyGenerated(TestInputs.Tagged);
+
+    [Fact]
     public void AllInputsTogetherCompileWithoutConflicts()
     {
         // Several layouts in one compilation must not produce clashing hint names or helper types.

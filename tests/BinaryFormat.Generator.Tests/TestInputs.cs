@@ -179,5 +179,27 @@ internal static class TestInputs
         }
         """;
 
-    public static readonly string[] All = [BigEndianHeader, LittleEndianWithOverride, Nested, ClassAndRecord, ByteBlocks, VariableLength];
+    /// <summary>A member whose layout is chosen by a tag, with a raw-bytes fallback.</summary>
+    public const string Tagged = """
+        using BinaryFormat;
+
+        namespace Sample.Tagged;
+
+        public interface IBody;
+
+        [BinaryFormat] public partial struct Numbers : IBody { [Field, Range(0, 9)] public uint A; }
+
+        [BinaryFormat] public partial class Raw : IBody { [Field, Length(ToEnd = true)] public byte[] Bytes = []; }
+
+        [BinaryFormat]
+        public partial class Message
+        {
+            [Field] public ushort Kind;
+            [Field] public ushort Length;
+            [Field, Length(nameof(Length)), SwitchOn(nameof(Kind)), Case(1, typeof(Numbers)), Case(2, typeof(Numbers)), Case(7, typeof(Raw)), Case(typeof(Raw))]
+            public IBody Body = new Raw();
+        }
+        """;
+
+    public static readonly string[] All = [BigEndianHeader, LittleEndianWithOverride, Nested, ClassAndRecord, ByteBlocks, VariableLength, Tagged];
 }

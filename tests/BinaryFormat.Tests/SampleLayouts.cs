@@ -123,3 +123,57 @@ public partial class ElfName
 {
     [Field, NullTerminated, Encoding(TextEncoding.Ascii)] public string Text = "";
 }
+
+/// <summary>What a PNG chunk holds, chosen by its type.</summary>
+public interface IPngChunkData;
+
+[BinaryFormat]
+public partial class PngImageHeader : IPngChunkData
+{
+    [Field] public uint Width;
+    [Field] public uint Height;
+    [Field] public byte BitDepth;
+    [Field, OneOf(0, 2, 3, 4, 6)] public byte ColorType;
+    [Field] public byte Compression;
+    [Field] public byte Filter;
+    [Field] public byte Interlace;
+}
+
+[BinaryFormat]
+public partial struct PngColor
+{
+    [Field] public byte Red;
+    [Field] public byte Green;
+    [Field] public byte Blue;
+}
+
+[BinaryFormat]
+public partial class PngPalette : IPngChunkData
+{
+    [Field, Length(ToEnd = true)] public PngColor[] Colors = [];
+}
+
+/// <summary>Any other chunk: its bytes, written back unchanged.</summary>
+[BinaryFormat]
+public partial class PngRawChunk : IPngChunkData
+{
+    [Field, Length(ToEnd = true)] public byte[] Bytes = [];
+}
+
+[BinaryFormat]
+public partial class PngChunk
+{
+    [Field] public uint Length;
+    [Field] public uint Type;
+    [Field, Length(nameof(Length)), SwitchOn(nameof(Type))]
+    [Case(0x49484452, typeof(PngImageHeader)), Case(0x504C5445, typeof(PngPalette)), Case(typeof(PngRawChunk))]
+    public IPngChunkData Data = new PngRawChunk();
+    [Field] public uint Crc;
+}
+
+[BinaryFormat]
+public partial class PngFile
+{
+    [Field, Magic(0x89504E470D0A1A0A)] public ulong Signature;
+    [Field, Until(nameof(PngChunk.Type), 0x49454E44)] public PngChunk[] Chunks = [];
+}
