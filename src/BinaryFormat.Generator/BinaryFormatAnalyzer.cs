@@ -20,7 +20,8 @@ public sealed class BinaryFormatAnalyzer : DiagnosticAnalyzer
         Diagnostics.NoParameterlessConstructor, Diagnostics.NameCollision, Diagnostics.RequiredNonField,
         Diagnostics.OffsetAfterVariableMember, Diagnostics.LengthMemberNotInteger, Diagnostics.MissingLengthSpecification,
         Diagnostics.StrideTooSmall, Diagnostics.ConflictingLength, Diagnostics.MemberAfterToEnd, Diagnostics.SizeOnVariableLayout,
-        Diagnostics.MeasuredTwice, Diagnostics.InvalidLength, Diagnostics.InvalidCase, Diagnostics.DuplicateCase);
+        Diagnostics.MeasuredTwice, Diagnostics.InvalidLength, Diagnostics.InvalidCase, Diagnostics.DuplicateCase,
+        Diagnostics.ChecksumRangeReversed);
 
     /// <inheritdoc />
     public override void Initialize(AnalysisContext context)

@@ -85,6 +85,9 @@ internal static class Diagnostics
     public static readonly DiagnosticDescriptor DuplicateCase = Error("BF0026", "Case declared twice",
         "Member '{0}' has {1}; each tag and the fallback may appear once");
 
+    public static readonly DiagnosticDescriptor ChecksumRangeReversed = Error("BF0027", "Checksum range ends before it starts",
+        "[Checksum] on '{0}' covers '{1}' to '{2}', but '{2}' comes before '{1}'");
+
     private static DiagnosticDescriptor Error(string id, string title, string message) =>
         new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
 }

@@ -35,8 +35,11 @@ internal static class Emitter
         }
 
         var layout = new Layout(type);
-        w.Line($"partial {type.Keyword} {type.Name} : {Runtime}{(type.IsVariable ? "IBinaryLayout" : "IBinaryFormat")}<{type.FullyQualifiedName}>");
+        var equatable = type.GeneratesEquality ? $", global::System.IEquatable<{type.FullyQualifiedName}>" : "";
+        w.Line($"partial {type.Keyword} {type.Name} : {Runtime}{(type.IsVariable ? "IBinaryLayout" : "IBinaryFormat")}<{type.FullyQualifiedName}>{equatable}");
         w.Open();
+        if (type.GeneratesEquality)
+            EmitEquality(w, type);
         EmitSize(w, layout);
         EmitRead(w, layout);
         EmitWrite(w, layout);
@@ -74,6 +77,38 @@ internal static class Emitter
 
         public static string Position(FieldModel field) =>
             field.FollowsDynamic || field.IsDynamic ? "offset" : field.Offset.ToString(CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Equality by the declared members; inline arrays by content, because their built-in equality throws.</summary>
+    private static void EmitEquality(CodeWriter w, TypeModel type)
+    {
+        var self = type.FullyQualifiedName;
+        string Same(FieldModel f) => f.Kind == FieldKind.InlineArray
+            ? $"global::System.MemoryExtensions.SequenceEqual(({Span})this.{f.Name}, ({Span})other.{f.Name})"
+            : $"global::System.Collections.Generic.EqualityComparer<{f.TypeName}>.Default.Equals(this.{f.Name}, other.{f.Name})";
+        w.Line("/// <summary>Compares the declared members; inline arrays by their bytes.</summary>");
+        w.Line($"public bool Equals({self} other) =>");
+        for (var i = 0; i < type.Fields.Count; i++)
+            w.Line((i == 0 ? "    " : "    && ") + Same(type.Fields[i]) + (i == type.Fields.Count - 1 ? ";" : ""));
+        w.Line();
+        w.Line("/// <inheritdoc />");
+        w.Line($"public override bool Equals(object? obj) => obj is {self} other && Equals(other);");
+        w.Line();
+        w.Line("/// <inheritdoc />");
+        w.Line("public override int GetHashCode()");
+        w.Open();
+        w.Line("var hash = new global::System.HashCode();");
+        foreach (var field in type.Fields)
+            w.Line(field.Kind == FieldKind.InlineArray ? $"hash.AddBytes(({Span})this.{field.Name});" : $"hash.Add(this.{field.Name});");
+        w.Line("return hash.ToHashCode();");
+        w.Close();
+        w.Line();
+        w.Line($"/// <summary>Compares the declared members.</summary>");
+        w.Line($"public static bool operator ==({self} left, {self} right) => left.Equals(right);");
+        w.Line();
+        w.Line($"/// <summary>Compares the declared members.</summary>");
+        w.Line($"public static bool operator !=({self} left, {self} right) => !left.Equals(right);");
+        w.Line();
     }
 
     private static void EmitSize(CodeWriter w, Layout layout)
@@ -200,14 +235,18 @@ internal static class Emitter
         w.Line($"var validator = new {Runtime}BinaryFormatValidator({name}, \"\", position, null, null);");
         w.Line("bytesConsumed = ReadInto(source, out value, ref validator);");
         w.Line("if (validator.First is null)");
-        w.Line("    value.ValidateInto(ref validator);");
+        w.Open();
+        if (type.Fields.Any(f => f.Checksum is not null))
+            w.Line("validator.ChecksumsVerified = true;");
+        w.Line("value.ValidateInto(ref validator);");
+        w.Close();
         w.Line("error = validator.First;");
         w.Line("return error is null;");
         w.Close();
         w.Line();
 
         var newValue = NewValue(type);
-        var reportsWhileReading = type.Fields.Any(f => f.Kind == FieldKind.String);
+        var reportsWhileReading = type.Fields.Any(f => f.Kind == FieldKind.String || f.Checksum is not null);
         if (!type.IsVariable)
         {
             w.Line($"/// <summary>Reads the fields without validating them; <paramref name=\"source\"/> must hold at least {type.Size} bytes.</summary>");
@@ -251,18 +290,70 @@ internal static class Emitter
             EmitReadMember(w, layout, field);
         if (!type.IsVariable)
         {
+            EmitChecksumChecks(w, type);
             w.Line($"return {type.Size};");
             w.Close();
             w.Line();
+            EmitChecksumRanges(w, layout);
             return;
         }
         w.Line($"var offset = {layout.HeadSize};");
         foreach (var field in layout.Tail)
             EmitReadMember(w, layout, field);
+        EmitChecksumChecks(w, type);
         w.Line("return offset;");
         w.Close();
         w.Line();
+        EmitChecksumRanges(w, layout);
     }
+
+    private static void EmitChecksumChecks(CodeWriter w, TypeModel type)
+    {
+        foreach (var field in type.Fields.Where(f => f.Checksum is not null))
+            w.Line($"{Runtime}BinaryChecksum.Check({Algorithm(field)}, source, value.{field.Name}Range(), value.{field.Name}, ref validator, {Literal(field.Name)});");
+    }
+
+    /// <summary>For each checksum: a method that finds the range it covers and where it sits, from the value's encoded sizes.</summary>
+    private static void EmitChecksumRanges(CodeWriter w, Layout layout)
+    {
+        foreach (var checksum in layout.Type.Fields.Where(f => f.Checksum is not null))
+        {
+            string Fixed(string name, bool end) => layout.ByName[name] is var f && !f.IsDynamic && !f.FollowsDynamic
+                ? (f.Offset + (end ? f.Width : 0)).ToString(CultureInfo.InvariantCulture)
+                : "0";
+            w.Line($"private (int From, int To, int At) {checksum.Name}Range()");
+            w.Open();
+            w.Line($"int from = {Fixed(checksum.ChecksumFrom!, false)}, to = {Fixed(checksum.ChecksumTo!, true)}, at = {Fixed(checksum.Name, false)};");
+            var names = new[] { checksum.ChecksumFrom, checksum.ChecksumTo, checksum.Name };
+            if (layout.Tail.Any(f => names.Contains(f.Name)))
+            {
+                w.Line($"var offset = {layout.HeadSize};");
+                foreach (var field in layout.Tail)
+                {
+                    WhenPresent(w, field, "this", () =>
+                    {
+                        if (field.Name == checksum.ChecksumFrom)
+                            w.Line("from = offset;");
+                        if (field.Name == checksum.Name)
+                            w.Line("at = offset;");
+                        w.Line($"offset += {SizeExpression(layout, field)};");
+                        if (field.Name == checksum.ChecksumTo)
+                            w.Line("to = offset;");
+                    }, otherwise: null);
+                }
+            }
+            w.Line("return (from, to, at);");
+            w.Close();
+            w.Line();
+        }
+    }
+
+    private static string Algorithm(FieldModel field) => Runtime + "ChecksumAlgorithm." + field.Checksum switch
+    {
+        1 => "Crc32C",
+        2 => "Crc32CNoFinalXor",
+        _ => "Crc32",
+    };
 
     private static string NewValue(TypeModel type)
     {
@@ -589,6 +680,9 @@ internal static class Emitter
                 }, otherwise: null);
             }
         }
+        // Checksums last, over the bytes just written.
+        foreach (var field in type.Fields.Where(f => f.Checksum is not null))
+            w.Line($"{Runtime}BinaryChecksum.Write({Algorithm(field)}, destination, {field.Name}Range(), {Bool(field.BigEndian)});");
         w.Close();
         w.Line();
     }
@@ -751,7 +845,7 @@ internal static class Emitter
         field.Magic is not null || field.Reserved || field.RangeMin is not null || field.OneOf.Count > 0
         || field.AlignConstant != 0 || field.AlignMember is not null || field.AlignContextKey is not null
         || (field.FlagsKnown is not null && field.RejectUnknownFlags) || field.Kind is FieldKind.Nested or FieldKind.String or FieldKind.Switch
-        || field.Measures is not null
+        || field.Measures is not null || field.Checksum is not null
         || (field.Kind == FieldKind.Array && (field.Element!.Kind == FieldKind.Nested || field.UntilValue is not null || field.CountMember is null && field.CountConstant > 0));
 
     private static void EmitFieldRules(CodeWriter w, Layout layout, FieldModel field, string at)
@@ -837,6 +931,14 @@ internal static class Emitter
             w.Line($"if ({MeasuredValue(layout, field)} is var {field.Name}Expected && unchecked((ulong){value}) != (ulong){field.Name}Expected)");
             w.Open();
             w.Line($"validator.Report({member}, {at}, {Runtime}BinaryFormatRule.Length, {shown}, {Runtime}BinaryFormatValidator.Format({field.Name}Expected), \"expected \" + {Runtime}BinaryFormatValidator.Format({field.Name}Expected) + \" (the {what} of {measured}), but got \" + {shown});");
+            w.Line("if (validator.ShouldStop) return;");
+            w.Close();
+        }
+        if (field.Checksum is not null)
+        {
+            w.Line("if (!validator.ChecksumsVerified)");
+            w.Open();
+            w.Line($"{Runtime}BinaryChecksum.Validate(this, {Algorithm(field)}, {field.Name}Range(), {value}, {Bool(field.BigEndian)}, ref validator, {member});");
             w.Line("if (validator.ShouldStop) return;");
             w.Close();
         }

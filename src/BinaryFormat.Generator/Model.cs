@@ -20,7 +20,8 @@ internal sealed record TypeModel(
     int Size,
     EquatableArray<FieldModel> Fields,
     bool IsVariable,
-    bool SizeNameTaken)
+    bool SizeNameTaken,
+    bool GeneratesEquality)
 {
     /// <summary>The name of the size constant: <c>Size</c>, or <c>EncodedSize</c> when a member already is called Size.</summary>
     public string SizeConstant => SizeNameTaken ? "EncodedSize" : "Size";
@@ -113,6 +114,10 @@ internal sealed record FieldModel(
     public int PadTo { get; init; }
     /// <summary>For a <c>[SwitchOn]</c> member: the tag member and the cases, fallback last.</summary>
     public string? SwitchMember { get; init; }
+    /// <summary>For a <c>[Checksum]</c> member: the <c>ChecksumAlgorithm</c> value and the first and last members of its range.</summary>
+    public int? Checksum { get; init; }
+    public string? ChecksumFrom { get; init; }
+    public string? ChecksumTo { get; init; }
     public EquatableArray<CaseModel> Cases { get; init; } = EquatableArray<CaseModel>.Empty;
     /// <summary>The <c>TextEncoding</c> value of a string.</summary>
     public int Encoding { get; init; }

@@ -116,7 +116,10 @@ internal static class Parser
             size,
             fields.Select(f => f.Model).ToEquatableArray(),
             firstDynamic is not null,
-            type.GetMembers("Size").Any(m => !m.IsImplicitlyDeclared));
+            type.GetMembers("Size").Any(m => !m.IsImplicitlyDeclared),
+            // The runtime's default struct equality throws on [InlineArray] fields; records and hand-written Equals are left alone.
+            type.TypeKind == TypeKind.Struct && !type.IsRecord && fields.Any(f => f.Model.Kind == FieldKind.InlineArray)
+                && !type.GetMembers("Equals").Concat(type.GetMembers("GetHashCode")).Any(m => !m.IsImplicitlyDeclared));
         return (model, diagnostics.ToImmutable());
     }
 
@@ -240,6 +243,7 @@ internal static class Parser
             diagnostics.Add(Diagnostic.Create(Diagnostics.MissingLengthSpecification, location, member.Name, memberTypeDisplay, what));
             hadError = true;
         }
+        var checksumAttribute = FindAttribute(member, "ChecksumAttribute");
         var switchAttribute = FindAttribute(member, "SwitchOnAttribute");
         var caseAttributes = member.GetAttributes().Where(a => IsAttribute(a, "CaseAttribute")).ToList();
         var cases = new List<CaseModel>();
@@ -429,6 +433,11 @@ internal static class Parser
                 hadError = true;
             }
         }
+        if (checksumAttribute is not null && !(kind == FieldKind.Integer && integerType == "uint"))
+        {
+            diagnostics.Add(Diagnostic.Create(Diagnostics.RuleNotApplicable, AttributeLocation(checksumAttribute) ?? location, "[Checksum]", member.Name, memberTypeDisplay));
+            hadError = true;
+        }
         if (padToAttribute is not null && kind is not (FieldKind.ByteArray or FieldKind.Memory))
         {
             diagnostics.Add(Diagnostic.Create(Diagnostics.RuleNotApplicable, AttributeLocation(padToAttribute) ?? location, "[PadTo]", member.Name, memberTypeDisplay));
@@ -577,6 +586,9 @@ internal static class Parser
             NullTerminated = nullTerminatedAttribute is not null,
             PadTo = padTo,
             SwitchMember = switchAttribute?.ConstructorArguments[0].Value as string,
+            Checksum = checksumAttribute is null ? null : (int)ToLong(checksumAttribute.ConstructorArguments[0].Value),
+            ChecksumFrom = checksumAttribute is null ? null : NamedString(checksumAttribute, "From"),
+            ChecksumTo = checksumAttribute is null ? null : NamedString(checksumAttribute, "To"),
             Cases = cases.ToEquatableArray(),
             Encoding = encoding,
             Element = element,
@@ -724,6 +736,21 @@ internal static class Parser
                     diagnostics.Add(Diagnostic.Create(Diagnostics.LengthMemberNotInteger, member.Locations.FirstOrDefault(), "[SwitchOn] naming '" + switchMember + "'", field.Name, tag.TypeName));
                 else
                     Measure("[SwitchOn]", switchMember, MeasureKind.Tag, allowEnum: true);
+            }
+            if (field.Checksum is not null)
+            {
+                // The range is given by member names; an unknown name is a range outside the record.
+                var checksumLocation = AttributeLocation(member.GetAttributes().First(a => a.AttributeClass?.Name == "ChecksumAttribute")) ?? member.Locations.FirstOrDefault();
+                var from = field.ChecksumFrom ?? fields[0].Model.Name;
+                var to = field.ChecksumTo ?? (i > 0 ? fields[i - 1].Model.Name : field.Name);
+                foreach (var bound in new[] { from, to })
+                {
+                    if (!order.ContainsKey(bound))
+                        diagnostics.Add(Diagnostic.Create(Diagnostics.UnknownMember, checksumLocation, "[Checksum]", field.Name, bound, type.Name));
+                }
+                if (order.TryGetValue(from, out var fromIndex) && order.TryGetValue(to, out var toIndex) && fromIndex > toIndex)
+                    diagnostics.Add(Diagnostic.Create(Diagnostics.ChecksumRangeReversed, checksumLocation, field.Name, from, to));
+                fields[i] = (fields[i].Model with { ChecksumFrom = from, ChecksumTo = to }, member, fields[i].FieldAttribute);
             }
             if (field.Conditions.Count > 0)
             {

@@ -374,3 +374,35 @@ public sealed class CaseAttribute : Attribute
     /// <summary>The [BinaryFormat] type read for this tag.</summary>
     public Type Layout { get; }
 }
+
+/// <summary>The checksum algorithms of <see cref="ChecksumAttribute"/>.</summary>
+public enum ChecksumAlgorithm
+{
+    /// <summary>CRC-32 (ISO-HDLC; zlib, PNG, GPT, ZIP): reflected polynomial 0xEDB88320, initial and final XOR 0xFFFFFFFF.</summary>
+    Crc32,
+    /// <summary>CRC-32C (Castagnoli; iSCSI, Btrfs): reflected polynomial 0x82F63B78, initial and final XOR 0xFFFFFFFF.</summary>
+    Crc32C,
+    /// <summary>CRC-32C without the final XOR, as ext4 and jbd2 store it (<c>crc32c_le(~0, ...)</c>).</summary>
+    Crc32CNoFinalXor,
+}
+
+/// <summary>
+/// A <c>uint</c> member that holds a checksum of the bytes from the start of member <see cref="From"/> to the end of member
+/// <see cref="To"/> (by default the first member and the last member before this one). When the range covers the checksum
+/// itself, it counts as zero (GPT). <c>Read</c> and <c>Validate</c> report a mismatch; <c>Write</c> computes it.
+/// </summary>
+[AttributeUsage(AttributeTargets.Field | AttributeTargets.Property, Inherited = false)]
+public sealed class ChecksumAttribute : Attribute
+{
+    /// <summary>A checksum computed with <paramref name="algorithm"/>.</summary>
+    public ChecksumAttribute(ChecksumAlgorithm algorithm) => Algorithm = algorithm;
+
+    /// <summary>The algorithm.</summary>
+    public ChecksumAlgorithm Algorithm { get; }
+
+    /// <summary>The member whose first byte starts the range (default: the first member).</summary>
+    public string? From { get; set; }
+
+    /// <summary>The member whose last byte ends the range (default: the member before the checksum).</summary>
+    public string? To { get; set; }
+}

@@ -25,6 +25,8 @@ public enum BinaryFormatRule
     Length,
     /// <summary>A string cannot be encoded or decoded in its declared encoding.</summary>
     Encoding,
+    /// <summary>A <see cref="ChecksumAttribute"/> field differs from the checksum of its bytes.</summary>
+    Checksum,
     /// <summary>A <see cref="UntilAttribute"/> array ends before its terminator, or a <see cref="NullTerminatedAttribute"/> string before its NUL.</summary>
     Terminator,
 }

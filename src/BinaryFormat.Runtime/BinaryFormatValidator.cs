@@ -41,6 +41,14 @@ public struct BinaryFormatValidator
     /// <summary>The outermost declared type.</summary>
     public string TypeName { get; }
 
+    /// <summary>
+    /// Set by <c>TryRead</c>: the layout's own checksums were already checked against the bytes read, so validating the
+    /// value need not encode it again to check them. Nested validators do not inherit it: a fixed-size nested layout is
+    /// read without its checksums.
+    /// </summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public bool ChecksumsVerified { get; set; }
+
     /// <summary>The dotted path of the layout being validated inside the outermost one ("" at the top).</summary>
     public readonly string PathPrefix => element is null
         ? prefix

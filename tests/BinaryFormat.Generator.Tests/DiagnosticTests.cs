@@ -323,6 +323,34 @@ public class DiagnosticTests
         """, "Member 'Body' has a second case for 1; each tag and the fallback may appear once", "Member 'Body' has a second fallback; each tag and the fallback may appear once");
 
     [Fact]
+    public void BF0027_ChecksumRangeReversed() => Verify("BF0027", """
+        [BinaryFormat] public partial struct Header
+        {
+            [Field] public uint A;
+            [Field] public uint B;
+            [Field, {|BF0027:Checksum(ChecksumAlgorithm.Crc32, From = nameof(B), To = nameof(A))|}] public uint Crc;
+        }
+        """, "[Checksum] on 'Crc' covers 'B' to 'A', but 'A' comes before 'B'");
+
+    [Fact]
+    public void BF0006_ChecksumRangeOutsideTheRecord() => Verify("BF0006", """
+        [BinaryFormat] public partial struct Header
+        {
+            [Field] public uint A;
+            [Field, {|BF0006:Checksum(ChecksumAlgorithm.Crc32C, To = "Missing")|}] public uint Crc;
+        }
+        """);
+
+    [Fact]
+    public void BF0011_ChecksumOnANonUintMember() => Verify("BF0011", """
+        [BinaryFormat] public partial struct Header
+        {
+            [Field] public uint A;
+            [Field, {|BF0011:Checksum(ChecksumAlgorithm.Crc32)|}] public ulong Crc;
+        }
+        """);
+
+    [Fact]
     public void ErrorInANestedLayoutIsReportedOnlyWhereItIs() => Verify("BF0002", """
         [BinaryFormat] public partial struct Inner { [Field(0)] public uint A; [{|BF0002:Field(2)|}] public ushort B; }
         [BinaryFormat] public partial struct Outer { [Field(0)] public Inner I; [Field(8)] public byte After; }

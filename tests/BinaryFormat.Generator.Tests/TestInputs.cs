@@ -198,6 +198,7 @@ internal static class TestInputs
             [Field] public ushort Length;
             [Field, Length(nameof(Length)), SwitchOn(nameof(Kind)), Case(1, typeof(Numbers)), Case(2, typeof(Numbers)), Case(7, typeof(Raw)), Case(typeof(Raw))]
             public IBody Body = new Raw();
+            [Field, Checksum(ChecksumAlgorithm.Crc32, From = nameof(Length), To = nameof(Body))] public uint Crc;
         }
         """;
 

@@ -87,3 +87,53 @@ public class SampleFormatTests
         Assert.Equal(Convert.ToHexString(file), Convert.ToHexString(copy));
     }
 }
+
+/// <summary>A GPT made by sfdisk: header CRC (over itself, the CRC as zero) and entry-array CRC.</summary>
+public class GptTests
+{
+    private static byte[] Disk() => File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "Samples", "gpt-primary.bin"));
+
+    [Fact]
+    public void HeaderAndEntriesReadCheckAndRoundTrip()
+    {
+        var disk = Disk();
+        var header = GptHeader.Read(disk.AsSpan(512), 512);
+        Assert.Equal(92u, header.HeaderSize);
+        Assert.Equal(2ul, header.EntryArrayLba);
+        Assert.Equal("5B8C2E6A-1F4D-4C8E-9A3B-2D7E6F1A0B9C", new Guid(header.DiskGuid).ToString().ToUpperInvariant());
+
+        var table = disk.AsSpan(1024, (int)(header.EntryCount * header.EntrySize));
+        Assert.Equal(header.EntryArrayCrc, BinaryChecksum.Compute(ChecksumAlgorithm.Crc32, table, 0, table.Length, -4));
+        var names = new List<string>();
+        foreach (var entry in BinaryLayout.Records<GptEntry>(table, (int)header.EntryCount, (int)header.EntrySize, 1024))
+        {
+            if (entry.FirstLba != 0)
+                names.Add(entry.Name);
+        }
+        Assert.Equal(["root", "EFI system"], names);
+
+        var entries = GptEntryArray.Read(table);
+        var copy = new byte[disk.Length];
+        disk.AsSpan(0, 512).CopyTo(copy);
+        header.Write(copy.AsSpan(512));
+        entries.Write(copy.AsSpan(1024));
+        Assert.Equal(Convert.ToHexString(disk), Convert.ToHexString(copy));
+        Assert.Equal(entries.Entries[1], GptEntry.Read(table[128..]));   // equality of a struct with inline arrays
+    }
+
+    [Fact]
+    public void ABrokenHeaderCrcIsReportedAndWriteComputesIt()
+    {
+        var disk = Disk();
+        disk[512 + 40] ^= 0x01; // FirstUsableLba, CRC left as it was
+        var error = Assert.Throws<BinaryFormatException>(() => GptHeader.Read(disk.AsSpan(512), 512)).Error;
+        Assert.Equal(BinaryFormatRule.Checksum, error.Rule);
+        Assert.StartsWith("GptHeader.HeaderCrc at offset 528: expected 0x", error.Message);
+        Assert.EndsWith("(CRC-32 of bytes 512..603), but got " + error.Value, error.Message);
+
+        var header = GptHeader.ReadUnchecked(disk.AsSpan(512));
+        Assert.Equal(BinaryFormatRule.Checksum, Assert.Single(header.Validate()).Rule);
+        header.Write(disk.AsSpan(512));
+        Assert.Empty(GptHeader.Read(disk.AsSpan(512)).Validate());
+    }
+}

@@ -168,7 +168,7 @@ public partial class PngChunk
     [Field, Length(nameof(Length)), SwitchOn(nameof(Type))]
     [Case(0x49484452, typeof(PngImageHeader)), Case(0x504C5445, typeof(PngPalette)), Case(typeof(PngRawChunk))]
     public IPngChunkData Data = new PngRawChunk();
-    [Field] public uint Crc;
+    [Field, Checksum(ChecksumAlgorithm.Crc32, From = nameof(Type), To = nameof(Data))] public uint Crc;
 }
 
 [BinaryFormat]
@@ -176,4 +176,49 @@ public partial class PngFile
 {
     [Field, Magic(0x89504E470D0A1A0A)] public ulong Signature;
     [Field, Until(nameof(PngChunk.Type), 0x49454E44)] public PngChunk[] Chunks = [];
+}
+
+/// <summary>16 bytes held inline, so that GPT entries read without allocating.</summary>
+[System.Runtime.CompilerServices.InlineArray(16)]
+public struct Guid16
+{
+    private byte element;
+}
+
+/// <summary>The GPT header (UEFI 2.10, 5.3.2): its CRC-32 covers the header with the CRC field as zero.</summary>
+[BinaryFormat(ByteOrder.LittleEndian)]
+public partial struct GptHeader
+{
+    [Field, Magic(0x5452415020494645)] public ulong Signature;   // "EFI PART"
+    [Field] public uint Revision;
+    [Field] public uint HeaderSize;
+    [Field, Checksum(ChecksumAlgorithm.Crc32, To = nameof(EntryArrayCrc))] public uint HeaderCrc;
+    [Field, Reserved] public uint Reserved;
+    [Field] public ulong CurrentLba;
+    [Field] public ulong BackupLba;
+    [Field] public ulong FirstUsableLba;
+    [Field] public ulong LastUsableLba;
+    [Field] public Guid16 DiskGuid;
+    [Field] public ulong EntryArrayLba;
+    [Field] public uint EntryCount;
+    [Field, Range(128, 4096)] public uint EntrySize;
+    [Field] public uint EntryArrayCrc;
+}
+
+[BinaryFormat(ByteOrder.LittleEndian)]
+public partial struct GptEntry
+{
+    [Field] public Guid16 Type;
+    [Field] public Guid16 Unique;
+    [Field] public ulong FirstLba;
+    [Field] public ulong LastLba;
+    [Field] public ulong Attributes;
+    [Field, Length(72), Encoding(TextEncoding.Utf16LE)] public string Name;
+}
+
+/// <summary>The partition entry array, with the stride the header gives.</summary>
+[BinaryFormat(ByteOrder.LittleEndian)]
+public partial class GptEntryArray
+{
+    [Field, Count(128), Stride(128)] public GptEntry[] Entries = [];
 }

@@ -125,3 +125,11 @@ public partial class Aligning
     [Field, Length(nameof(NameLength))] public string Name = "";
     [Field, PadTo(4), Reserved] public byte[] NamePadding = [];
 }
+
+/// <summary>qcow2 calls a header field `size`: the size constant then is EncodedSize.</summary>
+[BinaryFormat(ByteOrder.BigEndian)]
+public partial struct WithSizeMember
+{
+    [Field] public uint Magic;
+    [Field] public ulong Size;
+}

@@ -305,3 +305,16 @@ public class VariableLengthTests
         Assert.Equal(Sequential.Size, ReadAny<Sequential>(new byte[Sequential.Size]).Consumed);
     }
 }
+
+public class SizeMemberTests
+{
+    [Fact]
+    public void AMemberNamedSizeMovesTheConstantToEncodedSize()
+    {
+        Assert.Equal(12, WithSizeMember.EncodedSize);
+        var value = WithSizeMember.Read(Hex("00000001" + "0000000000001000"));
+        Assert.Equal(0x1000ul, value.Size);
+        static int SizeOf<T>() where T : IBinaryFormat<T> => T.Size;
+        Assert.Equal(12, SizeOf<WithSizeMember>());
+    }
+}

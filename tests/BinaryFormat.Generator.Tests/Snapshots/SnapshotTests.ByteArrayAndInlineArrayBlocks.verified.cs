@@ -4,8 +4,35 @@
 
 namespace Sample.Blocks
 {
-    partial struct Blocks : global::BinaryFormat.IBinaryFormat<global::Sample.Blocks.Blocks>
+    partial struct Blocks : global::BinaryFormat.IBinaryFormat<global::Sample.Blocks.Blocks>, global::System.IEquatable<global::Sample.Blocks.Blocks>
     {
+        /// <summary>Compares the declared members; inline arrays by their bytes.</summary>
+        public bool Equals(global::Sample.Blocks.Blocks other) =>
+            global::System.Collections.Generic.EqualityComparer<uint>.Default.Equals(this.Length, other.Length)
+            && global::System.Collections.Generic.EqualityComparer<byte[]>.Default.Equals(this.Id, other.Id)
+            && global::System.MemoryExtensions.SequenceEqual((global::System.ReadOnlySpan<byte>)this.Name, (global::System.ReadOnlySpan<byte>)other.Name)
+            && global::System.Collections.Generic.EqualityComparer<uint>.Default.Equals(this.Pad, other.Pad);
+
+        /// <inheritdoc />
+        public override bool Equals(object? obj) => obj is global::Sample.Blocks.Blocks other && Equals(other);
+
+        /// <inheritdoc />
+        public override int GetHashCode()
+        {
+            var hash = new global::System.HashCode();
+            hash.Add(this.Length);
+            hash.Add(this.Id);
+            hash.AddBytes((global::System.ReadOnlySpan<byte>)this.Name);
+            hash.Add(this.Pad);
+            return hash.ToHashCode();
+        }
+
+        /// <summary>Compares the declared members.</summary>
+        public static bool operator ==(global::Sample.Blocks.Blocks left, global::Sample.Blocks.Blocks right) => left.Equals(right);
+
+        /// <summary>Compares the declared members.</summary>
+        public static bool operator !=(global::Sample.Blocks.Blocks left, global::Sample.Blocks.Blocks right) => !left.Equals(right);
+
         /// <summary>The encoded size in bytes.</summary>
         public const int Size = 40;
 
@@ -45,7 +72,9 @@ namespace Sample.Blocks
             var validator = new global::BinaryFormat.BinaryFormatValidator("Blocks", "", position, null, null);
             bytesConsumed = ReadInto(source, out value, ref validator);
             if (validator.First is null)
+            {
                 value.ValidateInto(ref validator);
+            }
             error = validator.First;
             return error is null;
         }

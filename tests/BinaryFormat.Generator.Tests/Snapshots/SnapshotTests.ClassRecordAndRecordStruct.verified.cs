@@ -45,7 +45,9 @@ namespace Sample.Kinds
             var validator = new global::BinaryFormat.BinaryFormatValidator("Message", "", position, null, null);
             bytesConsumed = ReadInto(source, out value, ref validator);
             if (validator.First is null)
+            {
                 value.ValidateInto(ref validator);
+            }
             error = validator.First;
             return error is null;
         }
@@ -162,7 +164,9 @@ namespace Sample.Kinds
             var validator = new global::BinaryFormat.BinaryFormatValidator("Pair", "", position, null, null);
             bytesConsumed = ReadInto(source, out value, ref validator);
             if (validator.First is null)
+            {
                 value.ValidateInto(ref validator);
+            }
             error = validator.First;
             return error is null;
         }
@@ -267,7 +271,9 @@ namespace Sample.Kinds
             var validator = new global::BinaryFormat.BinaryFormatValidator("Point", "", position, null, null);
             bytesConsumed = ReadInto(source, out value, ref validator);
             if (validator.First is null)
+            {
                 value.ValidateInto(ref validator);
+            }
             error = validator.First;
             return error is null;
         }

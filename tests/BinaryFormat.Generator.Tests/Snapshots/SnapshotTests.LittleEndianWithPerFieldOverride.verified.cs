@@ -45,7 +45,9 @@ namespace Sample.Mixed
             var validator = new global::BinaryFormat.BinaryFormatValidator("AllTypes", "", position, null, null);
             bytesConsumed = ReadInto(source, out value, ref validator);
             if (validator.First is null)
+            {
                 value.ValidateInto(ref validator);
+            }
             error = validator.First;
             return error is null;
         }

@@ -45,7 +45,9 @@ namespace Sample.Nested
             var validator = new global::BinaryFormat.BinaryFormatValidator("Extension", "", position, null, null);
             bytesConsumed = ReadInto(source, out value, ref validator);
             if (validator.First is null)
+            {
                 value.ValidateInto(ref validator);
+            }
             error = validator.First;
             return error is null;
         }
@@ -166,7 +168,9 @@ namespace Sample.Nested
                     var validator = new global::BinaryFormat.BinaryFormatValidator("Container", "", position, null, null);
                     bytesConsumed = ReadInto(source, out value, ref validator);
                     if (validator.First is null)
+                    {
                         value.ValidateInto(ref validator);
+                    }
                     error = validator.First;
                     return error is null;
                 }

@@ -11,6 +11,7 @@ namespace Sample.Tagged
         {
             var offset = 4;
             offset += this.Body switch { global::Sample.Tagged.Numbers item => item.GetEncodedSize(), global::Sample.Tagged.Raw item => item.GetEncodedSize(), _ => 0 };
+            offset += 4;
             return offset;
         }
 
@@ -45,7 +46,10 @@ namespace Sample.Tagged
             var validator = new global::BinaryFormat.BinaryFormatValidator("Message", "", position, null, null);
             bytesConsumed = ReadInto(source, out value, ref validator);
             if (validator.First is null)
+            {
+                validator.ChecksumsVerified = true;
                 value.ValidateInto(ref validator);
+            }
             error = validator.First;
             return error is null;
         }
@@ -106,7 +110,28 @@ namespace Sample.Tagged
                     return offset;
                 offset += (int)length;
             }
+            {
+                if (4UL > (ulong)(source.Length - offset))
+                {
+                    validator.ReportShortInput("Crc", offset, 4, source.Length - offset);
+                    return offset;
+                }
+                value.Crc = global::System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(source.Slice(offset));
+                offset += 4;
+            }
+            global::BinaryFormat.BinaryChecksum.Check(global::BinaryFormat.ChecksumAlgorithm.Crc32, source, value.CrcRange(), value.Crc, ref validator, "Crc");
             return offset;
+        }
+
+        private (int From, int To, int At) CrcRange()
+        {
+            int from = 2, to = 0, at = 0;
+            var offset = 4;
+            offset += this.Body switch { global::Sample.Tagged.Numbers item => item.GetEncodedSize(), global::Sample.Tagged.Raw item => item.GetEncodedSize(), _ => 0 };
+            to = offset;
+            at = offset;
+            offset += 4;
+            return (from, to, at);
         }
 
         /// <summary>Writes the declared fields to <paramref name="destination"/>; bytes that no field declares are left as they are.</summary>
@@ -130,6 +155,9 @@ namespace Sample.Tagged
                     break;
             }
             offset += this.Body switch { global::Sample.Tagged.Numbers item => item.GetEncodedSize(), global::Sample.Tagged.Raw item => item.GetEncodedSize(), _ => 0 };
+            global::System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(destination.Slice(offset), this.Crc);
+            offset += 4;
+            global::BinaryFormat.BinaryChecksum.Write(global::BinaryFormat.ChecksumAlgorithm.Crc32, destination, CrcRange(), true);
         }
 
         /// <summary>Returns every rule this value breaks, in field order; allocates nothing when there is none.</summary>
@@ -174,6 +202,12 @@ namespace Sample.Tagged
                 }
             }
             offset += this.Body switch { global::Sample.Tagged.Numbers item => item.GetEncodedSize(), global::Sample.Tagged.Raw item => item.GetEncodedSize(), _ => 0 };
+            if (!validator.ChecksumsVerified)
+            {
+                global::BinaryFormat.BinaryChecksum.Validate(this, global::BinaryFormat.ChecksumAlgorithm.Crc32, CrcRange(), this.Crc, true, ref validator, "Crc");
+                if (validator.ShouldStop) return;
+            }
+            offset += 4;
             OnValidate(ref validator);
         }
 
@@ -228,7 +262,9 @@ namespace Sample.Tagged
             var validator = new global::BinaryFormat.BinaryFormatValidator("Numbers", "", position, null, null);
             bytesConsumed = ReadInto(source, out value, ref validator);
             if (validator.First is null)
+            {
                 value.ValidateInto(ref validator);
+            }
             error = validator.First;
             return error is null;
         }
@@ -336,7 +372,9 @@ namespace Sample.Tagged
             var validator = new global::BinaryFormat.BinaryFormatValidator("Raw", "", position, null, null);
             bytesConsumed = ReadInto(source, out value, ref validator);
             if (validator.First is null)
+            {
                 value.ValidateInto(ref validator);
+            }
             error = validator.First;
             return error is null;
         }

@@ -45,7 +45,9 @@ namespace Sample.Variable
             var validator = new global::BinaryFormat.BinaryFormatValidator("Entry", "", position, null, null);
             bytesConsumed = ReadInto(source, out value, ref validator);
             if (validator.First is null)
+            {
                 value.ValidateInto(ref validator);
+            }
             error = validator.First;
             return error is null;
         }
@@ -164,7 +166,9 @@ namespace Sample.Variable
             var validator = new global::BinaryFormat.BinaryFormatValidator("Record", "", position, null, null);
             bytesConsumed = ReadInto(source, out value, ref validator);
             if (validator.First is null)
+            {
                 value.ValidateInto(ref validator);
+            }
             error = validator.First;
             return error is null;
         }
