@@ -32,6 +32,27 @@ internal sealed record TypeModel(
         + Name + ".g.cs";
 }
 
+/// <summary>
+/// A layout with errors: no reader or writer is generated, only the signatures of the generated methods (throwing), so
+/// that code using it does not fail with a CS0117 at every use site on top of the BF diagnostics.
+/// </summary>
+internal sealed record StubModel(
+    string? Namespace,
+    string Name,
+    string FullyQualifiedName,
+    string Keyword,
+    EquatableArray<ContainingTypeModel> ContainingTypes,
+    EquatableArray<string> TakenNames)
+{
+    public string HintName =>
+        (Namespace is null ? "" : Namespace + ".")
+        + string.Concat(ContainingTypes.Select(t => t.Name + "."))
+        + Name + ".g.cs";
+}
+
+/// <summary>What the parser makes of one [BinaryFormat] type: a model to emit, or a stub when it has errors.</summary>
+internal sealed record ParseResult(TypeModel? Model, StubModel? Stub);
+
 /// <summary>A type that lexically contains the layout (it must be partial too).</summary>
 internal sealed record ContainingTypeModel(string Keyword, string Name);
 

@@ -24,6 +24,29 @@ internal static class Parser
     private static readonly HashSet<string> GeneratedMemberNames =
         ["Read", "TryRead", "ReadUnchecked", "ReadInto", "Write", "GetEncodedSize", "Validate", "ValidateInto", "OnValidate"];
 
+    /// <summary>The model, or for a type with errors that can still take generated members, a stub.</summary>
+    public static ParseResult ParseForGeneration(INamedTypeSymbol type, CancellationToken cancellationToken)
+    {
+        var model = Parse(type, cancellationToken).Model;
+        if (model is not null)
+            return new ParseResult(model, null);
+        for (var outer = type; outer is not null; outer = outer.ContainingType)
+        {
+            if (!IsPartial(outer) || outer.IsGenericType)
+                return new ParseResult(null, null);
+        }
+        var containing = new List<ContainingTypeModel>();
+        for (var outer = type.ContainingType; outer is not null; outer = outer.ContainingType)
+            containing.Insert(0, new ContainingTypeModel(Keyword(outer), outer.Name));
+        return new ParseResult(null, new StubModel(
+            type.ContainingNamespace.IsGlobalNamespace ? null : type.ContainingNamespace.ToDisplayString(),
+            type.Name,
+            type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat),
+            Keyword(type),
+            containing.ToEquatableArray(),
+            type.GetMembers().Where(m => !m.IsImplicitlyDeclared).Select(m => m.Name).Distinct().OrderBy(n => n, StringComparer.Ordinal).ToEquatableArray()));
+    }
+
     public static (TypeModel? Model, ImmutableArray<Diagnostic> Diagnostics) Parse(INamedTypeSymbol type, CancellationToken cancellationToken) =>
         Parse(type, cancellationToken, ImmutableStack<INamedTypeSymbol>.Empty);
 
