@@ -13,6 +13,11 @@ if (args is ["--interleaved"])
     BinaryFormat.Benchmarks.Interleaved.Run();
     return;
 }
+if (args is ["--interleaved-gpt"])
+{
+    BinaryFormat.Benchmarks.Interleaved.RunGpt();
+    return;
+}
 
 var job = Job.Default
     .WithLaunchCount(3)

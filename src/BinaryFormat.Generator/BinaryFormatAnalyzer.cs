@@ -17,7 +17,11 @@ public sealed class BinaryFormatAnalyzer : DiagnosticAnalyzer
         Diagnostics.TypeNotPartial, Diagnostics.OverlappingFields, Diagnostics.UnsupportedMemberType, Diagnostics.ValueDoesNotFit,
         Diagnostics.NegativeOffset, Diagnostics.UnknownMember, Diagnostics.MemberComesLater, Diagnostics.MemberNotWritable,
         Diagnostics.MissingLength, Diagnostics.SizeTooSmall, Diagnostics.RuleNotApplicable, Diagnostics.GenericType,
-        Diagnostics.NoParameterlessConstructor, Diagnostics.NameCollision, Diagnostics.RequiredNonField);
+        Diagnostics.NoParameterlessConstructor, Diagnostics.NameCollision, Diagnostics.RequiredNonField,
+        Diagnostics.OffsetAfterVariableMember, Diagnostics.LengthMemberNotInteger, Diagnostics.MissingLengthSpecification,
+        Diagnostics.StrideTooSmall, Diagnostics.ConflictingLength, Diagnostics.MemberAfterToEnd, Diagnostics.SizeOnVariableLayout,
+        Diagnostics.MeasuredTwice, Diagnostics.InvalidLength, Diagnostics.InvalidCase, Diagnostics.DuplicateCase,
+        Diagnostics.ChecksumRangeReversed);
 
     /// <inheritdoc />
     public override void Initialize(AnalysisContext context)

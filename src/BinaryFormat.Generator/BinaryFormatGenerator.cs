@@ -19,13 +19,15 @@ public sealed class BinaryFormatGenerator : IIncrementalGenerator
     /// <inheritdoc />
     public void Initialize(IncrementalGeneratorInitializationContext context)
     {
-        var types = context.SyntaxProvider
+        var parsed = context.SyntaxProvider
             .ForAttributeWithMetadataName(
                 Parser.BinaryFormatAttributeName,
                 predicate: static (node, _) => node is TypeDeclarationSyntax,
-                transform: static (ctx, cancellationToken) => Parser.Parse((INamedTypeSymbol)ctx.TargetSymbol, cancellationToken).Model)
-            .Where(static model => model is not null)
-            .Select(static (model, _) => model!)
+                transform: static (ctx, cancellationToken) => Parser.ParseForGeneration((INamedTypeSymbol)ctx.TargetSymbol, cancellationToken));
+
+        var types = parsed
+            .Where(static result => result.Model is not null)
+            .Select(static (result, _) => result.Model!)
             .WithTrackingName(TypesStep);
 
         var sources = types
@@ -33,6 +35,13 @@ public sealed class BinaryFormatGenerator : IIncrementalGenerator
             .WithTrackingName(SourceStep);
 
         context.RegisterSourceOutput(sources, static (spc, source) => spc.AddSource(source.HintName, source.Text));
+
+        // A layout with errors still gets the signatures of its methods, so that its users see only the BF diagnostics.
+        var stubs = parsed
+            .Where(static result => result.Stub is not null)
+            .Select(static (result, _) => new GeneratedSource(result.Stub!.HintName, Emitter.EmitStub(result.Stub!)));
+
+        context.RegisterSourceOutput(stubs, static (spc, source) => spc.AddSource(source.HintName, source.Text));
     }
 }
 

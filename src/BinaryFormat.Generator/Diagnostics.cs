@@ -32,7 +32,7 @@ internal static class Diagnostics
         "Member '{0}' must be an instance field that is not readonly, or a property with a set accessor, so that Read can assign it");
 
     public static readonly DiagnosticDescriptor MissingLength = Error("BF0009", "Byte block without a length",
-        "Byte array member '{0}' needs [Field({1}, Length = n)] with n greater than zero");
+        "Byte block member '{0}' needs a length: [Length(nameof(Member))], [Length(n)] or [Field(Length = n)] with n greater than zero, or [Length(ToEnd = true)]");
 
     public static readonly DiagnosticDescriptor SizeTooSmall = Error("BF0010", "Declared size too small",
         "[BinaryFormat(Size = {0})] on '{1}' is smaller than the end of its last field ({2})");
@@ -51,6 +51,42 @@ internal static class Diagnostics
 
     public static readonly DiagnosticDescriptor RequiredNonField = Error("BF0015", "Required member that is not a field",
         "Member '{0}' is required but has no [Field], so Read cannot set it; give it a [Field] or drop 'required'");
+
+    public static readonly DiagnosticDescriptor OffsetAfterVariableMember = Error("BF0016", "Explicit offset after a variable-length member",
+        "Member '{0}' has a fixed offset, but variable-length member '{1}' comes before it; declare it after '{1}' with [Field] and no offset");
+
+    public static readonly DiagnosticDescriptor LengthMemberNotInteger = Error("BF0017", "Length, count or stride member is not an integer",
+        "{0} on '{1}' names a member of type '{2}'; a length, count or stride must be an integer field");
+
+    public static readonly DiagnosticDescriptor MissingLengthSpecification = Error("BF0018", "Variable member without a length",
+        "Member '{0}' of type '{1}' needs to know where it ends: {2}");
+
+    public static readonly DiagnosticDescriptor StrideTooSmall = Error("BF0019", "Stride smaller than the element",
+        "[Stride({0})] on '{1}' is smaller than its element ({2} bytes)");
+
+    public static readonly DiagnosticDescriptor ConflictingLength = Error("BF0020", "Two lengths for one member",
+        "Member '{0}' has both {1} and {2}; give it one");
+
+    public static readonly DiagnosticDescriptor MemberAfterToEnd = Error("BF0021", "Member after one that takes the rest",
+        "'{0}' takes every remaining byte ([Length(ToEnd = true)]), so member '{1}' cannot follow it");
+
+    public static readonly DiagnosticDescriptor SizeOnVariableLayout = Error("BF0022", "Size on a variable-length layout",
+        "[BinaryFormat(Size = {0})] cannot be used on '{1}': its size varies with member '{2}'; it reports it with GetEncodedSize()");
+
+    public static readonly DiagnosticDescriptor MeasuredTwice = Error("BF0023", "One length for two members",
+        "'{0}' already gives the length of '{1}', so it cannot also give that of '{2}'; Write could not fill it in");
+
+    public static readonly DiagnosticDescriptor InvalidLength = Error("BF0024", "Invalid length or count",
+        "The length or count of member '{0}' must be a member name, a constant greater than zero, or ToEnd = true (and for arrays, a member or ToEnd)");
+
+    public static readonly DiagnosticDescriptor InvalidCase = Error("BF0025", "Case is not a layout of the member",
+        "[Case] layout '{0}' on '{1}' must be a [BinaryFormat] type that converts to '{2}'");
+
+    public static readonly DiagnosticDescriptor DuplicateCase = Error("BF0026", "Case declared twice",
+        "Member '{0}' has {1}; each tag and the fallback may appear once");
+
+    public static readonly DiagnosticDescriptor ChecksumRangeReversed = Error("BF0027", "Checksum range ends before it starts",
+        "[Checksum] on '{0}' covers '{1}' to '{2}', but '{2}' comes before '{1}'");
 
     private static DiagnosticDescriptor Error(string id, string title, string message) =>
         new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true);

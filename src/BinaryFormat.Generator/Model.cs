@@ -18,13 +18,40 @@ internal sealed record TypeModel(
     bool IsValueType,
     EquatableArray<ContainingTypeModel> ContainingTypes,
     int Size,
-    EquatableArray<FieldModel> Fields)
+    EquatableArray<FieldModel> Fields,
+    bool IsVariable,
+    bool SizeNameTaken,
+    bool GeneratesEquality)
+{
+    /// <summary>The name of the size constant: <c>Size</c>, or <c>EncodedSize</c> when a member already is called Size.</summary>
+    public string SizeConstant => SizeNameTaken ? "EncodedSize" : "Size";
+
+    public string HintName =>
+        (Namespace is null ? "" : Namespace + ".")
+        + string.Concat(ContainingTypes.Select(t => t.Name + "."))
+        + Name + ".g.cs";
+}
+
+/// <summary>
+/// A layout with errors: no reader or writer is generated, only the signatures of the generated methods (throwing), so
+/// that code using it does not fail with a CS0117 at every use site on top of the BF diagnostics.
+/// </summary>
+internal sealed record StubModel(
+    string? Namespace,
+    string Name,
+    string FullyQualifiedName,
+    string Keyword,
+    EquatableArray<ContainingTypeModel> ContainingTypes,
+    EquatableArray<string> TakenNames)
 {
     public string HintName =>
         (Namespace is null ? "" : Namespace + ".")
         + string.Concat(ContainingTypes.Select(t => t.Name + "."))
         + Name + ".g.cs";
 }
+
+/// <summary>What the parser makes of one [BinaryFormat] type: a model to emit, or a stub when it has errors.</summary>
+internal sealed record ParseResult(TypeModel? Model, StubModel? Stub);
 
 /// <summary>A type that lexically contains the layout (it must be partial too).</summary>
 internal sealed record ContainingTypeModel(string Keyword, string Name);
@@ -38,7 +65,28 @@ internal enum FieldKind
     Nested,
     ByteArray,
     InlineArray,
+    /// <summary><c>ReadOnlyMemory&lt;byte&gt;</c>.</summary>
+    Memory,
+    String,
+    Array,
+    /// <summary>A member whose layout is chosen by a tag: <c>[SwitchOn]</c> with <c>[Case]</c>s.</summary>
+    Switch,
 }
+
+/// <summary>What a length or count member measures, so that Write can fill it in and Validate can check it.</summary>
+internal enum MeasureKind
+{
+    None,
+    /// <summary>The byte length of a byte block, string or array.</summary>
+    Bytes,
+    /// <summary>The element count of an array.</summary>
+    Count,
+    /// <summary>The tag of a <c>[SwitchOn]</c> member: the case value of the layout it holds.</summary>
+    Tag,
+}
+
+/// <summary>One <c>[Case]</c> of a switched member; Value is null for the fallback.</summary>
+internal sealed record CaseModel(long? Value, string TypeName);
 
 /// <summary>One member mapped to bytes, with its rules.</summary>
 internal sealed record FieldModel(
@@ -66,6 +114,39 @@ internal sealed record FieldModel(
     bool IsRequired)
 {
     public bool IsScalar => Kind is FieldKind.Integer or FieldKind.Enum or FieldKind.Boolean;
+
+    /// <summary>Where the bytes end is known only once the value is read: its own length varies, or it follows such a member and is conditional.</summary>
+    public bool IsDynamic => Width < 0 || (Offset < 0 && Conditions.Count > 0);
+
+    /// <summary>Lies after the first dynamic member, so its offset is known only at run time.</summary>
+    public bool FollowsDynamic => Offset < 0;
+
+    public string? LengthMember { get; init; }
+    public int LengthConstant { get; init; }
+    public bool LengthToEnd { get; init; }
+    public string? CountMember { get; init; }
+    public int CountConstant { get; init; }
+    public string? StrideMember { get; init; }
+    public int StrideConstant { get; init; }
+    public string? UntilMember { get; init; }
+    public long? UntilValue { get; init; }
+    public bool NullTerminated { get; init; }
+    /// <summary>For a <c>[PadTo(n)]</c> byte block: n.</summary>
+    public int PadTo { get; init; }
+    /// <summary>For a <c>[SwitchOn]</c> member: the tag member and the cases, fallback last.</summary>
+    public string? SwitchMember { get; init; }
+    /// <summary>For a <c>[Checksum]</c> member: the <c>ChecksumAlgorithm</c> value and the first and last members of its range.</summary>
+    public int? Checksum { get; init; }
+    public string? ChecksumFrom { get; init; }
+    public string? ChecksumTo { get; init; }
+    public EquatableArray<CaseModel> Cases { get; init; } = EquatableArray<CaseModel>.Empty;
+    /// <summary>The <c>TextEncoding</c> value of a string.</summary>
+    public int Encoding { get; init; }
+    /// <summary>The element of an array member (its Name is unused).</summary>
+    public FieldModel? Element { get; init; }
+    /// <summary>For a length or count member: the member it measures.</summary>
+    public string? Measures { get; init; }
+    public MeasureKind MeasureKind { get; init; }
 }
 
 /// <summary>A <c>[PresentWhen]</c> condition on an earlier scalar member.</summary>

@@ -22,13 +22,37 @@ internal static class Parser
 
     /// <summary>What the emitter adds to every layout; a field or property of the same name would clash with it.</summary>
     private static readonly HashSet<string> GeneratedMemberNames =
-        ["Size", "Read", "TryRead", "ReadUnchecked", "Write", "Validate", "ValidateInto", "OnValidate"];
+        ["Read", "TryRead", "ReadUnchecked", "ReadInto", "Write", "GetEncodedSize", "Validate", "ValidateInto", "OnValidate"];
+
+    /// <summary>The model, or for a type with errors that can still take generated members, a stub.</summary>
+    public static ParseResult ParseForGeneration(INamedTypeSymbol type, CancellationToken cancellationToken)
+    {
+        var model = Parse(type, cancellationToken).Model;
+        if (model is not null)
+            return new ParseResult(model, null);
+        for (var outer = type; outer is not null; outer = outer.ContainingType)
+        {
+            if (!IsPartial(outer) || outer.IsGenericType)
+                return new ParseResult(null, null);
+        }
+        var containing = new List<ContainingTypeModel>();
+        for (var outer = type.ContainingType; outer is not null; outer = outer.ContainingType)
+            containing.Insert(0, new ContainingTypeModel(Keyword(outer), outer.Name));
+        return new ParseResult(null, new StubModel(
+            type.ContainingNamespace.IsGlobalNamespace ? null : type.ContainingNamespace.ToDisplayString(),
+            type.Name,
+            type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat),
+            Keyword(type),
+            containing.ToEquatableArray(),
+            type.GetMembers().Where(m => !m.IsImplicitlyDeclared).Select(m => m.Name).Distinct().OrderBy(n => n, StringComparer.Ordinal).ToEquatableArray()));
+    }
 
     public static (TypeModel? Model, ImmutableArray<Diagnostic> Diagnostics) Parse(INamedTypeSymbol type, CancellationToken cancellationToken) =>
-        Parse(type, cancellationToken, depth: 0);
+        Parse(type, cancellationToken, ImmutableStack<INamedTypeSymbol>.Empty);
 
-    private static (TypeModel? Model, ImmutableArray<Diagnostic> Diagnostics) Parse(INamedTypeSymbol type, CancellationToken cancellationToken, int depth)
+    private static (TypeModel? Model, ImmutableArray<Diagnostic> Diagnostics) Parse(INamedTypeSymbol type, CancellationToken cancellationToken, ImmutableStack<INamedTypeSymbol> parsing)
     {
+        parsing = parsing.Push(type);
         var diagnostics = ImmutableArray.CreateBuilder<Diagnostic>();
         var typeLocation = type.Locations.FirstOrDefault();
 
@@ -56,8 +80,10 @@ internal static class Parser
         {
             cancellationToken.ThrowIfCancellationRequested();
             if (member is IFieldSymbol or IPropertySymbol && !member.IsImplicitlyDeclared && GeneratedMemberNames.Contains(member.Name))
-                diagnostics.Add(Diagnostic.Create(Diagnostics.NameCollision, member.Locations.FirstOrDefault(), member.Name,
-                    member.Name == "Size" ? "the size constant" : "a generated method"));
+                diagnostics.Add(Diagnostic.Create(Diagnostics.NameCollision, member.Locations.FirstOrDefault(), member.Name, "a generated method"));
+            // A member called Size (qcow2's header has one) moves the size constant to EncodedSize.
+            if (member.Name == "EncodedSize" && !member.IsImplicitlyDeclared && type.GetMembers("Size").Any())
+                diagnostics.Add(Diagnostic.Create(Diagnostics.NameCollision, member.Locations.FirstOrDefault(), member.Name, "the size constant, as 'Size' is taken"));
             var fieldAttribute = member.GetAttributes().FirstOrDefault(a => IsAttribute(a, "FieldAttribute"));
             if (fieldAttribute is null)
             {
@@ -65,7 +91,7 @@ internal static class Parser
                     diagnostics.Add(Diagnostic.Create(Diagnostics.RequiredNonField, member.Locations.FirstOrDefault(), member.Name));
                 continue;
             }
-            var field = ParseMember(member, fieldAttribute, defaultBigEndian, diagnostics, cancellationToken, depth, ref dependsOnInvalidLayout);
+            var field = ParseMember(member, fieldAttribute, defaultBigEndian, diagnostics, cancellationToken, parsing, ref dependsOnInvalidLayout);
             if (field is not null)
                 fields.Add((field, member, fieldAttribute));
         }
@@ -76,12 +102,24 @@ internal static class Parser
                 diagnostics.Add(Diagnostic.Create(Diagnostics.NameCollision, type.GetMembers(field.Name + "UnknownBits")[0].Locations.FirstOrDefault(),
                     field.Name + "UnknownBits", "the unknown-bits property of [FlagsField] " + field.Name));
         }
+        var firstDynamic = LayOut(fields, diagnostics);
+        // Fixed members by offset, then the members whose offsets are known only at run time, in declaration order.
+        fields = fields.OrderBy(f => f.Model.FollowsDynamic ? 1 : 0).ThenBy(f => f.Model.FollowsDynamic ? 0 : f.Model.Offset).ToList();
         ResolveReferences(type, fields, diagnostics);
         CheckOverlaps(fields, diagnostics);
 
-        var end = fields.Count == 0 ? 0 : fields.Max(f => f.Model.Offset + f.Model.Width);
-        if (declaredSize != 0 && declaredSize < end)
+        var fixedFields = fields.Where(f => !f.Model.FollowsDynamic && f.Model.Width >= 0).ToList();
+        var end = fixedFields.Count == 0 ? 0 : fixedFields.Max(f => f.Model.Offset + f.Model.Width);
+        if (firstDynamic is not null)
+        {
+            end = Math.Max(end, firstDynamic.Offset);
+            if (declaredSize != 0)
+                diagnostics.Add(Diagnostic.Create(Diagnostics.SizeOnVariableLayout, AttributeLocation(formatAttribute) ?? typeLocation, declaredSize, type.Name, firstDynamic.Name));
+        }
+        else if (declaredSize != 0 && declaredSize < end)
+        {
             diagnostics.Add(Diagnostic.Create(Diagnostics.SizeTooSmall, AttributeLocation(formatAttribute) ?? typeLocation, declaredSize, type.Name, end));
+        }
         var size = Math.Max(declaredSize, end);
 
         if (diagnostics.Count > 0 || dependsOnInvalidLayout)
@@ -99,12 +137,17 @@ internal static class Parser
             type.IsValueType,
             containing.ToEquatableArray(),
             size,
-            fields.Select(f => f.Model).OrderBy(f => f.Offset).ToEquatableArray());
+            fields.Select(f => f.Model).ToEquatableArray(),
+            firstDynamic is not null,
+            type.GetMembers("Size").Any(m => !m.IsImplicitlyDeclared),
+            // The runtime's default struct equality throws on [InlineArray] fields; records and hand-written Equals are left alone.
+            type.TypeKind == TypeKind.Struct && !type.IsRecord && fields.Any(f => f.Model.Kind == FieldKind.InlineArray)
+                && !type.GetMembers("Equals").Concat(type.GetMembers("GetHashCode")).Any(m => !m.IsImplicitlyDeclared));
         return (model, diagnostics.ToImmutable());
     }
 
     private static FieldModel? ParseMember(ISymbol member, AttributeData fieldAttribute, bool defaultBigEndian,
-        ImmutableArray<Diagnostic>.Builder diagnostics, CancellationToken cancellationToken, int depth, ref bool dependsOnInvalidLayout)
+        ImmutableArray<Diagnostic>.Builder diagnostics, CancellationToken cancellationToken, ImmutableStack<INamedTypeSymbol> parsing, ref bool dependsOnInvalidLayout)
     {
         var location = member.Locations.FirstOrDefault();
         ITypeSymbol memberType;
@@ -123,9 +166,10 @@ internal static class Parser
                 return null;
         }
 
-        var offset = fieldAttribute.ConstructorArguments.Length > 0 ? (int)ToLong(fieldAttribute.ConstructorArguments[0].Value) : 0;
+        // No offset: the member follows the one declared before it (LayOut assigns the offset).
+        var offset = fieldAttribute.ConstructorArguments.Length > 0 ? (int)ToLong(fieldAttribute.ConstructorArguments[0].Value) : -1;
         var hadError = false;
-        if (offset < 0)
+        if (offset < 0 && fieldAttribute.ConstructorArguments.Length > 0)
         {
             diagnostics.Add(Diagnostic.Create(Diagnostics.NegativeOffset, AttributeLocation(fieldAttribute) ?? location, member.Name, offset));
             hadError = true;
@@ -139,36 +183,239 @@ internal static class Parser
         var byteOrderArgument = NamedLong(fieldAttribute, "ByteOrder");
         var bigEndian = byteOrderArgument is null ? defaultBigEndian : byteOrderArgument == 0;
         var typeName = memberType.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat);
+        var memberTypeDisplay = memberType.ToDisplayString();
+
+        // The length, count and repetition attributes first: they decide the width of blocks, strings and arrays.
+        var lengthAttribute = FindAttribute(member, "LengthAttribute");
+        var countAttribute = FindAttribute(member, "CountAttribute");
+        var strideAttribute = FindAttribute(member, "StrideAttribute");
+        var untilAttribute = FindAttribute(member, "UntilAttribute");
+        var nullTerminatedAttribute = FindAttribute(member, "NullTerminatedAttribute");
+        var encodingAttribute = FindAttribute(member, "EncodingAttribute");
+        var padToAttribute = FindAttribute(member, "PadToAttribute");
+        var padTo = padToAttribute is null ? 0 : (int)ToLong(padToAttribute.ConstructorArguments[0].Value);
+        if (padToAttribute is not null && padTo <= 0)
+        {
+            diagnostics.Add(Diagnostic.Create(Diagnostics.InvalidLength, AttributeLocation(padToAttribute) ?? location, member.Name));
+            hadError = true;
+        }
+        string? lengthMember = null;
+        var lengthConstant = NamedInt(fieldAttribute, "Length") ?? 0;
+        var lengthToEnd = false;
+        if (lengthAttribute is not null)
+        {
+            if (lengthAttribute.ConstructorArguments.Length == 1 && lengthAttribute.ConstructorArguments[0].Value is string lengthName)
+                lengthMember = lengthName;
+            else if (lengthAttribute.ConstructorArguments.Length == 1)
+                lengthConstant = (int)ToLong(lengthAttribute.ConstructorArguments[0].Value);
+            lengthToEnd = NamedLong(lengthAttribute, "ToEnd") == 1;
+            if ((lengthMember is not null ? 1 : 0) + (lengthConstant != 0 || lengthAttribute.ConstructorArguments.Length == 1 && lengthMember is null ? 1 : 0) + (lengthToEnd ? 1 : 0) != 1
+                || lengthAttribute.ConstructorArguments.Length == 1 && lengthMember is null && lengthConstant <= 0)
+            {
+                diagnostics.Add(Diagnostic.Create(Diagnostics.InvalidLength, AttributeLocation(lengthAttribute) ?? location, member.Name));
+                hadError = true;
+            }
+        }
+        string? countMember = null;
+        var countConstant = 0;
+        if (countAttribute is not null)
+        {
+            if (countAttribute.ConstructorArguments[0].Value is string countName)
+                countMember = countName;
+            else
+                countConstant = (int)ToLong(countAttribute.ConstructorArguments[0].Value);
+            if (countMember is null && countConstant < 0)
+            {
+                diagnostics.Add(Diagnostic.Create(Diagnostics.InvalidLength, AttributeLocation(countAttribute) ?? location, member.Name));
+                hadError = true;
+            }
+        }
+        string? strideMember = null;
+        var strideConstant = 0;
+        if (strideAttribute is not null)
+        {
+            if (strideAttribute.ConstructorArguments[0].Value is string strideName)
+                strideMember = strideName;
+            else
+                strideConstant = (int)ToLong(strideAttribute.ConstructorArguments[0].Value);
+        }
+        var lengthSpecs = new List<(string Name, AttributeData Attribute)>();
+        if (lengthAttribute is not null) lengthSpecs.Add(("[Length]", lengthAttribute));
+        if (countAttribute is not null) lengthSpecs.Add(("[Count]", countAttribute));
+        if (untilAttribute is not null) lengthSpecs.Add(("[Until]", untilAttribute));
+        if (nullTerminatedAttribute is not null) lengthSpecs.Add(("[NullTerminated]", nullTerminatedAttribute));
+        if (padToAttribute is not null) lengthSpecs.Add(("[PadTo]", padToAttribute));
+        if (lengthConstant > 0 && lengthAttribute is null && padToAttribute is not null) lengthSpecs.Insert(0, ("[Field(Length = n)]", fieldAttribute));
+        if (lengthSpecs.Count > 1)
+        {
+            diagnostics.Add(Diagnostic.Create(Diagnostics.ConflictingLength, AttributeLocation(lengthSpecs[1].Attribute) ?? location, member.Name, lengthSpecs[0].Name, lengthSpecs[1].Name));
+            hadError = true;
+        }
 
         FieldKind kind;
         int width;
         var integerType = "";
         var signed = false;
-        if (IntegerInfo(memberType.SpecialType) is { } integer)
+        FieldModel? element = null;
+        string? untilMember = null;
+        long? untilValue = null;
+        var encoding = encodingAttribute is null ? 0 : (int)ToLong(encodingAttribute.ConstructorArguments[0].Value);
+        var hasLength = lengthMember is not null || lengthConstant > 0 || lengthToEnd || padToAttribute is not null;
+        void RequireLength(string what)
         {
-            kind = FieldKind.Integer;
-            (integerType, width, signed) = integer;
+            diagnostics.Add(Diagnostic.Create(Diagnostics.MissingLengthSpecification, location, member.Name, memberTypeDisplay, what));
+            hadError = true;
         }
-        else if (memberType.SpecialType == SpecialType.System_Boolean)
+        var checksumAttribute = FindAttribute(member, "ChecksumAttribute");
+        var switchAttribute = FindAttribute(member, "SwitchOnAttribute");
+        var caseAttributes = member.GetAttributes().Where(a => IsAttribute(a, "CaseAttribute")).ToList();
+        var cases = new List<CaseModel>();
+        if (switchAttribute is not null)
         {
-            kind = FieldKind.Boolean;
-            width = 1;
-            integerType = "byte";
-        }
-        else if (memberType is INamedTypeSymbol { TypeKind: TypeKind.Enum, EnumUnderlyingType: { } underlying } && IntegerInfo(underlying.SpecialType) is { } enumInteger)
-        {
-            kind = FieldKind.Enum;
-            (integerType, width, signed) = enumInteger;
-        }
-        else if (memberType is IArrayTypeSymbol { Rank: 1, ElementType.SpecialType: SpecialType.System_Byte })
-        {
-            kind = FieldKind.ByteArray;
-            width = NamedInt(fieldAttribute, "Length") ?? 0;
-            if (width <= 0)
+            kind = FieldKind.Switch;
+            width = -1;
+            CaseModel? fallback = null;
+            var seen = new HashSet<long>();
+            foreach (var caseAttribute in caseAttributes)
             {
-                diagnostics.Add(Diagnostic.Create(Diagnostics.MissingLength, AttributeLocation(fieldAttribute) ?? location, member.Name, offset));
+                var caseLocation = AttributeLocation(caseAttribute) ?? location;
+                var layoutType = caseAttribute.ConstructorArguments[caseAttribute.ConstructorArguments.Length - 1].Value as INamedTypeSymbol;
+                long? caseValue = caseAttribute.ConstructorArguments.Length == 2 ? ToLong(caseAttribute.ConstructorArguments[0].Value) : null;
+                if (layoutType is null || !layoutType.GetAttributes().Any(a => IsAttribute(a, "BinaryFormatAttribute"))
+                    || !IsConvertible(layoutType, memberType))
+                {
+                    diagnostics.Add(Diagnostic.Create(Diagnostics.InvalidCase, caseLocation, layoutType?.ToDisplayString() ?? "?", member.Name, memberTypeDisplay));
+                    hadError = true;
+                    continue;
+                }
+                var model = new CaseModel(caseValue, layoutType.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat));
+                if (caseValue is null ? fallback is not null : !seen.Add(caseValue.Value))
+                {
+                    diagnostics.Add(Diagnostic.Create(Diagnostics.DuplicateCase, caseLocation, member.Name,
+                        caseValue is null ? "a second fallback" : "a second case for " + caseValue.Value.ToString(CultureInfo.InvariantCulture)));
+                    hadError = true;
+                    continue;
+                }
+                if (caseValue is null)
+                    fallback = model;
+                else
+                    cases.Add(model);
+            }
+            if (fallback is not null)
+                cases.Add(fallback);
+            if (cases.Count == 0 && !hadError)
+            {
+                diagnostics.Add(Diagnostic.Create(Diagnostics.InvalidCase, AttributeLocation(switchAttribute) ?? location, "(none)", member.Name, memberTypeDisplay));
                 hadError = true;
             }
+        }
+        else if (caseAttributes.Count > 0)
+        {
+            kind = FieldKind.Switch;
+            width = -1;
+            diagnostics.Add(Diagnostic.Create(Diagnostics.RuleNotApplicable, AttributeLocation(caseAttributes[0]) ?? location, "[Case] without [SwitchOn]", member.Name, memberTypeDisplay));
+            hadError = true;
+        }
+        else if (ClassifyScalar(memberType) is { } scalar)
+        {
+            (kind, integerType, width, signed) = scalar;
+        }
+        else if (memberType is IArrayTypeSymbol { Rank: 1, ElementType.SpecialType: SpecialType.System_Byte }
+                 || memberType is INamedTypeSymbol { Name: "ReadOnlyMemory", ContainingNamespace.Name: "System", TypeArguments.Length: 1 } memory && memory.TypeArguments[0].SpecialType == SpecialType.System_Byte)
+        {
+            kind = memberType is IArrayTypeSymbol ? FieldKind.ByteArray : FieldKind.Memory;
+            width = lengthConstant > 0 ? lengthConstant : -1;
+            if (!hasLength && lengthAttribute is null && padToAttribute is null)
+            {
+                diagnostics.Add(Diagnostic.Create(Diagnostics.MissingLength, AttributeLocation(lengthAttribute ?? fieldAttribute) ?? location, member.Name));
+                hadError = true;
+            }
+        }
+        else if (memberType.SpecialType == SpecialType.System_String)
+        {
+            kind = FieldKind.String;
+            width = lengthConstant > 0 ? lengthConstant : -1;
+            if (!hasLength && nullTerminatedAttribute is null && lengthAttribute is null)
+                RequireLength("[Length(nameof(Member))], [Length(n)], [Length(ToEnd = true)] or [NullTerminated]");
+        }
+        else if (memberType is IArrayTypeSymbol { Rank: 1 } arrayType)
+        {
+            kind = FieldKind.Array;
+            width = -1;
+            var elementType = arrayType.ElementType;
+            if (ClassifyScalar(elementType) is { } elementScalar && elementScalar.Kind != FieldKind.Boolean)
+            {
+                element = new FieldModel("", 0, elementScalar.Width, elementScalar.Kind, elementType.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat),
+                    elementScalar.IntegerType, elementScalar.Signed, bigEndian, false, null, false, null, null, EquatableArray<long>.Empty,
+                    0, null, null, null, false, EquatableArray<ConditionModel>.Empty, 0, false);
+            }
+            else if (elementType is INamedTypeSymbol elementLayout && elementLayout.GetAttributes().Any(a => IsAttribute(a, "BinaryFormatAttribute")))
+            {
+                if (NestedSize(elementLayout, cancellationToken, parsing) is not { } elementSize)
+                {
+                    dependsOnInvalidLayout = true;
+                    return null;
+                }
+                element = new FieldModel("", 0, elementSize, FieldKind.Nested, elementType.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat),
+                    "", false, bigEndian, elementType.IsReferenceType, null, false, null, null, EquatableArray<long>.Empty,
+                    0, null, null, null, false, EquatableArray<ConditionModel>.Empty, 0, false);
+            }
+            else
+            {
+                diagnostics.Add(Diagnostic.Create(Diagnostics.UnsupportedMemberType, location, member.Name, memberTypeDisplay));
+                return null;
+            }
+            if (lengthConstant > 0)
+            {
+                diagnostics.Add(Diagnostic.Create(Diagnostics.InvalidLength, AttributeLocation(lengthAttribute ?? fieldAttribute) ?? location, member.Name));
+                hadError = true;
+            }
+            if (countAttribute is null && untilAttribute is null && lengthAttribute is null)
+                RequireLength("[Count(...)], [Until(...)], [Length(nameof(Member))] or [Length(ToEnd = true)]");
+            if (untilAttribute is not null)
+            {
+                untilValue = ToLong(untilAttribute.ConstructorArguments[untilAttribute.ConstructorArguments.Length - 1].Value);
+                if (untilAttribute.ConstructorArguments.Length == 2)
+                {
+                    untilMember = untilAttribute.ConstructorArguments[0].Value as string ?? "";
+                    var target = element.Kind == FieldKind.Nested
+                        ? elementType.GetMembers(untilMember).FirstOrDefault(m => m.GetAttributes().Any(a => IsAttribute(a, "FieldAttribute")))
+                        : null;
+                    var targetType = (target as IFieldSymbol)?.Type ?? (target as IPropertySymbol)?.Type;
+                    if (targetType is null || ClassifyScalar(targetType) is not { Kind: FieldKind.Integer or FieldKind.Enum })
+                    {
+                        diagnostics.Add(Diagnostic.Create(Diagnostics.UnknownMember, AttributeLocation(untilAttribute) ?? location, "[Until]", member.Name, untilMember, elementType.Name));
+                        hadError = true;
+                    }
+                }
+                else if (element.Kind == FieldKind.Nested)
+                {
+                    diagnostics.Add(Diagnostic.Create(Diagnostics.RuleNotApplicable, AttributeLocation(untilAttribute) ?? location, "[Until(value)] without a member name", member.Name, memberTypeDisplay));
+                    hadError = true;
+                }
+            }
+            var stride = strideConstant;
+            if (strideAttribute is not null && element.Width < 0)
+            {
+                if (strideMember is null && stride <= 0)
+                {
+                    diagnostics.Add(Diagnostic.Create(Diagnostics.StrideTooSmall, AttributeLocation(strideAttribute) ?? location, stride, member.Name, "1"));
+                    hadError = true;
+                }
+            }
+            else if (strideAttribute is not null && strideMember is null && stride < element.Width)
+            {
+                diagnostics.Add(Diagnostic.Create(Diagnostics.StrideTooSmall, AttributeLocation(strideAttribute) ?? location, stride, member.Name, element.Width));
+                hadError = true;
+            }
+            if (strideAttribute is not null && countAttribute is null)
+            {
+                diagnostics.Add(Diagnostic.Create(Diagnostics.RuleNotApplicable, AttributeLocation(strideAttribute) ?? location, "[Stride] without [Count]", member.Name, memberTypeDisplay));
+                hadError = true;
+            }
+            // A constant count of fixed-size elements has a fixed width.
+            if (countAttribute is not null && countMember is null && element.Width >= 0 && strideMember is null)
+                width = countConstant * (stride > 0 ? stride : element.Width);
         }
         else if (memberType is INamedTypeSymbol named && InlineArrayLength(named) is { } inlineLength && member is IFieldSymbol)
         {
@@ -177,18 +424,53 @@ internal static class Parser
         }
         else if (memberType is INamedTypeSymbol nested && nested.GetAttributes().Any(a => IsAttribute(a, "BinaryFormatAttribute")))
         {
-            if (NestedSize(nested, cancellationToken, depth) is not { } nestedSize)
+            if (NestedSize(nested, cancellationToken, parsing) is not { } nestedSize)
             {
                 dependsOnInvalidLayout = true;
                 return null;
             }
             kind = FieldKind.Nested;
-            width = nestedSize;
+            // Given a length by its container, a nested layout takes exactly that many bytes, whatever its own size.
+            width = lengthMember is not null ? -1 : nestedSize;
         }
         else
         {
-            diagnostics.Add(Diagnostic.Create(Diagnostics.UnsupportedMemberType, location, member.Name, memberType.ToDisplayString()));
+            diagnostics.Add(Diagnostic.Create(Diagnostics.UnsupportedMemberType, location, member.Name, memberTypeDisplay));
             return null;
+        }
+
+        // Length, count, stride and repetition belong to blocks, strings and arrays only.
+        foreach (var (specName, specAttribute) in new[] { ("[Length]", lengthAttribute), ("[Count]", countAttribute), ("[Stride]", strideAttribute), ("[Until]", untilAttribute) })
+        {
+            if (specAttribute is null)
+                continue;
+            var applies = specName switch
+            {
+                "[Length]" => kind is FieldKind.ByteArray or FieldKind.Memory or FieldKind.String or FieldKind.Array
+                    || (kind is FieldKind.Nested or FieldKind.Switch && lengthMember is not null),
+                _ => kind == FieldKind.Array,
+            };
+            if (!applies)
+            {
+                diagnostics.Add(Diagnostic.Create(Diagnostics.RuleNotApplicable, AttributeLocation(specAttribute) ?? location, specName, member.Name, memberTypeDisplay));
+                hadError = true;
+            }
+        }
+        if (checksumAttribute is not null && !(kind == FieldKind.Integer && integerType == "uint"))
+        {
+            diagnostics.Add(Diagnostic.Create(Diagnostics.RuleNotApplicable, AttributeLocation(checksumAttribute) ?? location, "[Checksum]", member.Name, memberTypeDisplay));
+            hadError = true;
+        }
+        if (padToAttribute is not null && kind is not (FieldKind.ByteArray or FieldKind.Memory))
+        {
+            diagnostics.Add(Diagnostic.Create(Diagnostics.RuleNotApplicable, AttributeLocation(padToAttribute) ?? location, "[PadTo]", member.Name, memberTypeDisplay));
+            hadError = true;
+        }
+        if (nullTerminatedAttribute is not null && kind != FieldKind.String || encodingAttribute is not null && kind != FieldKind.String)
+        {
+            diagnostics.Add(Diagnostic.Create(Diagnostics.RuleNotApplicable, AttributeLocation(nullTerminatedAttribute ?? encodingAttribute!) ?? location,
+                nullTerminatedAttribute is not null ? "[NullTerminated]" : "[Encoding]", member.Name, memberTypeDisplay));
+            hadError = true;
         }
 
         ulong? magic = null;
@@ -201,7 +483,6 @@ internal static class Parser
         var rejectUnknown = false;
         var conditions = new List<ConditionModel>();
         long otherwise = 0;
-        var memberTypeDisplay = memberType.ToDisplayString();
 
         foreach (var attribute in member.GetAttributes())
         {
@@ -314,44 +595,186 @@ internal static class Parser
         return new FieldModel(member.Name, offset, width, kind, typeName, integerType, signed, bigEndian,
             memberType.IsReferenceType, magic, reserved, rangeMin, rangeMax, oneOf.ToEquatableArray(),
             alignConstant, alignMember, alignContextKey, flagsKnown, rejectUnknown, conditions.ToEquatableArray(), otherwise,
-            member is IFieldSymbol { IsRequired: true } or IPropertySymbol { IsRequired: true });
+            member is IFieldSymbol { IsRequired: true } or IPropertySymbol { IsRequired: true })
+        {
+            LengthMember = lengthMember,
+            LengthConstant = lengthConstant,
+            LengthToEnd = lengthToEnd,
+            CountMember = countMember,
+            CountConstant = countConstant,
+            StrideMember = strideMember,
+            StrideConstant = strideConstant,
+            UntilMember = untilMember,
+            UntilValue = untilValue,
+            NullTerminated = nullTerminatedAttribute is not null,
+            PadTo = padTo,
+            SwitchMember = switchAttribute?.ConstructorArguments[0].Value as string,
+            Checksum = checksumAttribute is null ? null : (int)ToLong(checksumAttribute.ConstructorArguments[0].Value),
+            ChecksumFrom = checksumAttribute is null ? null : NamedString(checksumAttribute, "From"),
+            ChecksumTo = checksumAttribute is null ? null : NamedString(checksumAttribute, "To"),
+            Cases = cases.ToEquatableArray(),
+            Encoding = encoding,
+            Element = element,
+        };
     }
 
-    /// <summary>Checks that conditions and alignments name earlier scalar fields, and fills in what the emitter needs to know about them.</summary>
+    /// <summary>Integers, booleans and enums: their kind, integer type, width and signedness.</summary>
+    private static (FieldKind Kind, string IntegerType, int Width, bool Signed)? ClassifyScalar(ITypeSymbol type)
+    {
+        if (IntegerInfo(type.SpecialType) is { } integer)
+            return (FieldKind.Integer, integer.Type, integer.Width, integer.Signed);
+        if (type.SpecialType == SpecialType.System_Boolean)
+            return (FieldKind.Boolean, "byte", 1, false);
+        if (type is INamedTypeSymbol { TypeKind: TypeKind.Enum, EnumUnderlyingType: { } underlying } && IntegerInfo(underlying.SpecialType) is { } enumInteger)
+            return (FieldKind.Enum, enumInteger.Type, enumInteger.Width, enumInteger.Signed);
+        return null;
+    }
+
+    private static bool IsConvertible(ITypeSymbol from, ITypeSymbol to)
+    {
+        if (to.SpecialType == SpecialType.System_Object || from.AllInterfaces.Contains(to, SymbolEqualityComparer.Default))
+            return true;
+        for (var type = from; type is not null; type = type.BaseType)
+        {
+            if (SymbolEqualityComparer.Default.Equals(type, to))
+                return true;
+        }
+        return false;
+    }
+
+    private static AttributeData? FindAttribute(ISymbol member, string name) =>
+        member.GetAttributes().FirstOrDefault(a => IsAttribute(a, name));
+
+    /// <summary>
+    /// Gives members without an offset the end of the member declared before them, and marks those after the first
+    /// variable-length member as placed at run time (offset -1). Returns that first variable-length member, if any.
+    /// </summary>
+    private static FieldModel? LayOut(List<(FieldModel Model, ISymbol Member, AttributeData FieldAttribute)> fields, ImmutableArray<Diagnostic>.Builder diagnostics)
+    {
+        FieldModel? firstDynamic = null;
+        var firstDynamicIndex = fields.Count;
+        FieldModel? toEnd = null;
+        var cursor = 0;
+        for (var i = 0; i < fields.Count; i++)
+        {
+            var (field, member, attribute) = fields[i];
+            if (toEnd is not null)
+                diagnostics.Add(Diagnostic.Create(Diagnostics.MemberAfterToEnd, member.Locations.FirstOrDefault(), toEnd.Name, field.Name));
+            if (field.Offset >= 0 && firstDynamic is not null)
+            {
+                diagnostics.Add(Diagnostic.Create(Diagnostics.OffsetAfterVariableMember, AttributeLocation(attribute) ?? member.Locations.FirstOrDefault(), field.Name, firstDynamic.Name));
+                continue;
+            }
+            if (field.Offset < 0 && firstDynamic is null)
+                field = field with { Offset = cursor };
+            // Padding at a fixed offset has a fixed width; after a variable-length member it is computed at run time.
+            if (field.PadTo > 0 && firstDynamic is null)
+                field = field with { Width = (field.PadTo - field.Offset % field.PadTo) % field.PadTo };
+            if (firstDynamic is null)
+                cursor = field.Offset + Math.Max(field.Width, 0);
+            if (field.IsDynamic && firstDynamic is null)
+            {
+                firstDynamic = field;
+                firstDynamicIndex = i;
+            }
+            if (field.LengthToEnd)
+                toEnd = field;
+            fields[i] = (field, member, attribute);
+        }
+        // A fixed member declared earlier must not sit at or beyond the start of the variable part.
+        if (firstDynamic is not null)
+        {
+            foreach (var (field, member, attribute) in fields.Take(firstDynamicIndex))
+            {
+                if (field.Offset + Math.Max(field.Width, 1) > firstDynamic.Offset)
+                    diagnostics.Add(Diagnostic.Create(Diagnostics.OffsetAfterVariableMember, AttributeLocation(attribute) ?? member.Locations.FirstOrDefault(), field.Name, firstDynamic.Name));
+            }
+        }
+        return firstDynamic;
+    }
+
+    /// <summary>
+    /// Checks that conditions, alignments, lengths, counts and strides name earlier fields of the right kind, fills in what
+    /// the emitter needs to know about them, and marks length and count members with what they measure.
+    /// </summary>
     private static void ResolveReferences(INamedTypeSymbol type, List<(FieldModel Model, ISymbol Member, AttributeData FieldAttribute)> fields,
         ImmutableArray<Diagnostic>.Builder diagnostics)
     {
-        var byName = fields.ToDictionary(f => f.Model.Name, f => f.Model, StringComparer.Ordinal);
+        var order = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < fields.Count; i++)
+            order[fields[i].Model.Name] = i;
         for (var i = 0; i < fields.Count; i++)
         {
             var (field, member, _) = fields[i];
-            FieldModel? Resolve(string rule, string name)
+            FieldModel? Resolve(string rule, string name, bool integerOnly = false)
             {
                 var attributeName = rule.Trim('[', ']') + "Attribute";
                 var location = member.GetAttributes().FirstOrDefault(a => a.AttributeClass?.Name == attributeName
                         && a.ConstructorArguments.Length > 0 && a.ConstructorArguments[0].Value as string == name) is { } attribute
                     ? AttributeLocation(attribute) ?? member.Locations.FirstOrDefault()
                     : member.Locations.FirstOrDefault();
-                if (!byName.TryGetValue(name, out var target))
+                if (!order.TryGetValue(name, out var targetIndex))
                 {
                     diagnostics.Add(Diagnostic.Create(Diagnostics.UnknownMember, location, rule, field.Name, name, type.Name));
                     return null;
                 }
-                if (target.Offset >= field.Offset)
+                var target = fields[targetIndex].Model;
+                if (targetIndex >= i)
                 {
-                    diagnostics.Add(Diagnostic.Create(Diagnostics.MemberComesLater, location, rule, field.Name, name, target.Offset, field.Offset));
+                    diagnostics.Add(Diagnostic.Create(Diagnostics.MemberComesLater, location, rule, field.Name, name, OffsetText(target), OffsetText(field)));
                     return null;
                 }
-                if (!target.IsScalar)
+                if (integerOnly ? target.Kind != FieldKind.Integer : !target.IsScalar)
                 {
-                    diagnostics.Add(Diagnostic.Create(Diagnostics.RuleNotApplicable, location, rule + " naming '" + name + "'", field.Name, target.TypeName));
+                    diagnostics.Add(Diagnostic.Create(integerOnly ? Diagnostics.LengthMemberNotInteger : Diagnostics.RuleNotApplicable, location,
+                        rule + " naming '" + name + "'", field.Name, target.TypeName));
                     return null;
                 }
                 return target;
             }
+            void Measure(string rule, string name, MeasureKind kind, bool allowEnum = false)
+            {
+                if (Resolve(rule, name, integerOnly: !allowEnum) is not { } target)
+                    return;
+                var targetIndex = order[name];
+                if (fields[targetIndex].Model.Measures is { } other)
+                {
+                    diagnostics.Add(Diagnostic.Create(Diagnostics.MeasuredTwice, member.Locations.FirstOrDefault(), name, other, field.Name));
+                    return;
+                }
+                fields[targetIndex] = (target with { Measures = field.Name, MeasureKind = kind }, fields[targetIndex].Member, fields[targetIndex].FieldAttribute);
+            }
 
             if (field.AlignMember is { } alignMember)
                 Resolve("[AlignedTo]", alignMember);
+            if (field.LengthMember is { } lengthMember)
+                Measure("[Length]", lengthMember, MeasureKind.Bytes);
+            if (field.CountMember is { } countMember)
+                Measure("[Count]", countMember, MeasureKind.Count);
+            if (field.StrideMember is { } strideMember)
+                Resolve("[Stride]", strideMember, integerOnly: true);
+            if (field.SwitchMember is { } switchMember && Resolve("[SwitchOn]", switchMember) is { } tag)
+            {
+                if (tag.Kind == FieldKind.Boolean)
+                    diagnostics.Add(Diagnostic.Create(Diagnostics.LengthMemberNotInteger, member.Locations.FirstOrDefault(), "[SwitchOn] naming '" + switchMember + "'", field.Name, tag.TypeName));
+                else
+                    Measure("[SwitchOn]", switchMember, MeasureKind.Tag, allowEnum: true);
+            }
+            if (field.Checksum is not null)
+            {
+                // The range is given by member names; an unknown name is a range outside the record.
+                var checksumLocation = AttributeLocation(member.GetAttributes().First(a => a.AttributeClass?.Name == "ChecksumAttribute")) ?? member.Locations.FirstOrDefault();
+                var from = field.ChecksumFrom ?? fields[0].Model.Name;
+                var to = field.ChecksumTo ?? (i > 0 ? fields[i - 1].Model.Name : field.Name);
+                foreach (var bound in new[] { from, to })
+                {
+                    if (!order.ContainsKey(bound))
+                        diagnostics.Add(Diagnostic.Create(Diagnostics.UnknownMember, checksumLocation, "[Checksum]", field.Name, bound, type.Name));
+                }
+                if (order.TryGetValue(from, out var fromIndex) && order.TryGetValue(to, out var toIndex) && fromIndex > toIndex)
+                    diagnostics.Add(Diagnostic.Create(Diagnostics.ChecksumRangeReversed, checksumLocation, field.Name, from, to));
+                fields[i] = (fields[i].Model with { ChecksumFrom = from, ChecksumTo = to }, member, fields[i].FieldAttribute);
+            }
             if (field.Conditions.Count > 0)
             {
                 var resolved = new List<ConditionModel>();
@@ -360,15 +783,18 @@ internal static class Parser
                     if (Resolve("[PresentWhen]", condition.Member) is { } target)
                         resolved.Add(condition with { MemberIntegerType = target.IntegerType, MemberIsSigned = target.IsSigned, MemberIsBoolean = target.Kind == FieldKind.Boolean });
                 }
-                fields[i] = (field with { Conditions = resolved.ToEquatableArray() }, member, fields[i].FieldAttribute);
+                fields[i] = (fields[i].Model with { Conditions = resolved.ToEquatableArray() }, member, fields[i].FieldAttribute);
             }
         }
     }
 
+    private static string OffsetText(FieldModel field) =>
+        field.FollowsDynamic ? "(after a variable-length member)" : field.Offset.ToString(CultureInfo.InvariantCulture);
+
     private static void CheckOverlaps(List<(FieldModel Model, ISymbol Member, AttributeData FieldAttribute)> fields, ImmutableArray<Diagnostic>.Builder diagnostics)
     {
         // Compare each field with the earlier field that reaches furthest, not just with its neighbour.
-        var ordered = fields.OrderBy(f => f.Model.Offset).ToList();
+        var ordered = fields.Where(f => !f.Model.FollowsDynamic && f.Model.Width >= 0).OrderBy(f => f.Model.Offset).ToList();
         FieldModel? furthest = null;
         foreach (var (current, member, attribute) in ordered)
         {
@@ -384,13 +810,22 @@ internal static class Parser
     }
 
     /// <summary>The size of a nested layout: its Size constant when it comes from metadata, else parsed from source.</summary>
-    private static int? NestedSize(INamedTypeSymbol nested, CancellationToken cancellationToken, int depth)
+    /// <remarks>-1 stands for a layout whose size varies.</remarks>
+    private static int? NestedSize(INamedTypeSymbol nested, CancellationToken cancellationToken, ImmutableStack<INamedTypeSymbol> parsing)
     {
-        if (nested.GetMembers("Size").OfType<IFieldSymbol>().FirstOrDefault(f => f.IsConst && f.ConstantValue is int) is { } sizeConstant)
-            return (int)sizeConstant.ConstantValue!;
-        if (depth >= MaxNestingDepth)
+        if (nested.DeclaringSyntaxReferences.IsEmpty)
+        {
+            var sizeConstant = nested.GetMembers("Size").Concat(nested.GetMembers("EncodedSize")).OfType<IFieldSymbol>()
+                .FirstOrDefault(f => f.IsConst && f.ConstantValue is int);
+            return sizeConstant is not null ? (int)sizeConstant.ConstantValue! : -1;
+        }
+        // A layout that contains itself (a tree of records) cannot have a fixed size.
+        if (parsing.Contains(nested, SymbolEqualityComparer.Default))
+            return -1;
+        if (parsing.Count() >= MaxNestingDepth)
             return null;
-        return Parse(nested, cancellationToken, depth + 1).Model?.Size;
+        var model = Parse(nested, cancellationToken, parsing).Model;
+        return model is null ? null : model.IsVariable ? -1 : model.Size;
     }
 
     private static (string Type, int Width, bool Signed)? IntegerInfo(SpecialType type) => type switch

@@ -21,6 +21,14 @@ public enum BinaryFormatRule
     UnknownFlags,
     /// <summary>A hand-written check in the layout's <c>OnValidate</c> hook.</summary>
     Custom,
+    /// <summary>A length or count member disagrees with the value it measures, or a length does not fit its data.</summary>
+    Length,
+    /// <summary>A string cannot be encoded or decoded in its declared encoding.</summary>
+    Encoding,
+    /// <summary>A <see cref="ChecksumAttribute"/> field differs from the checksum of its bytes.</summary>
+    Checksum,
+    /// <summary>A <see cref="UntilAttribute"/> array ends before its terminator, or a <see cref="NullTerminatedAttribute"/> string before its NUL.</summary>
+    Terminator,
 }
 
 /// <summary>
@@ -70,11 +78,20 @@ public sealed class BinaryFormatError
     /// <inheritdoc />
     public override string ToString() => Message;
 
+    /// <summary>
+    /// For <see cref="BinaryFormatRule.ShortInput"/>: how many bytes, counted from the start of the input given to
+    /// <c>Read</c>, the input must hold at least (read more and try again); 0 for other rules.
+    /// </summary>
+    public long BytesNeeded { get; init; }
+
     /// <summary>The error for input shorter than the layout.</summary>
     public static BinaryFormatError ShortInput(string typeName, long offset, int needed, int available) =>
         new(typeName, "", offset, BinaryFormatRule.ShortInput,
             available.ToString(CultureInfo.InvariantCulture), needed.ToString(CultureInfo.InvariantCulture),
-            string.Create(CultureInfo.InvariantCulture, $"needs {needed} bytes, but only {available} are available"));
+            string.Create(CultureInfo.InvariantCulture, $"needs {needed} bytes, but only {available} are available"))
+        {
+            BytesNeeded = needed,
+        };
 }
 
 /// <summary>Thrown by generated <c>Read</c> methods; <see cref="Error"/> holds the details.</summary>

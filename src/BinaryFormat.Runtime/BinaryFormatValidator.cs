@@ -12,14 +12,27 @@ namespace BinaryFormat;
 public struct BinaryFormatValidator
 {
     private readonly List<BinaryFormatError>? all;
+    private readonly string prefix;
+    // An array element's path ("Entries[3].") is built only when an error needs it, so that walking a valid table allocates nothing.
+    private readonly string? element;
+    private readonly int index;
 
     /// <summary>Starts a pass. Generated code calls this; <paramref name="all"/> is null when only the first error matters.</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
     public BinaryFormatValidator(string typeName, string pathPrefix, long position, IValidationContext? context, List<BinaryFormatError>? all)
+        : this(typeName, pathPrefix, null, 0, position, position, context, all)
+    {
+    }
+
+    private BinaryFormatValidator(string typeName, string prefix, string? element, int index, long position, long origin,
+        IValidationContext? context, List<BinaryFormatError>? all)
     {
         TypeName = typeName;
-        PathPrefix = pathPrefix;
+        this.prefix = prefix;
+        this.element = element;
+        this.index = index;
         Position = position;
+        Origin = origin;
         Context = context;
         this.all = all;
         First = null;
@@ -28,8 +41,21 @@ public struct BinaryFormatValidator
     /// <summary>The outermost declared type.</summary>
     public string TypeName { get; }
 
+    /// <summary>
+    /// Set by <c>TryRead</c>: the layout's own checksums were already checked against the bytes read, so validating the
+    /// value need not encode it again to check them. Nested validators do not inherit it: a fixed-size nested layout is
+    /// read without its checksums.
+    /// </summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public bool ChecksumsVerified { get; set; }
+
     /// <summary>The dotted path of the layout being validated inside the outermost one ("" at the top).</summary>
-    public string PathPrefix { get; }
+    public readonly string PathPrefix => element is null
+        ? prefix
+        : string.Create(CultureInfo.InvariantCulture, $"{prefix}{element}[{index}].");
+
+    /// <summary>The absolute byte offset of the outermost layout (the start of the input given to <c>Read</c>).</summary>
+    public long Origin { get; }
 
     /// <summary>The absolute byte offset of the layout being validated.</summary>
     public long Position { get; }
@@ -52,17 +78,40 @@ public struct BinaryFormatValidator
         Report(member, fieldOffset, BinaryFormatRule.Custom, value, expected, $"expected {expected}, but got {value}");
 
     /// <summary>Reports a violation with a rule kind and a full description. Generated code uses this.</summary>
-    public void Report(string member, int fieldOffset, BinaryFormatRule rule, string value, string expected, string description)
+    public void Report(string member, long fieldOffset, BinaryFormatRule rule, string value, string expected, string description)
     {
         var error = new BinaryFormatError(TypeName, PathPrefix + member, Position + fieldOffset, rule, value, expected, description);
         First ??= error;
         all?.Add(error);
     }
 
+    /// <summary>
+    /// Reports that the input ends inside the member at <paramref name="fieldOffset"/>, which needs
+    /// <paramref name="needed"/> bytes where <paramref name="available"/> remain. Generated code uses this.
+    /// </summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public void ReportShortInput(string member, long fieldOffset, long needed, long available)
+    {
+        var description = string.Create(CultureInfo.InvariantCulture, $"needs {needed} bytes, but only {available} are available");
+        var path = PathPrefix + member;
+        var error = new BinaryFormatError(TypeName, path.TrimEnd('.'), Position + fieldOffset, BinaryFormatRule.ShortInput,
+            Format(available), Format(needed), description)
+        {
+            BytesNeeded = Position - Origin + fieldOffset + needed,
+        };
+        First ??= error;
+        all?.Add(error);
+    }
+
     /// <summary>Returns a validator for a nested layout at <paramref name="fieldOffset"/> that shares this one's error list.</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
-    public readonly BinaryFormatValidator Nested(string member, int fieldOffset) =>
-        new(TypeName, PathPrefix + member + ".", Position + fieldOffset, Context, all);
+    public readonly BinaryFormatValidator Nested(string member, long fieldOffset) =>
+        new(TypeName, PathPrefix + member + ".", null, 0, Position + fieldOffset, Origin, Context, all);
+
+    /// <summary>Returns a validator for element <paramref name="elementIndex"/> of an array member at <paramref name="fieldOffset"/>.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public readonly BinaryFormatValidator Element(string member, int elementIndex, long fieldOffset) =>
+        new(TypeName, PathPrefix, member, elementIndex, Position + fieldOffset, Origin, Context, all);
 
     /// <summary>Takes over the first error of a nested pass.</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]

@@ -1,27 +1,56 @@
+using System.ComponentModel;
+using System.Diagnostics.CodeAnalysis;
+
 namespace BinaryFormat;
 
 /// <summary>
-/// Implemented by every <see cref="BinaryFormatAttribute"/> type, so that generic code can read, write and
-/// validate any declared layout (<c>static T ReadAt&lt;T&gt;(...) where T : IBinaryFormat&lt;T&gt;</c>).
+/// Implemented by every <see cref="BinaryFormatAttribute"/> type, fixed-size or variable-length, so that generic code can
+/// read, write and validate any declared layout (<c>static T ReadAt&lt;T&gt;(...) where T : IBinaryLayout&lt;T&gt;</c>).
 /// </summary>
 /// <typeparam name="TSelf">The declared type.</typeparam>
-public interface IBinaryFormat<TSelf> where TSelf : IBinaryFormat<TSelf>
+public interface IBinaryLayout<TSelf> where TSelf : IBinaryLayout<TSelf>
 {
-    /// <summary>The encoded size in bytes.</summary>
-    static abstract int Size { get; }
-
     /// <summary>Reads and validates a value; <paramref name="position"/> is the absolute offset of <paramref name="source"/>[0], used in errors.</summary>
     /// <exception cref="BinaryFormatException">The input is too short or breaks a rule.</exception>
     static abstract TSelf Read(ReadOnlySpan<byte> source, long position);
 
+    /// <summary>Reads and validates a value and says how many bytes of <paramref name="source"/> it took.</summary>
+    /// <exception cref="BinaryFormatException">The input is too short or breaks a rule.</exception>
+    static abstract TSelf Read(ReadOnlySpan<byte> source, long position, out int bytesConsumed);
+
     /// <summary>Reads and validates a value without throwing; on failure <paramref name="error"/> says why.</summary>
-    static abstract bool TryRead(ReadOnlySpan<byte> source, long position, out TSelf value, [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out BinaryFormatError? error);
+    static abstract bool TryRead(ReadOnlySpan<byte> source, long position, out TSelf value, [NotNullWhen(false)] out BinaryFormatError? error);
+
+    /// <summary>
+    /// Reads and validates a value without throwing and says how many bytes it took. When the input is too short,
+    /// <paramref name="error"/> has the rule <see cref="BinaryFormatRule.ShortInput"/> and <see cref="BinaryFormatError.BytesNeeded"/>.
+    /// </summary>
+    static abstract bool TryRead(ReadOnlySpan<byte> source, long position, out TSelf value, out int bytesConsumed, [NotNullWhen(false)] out BinaryFormatError? error);
+
+    /// <summary>Reads without the declared rules into <paramref name="value"/>, reporting input that ends too early into <paramref name="validator"/>; returns the bytes taken. Used for nesting.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    static abstract int ReadInto(ReadOnlySpan<byte> source, out TSelf value, ref BinaryFormatValidator validator);
+
+    /// <summary>The number of bytes <see cref="Write"/> writes for this value.</summary>
+    int GetEncodedSize();
 
     /// <summary>Writes the declared fields into <paramref name="destination"/>; bytes no field declares are left as they are.</summary>
     void Write(Span<byte> destination);
 
-    /// <summary>Returns every rule the value breaks, in field order, followed by those of the custom hook.</summary>
+    /// <summary>Returns every rule the value breaks, in field order, followed by those of the custom hook; allocates nothing when there are none.</summary>
     IReadOnlyList<BinaryFormatError> Validate(IValidationContext? context, long position);
+
+    /// <summary>Reports the broken rules into <paramref name="validator"/>. Used for nesting.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    void ValidateInto(ref BinaryFormatValidator validator);
+}
+
+/// <summary>A layout whose encoded size is the same for every value (no variable-length members).</summary>
+/// <typeparam name="TSelf">The declared type.</typeparam>
+public interface IBinaryFormat<TSelf> : IBinaryLayout<TSelf> where TSelf : IBinaryFormat<TSelf>
+{
+    /// <summary>The encoded size in bytes.</summary>
+    static abstract int Size { get; }
 }
 
 /// <summary>Values known only at run time that declared rules refer to (for example the cluster size of an image).</summary>

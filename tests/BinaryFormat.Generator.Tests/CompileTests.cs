@@ -1,3 +1,4 @@
+using Microsoft.CodeAnalysis;
 using static BinaryFormat.Generator.Tests.Infrastructure.GeneratorHarness;
 
 namespace BinaryFormat.Generator.Tests;
@@ -118,11 +119,11 @@ public class CompileTests
                 [BinaryFormat] public partial struct Header { [Field(0)] public int X; }
             }
             """));
-        // A layout nested in a generic type is generic too: reported, and nothing is generated for it.
+        // A layout nested in a generic type is generic too: reported, and it gets only throwing stubs.
         var diagnostic = Assert.Single(RunAnalyzer(run.Output));
         Assert.Equal("BF0012", diagnostic.Id);
         Assert.Equal("'Header' is generic; a [BinaryFormat] type must not have type parameters", diagnostic.GetMessage());
-        Assert.Empty(run.Result.GeneratedSources);
+        AssertOnlyStubs(run);
     }
 
     [Fact]
@@ -161,7 +162,39 @@ public class CompileTests
         var diagnostic = Assert.Single(RunAnalyzer(run.Output));
         Assert.Equal("BF0014", diagnostic.Id);
         Assert.Equal($"Member '{name}' has the name of a generated member (a generated method); rename it", diagnostic.GetMessage());
-        Assert.Empty(run.Result.GeneratedSources);
+        AssertOnlyStubs(run);
+    }
+
+    [Fact]
+    public void ALayoutWithErrorsDoesNotCascadeIntoItsUsers()
+    {
+        // Only the BF diagnostic on the layout: its users still compile against the (throwing) method signatures.
+        var run = Run(CreateCompilation("""
+            using BinaryFormat;
+            namespace Sample;
+            [BinaryFormat] public partial struct Broken { [Field(0)] public uint A; [Field(2)] public ushort B; }
+            public static class User
+            {
+                public static int Use(byte[] bytes)
+                {
+                    var value = Broken.Read(bytes, 0, out var consumed);
+                    value.Write(bytes);
+                    return consumed + value.GetEncodedSize() + value.Validate().Count + (Broken.TryRead(bytes, out _, out _) ? 1 : 0);
+                }
+            }
+            """));
+        Assert.Equal(["BF0002"], RunAnalyzer(run.Output).Select(d => d.Id));
+        AssertOnlyStubs(run);
+        var stub = Assert.Single(run.Result.GeneratedSources).SourceText.ToString();
+        Assert.Contains("InvalidOperationException", stub);
+    }
+
+    /// <summary>A layout with errors gets at most throwing signatures: no reader, and no compiler error of their own.</summary>
+    private static void AssertOnlyStubs(Infrastructure.GeneratorRun run)
+    {
+        Assert.All(run.Result.GeneratedSources, s => Assert.DoesNotContain("IBinaryFormat", s.SourceText.ToString()));
+        var errors = run.Output.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
+        Assert.True(errors.Count == 0, Describe(errors));
     }
 
     [Fact]

@@ -50,7 +50,7 @@ public class DiagnosticTests
         [BinaryFormat] public partial struct Header
         {
             [Field(0)] public float {|BF0003:Ratio|};
-            [Field(4)] public string {|BF0003:Name|} { get; set; }
+            [Field(4)] public object {|BF0003:Name|} { get; set; }
         }
         """);
 
@@ -152,11 +152,11 @@ public class DiagnosticTests
     public void BF0014_MemberNamedLikeAGeneratedMember() => Verify("BF0014", """
         [BinaryFormat] public partial struct Disk
         {
-            [Field(0)] public ulong {|BF0014:Size|};
+            [Field(0)] public ulong {|BF0014:Write|};
             [Field(8), FlagsField(0x3)] public uint Features;
             public ulong {|BF0014:FeaturesUnknownBits|} => 0;
         }
-        """, "Member 'Size' has the name of a generated member (the size constant); rename it");
+        """, "Member 'Write' has the name of a generated member (a generated method); rename it");
 
     [Fact]
     public void BF0015_RequiredMemberWithoutField() => Verify("BF0015", """
@@ -166,6 +166,189 @@ public class DiagnosticTests
             public required string {|BF0015:Label|} { get; set; }
         }
         """, "Member 'Label' is required but has no [Field], so Read cannot set it; give it a [Field] or drop 'required'");
+
+    [Fact]
+    public void BF0016_ExplicitOffsetAfterAVariableMember() => Verify("BF0016", """
+        [BinaryFormat] public partial struct Header
+        {
+            [Field(0)] public byte Length;
+            [Field(1), Length(nameof(Length))] public byte[] Data;
+            [{|BF0016:Field(8)|}] public uint After;
+        }
+        """, "Member 'After' has a fixed offset, but variable-length member 'Data' comes before it; declare it after 'Data' with [Field] and no offset");
+
+    [Fact]
+    public void BF0016_FixedMemberDeclaredEarlierButPlacedInsideTheVariablePart() => Verify("BF0016", """
+        [BinaryFormat] public partial struct Header
+        {
+            [{|BF0016:Field(4)|}] public uint Inside;
+            [Field(0)] public byte Length;
+            [Field(2), Length(nameof(Length))] public byte[] Data;
+        }
+        """);
+
+    [Fact]
+    public void BF0017_LengthCountOrStrideMemberIsNotAnInteger() => Verify("BF0017", """
+        public enum Kind : byte { A }
+        [BinaryFormat] public partial struct Header
+        {
+            [Field] public Kind Kind;
+            [Field] public bool Flag;
+            [Field, {|BF0017:Length(nameof(Kind))|}] public byte[] Data;
+            [Field, {|BF0017:Count(nameof(Flag))|}] public ushort[] Words;
+        }
+        """, "[Length] naming 'Kind' on 'Data' names a member of type 'global::Kind'; a length, count or stride must be an integer field");
+
+    [Fact]
+    public void BF0018_StringOrArrayWithoutALength() => Verify("BF0018", """
+        [BinaryFormat] public partial class Header
+        {
+            [Field] public string {|BF0018:Name|} = "";
+            [Field] public ushort[] {|BF0018:Words|} = [];
+        }
+        """, "Member 'Name' of type 'string' needs to know where it ends: [Length(nameof(Member))], [Length(n)], [Length(ToEnd = true)] or [NullTerminated]");
+
+    [Fact]
+    public void BF0019_StrideSmallerThanTheElement() => Verify("BF0019", """
+        [BinaryFormat] public partial struct Entry { [Field] public ulong Id; }
+        [BinaryFormat] public partial class Table
+        {
+            [Field] public byte Count;
+            [Field, Count(nameof(Count)), {|BF0019:Stride(4)|}] public Entry[] Entries = [];
+        }
+        """, "[Stride(4)] on 'Entries' is smaller than its element (8 bytes)");
+
+    [Fact]
+    public void BF0020_TwoLengthsForOneMember() => Verify("BF0020", """
+        [BinaryFormat] public partial class Header
+        {
+            [Field] public byte Length;
+            [Field, Length(nameof(Length)), {|BF0020:NullTerminated|}] public string Name = "";
+        }
+        """, "Member 'Name' has both [Length] and [NullTerminated]; give it one");
+
+    [Fact]
+    public void BF0021_MemberAfterOneThatTakesTheRest() => Verify("BF0021", """
+        [BinaryFormat] public partial class Header
+        {
+            [Field, Length(ToEnd = true)] public byte[] Rest = [];
+            [Field] public byte {|BF0021:After|};
+        }
+        """, "'Rest' takes every remaining byte ([Length(ToEnd = true)]), so member 'After' cannot follow it");
+
+    [Fact]
+    public void BF0022_SizeOnAVariableLayout() => Verify("BF0022", """
+        [{|BF0022:BinaryFormat(ByteOrder.BigEndian, Size = 16)|}] public partial class Header
+        {
+            [Field] public byte Length;
+            [Field, Length(nameof(Length))] public byte[] Data = [];
+        }
+        """, "[BinaryFormat(Size = 16)] cannot be used on 'Header': its size varies with member 'Data'; it reports it with GetEncodedSize()");
+
+    [Fact]
+    public void BF0023_OneLengthForTwoMembers() => Verify("BF0023", """
+        [BinaryFormat] public partial class Header
+        {
+            [Field] public byte Length;
+            [Field, Length(nameof(Length))] public byte[] First = [];
+            [Field, Length(nameof(Length))] public byte[] {|BF0023:Second|} = [];
+        }
+        """, "'Length' already gives the length of 'First', so it cannot also give that of 'Second'; Write could not fill it in");
+
+    [Fact]
+    public void BF0024_InvalidLengthOrCount() => Verify("BF0024", """
+        [BinaryFormat] public partial class Header
+        {
+            [Field, {|BF0024:Length(0)|}] public byte[] Empty = [];
+            [Field, {|BF0024:Length|}] public string Nothing = "";
+            [Field, {|BF0024:Count(-1)|}] public ushort[] Negative = [];
+            [Field, {|BF0024:PadTo(0)|}] public byte[] NoPadding = [];
+        }
+        """);
+
+    [Fact]
+    public void BF0020_PaddingWithALength() => Verify("BF0020", """
+        [BinaryFormat] public partial class Header
+        {
+            [Field] public byte Length;
+            [Field, Length(nameof(Length)), {|BF0020:PadTo(8)|}] public byte[] Data = [];
+        }
+        """, "Member 'Data' has both [Length] and [PadTo]; give it one");
+
+    [Fact]
+    public void BF0011_PaddingThatIsNotAByteBlock() => Verify("BF0011", """
+        [BinaryFormat] public partial class Header
+        {
+            [Field, {|BF0011:PadTo(8)|}] public uint Value;
+        }
+        """, "[PadTo] cannot be used on member 'Value' of type 'uint'");
+
+    [Fact]
+    public void BF0006_UntilNamesAMissingMemberOfTheElement() => Verify("BF0006", """
+        [BinaryFormat] public partial struct Item { [Field] public uint Type; }
+        [BinaryFormat] public partial class List
+        {
+            [Field, {|BF0006:Until("Kind", 0)|}] public Item[] Items = [];
+        }
+        """);
+
+    [Fact]
+    public void BF0007_LengthFieldComesLater() => Verify("BF0007", """
+        [BinaryFormat] public partial class Header
+        {
+            [Field, {|BF0007:Length(nameof(Length))|}] public byte[] Data = [];
+            [Field] public byte Length;
+        }
+        """);
+
+    [Fact]
+    public void BF0025_CaseThatIsNotALayoutOfTheMember() => Verify("BF0025", """
+        public interface IBody;
+        [BinaryFormat] public partial struct NotABody { [Field] public uint A; }
+        [BinaryFormat] public partial class Message
+        {
+            [Field] public byte Kind;
+            [Field, SwitchOn(nameof(Kind)), {|BF0025:Case(1, typeof(string))|}, {|BF0025:Case(2, typeof(NotABody))|}] public IBody? Body;
+        }
+        """, "[Case] layout 'string' on 'Body' must be a [BinaryFormat] type that converts to 'IBody?'");
+
+    [Fact]
+    public void BF0026_TwoFallbacksOrTwoCasesForOneTag() => Verify("BF0026", """
+        [BinaryFormat] public partial class Raw { [Field, Length(ToEnd = true)] public byte[] Bytes = []; }
+        [BinaryFormat] public partial class Message
+        {
+            [Field] public byte Kind;
+            [Field, SwitchOn(nameof(Kind)), Case(1, typeof(Raw)), {|BF0026:Case(1, typeof(Raw))|}, Case(typeof(Raw)), {|BF0026:Case(typeof(Raw))|}] public object Body = new Raw();
+        }
+        """, "Member 'Body' has a second case for 1; each tag and the fallback may appear once", "Member 'Body' has a second fallback; each tag and the fallback may appear once");
+
+    [Fact]
+    public void BF0027_ChecksumRangeReversed() => Verify("BF0027", """
+        [BinaryFormat] public partial struct Header
+        {
+            [Field] public uint A;
+            [Field] public uint B;
+            [Field, {|BF0027:Checksum(ChecksumAlgorithm.Crc32, From = nameof(B), To = nameof(A))|}] public uint Crc;
+        }
+        """, "[Checksum] on 'Crc' covers 'B' to 'A', but 'A' comes before 'B'");
+
+    [Fact]
+    public void BF0006_ChecksumRangeOutsideTheRecord() => Verify("BF0006", """
+        [BinaryFormat] public partial struct Header
+        {
+            [Field] public uint A;
+            [Field, {|BF0006:Checksum(ChecksumAlgorithm.Crc32C, To = "Missing")|}] public uint Crc;
+        }
+        """);
+
+    [Fact]
+    public void BF0011_ChecksumOnANonUintMember() => Verify("BF0011", """
+        [BinaryFormat] public partial struct Header
+        {
+            [Field] public uint A;
+            [Field, {|BF0011:Checksum(ChecksumAlgorithm.Crc32)|}] public ulong Crc;
+        }
+        """);
 
     [Fact]
     public void ErrorInANestedLayoutIsReportedOnlyWhereItIs() => Verify("BF0002", """

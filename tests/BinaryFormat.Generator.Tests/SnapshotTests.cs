@@ -27,6 +27,12 @@ public class SnapshotTests
     public void ByteArrayAndInlineArrayBlocks() => VerifyGenerated(TestInputs.ByteBlocks);
 
     [Fact]
+    public void VariableLengthMembers() => VerifyGenerated(TestInputs.VariableLength);
+
+    [Fact]
+    public void TaggedMember() => VerifyGenerated(TestInputs.Tagged);
+
+    [Fact]
     public void AllInputsTogetherCompileWithoutConflicts()
     {
         // Several layouts in one compilation must not produce clashing hint names or helper types.

@@ -142,5 +142,65 @@ internal static class TestInputs
         }
         """;
 
-    public static readonly string[] All = [BigEndianHeader, LittleEndianWithOverride, Nested, ClassAndRecord, ByteBlocks];
+    /// <summary>Sequential members, lengths from fields, strings and arrays of every kind.</summary>
+    public const string VariableLength = """
+        using System;
+        using BinaryFormat;
+
+        namespace Sample.Variable;
+
+        public enum Color : byte { Red = 1, Green = 2 }
+
+        [BinaryFormat(ByteOrder.LittleEndian)]
+        public partial struct Entry
+        {
+            [Field, Range(0, 1000)] public ushort Id;
+            [Field] public Color Color;
+        }
+
+        [BinaryFormat(ByteOrder.BigEndian)]
+        public partial class Record
+        {
+            [Field, Magic(0x52)] public byte Tag;
+            [Field] public uint Length;
+            [Field] public byte NameLength;
+            [Field] public ushort Count;
+            [Field] public byte Stride;
+            [Field, Length(nameof(Length))] public byte[] Data = [];
+            [Field, Length(nameof(NameLength)), Encoding(TextEncoding.Utf16LE)] public string Name = "";
+            [Field, Length(8), Encoding(TextEncoding.Ascii)] public string Label = "";
+            [Field, NullTerminated] public string Note = "";
+            [Field, Count(nameof(Count)), Stride(nameof(Stride))] public Entry[] Entries = [];
+            [Field, Count(2)] public Color[] Colors = [];
+            [Field, Until(0)] public ushort[] Words = [];
+            [Field, Until(nameof(Record.Tag), 0)] public Record[] Children = [];
+            [Field, PadTo(8), Reserved] public byte[] Padding = [];
+            [Field, Length(ToEnd = true)] public ReadOnlyMemory<byte> Rest;
+        }
+        """;
+
+    /// <summary>A member whose layout is chosen by a tag, with a raw-bytes fallback.</summary>
+    public const string Tagged = """
+        using BinaryFormat;
+
+        namespace Sample.Tagged;
+
+        public interface IBody;
+
+        [BinaryFormat] public partial struct Numbers : IBody { [Field, Range(0, 9)] public uint A; }
+
+        [BinaryFormat] public partial class Raw : IBody { [Field, Length(ToEnd = true)] public byte[] Bytes = []; }
+
+        [BinaryFormat]
+        public partial class Message
+        {
+            [Field] public ushort Kind;
+            [Field] public ushort Length;
+            [Field, Length(nameof(Length)), SwitchOn(nameof(Kind)), Case(1, typeof(Numbers)), Case(2, typeof(Numbers)), Case(7, typeof(Raw)), Case(typeof(Raw))]
+            public IBody Body = new Raw();
+            [Field, Checksum(ChecksumAlgorithm.Crc32, From = nameof(Length), To = nameof(Body))] public uint Crc;
+        }
+        """;
+
+    public static readonly string[] All = [BigEndianHeader, LittleEndianWithOverride, Nested, ClassAndRecord, ByteBlocks, VariableLength, Tagged];
 }

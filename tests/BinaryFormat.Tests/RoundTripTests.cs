@@ -177,8 +177,26 @@ public class RoundTripTests
         "XYZ12345"u8.CopyTo(written.Name);
         written.ReservedName[0] = 9;
         written.Write(buffer);
-        // Reserved blocks are written as zeros whatever the member holds.
-        Assert.Equal("00000003" + "FFEEDDCCBBAA99887766554433221100" + Hex("XYZ12345"u8) + "00000000" + "0000000000000000", Hex(buffer));
+        // Reserved blocks are written as the member holds them (Validate reports non-zero ones).
+        Assert.Equal("00000003" + "FFEEDDCCBBAA99887766554433221100" + Hex("XYZ12345"u8) + "01020304" + "0900000000000000", Hex(buffer));
+        Assert.Equal(["Blocks.Pad at offset 28: expected zeros (reserved), but byte 0 is 0x01",
+                      "Blocks.ReservedName at offset 32: expected zeros (reserved), but byte 0 is 0x09"], written.Validate().Select(e => e.Message));
+    }
+
+    [Fact]
+    public void ReadUncheckedThenWriteKeepsNonZeroReservedBytes()
+    {
+        // An image written by a newer tool may use bytes this version reserves; rewriting it must not erase them.
+        var bytes = Hex("00000010" + "000102030405060708090A0B0C0D0E0F" + "4142434445464748" + "A1A2A3A4" + "B1B2B3B4B5B6B7B8");
+        var copy = new byte[bytes.Length];
+        Blocks.ReadUnchecked(bytes).Write(copy);
+        Assert.Equal(Hex(bytes), Hex(copy));
+
+        var header = TestData.ValidHeader();
+        Put(header, 8, "00000100");
+        var rewritten = (byte[])header.Clone();
+        RuleHeader.ReadUnchecked(header).Write(rewritten);
+        Assert.Equal(Hex(header), Hex(rewritten));
     }
 
     [Fact]

@@ -4,50 +4,85 @@
 
 namespace Sample.Blocks
 {
-    partial struct Blocks : global::BinaryFormat.IBinaryFormat<global::Sample.Blocks.Blocks>
+    partial struct Blocks : global::BinaryFormat.IBinaryFormat<global::Sample.Blocks.Blocks>, global::System.IEquatable<global::Sample.Blocks.Blocks>
     {
+        /// <summary>Compares the declared members; inline arrays by their bytes.</summary>
+        public bool Equals(global::Sample.Blocks.Blocks other) =>
+            global::System.Collections.Generic.EqualityComparer<uint>.Default.Equals(this.Length, other.Length)
+            && global::System.Collections.Generic.EqualityComparer<byte[]>.Default.Equals(this.Id, other.Id)
+            && global::System.MemoryExtensions.SequenceEqual((global::System.ReadOnlySpan<byte>)this.Name, (global::System.ReadOnlySpan<byte>)other.Name)
+            && global::System.Collections.Generic.EqualityComparer<uint>.Default.Equals(this.Pad, other.Pad);
+
+        /// <inheritdoc />
+        public override bool Equals(object? obj) => obj is global::Sample.Blocks.Blocks other && Equals(other);
+
+        /// <inheritdoc />
+        public override int GetHashCode()
+        {
+            var hash = new global::System.HashCode();
+            hash.Add(this.Length);
+            hash.Add(this.Id);
+            hash.AddBytes((global::System.ReadOnlySpan<byte>)this.Name);
+            hash.Add(this.Pad);
+            return hash.ToHashCode();
+        }
+
+        /// <summary>Compares the declared members.</summary>
+        public static bool operator ==(global::Sample.Blocks.Blocks left, global::Sample.Blocks.Blocks right) => left.Equals(right);
+
+        /// <summary>Compares the declared members.</summary>
+        public static bool operator !=(global::Sample.Blocks.Blocks left, global::Sample.Blocks.Blocks right) => !left.Equals(right);
+
         /// <summary>The encoded size in bytes.</summary>
         public const int Size = 40;
 
-        static int global::BinaryFormat.IBinaryFormat<global::Sample.Blocks.Blocks>.Size => Size;
+        static int global::BinaryFormat.IBinaryFormat<global::Sample.Blocks.Blocks>.Size => 40;
+
+        /// <summary>The encoded size in bytes, the same for every value.</summary>
+        public int GetEncodedSize() => 40;
 
         /// <summary>Reads and validates a value from the start of <paramref name="source"/>.</summary>
         /// <exception cref="global::BinaryFormat.BinaryFormatException">The input is too short or breaks a rule.</exception>
-        public static global::Sample.Blocks.Blocks Read(global::System.ReadOnlySpan<byte> source) => Read(source, 0);
+        public static global::Sample.Blocks.Blocks Read(global::System.ReadOnlySpan<byte> source) => Read(source, 0, out _);
 
         /// <summary>Reads and validates a value; <paramref name="position"/> is the absolute offset of the input, used in errors.</summary>
         /// <exception cref="global::BinaryFormat.BinaryFormatException">The input is too short or breaks a rule.</exception>
-        public static global::Sample.Blocks.Blocks Read(global::System.ReadOnlySpan<byte> source, long position)
+        public static global::Sample.Blocks.Blocks Read(global::System.ReadOnlySpan<byte> source, long position) => Read(source, position, out _);
+
+        /// <summary>Reads and validates a value and says how many bytes it took.</summary>
+        /// <exception cref="global::BinaryFormat.BinaryFormatException">The input is too short or breaks a rule.</exception>
+        public static global::Sample.Blocks.Blocks Read(global::System.ReadOnlySpan<byte> source, long position, out int bytesConsumed)
         {
-            if (!TryRead(source, position, out var value, out var error))
+            if (!TryRead(source, position, out var value, out bytesConsumed, out var error))
                 throw new global::BinaryFormat.BinaryFormatException(error);
             return value;
         }
 
         /// <summary>Reads and validates a value without throwing.</summary>
         public static bool TryRead(global::System.ReadOnlySpan<byte> source, out global::Sample.Blocks.Blocks value, [global::System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out global::BinaryFormat.BinaryFormatError? error) =>
-            TryRead(source, 0, out value, out error);
+            TryRead(source, 0, out value, out _, out error);
 
         /// <summary>Reads and validates a value without throwing; <paramref name="position"/> is the absolute offset of the input, used in errors.</summary>
-        public static bool TryRead(global::System.ReadOnlySpan<byte> source, long position, out global::Sample.Blocks.Blocks value, [global::System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out global::BinaryFormat.BinaryFormatError? error)
+        public static bool TryRead(global::System.ReadOnlySpan<byte> source, long position, out global::Sample.Blocks.Blocks value, [global::System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out global::BinaryFormat.BinaryFormatError? error) =>
+            TryRead(source, position, out value, out _, out error);
+
+        /// <summary>Reads and validates a value without throwing and says how many bytes it took; short input gives an error with <c>BytesNeeded</c>.</summary>
+        public static bool TryRead(global::System.ReadOnlySpan<byte> source, long position, out global::Sample.Blocks.Blocks value, out int bytesConsumed, [global::System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out global::BinaryFormat.BinaryFormatError? error)
         {
-            if (source.Length < Size)
-            {
-                value = default!;
-                error = global::BinaryFormat.BinaryFormatError.ShortInput("Blocks", position, Size, source.Length);
-                return false;
-            }
-            value = ReadUnchecked(source);
             var validator = new global::BinaryFormat.BinaryFormatValidator("Blocks", "", position, null, null);
-            value.ValidateInto(ref validator);
+            bytesConsumed = ReadInto(source, out value, ref validator);
+            if (validator.First is null)
+            {
+                value.ValidateInto(ref validator);
+            }
             error = validator.First;
             return error is null;
         }
 
-        /// <summary>Reads the fields without validating them; <paramref name="source"/> must hold at least <see cref="Size"/> bytes.</summary>
+        /// <summary>Reads the fields without validating them; <paramref name="source"/> must hold at least 40 bytes.</summary>
         public static global::Sample.Blocks.Blocks ReadUnchecked(global::System.ReadOnlySpan<byte> source)
         {
-            source = source.Slice(0, Size);
+            source = source.Slice(0, 40);
             var value = new global::Sample.Blocks.Blocks();
             value.Length = global::System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(source.Slice(0));
             value.Id = source.Slice(4, 16).ToArray();
@@ -56,36 +91,46 @@ namespace Sample.Blocks
             return value;
         }
 
+        /// <summary>Reads without the declared rules, reporting input that ends too early into <paramref name="validator"/>; returns the bytes taken.</summary>
+        [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
+        public static int ReadInto(global::System.ReadOnlySpan<byte> source, out global::Sample.Blocks.Blocks value, ref global::BinaryFormat.BinaryFormatValidator validator)
+        {
+            if (source.Length < 40)
+            {
+                value = default!;
+                validator.ReportShortInput("", 0, 40, source.Length);
+                return 0;
+            }
+            value = ReadUnchecked(source);
+            return 40;
+        }
+
         /// <summary>Writes the declared fields to <paramref name="destination"/>; bytes that no field declares are left as they are.</summary>
-        /// <exception cref="global::System.ArgumentException"><paramref name="destination"/> is shorter than <see cref="Size"/>.</exception>
+        /// <exception cref="global::System.ArgumentException"><paramref name="destination"/> is shorter than <see cref="GetEncodedSize"/>, or a member cannot be encoded.</exception>
         public void Write(global::System.Span<byte> destination)
         {
-            if (destination.Length < Size)
-                throw new global::System.ArgumentException("Blocks needs " + Size + " bytes, but the destination holds " + destination.Length + ".", nameof(destination));
+            if (destination.Length < 40)
+                global::BinaryFormat.BinaryLayout.ThrowDestinationTooShort("Blocks", 40, destination.Length);
+            destination = destination.Slice(0, 40);
             global::System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(destination.Slice(0), this.Length);
-            if (this.Id is { } IdBytes)
+            if ((global::System.ReadOnlySpan<byte>)this.Id is { IsEmpty: false } IdBytes)
             {
                 if (IdBytes.Length != 16)
-                    throw new global::System.ArgumentException("Blocks.Id must hold 16 bytes, but holds " + IdBytes.Length + ".");
-                global::System.MemoryExtensions.CopyTo(IdBytes, destination.Slice(4, 16));
+                    global::BinaryFormat.BinaryLayout.ThrowUnwritable("Blocks", "Id", "must hold 16 bytes, but holds " + IdBytes.Length);
+                IdBytes.CopyTo(destination.Slice(4, 16));
             }
             else
                 destination.Slice(4, 16).Clear();
             ((global::System.ReadOnlySpan<byte>)this.Name).CopyTo(destination.Slice(20, 8));
-            global::System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(destination.Slice(28), (uint)0);
+            global::System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(destination.Slice(28), this.Pad);
         }
 
-        /// <summary>Returns every rule this value breaks, in field order.</summary>
+        /// <summary>Returns every rule this value breaks, in field order; allocates nothing when there is none.</summary>
         public global::System.Collections.Generic.IReadOnlyList<global::BinaryFormat.BinaryFormatError> Validate() => Validate(null, 0);
 
         /// <summary>Returns every rule this value breaks; <paramref name="context"/> supplies run-time values, <paramref name="position"/> the absolute offset used in errors.</summary>
-        public global::System.Collections.Generic.IReadOnlyList<global::BinaryFormat.BinaryFormatError> Validate(global::BinaryFormat.IValidationContext? context, long position)
-        {
-            var errors = new global::System.Collections.Generic.List<global::BinaryFormat.BinaryFormatError>();
-            var validator = new global::BinaryFormat.BinaryFormatValidator("Blocks", "", position, context, errors);
-            ValidateInto(ref validator);
-            return errors;
-        }
+        public global::System.Collections.Generic.IReadOnlyList<global::BinaryFormat.BinaryFormatError> Validate(global::BinaryFormat.IValidationContext? context, long position) =>
+            global::BinaryFormat.BinaryLayout.Validate(this, "Blocks", context, position);
 
         /// <summary>Reports the broken rules into <paramref name="validator"/>; used for nested layouts.</summary>
         [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]

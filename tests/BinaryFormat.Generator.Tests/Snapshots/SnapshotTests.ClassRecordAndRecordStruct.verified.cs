@@ -9,45 +9,53 @@ namespace Sample.Kinds
         /// <summary>The encoded size in bytes.</summary>
         public const int Size = 7;
 
-        static int global::BinaryFormat.IBinaryFormat<global::Sample.Kinds.Message>.Size => Size;
+        static int global::BinaryFormat.IBinaryFormat<global::Sample.Kinds.Message>.Size => 7;
+
+        /// <summary>The encoded size in bytes, the same for every value.</summary>
+        public int GetEncodedSize() => 7;
 
         /// <summary>Reads and validates a value from the start of <paramref name="source"/>.</summary>
         /// <exception cref="global::BinaryFormat.BinaryFormatException">The input is too short or breaks a rule.</exception>
-        public static global::Sample.Kinds.Message Read(global::System.ReadOnlySpan<byte> source) => Read(source, 0);
+        public static global::Sample.Kinds.Message Read(global::System.ReadOnlySpan<byte> source) => Read(source, 0, out _);
 
         /// <summary>Reads and validates a value; <paramref name="position"/> is the absolute offset of the input, used in errors.</summary>
         /// <exception cref="global::BinaryFormat.BinaryFormatException">The input is too short or breaks a rule.</exception>
-        public static global::Sample.Kinds.Message Read(global::System.ReadOnlySpan<byte> source, long position)
+        public static global::Sample.Kinds.Message Read(global::System.ReadOnlySpan<byte> source, long position) => Read(source, position, out _);
+
+        /// <summary>Reads and validates a value and says how many bytes it took.</summary>
+        /// <exception cref="global::BinaryFormat.BinaryFormatException">The input is too short or breaks a rule.</exception>
+        public static global::Sample.Kinds.Message Read(global::System.ReadOnlySpan<byte> source, long position, out int bytesConsumed)
         {
-            if (!TryRead(source, position, out var value, out var error))
+            if (!TryRead(source, position, out var value, out bytesConsumed, out var error))
                 throw new global::BinaryFormat.BinaryFormatException(error);
             return value;
         }
 
         /// <summary>Reads and validates a value without throwing.</summary>
         public static bool TryRead(global::System.ReadOnlySpan<byte> source, out global::Sample.Kinds.Message value, [global::System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out global::BinaryFormat.BinaryFormatError? error) =>
-            TryRead(source, 0, out value, out error);
+            TryRead(source, 0, out value, out _, out error);
 
         /// <summary>Reads and validates a value without throwing; <paramref name="position"/> is the absolute offset of the input, used in errors.</summary>
-        public static bool TryRead(global::System.ReadOnlySpan<byte> source, long position, out global::Sample.Kinds.Message value, [global::System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out global::BinaryFormat.BinaryFormatError? error)
+        public static bool TryRead(global::System.ReadOnlySpan<byte> source, long position, out global::Sample.Kinds.Message value, [global::System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out global::BinaryFormat.BinaryFormatError? error) =>
+            TryRead(source, position, out value, out _, out error);
+
+        /// <summary>Reads and validates a value without throwing and says how many bytes it took; short input gives an error with <c>BytesNeeded</c>.</summary>
+        public static bool TryRead(global::System.ReadOnlySpan<byte> source, long position, out global::Sample.Kinds.Message value, out int bytesConsumed, [global::System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out global::BinaryFormat.BinaryFormatError? error)
         {
-            if (source.Length < Size)
-            {
-                value = default!;
-                error = global::BinaryFormat.BinaryFormatError.ShortInput("Message", position, Size, source.Length);
-                return false;
-            }
-            value = ReadUnchecked(source);
             var validator = new global::BinaryFormat.BinaryFormatValidator("Message", "", position, null, null);
-            value.ValidateInto(ref validator);
+            bytesConsumed = ReadInto(source, out value, ref validator);
+            if (validator.First is null)
+            {
+                value.ValidateInto(ref validator);
+            }
             error = validator.First;
             return error is null;
         }
 
-        /// <summary>Reads the fields without validating them; <paramref name="source"/> must hold at least <see cref="Size"/> bytes.</summary>
+        /// <summary>Reads the fields without validating them; <paramref name="source"/> must hold at least 7 bytes.</summary>
         public static global::Sample.Kinds.Message ReadUnchecked(global::System.ReadOnlySpan<byte> source)
         {
-            source = source.Slice(0, Size);
+            source = source.Slice(0, 7);
             var value = new global::Sample.Kinds.Message();
             value.Tag = source[0];
             value.Id = global::System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(source.Slice(1));
@@ -55,28 +63,38 @@ namespace Sample.Kinds
             return value;
         }
 
+        /// <summary>Reads without the declared rules, reporting input that ends too early into <paramref name="validator"/>; returns the bytes taken.</summary>
+        [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
+        public static int ReadInto(global::System.ReadOnlySpan<byte> source, out global::Sample.Kinds.Message value, ref global::BinaryFormat.BinaryFormatValidator validator)
+        {
+            if (source.Length < 7)
+            {
+                value = default!;
+                validator.ReportShortInput("", 0, 7, source.Length);
+                return 0;
+            }
+            value = ReadUnchecked(source);
+            return 7;
+        }
+
         /// <summary>Writes the declared fields to <paramref name="destination"/>; bytes that no field declares are left as they are.</summary>
-        /// <exception cref="global::System.ArgumentException"><paramref name="destination"/> is shorter than <see cref="Size"/>.</exception>
+        /// <exception cref="global::System.ArgumentException"><paramref name="destination"/> is shorter than <see cref="GetEncodedSize"/>, or a member cannot be encoded.</exception>
         public void Write(global::System.Span<byte> destination)
         {
-            if (destination.Length < Size)
-                throw new global::System.ArgumentException("Message needs " + Size + " bytes, but the destination holds " + destination.Length + ".", nameof(destination));
+            if (destination.Length < 7)
+                global::BinaryFormat.BinaryLayout.ThrowDestinationTooShort("Message", 7, destination.Length);
+            destination = destination.Slice(0, 7);
             destination[0] = unchecked((byte)(byte)(77));
             global::System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(destination.Slice(1), this.Id);
             global::System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(destination.Slice(3), this.Length);
         }
 
-        /// <summary>Returns every rule this value breaks, in field order.</summary>
+        /// <summary>Returns every rule this value breaks, in field order; allocates nothing when there is none.</summary>
         public global::System.Collections.Generic.IReadOnlyList<global::BinaryFormat.BinaryFormatError> Validate() => Validate(null, 0);
 
         /// <summary>Returns every rule this value breaks; <paramref name="context"/> supplies run-time values, <paramref name="position"/> the absolute offset used in errors.</summary>
-        public global::System.Collections.Generic.IReadOnlyList<global::BinaryFormat.BinaryFormatError> Validate(global::BinaryFormat.IValidationContext? context, long position)
-        {
-            var errors = new global::System.Collections.Generic.List<global::BinaryFormat.BinaryFormatError>();
-            var validator = new global::BinaryFormat.BinaryFormatValidator("Message", "", position, context, errors);
-            ValidateInto(ref validator);
-            return errors;
-        }
+        public global::System.Collections.Generic.IReadOnlyList<global::BinaryFormat.BinaryFormatError> Validate(global::BinaryFormat.IValidationContext? context, long position) =>
+            global::BinaryFormat.BinaryLayout.Validate(this, "Message", context, position);
 
         /// <summary>Reports the broken rules into <paramref name="validator"/>; used for nested layouts.</summary>
         [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
@@ -110,72 +128,90 @@ namespace Sample.Kinds
         /// <summary>The encoded size in bytes.</summary>
         public const int Size = 4;
 
-        static int global::BinaryFormat.IBinaryFormat<global::Sample.Kinds.Pair>.Size => Size;
+        static int global::BinaryFormat.IBinaryFormat<global::Sample.Kinds.Pair>.Size => 4;
+
+        /// <summary>The encoded size in bytes, the same for every value.</summary>
+        public int GetEncodedSize() => 4;
 
         /// <summary>Reads and validates a value from the start of <paramref name="source"/>.</summary>
         /// <exception cref="global::BinaryFormat.BinaryFormatException">The input is too short or breaks a rule.</exception>
-        public static global::Sample.Kinds.Pair Read(global::System.ReadOnlySpan<byte> source) => Read(source, 0);
+        public static global::Sample.Kinds.Pair Read(global::System.ReadOnlySpan<byte> source) => Read(source, 0, out _);
 
         /// <summary>Reads and validates a value; <paramref name="position"/> is the absolute offset of the input, used in errors.</summary>
         /// <exception cref="global::BinaryFormat.BinaryFormatException">The input is too short or breaks a rule.</exception>
-        public static global::Sample.Kinds.Pair Read(global::System.ReadOnlySpan<byte> source, long position)
+        public static global::Sample.Kinds.Pair Read(global::System.ReadOnlySpan<byte> source, long position) => Read(source, position, out _);
+
+        /// <summary>Reads and validates a value and says how many bytes it took.</summary>
+        /// <exception cref="global::BinaryFormat.BinaryFormatException">The input is too short or breaks a rule.</exception>
+        public static global::Sample.Kinds.Pair Read(global::System.ReadOnlySpan<byte> source, long position, out int bytesConsumed)
         {
-            if (!TryRead(source, position, out var value, out var error))
+            if (!TryRead(source, position, out var value, out bytesConsumed, out var error))
                 throw new global::BinaryFormat.BinaryFormatException(error);
             return value;
         }
 
         /// <summary>Reads and validates a value without throwing.</summary>
         public static bool TryRead(global::System.ReadOnlySpan<byte> source, out global::Sample.Kinds.Pair value, [global::System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out global::BinaryFormat.BinaryFormatError? error) =>
-            TryRead(source, 0, out value, out error);
+            TryRead(source, 0, out value, out _, out error);
 
         /// <summary>Reads and validates a value without throwing; <paramref name="position"/> is the absolute offset of the input, used in errors.</summary>
-        public static bool TryRead(global::System.ReadOnlySpan<byte> source, long position, out global::Sample.Kinds.Pair value, [global::System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out global::BinaryFormat.BinaryFormatError? error)
+        public static bool TryRead(global::System.ReadOnlySpan<byte> source, long position, out global::Sample.Kinds.Pair value, [global::System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out global::BinaryFormat.BinaryFormatError? error) =>
+            TryRead(source, position, out value, out _, out error);
+
+        /// <summary>Reads and validates a value without throwing and says how many bytes it took; short input gives an error with <c>BytesNeeded</c>.</summary>
+        public static bool TryRead(global::System.ReadOnlySpan<byte> source, long position, out global::Sample.Kinds.Pair value, out int bytesConsumed, [global::System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out global::BinaryFormat.BinaryFormatError? error)
         {
-            if (source.Length < Size)
-            {
-                value = default!;
-                error = global::BinaryFormat.BinaryFormatError.ShortInput("Pair", position, Size, source.Length);
-                return false;
-            }
-            value = ReadUnchecked(source);
             var validator = new global::BinaryFormat.BinaryFormatValidator("Pair", "", position, null, null);
-            value.ValidateInto(ref validator);
+            bytesConsumed = ReadInto(source, out value, ref validator);
+            if (validator.First is null)
+            {
+                value.ValidateInto(ref validator);
+            }
             error = validator.First;
             return error is null;
         }
 
-        /// <summary>Reads the fields without validating them; <paramref name="source"/> must hold at least <see cref="Size"/> bytes.</summary>
+        /// <summary>Reads the fields without validating them; <paramref name="source"/> must hold at least 4 bytes.</summary>
         public static global::Sample.Kinds.Pair ReadUnchecked(global::System.ReadOnlySpan<byte> source)
         {
-            source = source.Slice(0, Size);
+            source = source.Slice(0, 4);
             var value = new global::Sample.Kinds.Pair();
             value.First = global::System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(source.Slice(0));
             value.Second = global::System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(source.Slice(2));
             return value;
         }
 
+        /// <summary>Reads without the declared rules, reporting input that ends too early into <paramref name="validator"/>; returns the bytes taken.</summary>
+        [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
+        public static int ReadInto(global::System.ReadOnlySpan<byte> source, out global::Sample.Kinds.Pair value, ref global::BinaryFormat.BinaryFormatValidator validator)
+        {
+            if (source.Length < 4)
+            {
+                value = default!;
+                validator.ReportShortInput("", 0, 4, source.Length);
+                return 0;
+            }
+            value = ReadUnchecked(source);
+            return 4;
+        }
+
         /// <summary>Writes the declared fields to <paramref name="destination"/>; bytes that no field declares are left as they are.</summary>
-        /// <exception cref="global::System.ArgumentException"><paramref name="destination"/> is shorter than <see cref="Size"/>.</exception>
+        /// <exception cref="global::System.ArgumentException"><paramref name="destination"/> is shorter than <see cref="GetEncodedSize"/>, or a member cannot be encoded.</exception>
         public void Write(global::System.Span<byte> destination)
         {
-            if (destination.Length < Size)
-                throw new global::System.ArgumentException("Pair needs " + Size + " bytes, but the destination holds " + destination.Length + ".", nameof(destination));
+            if (destination.Length < 4)
+                global::BinaryFormat.BinaryLayout.ThrowDestinationTooShort("Pair", 4, destination.Length);
+            destination = destination.Slice(0, 4);
             global::System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(destination.Slice(0), this.First);
             global::System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(destination.Slice(2), this.Second);
         }
 
-        /// <summary>Returns every rule this value breaks, in field order.</summary>
+        /// <summary>Returns every rule this value breaks, in field order; allocates nothing when there is none.</summary>
         public global::System.Collections.Generic.IReadOnlyList<global::BinaryFormat.BinaryFormatError> Validate() => Validate(null, 0);
 
         /// <summary>Returns every rule this value breaks; <paramref name="context"/> supplies run-time values, <paramref name="position"/> the absolute offset used in errors.</summary>
-        public global::System.Collections.Generic.IReadOnlyList<global::BinaryFormat.BinaryFormatError> Validate(global::BinaryFormat.IValidationContext? context, long position)
-        {
-            var errors = new global::System.Collections.Generic.List<global::BinaryFormat.BinaryFormatError>();
-            var validator = new global::BinaryFormat.BinaryFormatValidator("Pair", "", position, context, errors);
-            ValidateInto(ref validator);
-            return errors;
-        }
+        public global::System.Collections.Generic.IReadOnlyList<global::BinaryFormat.BinaryFormatError> Validate(global::BinaryFormat.IValidationContext? context, long position) =>
+            global::BinaryFormat.BinaryLayout.Validate(this, "Pair", context, position);
 
         /// <summary>Reports the broken rules into <paramref name="validator"/>; used for nested layouts.</summary>
         [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
@@ -199,72 +235,90 @@ namespace Sample.Kinds
         /// <summary>The encoded size in bytes.</summary>
         public const int Size = 8;
 
-        static int global::BinaryFormat.IBinaryFormat<global::Sample.Kinds.Point>.Size => Size;
+        static int global::BinaryFormat.IBinaryFormat<global::Sample.Kinds.Point>.Size => 8;
+
+        /// <summary>The encoded size in bytes, the same for every value.</summary>
+        public int GetEncodedSize() => 8;
 
         /// <summary>Reads and validates a value from the start of <paramref name="source"/>.</summary>
         /// <exception cref="global::BinaryFormat.BinaryFormatException">The input is too short or breaks a rule.</exception>
-        public static global::Sample.Kinds.Point Read(global::System.ReadOnlySpan<byte> source) => Read(source, 0);
+        public static global::Sample.Kinds.Point Read(global::System.ReadOnlySpan<byte> source) => Read(source, 0, out _);
 
         /// <summary>Reads and validates a value; <paramref name="position"/> is the absolute offset of the input, used in errors.</summary>
         /// <exception cref="global::BinaryFormat.BinaryFormatException">The input is too short or breaks a rule.</exception>
-        public static global::Sample.Kinds.Point Read(global::System.ReadOnlySpan<byte> source, long position)
+        public static global::Sample.Kinds.Point Read(global::System.ReadOnlySpan<byte> source, long position) => Read(source, position, out _);
+
+        /// <summary>Reads and validates a value and says how many bytes it took.</summary>
+        /// <exception cref="global::BinaryFormat.BinaryFormatException">The input is too short or breaks a rule.</exception>
+        public static global::Sample.Kinds.Point Read(global::System.ReadOnlySpan<byte> source, long position, out int bytesConsumed)
         {
-            if (!TryRead(source, position, out var value, out var error))
+            if (!TryRead(source, position, out var value, out bytesConsumed, out var error))
                 throw new global::BinaryFormat.BinaryFormatException(error);
             return value;
         }
 
         /// <summary>Reads and validates a value without throwing.</summary>
         public static bool TryRead(global::System.ReadOnlySpan<byte> source, out global::Sample.Kinds.Point value, [global::System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out global::BinaryFormat.BinaryFormatError? error) =>
-            TryRead(source, 0, out value, out error);
+            TryRead(source, 0, out value, out _, out error);
 
         /// <summary>Reads and validates a value without throwing; <paramref name="position"/> is the absolute offset of the input, used in errors.</summary>
-        public static bool TryRead(global::System.ReadOnlySpan<byte> source, long position, out global::Sample.Kinds.Point value, [global::System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out global::BinaryFormat.BinaryFormatError? error)
+        public static bool TryRead(global::System.ReadOnlySpan<byte> source, long position, out global::Sample.Kinds.Point value, [global::System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out global::BinaryFormat.BinaryFormatError? error) =>
+            TryRead(source, position, out value, out _, out error);
+
+        /// <summary>Reads and validates a value without throwing and says how many bytes it took; short input gives an error with <c>BytesNeeded</c>.</summary>
+        public static bool TryRead(global::System.ReadOnlySpan<byte> source, long position, out global::Sample.Kinds.Point value, out int bytesConsumed, [global::System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out global::BinaryFormat.BinaryFormatError? error)
         {
-            if (source.Length < Size)
-            {
-                value = default!;
-                error = global::BinaryFormat.BinaryFormatError.ShortInput("Point", position, Size, source.Length);
-                return false;
-            }
-            value = ReadUnchecked(source);
             var validator = new global::BinaryFormat.BinaryFormatValidator("Point", "", position, null, null);
-            value.ValidateInto(ref validator);
+            bytesConsumed = ReadInto(source, out value, ref validator);
+            if (validator.First is null)
+            {
+                value.ValidateInto(ref validator);
+            }
             error = validator.First;
             return error is null;
         }
 
-        /// <summary>Reads the fields without validating them; <paramref name="source"/> must hold at least <see cref="Size"/> bytes.</summary>
+        /// <summary>Reads the fields without validating them; <paramref name="source"/> must hold at least 8 bytes.</summary>
         public static global::Sample.Kinds.Point ReadUnchecked(global::System.ReadOnlySpan<byte> source)
         {
-            source = source.Slice(0, Size);
+            source = source.Slice(0, 8);
             var value = new global::Sample.Kinds.Point();
             value.X = global::System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(source.Slice(0));
             value.Y = global::System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(source.Slice(4));
             return value;
         }
 
+        /// <summary>Reads without the declared rules, reporting input that ends too early into <paramref name="validator"/>; returns the bytes taken.</summary>
+        [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
+        public static int ReadInto(global::System.ReadOnlySpan<byte> source, out global::Sample.Kinds.Point value, ref global::BinaryFormat.BinaryFormatValidator validator)
+        {
+            if (source.Length < 8)
+            {
+                value = default!;
+                validator.ReportShortInput("", 0, 8, source.Length);
+                return 0;
+            }
+            value = ReadUnchecked(source);
+            return 8;
+        }
+
         /// <summary>Writes the declared fields to <paramref name="destination"/>; bytes that no field declares are left as they are.</summary>
-        /// <exception cref="global::System.ArgumentException"><paramref name="destination"/> is shorter than <see cref="Size"/>.</exception>
+        /// <exception cref="global::System.ArgumentException"><paramref name="destination"/> is shorter than <see cref="GetEncodedSize"/>, or a member cannot be encoded.</exception>
         public void Write(global::System.Span<byte> destination)
         {
-            if (destination.Length < Size)
-                throw new global::System.ArgumentException("Point needs " + Size + " bytes, but the destination holds " + destination.Length + ".", nameof(destination));
+            if (destination.Length < 8)
+                global::BinaryFormat.BinaryLayout.ThrowDestinationTooShort("Point", 8, destination.Length);
+            destination = destination.Slice(0, 8);
             global::System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(destination.Slice(0), this.X);
             global::System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(destination.Slice(4), this.Y);
         }
 
-        /// <summary>Returns every rule this value breaks, in field order.</summary>
+        /// <summary>Returns every rule this value breaks, in field order; allocates nothing when there is none.</summary>
         public global::System.Collections.Generic.IReadOnlyList<global::BinaryFormat.BinaryFormatError> Validate() => Validate(null, 0);
 
         /// <summary>Returns every rule this value breaks; <paramref name="context"/> supplies run-time values, <paramref name="position"/> the absolute offset used in errors.</summary>
-        public global::System.Collections.Generic.IReadOnlyList<global::BinaryFormat.BinaryFormatError> Validate(global::BinaryFormat.IValidationContext? context, long position)
-        {
-            var errors = new global::System.Collections.Generic.List<global::BinaryFormat.BinaryFormatError>();
-            var validator = new global::BinaryFormat.BinaryFormatValidator("Point", "", position, context, errors);
-            ValidateInto(ref validator);
-            return errors;
-        }
+        public global::System.Collections.Generic.IReadOnlyList<global::BinaryFormat.BinaryFormatError> Validate(global::BinaryFormat.IValidationContext? context, long position) =>
+            global::BinaryFormat.BinaryLayout.Validate(this, "Point", context, position);
 
         /// <summary>Reports the broken rules into <paramref name="validator"/>; used for nested layouts.</summary>
         [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]

@@ -9,45 +9,53 @@ namespace Sample.Mixed
         /// <summary>The encoded size in bytes.</summary>
         public const int Size = 40;
 
-        static int global::BinaryFormat.IBinaryFormat<global::Sample.Mixed.AllTypes>.Size => Size;
+        static int global::BinaryFormat.IBinaryFormat<global::Sample.Mixed.AllTypes>.Size => 40;
+
+        /// <summary>The encoded size in bytes, the same for every value.</summary>
+        public int GetEncodedSize() => 40;
 
         /// <summary>Reads and validates a value from the start of <paramref name="source"/>.</summary>
         /// <exception cref="global::BinaryFormat.BinaryFormatException">The input is too short or breaks a rule.</exception>
-        public static global::Sample.Mixed.AllTypes Read(global::System.ReadOnlySpan<byte> source) => Read(source, 0);
+        public static global::Sample.Mixed.AllTypes Read(global::System.ReadOnlySpan<byte> source) => Read(source, 0, out _);
 
         /// <summary>Reads and validates a value; <paramref name="position"/> is the absolute offset of the input, used in errors.</summary>
         /// <exception cref="global::BinaryFormat.BinaryFormatException">The input is too short or breaks a rule.</exception>
-        public static global::Sample.Mixed.AllTypes Read(global::System.ReadOnlySpan<byte> source, long position)
+        public static global::Sample.Mixed.AllTypes Read(global::System.ReadOnlySpan<byte> source, long position) => Read(source, position, out _);
+
+        /// <summary>Reads and validates a value and says how many bytes it took.</summary>
+        /// <exception cref="global::BinaryFormat.BinaryFormatException">The input is too short or breaks a rule.</exception>
+        public static global::Sample.Mixed.AllTypes Read(global::System.ReadOnlySpan<byte> source, long position, out int bytesConsumed)
         {
-            if (!TryRead(source, position, out var value, out var error))
+            if (!TryRead(source, position, out var value, out bytesConsumed, out var error))
                 throw new global::BinaryFormat.BinaryFormatException(error);
             return value;
         }
 
         /// <summary>Reads and validates a value without throwing.</summary>
         public static bool TryRead(global::System.ReadOnlySpan<byte> source, out global::Sample.Mixed.AllTypes value, [global::System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out global::BinaryFormat.BinaryFormatError? error) =>
-            TryRead(source, 0, out value, out error);
+            TryRead(source, 0, out value, out _, out error);
 
         /// <summary>Reads and validates a value without throwing; <paramref name="position"/> is the absolute offset of the input, used in errors.</summary>
-        public static bool TryRead(global::System.ReadOnlySpan<byte> source, long position, out global::Sample.Mixed.AllTypes value, [global::System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out global::BinaryFormat.BinaryFormatError? error)
+        public static bool TryRead(global::System.ReadOnlySpan<byte> source, long position, out global::Sample.Mixed.AllTypes value, [global::System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out global::BinaryFormat.BinaryFormatError? error) =>
+            TryRead(source, position, out value, out _, out error);
+
+        /// <summary>Reads and validates a value without throwing and says how many bytes it took; short input gives an error with <c>BytesNeeded</c>.</summary>
+        public static bool TryRead(global::System.ReadOnlySpan<byte> source, long position, out global::Sample.Mixed.AllTypes value, out int bytesConsumed, [global::System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out global::BinaryFormat.BinaryFormatError? error)
         {
-            if (source.Length < Size)
-            {
-                value = default!;
-                error = global::BinaryFormat.BinaryFormatError.ShortInput("AllTypes", position, Size, source.Length);
-                return false;
-            }
-            value = ReadUnchecked(source);
             var validator = new global::BinaryFormat.BinaryFormatValidator("AllTypes", "", position, null, null);
-            value.ValidateInto(ref validator);
+            bytesConsumed = ReadInto(source, out value, ref validator);
+            if (validator.First is null)
+            {
+                value.ValidateInto(ref validator);
+            }
             error = validator.First;
             return error is null;
         }
 
-        /// <summary>Reads the fields without validating them; <paramref name="source"/> must hold at least <see cref="Size"/> bytes.</summary>
+        /// <summary>Reads the fields without validating them; <paramref name="source"/> must hold at least 40 bytes.</summary>
         public static global::Sample.Mixed.AllTypes ReadUnchecked(global::System.ReadOnlySpan<byte> source)
         {
-            source = source.Slice(0, Size);
+            source = source.Slice(0, 40);
             var value = new global::Sample.Mixed.AllTypes();
             value.U8 = source[0];
             value.I8 = unchecked((sbyte)source[1]);
@@ -65,12 +73,27 @@ namespace Sample.Mixed
             return value;
         }
 
+        /// <summary>Reads without the declared rules, reporting input that ends too early into <paramref name="validator"/>; returns the bytes taken.</summary>
+        [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
+        public static int ReadInto(global::System.ReadOnlySpan<byte> source, out global::Sample.Mixed.AllTypes value, ref global::BinaryFormat.BinaryFormatValidator validator)
+        {
+            if (source.Length < 40)
+            {
+                value = default!;
+                validator.ReportShortInput("", 0, 40, source.Length);
+                return 0;
+            }
+            value = ReadUnchecked(source);
+            return 40;
+        }
+
         /// <summary>Writes the declared fields to <paramref name="destination"/>; bytes that no field declares are left as they are.</summary>
-        /// <exception cref="global::System.ArgumentException"><paramref name="destination"/> is shorter than <see cref="Size"/>.</exception>
+        /// <exception cref="global::System.ArgumentException"><paramref name="destination"/> is shorter than <see cref="GetEncodedSize"/>, or a member cannot be encoded.</exception>
         public void Write(global::System.Span<byte> destination)
         {
-            if (destination.Length < Size)
-                throw new global::System.ArgumentException("AllTypes needs " + Size + " bytes, but the destination holds " + destination.Length + ".", nameof(destination));
+            if (destination.Length < 40)
+                global::BinaryFormat.BinaryLayout.ThrowDestinationTooShort("AllTypes", 40, destination.Length);
+            destination = destination.Slice(0, 40);
             destination[0] = unchecked((byte)this.U8);
             destination[1] = unchecked((byte)this.I8);
             global::System.Buffers.Binary.BinaryPrimitives.WriteInt16LittleEndian(destination.Slice(2), this.I16);
@@ -86,17 +109,12 @@ namespace Sample.Mixed
             global::System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(destination.Slice(38), this.ExplicitLittle);
         }
 
-        /// <summary>Returns every rule this value breaks, in field order.</summary>
+        /// <summary>Returns every rule this value breaks, in field order; allocates nothing when there is none.</summary>
         public global::System.Collections.Generic.IReadOnlyList<global::BinaryFormat.BinaryFormatError> Validate() => Validate(null, 0);
 
         /// <summary>Returns every rule this value breaks; <paramref name="context"/> supplies run-time values, <paramref name="position"/> the absolute offset used in errors.</summary>
-        public global::System.Collections.Generic.IReadOnlyList<global::BinaryFormat.BinaryFormatError> Validate(global::BinaryFormat.IValidationContext? context, long position)
-        {
-            var errors = new global::System.Collections.Generic.List<global::BinaryFormat.BinaryFormatError>();
-            var validator = new global::BinaryFormat.BinaryFormatValidator("AllTypes", "", position, context, errors);
-            ValidateInto(ref validator);
-            return errors;
-        }
+        public global::System.Collections.Generic.IReadOnlyList<global::BinaryFormat.BinaryFormatError> Validate(global::BinaryFormat.IValidationContext? context, long position) =>
+            global::BinaryFormat.BinaryLayout.Validate(this, "AllTypes", context, position);
 
         /// <summary>Reports the broken rules into <paramref name="validator"/>; used for nested layouts.</summary>
         [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]

@@ -9,45 +9,53 @@ namespace Sample.Nested
         /// <summary>The encoded size in bytes.</summary>
         public const int Size = 10;
 
-        static int global::BinaryFormat.IBinaryFormat<global::Sample.Nested.Extension>.Size => Size;
+        static int global::BinaryFormat.IBinaryFormat<global::Sample.Nested.Extension>.Size => 10;
+
+        /// <summary>The encoded size in bytes, the same for every value.</summary>
+        public int GetEncodedSize() => 10;
 
         /// <summary>Reads and validates a value from the start of <paramref name="source"/>.</summary>
         /// <exception cref="global::BinaryFormat.BinaryFormatException">The input is too short or breaks a rule.</exception>
-        public static global::Sample.Nested.Extension Read(global::System.ReadOnlySpan<byte> source) => Read(source, 0);
+        public static global::Sample.Nested.Extension Read(global::System.ReadOnlySpan<byte> source) => Read(source, 0, out _);
 
         /// <summary>Reads and validates a value; <paramref name="position"/> is the absolute offset of the input, used in errors.</summary>
         /// <exception cref="global::BinaryFormat.BinaryFormatException">The input is too short or breaks a rule.</exception>
-        public static global::Sample.Nested.Extension Read(global::System.ReadOnlySpan<byte> source, long position)
+        public static global::Sample.Nested.Extension Read(global::System.ReadOnlySpan<byte> source, long position) => Read(source, position, out _);
+
+        /// <summary>Reads and validates a value and says how many bytes it took.</summary>
+        /// <exception cref="global::BinaryFormat.BinaryFormatException">The input is too short or breaks a rule.</exception>
+        public static global::Sample.Nested.Extension Read(global::System.ReadOnlySpan<byte> source, long position, out int bytesConsumed)
         {
-            if (!TryRead(source, position, out var value, out var error))
+            if (!TryRead(source, position, out var value, out bytesConsumed, out var error))
                 throw new global::BinaryFormat.BinaryFormatException(error);
             return value;
         }
 
         /// <summary>Reads and validates a value without throwing.</summary>
         public static bool TryRead(global::System.ReadOnlySpan<byte> source, out global::Sample.Nested.Extension value, [global::System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out global::BinaryFormat.BinaryFormatError? error) =>
-            TryRead(source, 0, out value, out error);
+            TryRead(source, 0, out value, out _, out error);
 
         /// <summary>Reads and validates a value without throwing; <paramref name="position"/> is the absolute offset of the input, used in errors.</summary>
-        public static bool TryRead(global::System.ReadOnlySpan<byte> source, long position, out global::Sample.Nested.Extension value, [global::System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out global::BinaryFormat.BinaryFormatError? error)
+        public static bool TryRead(global::System.ReadOnlySpan<byte> source, long position, out global::Sample.Nested.Extension value, [global::System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out global::BinaryFormat.BinaryFormatError? error) =>
+            TryRead(source, position, out value, out _, out error);
+
+        /// <summary>Reads and validates a value without throwing and says how many bytes it took; short input gives an error with <c>BytesNeeded</c>.</summary>
+        public static bool TryRead(global::System.ReadOnlySpan<byte> source, long position, out global::Sample.Nested.Extension value, out int bytesConsumed, [global::System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out global::BinaryFormat.BinaryFormatError? error)
         {
-            if (source.Length < Size)
-            {
-                value = default!;
-                error = global::BinaryFormat.BinaryFormatError.ShortInput("Extension", position, Size, source.Length);
-                return false;
-            }
-            value = ReadUnchecked(source);
             var validator = new global::BinaryFormat.BinaryFormatValidator("Extension", "", position, null, null);
-            value.ValidateInto(ref validator);
+            bytesConsumed = ReadInto(source, out value, ref validator);
+            if (validator.First is null)
+            {
+                value.ValidateInto(ref validator);
+            }
             error = validator.First;
             return error is null;
         }
 
-        /// <summary>Reads the fields without validating them; <paramref name="source"/> must hold at least <see cref="Size"/> bytes.</summary>
+        /// <summary>Reads the fields without validating them; <paramref name="source"/> must hold at least 10 bytes.</summary>
         public static global::Sample.Nested.Extension ReadUnchecked(global::System.ReadOnlySpan<byte> source)
         {
-            source = source.Slice(0, Size);
+            source = source.Slice(0, 10);
             var value = new global::Sample.Nested.Extension();
             value.Type = global::System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(source.Slice(0));
             value.Reserved = global::System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(source.Slice(4));
@@ -55,28 +63,38 @@ namespace Sample.Nested
             return value;
         }
 
+        /// <summary>Reads without the declared rules, reporting input that ends too early into <paramref name="validator"/>; returns the bytes taken.</summary>
+        [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
+        public static int ReadInto(global::System.ReadOnlySpan<byte> source, out global::Sample.Nested.Extension value, ref global::BinaryFormat.BinaryFormatValidator validator)
+        {
+            if (source.Length < 10)
+            {
+                value = default!;
+                validator.ReportShortInput("", 0, 10, source.Length);
+                return 0;
+            }
+            value = ReadUnchecked(source);
+            return 10;
+        }
+
         /// <summary>Writes the declared fields to <paramref name="destination"/>; bytes that no field declares are left as they are.</summary>
-        /// <exception cref="global::System.ArgumentException"><paramref name="destination"/> is shorter than <see cref="Size"/>.</exception>
+        /// <exception cref="global::System.ArgumentException"><paramref name="destination"/> is shorter than <see cref="GetEncodedSize"/>, or a member cannot be encoded.</exception>
         public void Write(global::System.Span<byte> destination)
         {
-            if (destination.Length < Size)
-                throw new global::System.ArgumentException("Extension needs " + Size + " bytes, but the destination holds " + destination.Length + ".", nameof(destination));
+            if (destination.Length < 10)
+                global::BinaryFormat.BinaryLayout.ThrowDestinationTooShort("Extension", 10, destination.Length);
+            destination = destination.Slice(0, 10);
             global::System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(destination.Slice(0), this.Type);
-            global::System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(destination.Slice(4), (uint)0);
+            global::System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(destination.Slice(4), this.Reserved);
             global::System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(destination.Slice(8), this.Length);
         }
 
-        /// <summary>Returns every rule this value breaks, in field order.</summary>
+        /// <summary>Returns every rule this value breaks, in field order; allocates nothing when there is none.</summary>
         public global::System.Collections.Generic.IReadOnlyList<global::BinaryFormat.BinaryFormatError> Validate() => Validate(null, 0);
 
         /// <summary>Returns every rule this value breaks; <paramref name="context"/> supplies run-time values, <paramref name="position"/> the absolute offset used in errors.</summary>
-        public global::System.Collections.Generic.IReadOnlyList<global::BinaryFormat.BinaryFormatError> Validate(global::BinaryFormat.IValidationContext? context, long position)
-        {
-            var errors = new global::System.Collections.Generic.List<global::BinaryFormat.BinaryFormatError>();
-            var validator = new global::BinaryFormat.BinaryFormatValidator("Extension", "", position, context, errors);
-            ValidateInto(ref validator);
-            return errors;
-        }
+        public global::System.Collections.Generic.IReadOnlyList<global::BinaryFormat.BinaryFormatError> Validate(global::BinaryFormat.IValidationContext? context, long position) =>
+            global::BinaryFormat.BinaryLayout.Validate(this, "Extension", context, position);
 
         /// <summary>Reports the broken rules into <paramref name="validator"/>; used for nested layouts.</summary>
         [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
@@ -114,45 +132,53 @@ namespace Sample.Nested
                 /// <summary>The encoded size in bytes.</summary>
                 public const int Size = 26;
 
-                static int global::BinaryFormat.IBinaryFormat<global::Sample.Nested.Formats.Inner.Container>.Size => Size;
+                static int global::BinaryFormat.IBinaryFormat<global::Sample.Nested.Formats.Inner.Container>.Size => 26;
+
+                /// <summary>The encoded size in bytes, the same for every value.</summary>
+                public int GetEncodedSize() => 26;
 
                 /// <summary>Reads and validates a value from the start of <paramref name="source"/>.</summary>
                 /// <exception cref="global::BinaryFormat.BinaryFormatException">The input is too short or breaks a rule.</exception>
-                public static global::Sample.Nested.Formats.Inner.Container Read(global::System.ReadOnlySpan<byte> source) => Read(source, 0);
+                public static global::Sample.Nested.Formats.Inner.Container Read(global::System.ReadOnlySpan<byte> source) => Read(source, 0, out _);
 
                 /// <summary>Reads and validates a value; <paramref name="position"/> is the absolute offset of the input, used in errors.</summary>
                 /// <exception cref="global::BinaryFormat.BinaryFormatException">The input is too short or breaks a rule.</exception>
-                public static global::Sample.Nested.Formats.Inner.Container Read(global::System.ReadOnlySpan<byte> source, long position)
+                public static global::Sample.Nested.Formats.Inner.Container Read(global::System.ReadOnlySpan<byte> source, long position) => Read(source, position, out _);
+
+                /// <summary>Reads and validates a value and says how many bytes it took.</summary>
+                /// <exception cref="global::BinaryFormat.BinaryFormatException">The input is too short or breaks a rule.</exception>
+                public static global::Sample.Nested.Formats.Inner.Container Read(global::System.ReadOnlySpan<byte> source, long position, out int bytesConsumed)
                 {
-                    if (!TryRead(source, position, out var value, out var error))
+                    if (!TryRead(source, position, out var value, out bytesConsumed, out var error))
                         throw new global::BinaryFormat.BinaryFormatException(error);
                     return value;
                 }
 
                 /// <summary>Reads and validates a value without throwing.</summary>
                 public static bool TryRead(global::System.ReadOnlySpan<byte> source, out global::Sample.Nested.Formats.Inner.Container value, [global::System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out global::BinaryFormat.BinaryFormatError? error) =>
-                    TryRead(source, 0, out value, out error);
+                    TryRead(source, 0, out value, out _, out error);
 
                 /// <summary>Reads and validates a value without throwing; <paramref name="position"/> is the absolute offset of the input, used in errors.</summary>
-                public static bool TryRead(global::System.ReadOnlySpan<byte> source, long position, out global::Sample.Nested.Formats.Inner.Container value, [global::System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out global::BinaryFormat.BinaryFormatError? error)
+                public static bool TryRead(global::System.ReadOnlySpan<byte> source, long position, out global::Sample.Nested.Formats.Inner.Container value, [global::System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out global::BinaryFormat.BinaryFormatError? error) =>
+                    TryRead(source, position, out value, out _, out error);
+
+                /// <summary>Reads and validates a value without throwing and says how many bytes it took; short input gives an error with <c>BytesNeeded</c>.</summary>
+                public static bool TryRead(global::System.ReadOnlySpan<byte> source, long position, out global::Sample.Nested.Formats.Inner.Container value, out int bytesConsumed, [global::System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out global::BinaryFormat.BinaryFormatError? error)
                 {
-                    if (source.Length < Size)
-                    {
-                        value = default!;
-                        error = global::BinaryFormat.BinaryFormatError.ShortInput("Container", position, Size, source.Length);
-                        return false;
-                    }
-                    value = ReadUnchecked(source);
                     var validator = new global::BinaryFormat.BinaryFormatValidator("Container", "", position, null, null);
-                    value.ValidateInto(ref validator);
+                    bytesConsumed = ReadInto(source, out value, ref validator);
+                    if (validator.First is null)
+                    {
+                        value.ValidateInto(ref validator);
+                    }
                     error = validator.First;
                     return error is null;
                 }
 
-                /// <summary>Reads the fields without validating them; <paramref name="source"/> must hold at least <see cref="Size"/> bytes.</summary>
+                /// <summary>Reads the fields without validating them; <paramref name="source"/> must hold at least 26 bytes.</summary>
                 public static global::Sample.Nested.Formats.Inner.Container ReadUnchecked(global::System.ReadOnlySpan<byte> source)
                 {
-                    source = source.Slice(0, Size);
+                    source = source.Slice(0, 26);
                     var value = new global::Sample.Nested.Formats.Inner.Container();
                     value.Magic = global::System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(source.Slice(0));
                     value.First = global::Sample.Nested.Extension.ReadUnchecked(source.Slice(2, 10));
@@ -160,28 +186,38 @@ namespace Sample.Nested
                     return value;
                 }
 
+                /// <summary>Reads without the declared rules, reporting input that ends too early into <paramref name="validator"/>; returns the bytes taken.</summary>
+                [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
+                public static int ReadInto(global::System.ReadOnlySpan<byte> source, out global::Sample.Nested.Formats.Inner.Container value, ref global::BinaryFormat.BinaryFormatValidator validator)
+                {
+                    if (source.Length < 26)
+                    {
+                        value = default!;
+                        validator.ReportShortInput("", 0, 26, source.Length);
+                        return 0;
+                    }
+                    value = ReadUnchecked(source);
+                    return 26;
+                }
+
                 /// <summary>Writes the declared fields to <paramref name="destination"/>; bytes that no field declares are left as they are.</summary>
-                /// <exception cref="global::System.ArgumentException"><paramref name="destination"/> is shorter than <see cref="Size"/>.</exception>
+                /// <exception cref="global::System.ArgumentException"><paramref name="destination"/> is shorter than <see cref="GetEncodedSize"/>, or a member cannot be encoded.</exception>
                 public void Write(global::System.Span<byte> destination)
                 {
-                    if (destination.Length < Size)
-                        throw new global::System.ArgumentException("Container needs " + Size + " bytes, but the destination holds " + destination.Length + ".", nameof(destination));
+                    if (destination.Length < 26)
+                        global::BinaryFormat.BinaryLayout.ThrowDestinationTooShort("Container", 26, destination.Length);
+                    destination = destination.Slice(0, 26);
                     global::System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(destination.Slice(0), (ushort)(51966));
                     this.First.Write(destination.Slice(2, 10));
                     this.Second.Write(destination.Slice(16, 10));
                 }
 
-                /// <summary>Returns every rule this value breaks, in field order.</summary>
+                /// <summary>Returns every rule this value breaks, in field order; allocates nothing when there is none.</summary>
                 public global::System.Collections.Generic.IReadOnlyList<global::BinaryFormat.BinaryFormatError> Validate() => Validate(null, 0);
 
                 /// <summary>Returns every rule this value breaks; <paramref name="context"/> supplies run-time values, <paramref name="position"/> the absolute offset used in errors.</summary>
-                public global::System.Collections.Generic.IReadOnlyList<global::BinaryFormat.BinaryFormatError> Validate(global::BinaryFormat.IValidationContext? context, long position)
-                {
-                    var errors = new global::System.Collections.Generic.List<global::BinaryFormat.BinaryFormatError>();
-                    var validator = new global::BinaryFormat.BinaryFormatValidator("Container", "", position, context, errors);
-                    ValidateInto(ref validator);
-                    return errors;
-                }
+                public global::System.Collections.Generic.IReadOnlyList<global::BinaryFormat.BinaryFormatError> Validate(global::BinaryFormat.IValidationContext? context, long position) =>
+                    global::BinaryFormat.BinaryLayout.Validate(this, "Container", context, position);
 
                 /// <summary>Reports the broken rules into <paramref name="validator"/>; used for nested layouts.</summary>
                 [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
