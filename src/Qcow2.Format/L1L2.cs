@@ -40,6 +40,56 @@ internal readonly record struct L2Entry(ulong Value)
         var sectors = ((Value >> shift) & ((1UL << (clusterBits - 8)) - 1)) + 1;
         return ((long)offset, (long)(sectors * 512 - (offset & 511)));
     }
+
+    /// <summary>
+    /// QEMU's <c>qcow2_get_subcluster_type</c> for subcluster <paramref name="index"/> (0 for a standard entry): with extended L2
+    /// entries the allocation and zero bitmaps decide, and the standard zero flag is ignored. An entry with offset 0 is
+    /// unallocated, except in an image with an external data file, where COPIED marks offset 0 as data (spec §4.3).
+    /// </summary>
+    public SubclusterType Classify(ulong bitmap, int index, bool extendedL2, bool externalData)
+    {
+        if (Compressed)
+            return extendedL2 && bitmap != 0 ? SubclusterType.Invalid : SubclusterType.Compressed;
+        var allocated = (Value & OffsetMask) != 0 || (externalData && Copied);
+        if (!extendedL2)
+        {
+            if ((Value & ZeroFlag) != 0)
+                return allocated ? SubclusterType.ZeroAllocated : SubclusterType.ZeroPlain;
+            return allocated ? SubclusterType.Normal : SubclusterType.UnallocatedPlain;
+        }
+        var alloc = (uint)bitmap;
+        var zero = (uint)(bitmap >> 32);
+        if (allocated)
+        {
+            if ((alloc & zero) != 0)
+                return SubclusterType.Invalid;
+            if ((zero >> index & 1) != 0)
+                return SubclusterType.ZeroAllocated;
+            return (alloc >> index & 1) != 0 ? SubclusterType.Normal : SubclusterType.UnallocatedAllocated;
+        }
+        if (alloc != 0)
+            return SubclusterType.Invalid;
+        return (zero >> index & 1) != 0 ? SubclusterType.ZeroPlain : SubclusterType.UnallocatedPlain;
+    }
+}
+
+/// <summary>QEMU's <c>QCow2SubclusterType</c>: what a (sub)cluster of guest data reads as.</summary>
+internal enum SubclusterType
+{
+    /// <summary>Host data (in the image or the external data file).</summary>
+    Normal,
+    /// <summary>A compressed cluster.</summary>
+    Compressed,
+    /// <summary>Reads as zeros; a host cluster stays allocated (preallocated zero).</summary>
+    ZeroAllocated,
+    /// <summary>Reads as zeros; no host cluster.</summary>
+    ZeroPlain,
+    /// <summary>Reads from the backing file (or as zeros); the cluster has a host cluster for other subclusters.</summary>
+    UnallocatedAllocated,
+    /// <summary>Reads from the backing file (or as zeros).</summary>
+    UnallocatedPlain,
+    /// <summary>Contradictory bitmap bits: QEMU refuses the I/O.</summary>
+    Invalid,
 }
 
 /// <summary>The guest address split of an image (spec §4.1).</summary>

@@ -23,7 +23,7 @@ public sealed partial class Qcow2Image : IDisposable
     public static Qcow2Image Open(string path, Qcow2OpenOptions? options = null)
     {
         var writable = options?.Writable ?? false;
-        return Open(FileStorage.Open(path, writable), writable, options?.ForCheck ?? false, Path.GetFullPath(path));
+        return Open(FileStorage.Open(path, writable), writable, options?.ForCheck ?? false, Path.GetFullPath(path)).WithLinkedFiles(options);
     }
 
     /// <summary>Opens an image held in a seekable stream; a writable open needs <see cref="Stream.CanWrite"/>.</summary>
@@ -32,7 +32,8 @@ public sealed partial class Qcow2Image : IDisposable
     {
         ArgumentNullException.ThrowIfNull(stream);
         var writable = options?.Writable ?? false;
-        return Open(new StreamStorage(stream, writable, options?.LeaveOpen ?? false), writable, options?.ForCheck ?? false, (stream as FileStream)?.Name);
+        return Open(new StreamStorage(stream, writable, options?.LeaveOpen ?? false), writable, options?.ForCheck ?? false, (stream as FileStream)?.Name)
+            .WithLinkedFiles(options);
     }
 
     /// <summary>
@@ -241,6 +242,7 @@ public sealed partial class Qcow2Image : IDisposable
     public CheckResult Check(CheckOptions? options = null)
     {
         ObjectDisposedException.ThrowIf(disposed, this);
+        ForgetGuestDataState();
         return ImageCheck.Run(storage, image, UpdateHeader, options ?? new CheckOptions());
     }
 
@@ -259,8 +261,16 @@ public sealed partial class Qcow2Image : IDisposable
     {
         if (disposed)
             return;
-        disposed = true;
-        storage.Dispose();
+        try
+        {
+            // Like QEMU's close: the bitmaps and the lazy dirty bit are settled while the image is still open.
+            CloseGuestData();
+        }
+        finally
+        {
+            disposed = true;
+            storage.Dispose();
+        }
     }
 
     private void EnsureWritable()
@@ -268,5 +278,7 @@ public sealed partial class Qcow2Image : IDisposable
         ObjectDisposedException.ThrowIf(disposed, this);
         if (!storage.CanWrite)
             throw new InvalidOperationException("The image is open read-only.");
+        // Metadata edits (resize, bitmaps, repair…) move tables: the guest data path rereads them afterwards.
+        ForgetGuestDataState();
     }
 }
