@@ -14,7 +14,7 @@ public sealed partial class Qcow2Image
     private bool setLazyDirtyBit;
     private List<string>? trackedBitmaps;
     private bool storingBitmaps;
-    private readonly List<GuestRange> changedRanges = [];
+    private readonly List<Qcow2GuestRange> changedRanges = [];
 
     /// <summary>The opened backing image (see <see cref="Qcow2OpenOptions.OpenBackingChain"/>), or null.</summary>
     public Qcow2Image? BackingImage => backingImage;
@@ -224,7 +224,7 @@ public sealed partial class Qcow2Image
             if (changedRanges.Count > 0 && changedRanges[^1].End == offset)
                 changedRanges[^1] = changedRanges[^1] with { Length = changedRanges[^1].Length + length };
             else
-                changedRanges.Add(new GuestRange(offset, length));
+                changedRanges.Add(new Qcow2GuestRange(offset, length));
         }
         return guestWriter ??= new GuestWriter(storage, image, disk);
     }

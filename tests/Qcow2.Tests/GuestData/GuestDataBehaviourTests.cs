@@ -54,7 +54,7 @@ public sealed class GuestDataBehaviourTests
         }
         using var reopened = Qcow2Image.Open(path);
         Assert.False(reopened.Bitmaps.Single(b => b.Name == "on").InUse);
-        Assert.Equal([new GuestRange(1 << 20, 65536), new GuestRange(3 << 20, 131072)], reopened.GetDirtyRanges("on"));
+        Assert.Equal([new Qcow2GuestRange(1 << 20, 65536), new Qcow2GuestRange(3 << 20, 131072)], reopened.GetDirtyRanges("on"));
         Assert.Empty(reopened.GetDirtyRanges("off"));
     }
 
@@ -75,7 +75,7 @@ public sealed class GuestDataBehaviourTests
             Assert.Equal(7, bytes[0]);
         }
         using var reopened = Qcow2Image.Open(path);
-        Assert.Equal([new GuestRange(0, 65536), new GuestRange(12 << 20, 65536)], reopened.GetDirtyRanges("b"));
+        Assert.Equal([new Qcow2GuestRange(0, 65536), new Qcow2GuestRange(12 << 20, 65536)], reopened.GetDirtyRanges("b"));
     }
 
     [Fact]

@@ -40,7 +40,7 @@ public sealed class RandomWriteModelTests(ITestOutputHelper output)
         var shadow = QemuRaw(path, dir);
         var snapshotBefore = HasSnapshot(kind) ? SnapshotRaw(path, dir) : null;
         var random = new Random(seed);
-        var changed = new List<GuestRange>();
+        var changed = new List<Qcow2GuestRange>();
         using (var image = Qcow2Image.Open(path, options))
         {
             var size = image.VirtualSize;
@@ -55,12 +55,12 @@ public sealed class RandomWriteModelTests(ITestOutputHelper output)
                         random.NextBytes(data);
                         image.Write(offset, data);
                         data.CopyTo(shadow, offset);
-                        changed.Add(new GuestRange(offset, length));
+                        changed.Add(new Qcow2GuestRange(offset, length));
                         break;
                     case < 6:
                         image.WriteZeroes(offset, length);
                         Array.Clear(shadow, (int)offset, length);
-                        changed.Add(new GuestRange(offset, length));
+                        changed.Add(new Qcow2GuestRange(offset, length));
                         break;
                     case < 7:
                         image.Discard(offset, length);
@@ -69,7 +69,7 @@ public sealed class RandomWriteModelTests(ITestOutputHelper output)
                         var end = offset + length == size ? size : (offset + length) / cluster * cluster;
                         if (end > first)
                             Array.Clear(shadow, (int)first, (int)(end - first));
-                        changed.Add(new GuestRange(offset, length));
+                        changed.Add(new Qcow2GuestRange(offset, length));
                         break;
                     case < 9:
                         var read = new byte[length];
@@ -127,7 +127,7 @@ public sealed class RandomWriteModelTests(ITestOutputHelper output)
         return bytes;
     }
 
-    private static bool Covered(List<GuestRange> dirty, GuestRange range)
+    private static bool Covered(List<Qcow2GuestRange> dirty, Qcow2GuestRange range)
     {
         var at = range.Start;
         foreach (var d in dirty.OrderBy(d => d.Start))
