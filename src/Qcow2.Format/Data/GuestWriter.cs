@@ -29,6 +29,10 @@ internal sealed class GuestWriter
         this.image = image;
         this.disk = disk;
         map = disk.Map;
+        // Open accepts an L1 table past the end of the file (QEMU reads zeros there); linking a table through it would write there.
+        if (image.Header.L1TableOffset + (ulong)image.Header.L1Size * sizeof(ulong) > (ulong)storage.Length)
+            throw new Qcow2FormatException("The active L1 table lies past the end of the file; repair the image first (qcow2 check -r all)",
+                nameof(Qcow2Header) + ".L1TableOffset", "0x" + image.Header.L1TableOffset.ToString("X", System.Globalization.CultureInfo.InvariantCulture));
         allocator = new ClusterAllocator(storage, image);
         metadata = new MetadataClusters(storage, image, map.L1);
         clusterBits = map.ClusterBits;

@@ -171,6 +171,19 @@ public sealed class GuestDataBehaviourTests
     }
 
     [Fact]
+    public void A_write_through_an_l1_table_past_the_end_of_the_file_is_refused_and_changes_nothing()
+    {
+        using var dir = new TempDir();
+        var path = dir.File("l1.qcow2");
+        OneClusterImage(path, out _);
+        Patch(path, 40, 0x00FF_FFFF_FFFF_0000);
+        var before = File.ReadAllBytes(path);
+        using (var image = Qcow2Image.Open(path, new Qcow2OpenOptions { Writable = true }))
+            Assert.Throws<Qcow2FormatException>(() => image.Write(0, new byte[512]));
+        Assert.Equal(before, File.ReadAllBytes(path));
+    }
+
+    [Fact]
     public void A_compressed_cluster_past_the_end_of_the_file_is_an_io_error_for_reads_and_writes()
     {
         using var dir = new TempDir();
