@@ -11,10 +11,12 @@ internal sealed class MetadataClusters
 {
     private readonly Dictionary<long, string> kinds = [];
     private readonly int clusterBits;
+    private readonly long fileClusters;
 
     public MetadataClusters(IImageStorage storage, ImageMetadata image, ulong[] activeL1)
     {
         clusterBits = image.ClusterBits;
+        fileClusters = (storage.Length >> clusterBits) + 1;
         var header = image.Header;
         Add(0, 1, "qcow2_header");
         Add((long)header.L1TableOffset, (long)header.L1Size * sizeof(ulong), "active L1 table");
@@ -69,8 +71,10 @@ internal sealed class MetadataClusters
     {
         if (bytes <= 0)
             return;
-        // Bounded: every table was size-checked when the image was opened.
-        for (var cluster = offset >> clusterBits; cluster <= (offset + bytes - 1) >> clusterBits; cluster++)
+        // Only clusters inside the file can be written in place (they need refcount 1): a table the image claims far past its
+        // end (a snapshot's L1 size is not checked at open) costs nothing.
+        var last = Math.Min((offset + bytes - 1) >> clusterBits, fileClusters);
+        for (var cluster = offset >> clusterBits; cluster <= last; cluster++)
             kinds.TryAdd(cluster, kind);
     }
 }

@@ -183,6 +183,25 @@ public sealed class GuestDataBehaviourTests
         Assert.Equal(before, File.ReadAllBytes(path));
     }
 
+    [QemuFact]
+    [Trait("Category", "Interop")]
+    public void A_snapshot_claiming_a_huge_l1_table_costs_no_memory_on_write()
+    {
+        using var dir = new TempDir();
+        var path = dir.File("snap.qcow2");
+        OneClusterImage(path, out _);
+        Img("snapshot", "-c", "s", path);
+        var bytes = File.ReadAllBytes(path);
+        var table = (long)BinaryPrimitives.ReadUInt64BigEndian(bytes.AsSpan(64));
+        BinaryPrimitives.WriteUInt32BigEndian(bytes.AsSpan((int)table + 8), uint.MaxValue);
+        File.WriteAllBytes(path, bytes);
+        using var image = Qcow2Image.Open(path, new Qcow2OpenOptions { Writable = true });
+        var allocated = GC.GetAllocatedBytesForCurrentThread();
+        image.Write(0, new byte[512]);
+        allocated = GC.GetAllocatedBytesForCurrentThread() - allocated;
+        Assert.True(allocated < 16 << 20, $"a 512-byte write allocated {allocated} bytes");
+    }
+
     [Fact]
     public void A_compressed_cluster_past_the_end_of_the_file_is_an_io_error_for_reads_and_writes()
     {

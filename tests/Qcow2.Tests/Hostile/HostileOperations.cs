@@ -25,7 +25,12 @@ public static class HostileOperations
         new("tool-check", path => Tool("check", path)),
         new("tool-check-r-all", path => Tool("check", "-r", "all", path)),
         new("resize-grow", path => Writable(path, image => image.Resize(image.VirtualSize + (1 << 20)))),
-        new("resize-shrink", path => Writable(path, image => image.Resize(image.VirtualSize / 2 & ~511L, new Qcow2ResizeOptions { AllowShrink = true }))),
+        new("resize-shrink", path => Writable(path, image =>
+        {
+            // Half of a disk under 1 KiB is no size at all: asking for it is a caller mistake (ArgumentException), not this test's point.
+            if ((image.VirtualSize / 2 & ~511L) > 0)
+                image.Resize(image.VirtualSize / 2 & ~511L, new Qcow2ResizeOptions { AllowShrink = true });
+        })),
         new("bitmap-add", path => Writable(path, image => image.AddBitmap("hostile"))),
         new("bitmap-dump", path => Writable(path, image =>
         {
