@@ -33,7 +33,8 @@ public sealed partial class Qcow2Image : IDisposable
     public static Qcow2Image Open(string path, Qcow2OpenOptions? options = null)
     {
         var (writable, forceShare) = Mode(options);
-        return Open(FileStorage.Open(path, writable, forceShare), writable, options?.ForCheck ?? false, Path.GetFullPath(path));
+        return Open(FileStorage.Open(path, writable, forceShare), writable, options?.ForCheck ?? false, Path.GetFullPath(path))
+            .WithLinkedFiles(options);
     }
 
     /// <summary>
@@ -47,7 +48,8 @@ public sealed partial class Qcow2Image : IDisposable
     {
         ArgumentNullException.ThrowIfNull(stream);
         var (writable, _) = Mode(options);
-        return Open(new StreamStorage(stream, writable, options?.LeaveOpen ?? false), writable, options?.ForCheck ?? false, (stream as FileStream)?.Name);
+        return Open(new StreamStorage(stream, writable, options?.LeaveOpen ?? false), writable, options?.ForCheck ?? false, (stream as FileStream)?.Name)
+            .WithLinkedFiles(options);
     }
 
     /// <summary>
@@ -265,6 +267,7 @@ public sealed partial class Qcow2Image : IDisposable
     public Qcow2CheckResult Check(Qcow2CheckOptions? options = null)
     {
         ObjectDisposedException.ThrowIf(disposed, this);
+        ForgetGuestDataState();
         return ImageCheck.Run(storage, image, UpdateHeader, options ?? new Qcow2CheckOptions());
     }
 
@@ -283,8 +286,16 @@ public sealed partial class Qcow2Image : IDisposable
     {
         if (disposed)
             return;
-        disposed = true;
-        storage.Dispose();
+        try
+        {
+            // Like QEMU's close: the bitmaps and the lazy dirty bit are settled while the image is still open.
+            CloseGuestData();
+        }
+        finally
+        {
+            disposed = true;
+            storage.Dispose();
+        }
     }
 
     private void EnsureWritable()
@@ -292,5 +303,7 @@ public sealed partial class Qcow2Image : IDisposable
         ObjectDisposedException.ThrowIf(disposed, this);
         if (!storage.CanWrite)
             throw new InvalidOperationException("The image is open read-only.");
+        // Metadata edits (resize, bitmaps, repair…) move tables: the guest data path rereads them afterwards.
+        ForgetGuestDataState();
     }
 }

@@ -22,4 +22,20 @@ public sealed class Qcow2OpenOptions
 
     /// <summary>For stream opens: leave the stream open when the image is disposed.</summary>
     public bool LeaveOpen { get; init; }
+
+    /// <summary>
+    /// Open the backing file the image names, and its backing file in turn, read-only, so that guest reads of unallocated
+    /// ranges show their data; they are disposed with the image. Names are followed as <see cref="Qcow2Image.OpenBackingFile"/>
+    /// follows them (plain paths only). Off by default: an image never makes the library open a file by itself.
+    /// </summary>
+    public bool OpenBackingChain { get; init; }
+
+    /// <summary>
+    /// Open the external data file the image names (resolved against the image's folder, plain paths only), with the image's
+    /// access, so that its guest data can be read and written. Off by default.
+    /// </summary>
+    public bool OpenDataFile { get; init; }
+
+    /// <summary>The most memory spent on cached L2 tables, in bytes (QEMU's <c>l2-cache-size</c>); 32 MiB by default.</summary>
+    public long L2CacheSize { get; init; } = 32L << 20;
 }

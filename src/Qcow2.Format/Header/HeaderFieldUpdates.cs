@@ -40,6 +40,15 @@ internal static class HeaderFieldUpdates
         image.Header.RefcountTableClusters = clusters;
     }
 
+    /// <summary>Bytes 72-79: the incompatible features (QEMU's <c>qcow2_mark_dirty</c> / <c>qcow2_mark_clean</c>).</summary>
+    public static void WriteIncompatibleFeatures(IImageStorage storage, ImageMetadata image, ulong features)
+    {
+        Span<byte> raw = stackalloc byte[8];
+        BinaryPrimitives.WriteUInt64BigEndian(raw, features);
+        Commit(storage, 72, raw);
+        image.Header.IncompatibleFeatures = features;
+    }
+
     private static void Commit(IImageStorage storage, long offset, ReadOnlySpan<byte> raw)
     {
         storage.Write(offset, raw);

@@ -72,6 +72,22 @@ internal sealed class FileStorage : IImageStorage
         }
     }
 
+    public async ValueTask ReadAsync(long offset, Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        Addressable.RequireIo(offset, buffer.Length);
+        while (buffer.Length > 0)
+        {
+            var read = await RandomAccess.ReadAsync(handle, buffer, offset, cancellationToken).ConfigureAwait(false);
+            if (read == 0)
+            {
+                buffer.Span.Clear();
+                return;
+            }
+            buffer = buffer[read..];
+            offset += read;
+        }
+    }
+
     public void Write(long offset, ReadOnlySpan<byte> data)
     {
         Addressable.RequireIo(offset, data.Length);

@@ -15,6 +15,14 @@ internal interface IImageStorage : IDisposable
     /// <summary>Fills <paramref name="buffer"/> from <paramref name="offset"/>; bytes past the end of the file read as zeros (as in QEMU).</summary>
     void Read(long offset, Span<byte> buffer);
 
+    /// <summary>The asynchronous <see cref="Read"/>; storage without asynchronous I/O reads synchronously.</summary>
+    ValueTask ReadAsync(long offset, Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        Read(offset, buffer.Span);
+        return ValueTask.CompletedTask;
+    }
+
     /// <summary>Writes <paramref name="data"/> at <paramref name="offset"/>, extending the file if needed.</summary>
     void Write(long offset, ReadOnlySpan<byte> data);
 

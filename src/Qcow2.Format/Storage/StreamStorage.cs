@@ -5,6 +5,7 @@ internal sealed class StreamStorage : IImageStorage
 {
     private readonly Stream stream;
     private readonly bool leaveOpen;
+    private readonly Lock positionLock = new();
 
     public StreamStorage(Stream stream, bool writable, bool leaveOpen)
     {
@@ -32,15 +33,22 @@ internal sealed class StreamStorage : IImageStorage
         }
         if (buffer.Length == 0)
             return;
-        stream.Position = offset;
-        stream.ReadExactly(buffer);
+        // A stream has one position: concurrent guest reads take turns.
+        lock (positionLock)
+        {
+            stream.Position = offset;
+            stream.ReadExactly(buffer);
+        }
     }
 
     public void Write(long offset, ReadOnlySpan<byte> data)
     {
         Addressable.RequireIo(offset, data.Length);
-        stream.Position = offset;
-        stream.Write(data);
+        lock (positionLock)
+        {
+            stream.Position = offset;
+            stream.Write(data);
+        }
     }
 
     public void Flush()
