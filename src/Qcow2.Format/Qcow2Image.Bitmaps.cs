@@ -5,15 +5,6 @@ using System.Text;
 
 namespace Qcow2;
 
-/// <summary>A range of guest bytes: <see cref="Length"/> bytes from <see cref="Start"/>.</summary>
-/// <param name="Start">The first guest byte.</param>
-/// <param name="Length">The number of bytes; always positive.</param>
-public readonly record struct GuestRange(long Start, long Length)
-{
-    /// <summary>The guest byte just past the range.</summary>
-    public long End => Start + Length;
-}
-
 public sealed partial class Qcow2Image
 {
     private const string NameField = "BitmapDirectoryEntry.Name";
@@ -159,7 +150,7 @@ public sealed partial class Qcow2Image
         var validBits = (long)Align.DivideRoundUp((ulong)virtualSize, (ulong)granularity);
         var bitsPerCluster = (long)clusterSize * 8;
         var cluster = new byte[clusterSize];
-        var reader = new BitmapTableReader(storage, bitmap);
+        var reader = EntryTableReader.ForBitmap(storage, bitmap);
         long runStart = -1, runEnd = -1;
         for (long index = 0; index < bitmap.TableSize; index++)
         {
@@ -271,7 +262,7 @@ public sealed partial class Qcow2Image
     /// <summary>The target's clusters with the source's dirty ranges ORed in; untouched clusters keep their entry.</summary>
     private sealed class MergedContent(IImageStorage storage, Qcow2Bitmap target, int clusterSize, IEnumerator<GuestRange> source) : BitmapContent
     {
-        private readonly BitmapTableReader reader = new(storage, target);
+        private readonly EntryTableReader reader = EntryTableReader.ForBitmap(storage, target);
         private GuestRange? pending;
         private bool sourceDone;
 

@@ -12,14 +12,17 @@ internal sealed class GuestMap
     public GuestMap(IImageStorage storage, ImageMetadata image, long l2CacheBytes)
     {
         ClusterBits = image.ClusterBits;
-        ExtendedL2 = (image.Header.IncompatibleFeatures & Features.ExtendedL2) != 0;
-        ExternalData = (image.Header.IncompatibleFeatures & Features.ExternalDataFile) != 0;
+        Classifier = ClusterClassifier.For(image);
+        ExtendedL2 = image.ExtendedL2;
+        ExternalData = image.HasExternalDataFile;
         SubclusterBits = ExtendedL2 ? ClusterBits - 5 : ClusterBits;
         L2Bits = ClusterBits - (ExtendedL2 ? 4 : 3);
         // Bounded by the opener's limit on the L1 size (32 MiB).
         L1 = image.Header.L1Size == 0 ? [] : EntryTable.Read(storage, (long)image.Header.L1TableOffset, (int)image.Header.L1Size);
         L2Tables = new L2TableCache(storage, 1 << ClusterBits, l2CacheBytes);
     }
+
+    public ClusterClassifier Classifier { get; }
 
     public int ClusterBits { get; }
     public int SubclusterBits { get; }
@@ -94,8 +97,8 @@ internal sealed class GuestMap
     private SubclusterType Classify(ulong[] table, long tableOffset, int index, int sub, out L2Entry entry)
     {
         entry = new L2Entry(table[index * EntryWords]);
-        var bitmap = ExtendedL2 ? table[index * 2 + 1] : 0;
-        var type = entry.Classify(bitmap, sub, ExtendedL2, ExternalData);
+        var bitmap = new L2Bitmap(ExtendedL2 ? table[index * 2 + 1] : 0);
+        var type = Classifier.ClassifySubcluster(entry, bitmap, sub);
         switch (type)
         {
             case SubclusterType.Invalid:

@@ -12,8 +12,6 @@ namespace Qcow2;
 /// </summary>
 internal sealed class GuestWriter
 {
-    private const ulong AllZeroes = 0xFFFF_FFFF_0000_0000;
-
     private readonly IImageStorage storage;
     private readonly ImageMetadata image;
     private readonly GuestDisk disk;
@@ -120,7 +118,7 @@ internal sealed class GuestWriter
         var lastSub = (end - 1) >> SubclusterShift;
         var touched = (uint)((1UL << (lastSub + 1)) - (1UL << firstSub));
         var clusterStart = offset - within;
-        var hasHost = !entry.Compressed && (entry.HostOffset != 0 || (map.ExternalData && entry.Copied));
+        var hasHost = ClusterClassifier.HasHostCluster(map.Classifier.Classify(entry));
         var host = (long)entry.HostOffset;
 
         if (hasHost && entry.Copied && (map.ExternalData || allocator.Get(host >> clusterBits) == 1))
@@ -167,14 +165,14 @@ internal sealed class GuestWriter
         var (table, tableOffset) = WritableL2(offset);
         var index = L2Index(offset);
         var (entry, bitmap) = Get(table, index);
-        var hasHost = !entry.Compressed && (entry.HostOffset != 0 || (map.ExternalData && entry.Copied));
+        var hasHost = ClusterClassifier.HasHostCluster(map.Classifier.Classify(entry));
         L2Entry newEntry;
         ulong newBitmap;
         if (count == clusterSize || !map.ExtendedL2)
         {
             // A compressed cluster cannot be a preallocated zero cluster: it is unlinked. Others keep their host cluster.
             if (map.ExtendedL2)
-                (newEntry, newBitmap) = (entry.Compressed ? default : entry, AllZeroes);
+                (newEntry, newBitmap) = (entry.Compressed ? default : entry, L2Bitmap.AllZero.Value);
             else
                 (newEntry, newBitmap) = (new L2Entry(entry.Compressed ? L2Entry.ZeroFlag : entry.Value | L2Entry.ZeroFlag), 0);
         }
@@ -202,10 +200,10 @@ internal sealed class GuestWriter
         _ = map.Lookup(offset, 1); // refuses the entries QEMU refuses (unaligned, contradictory bitmaps)
         var l2 = map.L2Table(offset >> (clusterBits + map.L2Bits), out _);
         var (entry, bitmap) = l2 is null ? (default, 0UL) : Get(l2, L2Index(offset));
-        var hasHost = !entry.Compressed && (entry.HostOffset != 0 || (map.ExternalData && entry.Copied));
+        var hasHost = ClusterClassifier.HasHostCluster(map.Classifier.Classify(entry));
         if (!hasHost && !entry.Compressed && image.BackingFileName is null)
             return;
-        var (newEntry, newBitmap) = map.ExtendedL2 ? (default(L2Entry), AllZeroes) : (new L2Entry(Version3 ? L2Entry.ZeroFlag : 0), 0UL);
+        var (newEntry, newBitmap) = map.ExtendedL2 ? (default(L2Entry), L2Bitmap.AllZero.Value) : (new L2Entry(Version3 ? L2Entry.ZeroFlag : 0), 0UL);
         if (newEntry == entry && newBitmap == bitmap)
             return;
         var (table, tableOffset) = WritableL2(offset);
@@ -213,25 +211,21 @@ internal sealed class GuestWriter
         FreeData(entry, hasHost);
     }
 
-    /// <summary>Lowers the refcounts of the host clusters an unlinked entry used (nothing for external data).</summary>
+    /// <summary>
+    /// Lowers the refcounts of the host clusters an unlinked entry used (nothing for external data). A refcount already 0 (a
+    /// damaged image) is skipped rather than failing a write that is already linked: at worst that leaves a leak.
+    /// </summary>
     private void FreeData(L2Entry entry, bool hasHost)
     {
         if (entry.Compressed)
         {
             // Every host cluster the compressed bytes touch holds one reference for them (QEMU's qcow2_free_any_cluster).
             var (offset, length) = entry.CompressedRange(clusterBits);
-            for (var c = offset >> clusterBits; c <= (offset + length - 1) >> clusterBits; c++)
-                Release(c);
+            var first = offset >> clusterBits;
+            allocator.FreeQuietly(allocator.Clusters(first << clusterBits, ((offset + length - 1) >> clusterBits) - first + 1));
         }
         else if (hasHost && !map.ExternalData)
-            Release((long)entry.HostOffset >> clusterBits);
-    }
-
-    /// <summary>Drops one reference; a refcount already 0 (a damaged image) is left alone rather than failing a finished write.</summary>
-    private void Release(long hostCluster)
-    {
-        if (allocator.Get(hostCluster) > 0)
-            allocator.Free(hostCluster << clusterBits, 1);
+            allocator.FreeQuietly([(long)entry.HostOffset >> clusterBits]);
     }
 
     /// <summary>
@@ -250,10 +244,7 @@ internal sealed class GuestWriter
         }
         var table = old is null ? new ulong[clusterSize / sizeof(ulong)] : (ulong[])old.Clone();
         var newOffset = allocator.Allocate(1);
-        var bytes = new byte[clusterSize];
-        for (var i = 0; i < table.Length; i++)
-            BinaryPrimitives.WriteUInt64BigEndian(bytes.AsSpan(i * sizeof(ulong)), table[i]);
-        storage.Write(newOffset, bytes);
+        EntryTable.Write(storage, newOffset, table);
         var newEntry = (ulong)newOffset | L1Entry.CopiedFlag;
         Span<byte> raw = stackalloc byte[sizeof(ulong)];
         BinaryPrimitives.WriteUInt64BigEndian(raw, newEntry);
@@ -265,7 +256,7 @@ internal sealed class GuestWriter
         {
             map.L2Tables.Remove(oldOffset);
             metadata.SetActiveL2(oldOffset, false);
-            Release(oldOffset >> clusterBits);
+            allocator.FreeQuietly([oldOffset >> clusterBits]);
         }
         return (table, newOffset);
     }
@@ -291,7 +282,7 @@ internal sealed class GuestWriter
 
     /// <summary>Whether subcluster <paramref name="sub"/> of an entry with a host cluster already holds data there.</summary>
     private bool IsData(L2Entry entry, ulong bitmap, int sub) =>
-        map.ExtendedL2 ? ((bitmap >> sub) & 1) != 0 && ((bitmap >> (32 + sub)) & 1) == 0 : (entry.Value & L2Entry.ZeroFlag) == 0;
+        map.Classifier.ClassifySubcluster(entry, new L2Bitmap(bitmap), sub) == SubclusterType.Normal;
 
     /// <summary>What the guest sees now (zeros past the end of the disk), for copy-on-write.</summary>
     private void ReadGuestView(long offset, Span<byte> buffer)

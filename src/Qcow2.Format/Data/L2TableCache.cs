@@ -1,6 +1,3 @@
-using System.Buffers.Binary;
-using System.Runtime.InteropServices;
-
 namespace Qcow2;
 
 /// <summary>
@@ -27,10 +24,7 @@ internal sealed class L2TableCache(IImageStorage storage, int clusterSize, long 
                 return hit.Value.Table;
             }
         }
-        var table = new ulong[clusterSize / sizeof(ulong)];
-        storage.Read(offset, MemoryMarshal.AsBytes(table.AsSpan()));
-        if (BitConverter.IsLittleEndian)
-            BinaryPrimitives.ReverseEndianness(table, table);
+        var table = EntryTable.Read(storage, offset, clusterSize / sizeof(ulong));
         Put(offset, table);
         return table;
     }

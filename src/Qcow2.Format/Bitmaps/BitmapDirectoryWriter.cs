@@ -5,51 +5,6 @@ using System.Text;
 namespace Qcow2;
 
 /// <summary>
-/// The contents of a bitmap table that is (re)written. The writer asks for the serialized bitmap one cluster at a time, in
-/// increasing order of table index, so an implementation can stream (never hold a whole bitmap in memory).
-/// </summary>
-internal abstract class BitmapContent
-{
-    /// <summary>A bitmap with no bit set: every table entry is 0 and no data cluster is written.</summary>
-    public static BitmapContent Empty { get; } = new EmptyContent();
-
-    /// <summary>
-    /// Produces table entry <paramref name="index"/> (stream bytes [index·cs, (index+1)·cs)). Either fills
-    /// <paramref name="cluster"/> (all zeros on entry; the writer clears the tail bits past the last valid bit, writes a data
-    /// cluster only if a bit is set, and uses entry 0 otherwise) and returns null; or returns a table entry of the bitmap being
-    /// replaced to keep as it is: 0, the all-ones entry 1, or a data cluster's offset, which then moves to the new table and is
-    /// not freed. An entry may be kept only when its cluster needs no change (in particular no tail bit to clear).
-    /// </summary>
-    public abstract ulong? Produce(long index, Span<byte> cluster);
-
-    private sealed class EmptyContent : BitmapContent
-    {
-        public override ulong? Produce(long index, Span<byte> cluster) => 0;
-    }
-}
-
-/// <summary>
-/// One bitmap of the directory to write. <see cref="Existing"/> without <see cref="Content"/>: the bitmap keeps its table
-/// (offset and size) unchanged, only name-independent flags may change. With <see cref="Content"/>: a new table, sized for the
-/// target virtual size, is written; the old one (if <see cref="Existing"/> is set) is freed after the switch except for the
-/// data clusters the content keeps.
-/// </summary>
-internal sealed record BitmapDefinition(string Name, int GranularityBits, uint Flags, Qcow2Bitmap? Existing, BitmapContent? Content)
-{
-    /// <summary>Keeps an existing bitmap as it is, optionally with other flags.</summary>
-    public static BitmapDefinition Keep(Qcow2Bitmap bitmap, uint? flags = null) =>
-        new(bitmap.Name, bitmap.GranularityBits, flags ?? bitmap.Entry.Flags, bitmap, null);
-
-    /// <summary>Replaces an existing bitmap's table with <paramref name="content"/>.</summary>
-    public static BitmapDefinition Replace(Qcow2Bitmap bitmap, BitmapContent content, uint? flags = null) =>
-        new(bitmap.Name, bitmap.GranularityBits, flags ?? bitmap.Entry.Flags, bitmap, content);
-
-    /// <summary>A new bitmap.</summary>
-    public static BitmapDefinition New(string name, int granularityBits, uint flags, BitmapContent content) =>
-        new(name, granularityBits, flags, null, content);
-}
-
-/// <summary>
 /// Writes a bitmap directory in two phases, so that a crash at any write leaves either the old or the new set of bitmaps,
 /// each consistent, with at worst leaked clusters (spec §3.7, the way QEMU stores bitmaps on close).
 /// <list type="number">
@@ -64,8 +19,6 @@ internal sealed record BitmapDefinition(string Name, int GranularityBits, uint F
 /// </summary>
 internal sealed class BitmapDirectoryWriter
 {
-    private const int TableChunkEntries = 8192;
-
     private readonly Qcow2Image owner;
     private readonly IImageStorage storage;
     private readonly ImageMetadata image;
@@ -187,7 +140,7 @@ internal sealed class BitmapDirectoryWriter
         }
         catch (Exception) when (allocated.Count > 0)
         {
-            FreeQuietly(image, new ClusterAllocator(storage, image), allocated);
+            FreeQuietly(storage, image, allocated);
             throw;
         }
     }
@@ -261,7 +214,7 @@ internal sealed class BitmapDirectoryWriter
         var validBits = Align.DivideRoundUp(virtualSize, 1UL << definition.GranularityBits);
         var bitsPerCluster = (ulong)clusterSize * 8;
         var cluster = new byte[clusterSize];
-        var chunkEntries = (int)Math.Min(tableSize, TableChunkEntries);
+        var chunkEntries = (int)Math.Min(tableSize, EntryTable.ChunkEntries);
         var chunk = new byte[chunkEntries * sizeof(ulong)];
         var chunkStart = 0L;
         var filled = 0;
@@ -327,7 +280,7 @@ internal sealed class BitmapDirectoryWriter
             if (keptTables.Contains(bitmap))
                 continue;
             result.Add((bitmap.TableOffset, ((long)bitmap.TableSize * sizeof(ulong) + clusterSize - 1) / clusterSize));
-            using var reader = new BitmapTableReader(storage, bitmap);
+            var reader = EntryTableReader.ForBitmap(storage, bitmap);
             for (long i = 0; i < bitmap.TableSize; i++)
             {
                 var entry = new BitmapTableEntry(reader[i]);
@@ -345,23 +298,10 @@ internal sealed class BitmapDirectoryWriter
     }
 
     /// <summary>Frees runs of clusters, skipping any whose refcount is already 0 (never fails: at worst a leak remains).</summary>
-    internal static void FreeQuietly(ImageMetadata image, ClusterAllocator allocator, IEnumerable<(long Offset, long Count)> runs)
+    internal static void FreeQuietly(IImageStorage storage, ImageMetadata image, IEnumerable<(long Offset, long Count)> runs)
     {
-        foreach (var (offset, count) in runs)
-        {
-            for (long i = 0; i < count; i++)
-            {
-                var at = offset + i * image.ClusterSize;
-                try
-                {
-                    if (allocator.Get(at >> image.ClusterBits) > 0)
-                        allocator.Free(at, 1);
-                }
-                catch (Qcow2FormatException)
-                {
-                }
-            }
-        }
+        var allocator = new ClusterAllocator(storage, image);
+        allocator.FreeQuietly(runs.SelectMany(run => allocator.Clusters(run.Offset, run.Count)));
     }
 
     /// <summary>A resized copy of a consistent bitmap (see <see cref="PrepareResized"/>).</summary>
@@ -369,13 +309,13 @@ internal sealed class BitmapDirectoryWriter
     {
         /// <summary>Bits below this are valid both before and after the resize; every later bit must end up clear.</summary>
         private readonly long keptBits = (long)Align.DivideRoundUp(Math.Min(oldVirtualSize, newVirtualSize), 1UL << old.GranularityBits);
-        private BitmapTableReader? reader;
+        private EntryTableReader? reader;
 
         public override ulong? Produce(long index, Span<byte> cluster)
         {
             if (index >= old.TableSize)
                 return 0;
-            reader ??= new BitmapTableReader(storage, old);
+            reader ??= EntryTableReader.ForBitmap(storage, old);
             var value = reader[index];
             var entry = new BitmapTableEntry(value);
             var bitsPerCluster = (long)clusterSize * 8;
@@ -395,192 +335,6 @@ internal sealed class BitmapDirectoryWriter
             }
             BitmapBits.ClearFrom(cluster, valid);
             return null;
-        }
-    }
-}
-
-/// <summary>The result of <see cref="BitmapDirectoryWriter.Prepare"/>: the new directory, written but not yet in force.</summary>
-internal sealed class PreparedBitmapDirectory
-{
-    private readonly Qcow2Image owner;
-    private readonly List<(long Offset, long Count)> oldClusters;
-    private readonly List<(long Offset, long Count)> newClusters;
-    private (BitmapsExtensionData? Extension, IReadOnlyList<Qcow2Bitmap> Bitmaps, ulong Autoclear)? saved;
-    private bool freed;
-
-    internal PreparedBitmapDirectory(Qcow2Image owner, BitmapsExtensionData? extension, IReadOnlyList<Qcow2Bitmap> bitmaps,
-        List<(long Offset, long Count)> oldClusters, List<(long Offset, long Count)> newClusters, bool hasChanges)
-    {
-        this.owner = owner;
-        Extension = extension;
-        Bitmaps = bitmaps;
-        this.oldClusters = oldClusters;
-        this.newClusters = newClusters;
-        HasChanges = hasChanges;
-    }
-
-    /// <summary>The new bitmaps extension, or null when no bitmap remains.</summary>
-    public BitmapsExtensionData? Extension { get; }
-
-    /// <summary>The new bitmaps, in directory order, with their new entry offsets.</summary>
-    public IReadOnlyList<Qcow2Bitmap> Bitmaps { get; }
-
-    /// <summary>False when there were no bitmaps before and there are none after: nothing to switch.</summary>
-    public bool HasChanges { get; }
-
-    /// <summary>Runs of clusters (byte offset, cluster count) of the old directory, tables and data that the switch makes unused.</summary>
-    public IReadOnlyList<(long Offset, long Count)> OldClusters => oldClusters;
-
-    /// <summary>
-    /// Phase 2, part 1: puts the new directory into the in-memory metadata (extension, bitmaps, autoclear bit 0 set when
-    /// bitmaps exist, cleared when none remain, as QEMU does) without writing. The next <see cref="Qcow2Image.UpdateHeader"/>
-    /// switches to it. <see cref="RevertMetadata"/> undoes it if that header write cannot be made.
-    /// </summary>
-    public void ApplyToMetadata()
-    {
-        if (!HasChanges)
-            return;
-        var metadata = owner.Metadata;
-        saved ??= (metadata.BitmapsExtension, metadata.Bitmaps, metadata.Header.AutoclearFeatures);
-        metadata.BitmapsExtension = Extension;
-        metadata.Bitmaps = Bitmaps;
-        metadata.Header.AutoclearFeatures = Extension is null
-            ? metadata.Header.AutoclearFeatures & ~Features.Bitmaps
-            : metadata.Header.AutoclearFeatures | Features.Bitmaps;
-    }
-
-    /// <summary>Restores the metadata <see cref="ApplyToMetadata"/> replaced (for a header write that failed before writing).</summary>
-    public void RevertMetadata()
-    {
-        if (saved is not { } old)
-            return;
-        var metadata = owner.Metadata;
-        metadata.BitmapsExtension = old.Extension;
-        metadata.Bitmaps = old.Bitmaps;
-        metadata.Header.AutoclearFeatures = old.Autoclear;
-        saved = null;
-    }
-
-    /// <summary>Phase 2, part 3, after the header write: frees the old directory, tables and data clusters (never throws for them; at worst they leak).</summary>
-    public void FreeOldClusters()
-    {
-        if (freed)
-            return;
-        freed = true;
-        BitmapDirectoryWriter.FreeQuietly(owner.Metadata, new ClusterAllocator(owner.Storage, owner.Metadata), oldClusters);
-        owner.Storage.Flush();
-    }
-
-    /// <summary>Abandons a prepared directory that will never be switched to: frees its new clusters.</summary>
-    public void Discard()
-    {
-        RevertMetadata();
-        BitmapDirectoryWriter.FreeQuietly(owner.Metadata, new ClusterAllocator(owner.Storage, owner.Metadata), newClusters);
-        owner.Storage.Flush();
-    }
-
-    /// <summary>All of phase 2: metadata, one header write, then freeing the old clusters.</summary>
-    public void Commit()
-    {
-        if (!HasChanges)
-            return;
-        ApplyToMetadata();
-        try
-        {
-            owner.UpdateHeader();
-        }
-        catch (Qcow2FormatException)
-        {
-            // The header did not fit: nothing was written, the old set is still in force.
-            Discard();
-            throw;
-        }
-        FreeOldClusters();
-    }
-}
-
-/// <summary>Reads a bitmap table sequentially in chunks of at most 8192 entries.</summary>
-internal sealed class BitmapTableReader(IImageStorage storage, Qcow2Bitmap bitmap) : IDisposable
-{
-    private const int ChunkEntries = 8192;
-    private readonly byte[] chunk = new byte[Math.Min(Math.Max(bitmap.TableSize, 1), ChunkEntries) * sizeof(ulong)];
-    private long chunkStart = -1;
-    private int chunkCount;
-
-    public long Count => bitmap.TableSize;
-
-    public ulong this[long index]
-    {
-        get
-        {
-            ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, (long)bitmap.TableSize);
-            if (chunkStart < 0 || index < chunkStart || index >= chunkStart + chunkCount)
-            {
-                chunkStart = index / ChunkEntries * ChunkEntries;
-                chunkCount = (int)Math.Min(ChunkEntries, bitmap.TableSize - chunkStart);
-                storage.Read(bitmap.TableOffset + chunkStart * sizeof(ulong), chunk.AsSpan(0, chunkCount * sizeof(ulong)));
-            }
-            return BinaryPrimitives.ReadUInt64BigEndian(chunk.AsSpan((int)(index - chunkStart) * sizeof(ulong)));
-        }
-    }
-
-    public void Dispose()
-    {
-    }
-}
-
-/// <summary>Bit helpers for serialized bitmap clusters (bit i at byte i/8, bit i%8, LSB first; spec §3.4).</summary>
-internal static class BitmapBits
-{
-    /// <summary>Clears every bit from <paramref name="bit"/> to the end of <paramref name="data"/>.</summary>
-    public static void ClearFrom(Span<byte> data, long bit)
-    {
-        if (bit >= (long)data.Length * 8)
-            return;
-        var index = (int)(bit / 8);
-        var within = (int)(bit % 8);
-        if (within != 0)
-        {
-            data[index] &= (byte)((1 << within) - 1);
-            index++;
-        }
-        data[index..].Clear();
-    }
-
-    /// <summary>Whether any bit from <paramref name="bit"/> to the end of <paramref name="data"/> is set.</summary>
-    public static bool AnySetFrom(ReadOnlySpan<byte> data, long bit)
-    {
-        if (bit >= (long)data.Length * 8)
-            return false;
-        var index = (int)(bit / 8);
-        var within = (int)(bit % 8);
-        if (within != 0)
-        {
-            if ((data[index] & ~((1 << within) - 1) & 0xFF) != 0)
-                return true;
-            index++;
-        }
-        return data[index..].IndexOfAnyExcept((byte)0) >= 0;
-    }
-
-    /// <summary>Sets the bits [<paramref name="first"/>, <paramref name="end"/>) of <paramref name="data"/>.</summary>
-    public static void SetRange(Span<byte> data, long first, long end)
-    {
-        while (first < end && first % 8 != 0)
-        {
-            data[(int)(first / 8)] |= (byte)(1 << (int)(first % 8));
-            first++;
-        }
-        var wholeBytes = (end - first) / 8;
-        if (wholeBytes > 0)
-        {
-            data.Slice((int)(first / 8), (int)wholeBytes).Fill(0xFF);
-            first += wholeBytes * 8;
-        }
-        while (first < end)
-        {
-            data[(int)(first / 8)] |= (byte)(1 << (int)(first % 8));
-            first++;
         }
     }
 }

@@ -5,73 +5,9 @@ using BinaryFormat;
 
 namespace Qcow2;
 
-/// <summary>A persistent dirty bitmap from the bitmap directory (spec §3.3).</summary>
-public sealed class Qcow2Bitmap
-{
-    internal Qcow2Bitmap(string name, BitmapDirectoryEntryHeader entry, long entryOffset)
-    {
-        Name = name;
-        Entry = entry;
-        EntryOffset = entryOffset;
-    }
-
-    /// <summary>The file offset of the bitmap's directory entry.</summary>
-    internal long EntryOffset { get; }
-
-    internal BitmapDirectoryEntryHeader Entry { get; }
-
-    /// <summary>The bitmap's name.</summary>
-    public string Name { get; }
-
-    /// <summary>log2 of <see cref="Granularity"/>.</summary>
-    public int GranularityBits => Entry.GranularityBits;
-
-    /// <summary>The guest bytes one bit covers.</summary>
-    public long Granularity => 1L << Entry.GranularityBits;
-
-    /// <summary>The in_use flag: the saved data may be stale (for example after a crash).</summary>
-    public bool InUse => (Entry.Flags & BitmapDirectoryEntryHeader.InUseFlag) != 0;
-
-    /// <summary>The auto flag: the bitmap is enabled and tracks writes.</summary>
-    public bool Enabled => (Entry.Flags & BitmapDirectoryEntryHeader.AutoFlag) != 0;
-
-    /// <summary>Whether the data can be trusted; false for in-use bitmaps, which QEMU lists but never loads.</summary>
-    public bool IsConsistent => !InUse;
-
-    /// <summary>The bitmap table's file offset.</summary>
-    public long TableOffset => (long)Entry.TableOffset;
-
-    /// <summary>The number of bitmap table entries.</summary>
-    public int TableSize => (int)Entry.TableSize;
-}
-
-/// <summary>A bitmap table entry (spec §3.4).</summary>
-internal readonly record struct BitmapTableEntry(ulong Value)
-{
-    public const ulong ReservedMask = 0xFF000000000001FE;
-    public const ulong OffsetMask = 0x00FFFFFFFFFFFE00;
-    public const ulong AllOnesFlag = 1;
-
-    public ulong Offset => Value & OffsetMask;
-
-    /// <summary>QEMU's <c>check_table_entry</c>.</summary>
-    public bool IsValid(long clusterSize) =>
-        (Value & ReservedMask) == 0 && (Offset == 0 || ((Value & AllOnesFlag) == 0 && Offset % (ulong)clusterSize == 0));
-
-    /// <summary>QEMU's table size for a bitmap: ceil(ceil(ceil(size / gran) / 64) · 8 / cs).</summary>
-    public static ulong RequiredTableSize(ulong virtualSize, int granularityBits, long clusterSize)
-    {
-        var bits = Align.DivideRoundUp(virtualSize, 1UL << granularityBits);
-        var bytes = Align.DivideRoundUp(bits, 64) * 8;
-        return Align.DivideRoundUp(bytes, (ulong)clusterSize);
-    }
-}
-
 /// <summary>Loads and checks the bitmap directory and tables as <c>qcow2_load_dirty_bitmaps</c> does (spec §3.3, §3.4).</summary>
 internal static class BitmapLoader
 {
-    private const int TableChunkEntries = 8192;
-
     public static List<Qcow2Bitmap> Load(IImageStorage storage, BitmapsExtensionData ext, long clusterSize, ulong virtualSize)
     {
         if (ext.DirectorySize == 0)
@@ -130,23 +66,16 @@ internal static class BitmapLoader
     {
         Addressable.Require(bitmap.Entry.TableOffset, (ulong)bitmap.TableSize * sizeof(ulong),
             $"Could not read bitmap_table table from image for bitmap '{bitmap.Name}'", "BitmapDirectoryEntryHeader.TableOffset", bitmap.EntryOffset);
-        var buffer = new byte[Math.Min(bitmap.TableSize, TableChunkEntries) * sizeof(ulong)];
         // Past the end of the file every entry reads as zero, which is valid: only the part inside the file is read, so a tiny
         // file claiming 65535 tables of 512 MiB each opens in no time.
-        var inFile = Math.Clamp((storage.Length - bitmap.TableOffset) / sizeof(ulong), 0, bitmap.TableSize);
-        for (long done = 0; done < inFile; done += TableChunkEntries)
+        var table = EntryTableReader.ForBitmap(storage, bitmap);
+        for (long i = 0; i < table.InFile; i++)
         {
-            var count = (int)Math.Min(TableChunkEntries, inFile - done);
-            var span = buffer.AsSpan(0, count * sizeof(ulong));
-            storage.Read(bitmap.TableOffset + done * sizeof(ulong), span);
-            for (var i = 0; i < count; i++)
-            {
-                var entry = new BitmapTableEntry(BinaryPrimitives.ReadUInt64BigEndian(span[(i * sizeof(ulong))..]));
-                if (!entry.IsValid(clusterSize))
-                    throw Qcow2FormatException.ForField($"Could not read bitmap_table table from image for bitmap '{bitmap.Name}': Invalid argument",
-                        "BitmapTableEntry", bitmap.TableOffset + (done + i) * sizeof(ulong), "0x" + entry.Value.ToString("X16", CultureInfo.InvariantCulture),
-                        "has reserved bits, an unaligned offset, or the all-ones bit together with an offset");
-            }
+            var entry = new BitmapTableEntry(table[i]);
+            if (!entry.IsValid(clusterSize))
+                throw Qcow2FormatException.ForField($"Could not read bitmap_table table from image for bitmap '{bitmap.Name}': Invalid argument",
+                    "BitmapTableEntry", table.OffsetOf(i), "0x" + entry.Value.ToString("X16", CultureInfo.InvariantCulture),
+                    "has reserved bits, an unaligned offset, or the all-ones bit together with an offset");
         }
         var required = BitmapTableEntry.RequiredTableSize(virtualSize, bitmap.GranularityBits, clusterSize);
         if ((ulong)bitmap.TableSize != required)

@@ -2,15 +2,6 @@ using System.Buffers.Binary;
 
 namespace Qcow2;
 
-/// <summary>A refcount table entry (spec §4.4): the offset of a refcount block.</summary>
-internal readonly record struct RefcountTableEntry(ulong Value)
-{
-    public const ulong ReservedMask = 0x1FF;
-
-    public ulong BlockOffset => Value & ~ReservedMask;
-    public bool HasReservedBits => (Value & ReservedMask) != 0;
-}
-
 /// <summary>Refcount block packing: widths 8-64 are big-endian integers, widths 1-4 are packed LSB-first in each byte.</summary>
 internal static class Refcounts
 {
