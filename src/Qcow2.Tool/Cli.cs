@@ -18,6 +18,7 @@ public static class Cli
         new BitmapCommand(),
         new MapCommand(),
         new CompareCommand(),
+        new ConvertCommand(),
     ];
 
     /// <summary>

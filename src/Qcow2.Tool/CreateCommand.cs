@@ -71,6 +71,56 @@ internal sealed class CreateCommand : ICommand
 
         string? Get(string key) => options.FirstOrDefault(o => o.Key == key).Value;
 
+        long? size = args.Positionals.Count > 1 ? CommonOptions.ParseImageSize(args.Positionals[1]) : null;
+        if (size is null && Get("size") is { } sizeOption)
+            size = ParseSizeOption(file, "size", sizeOption);
+
+        var createOptions = ParseImageOptions(file, options);
+        var (compatText, compressionText) = (Get("compat"), Get("compression_type") ?? "zlib");
+        var (clusterSize, extendedL2, lazy, refcountBits) = (createOptions.ClusterSize, createOptions.ExtendedL2, createOptions.LazyRefcounts, createOptions.RefcountBits);
+        var (backingFile, backingFormat) = (createOptions.BackingFile, createOptions.BackingFormat);
+
+        if (backingFile is not null && (!args.Has(Unsafe.Key) || size is null))
+        {
+            var backingSize = BackingSize(CommonOptions.PathCombine(file, backingFile), backingFormat!);
+            size ??= backingSize;
+        }
+        if (size is null)
+            throw new UsageException("Expecting image size; try 'qcow2 create --help'");
+
+        if (!args.Has(CommonOptions.Quiet.Key))
+        {
+            var line = new StringBuilder();
+            line.Append(CultureInfo.InvariantCulture, $"Formatting '{file}', fmt=qcow2 cluster_size={clusterSize} extended_l2={OnOff(extendedL2)} ");
+            line.Append(CultureInfo.InvariantCulture, $"compression_type={compressionText} size={size}");
+            if (compatText is not null)
+                line.Append(" compat=").Append(compatText);
+            if (backingFile is not null)
+                line.Append(" backing_file=").Append(backingFile);
+            if (backingFormat is not null)
+                line.Append(" backing_fmt=").Append(backingFormat);
+            line.Append(CultureInfo.InvariantCulture, $" lazy_refcounts={OnOff(lazy)} refcount_bits={refcountBits}");
+            context.Out.WriteLine(line.ToString());
+        }
+
+        try
+        {
+            using var image = Qcow2Image.Create(file, size.Value, createOptions);
+        }
+        catch (Exception e) when (e is Qcow2FormatException or BinaryFormat.BinaryFormatException or IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            throw new ToolException($"{file}: {e.Message}");
+        }
+        return 0;
+    }
+
+    /// <summary>
+    /// The qcow2 creation options of a <c>-o</c> list (also used by convert), checked in QEMU 7.2's order with its messages
+    /// (<c>qcow2_co_create_opts</c>); <paramref name="file"/> prefixes them.
+    /// </summary>
+    internal static Qcow2CreateOptions ParseImageOptions(string file, List<KeyValuePair<string, string>> options)
+    {
+        string? Get(string key) => options.FirstOrDefault(o => o.Key == key).Value;
         foreach (var (key, _) in options)
         {
             if (KnownButUnsupported.Contains(key))
@@ -78,11 +128,6 @@ internal sealed class CreateCommand : ICommand
             if (!Supported.Contains(key))
                 throw new ToolException($"{file}: Invalid parameter '{key}'");
         }
-
-        long? size = args.Positionals.Count > 1 ? CommonOptions.ParseImageSize(args.Positionals[1]) : null;
-        if (size is null && Get("size") is { } sizeOption)
-            size = ParseSizeOption(file, "size", sizeOption);
-
         var compatText = Get("compat");
         var version = compatText switch
         {
@@ -124,30 +169,7 @@ internal sealed class CreateCommand : ICommand
         if (backingFile is not null && backingFormat is null)
             throw new ToolException($"{file}: Backing file specified without backing format");
 
-        if (backingFile is not null && (!args.Has(Unsafe.Key) || size is null))
-        {
-            var backingSize = BackingSize(CommonOptions.PathCombine(file, backingFile), backingFormat!);
-            size ??= backingSize;
-        }
-        if (size is null)
-            throw new UsageException("Expecting image size; try 'qcow2 create --help'");
-
-        if (!args.Has(CommonOptions.Quiet.Key))
-        {
-            var line = new StringBuilder();
-            line.Append(CultureInfo.InvariantCulture, $"Formatting '{file}', fmt=qcow2 cluster_size={clusterSize} extended_l2={OnOff(extendedL2)} ");
-            line.Append(CultureInfo.InvariantCulture, $"compression_type={compressionText} size={size}");
-            if (compatText is not null)
-                line.Append(" compat=").Append(compatText);
-            if (backingFile is not null)
-                line.Append(" backing_file=").Append(backingFile);
-            if (backingFormat is not null)
-                line.Append(" backing_fmt=").Append(backingFormat);
-            line.Append(CultureInfo.InvariantCulture, $" lazy_refcounts={OnOff(lazy)} refcount_bits={refcountBits}");
-            context.Out.WriteLine(line.ToString());
-        }
-
-        var createOptions = new Qcow2CreateOptions
+        return new Qcow2CreateOptions
         {
             ClusterSize = (int)clusterSize,
             Version = version,
@@ -158,15 +180,6 @@ internal sealed class CreateCommand : ICommand
             ExtendedL2 = extendedL2,
             CompressionType = compression,
         };
-        try
-        {
-            using var image = Qcow2Image.Create(file, size.Value, createOptions);
-        }
-        catch (Exception e) when (e is Qcow2FormatException or BinaryFormat.BinaryFormatException or IOException or UnauthorizedAccessException or ArgumentException)
-        {
-            throw new ToolException($"{file}: {e.Message}");
-        }
-        return 0;
     }
 
     private static string OnOff(bool value) => value ? "on" : "off";
