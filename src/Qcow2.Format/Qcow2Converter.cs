@@ -40,4 +40,16 @@ public static class Qcow2Converter
         }
         target.Flush();
     }
+
+    /// <summary>
+    /// What a qcow2 image made with <paramref name="options"/> needs, as <c>qemu-img measure -O qcow2</c> computes it: for
+    /// <paramref name="source"/> when given (its data clusters; every cluster when the options name a backing file), else for an
+    /// empty image of <paramref name="size"/> bytes.
+    /// </summary>
+    /// <exception cref="ArgumentException">The size needs a larger L1 table than QEMU allows.</exception>
+    public static Qcow2MeasureResult Measure(Qcow2VirtualDisk? source, long size, Qcow2CreateOptions? options = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(size);
+        return ImageMeasure.Qcow2(source, size, options ?? new Qcow2CreateOptions());
+    }
 }

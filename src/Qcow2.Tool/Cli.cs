@@ -19,6 +19,7 @@ public static class Cli
         new MapCommand(),
         new CompareCommand(),
         new ConvertCommand(),
+        new MeasureCommand(),
     ];
 
     /// <summary>

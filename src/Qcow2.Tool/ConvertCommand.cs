@@ -111,7 +111,7 @@ internal sealed class ConvertCommand : ICommand
             list.Add(new("backing_file", backing));
             list.Add(new("backing_fmt", args.Last(BackingFormat.Key) ?? "qcow2"));
         }
-        var options = CreateCommand.ParseImageOptions(path, list);
+        var options = CreateCommand.ParseImageOptions(path + ": ", list);
         Qcow2Image.Create(path, size, options).Dispose();
         var image = ImageOpener.Open(path, new Qcow2OpenOptions { Writable = true, OpenBackingChain = true });
         return new OpenedDisk(Qcow2VirtualDisk.FromImage(image), image);

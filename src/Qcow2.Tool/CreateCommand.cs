@@ -73,9 +73,9 @@ internal sealed class CreateCommand : ICommand
 
         long? size = args.Positionals.Count > 1 ? CommonOptions.ParseImageSize(args.Positionals[1]) : null;
         if (size is null && Get("size") is { } sizeOption)
-            size = ParseSizeOption(file, "size", sizeOption);
+            size = ParseSizeOption(file + ": ", "size", sizeOption);
 
-        var createOptions = ParseImageOptions(file, options);
+        var createOptions = ParseImageOptions(file + ": ", options);
         var (compatText, compressionText) = (Get("compat"), Get("compression_type") ?? "zlib");
         var (clusterSize, extendedL2, lazy, refcountBits) = (createOptions.ClusterSize, createOptions.ExtendedL2, createOptions.LazyRefcounts, createOptions.RefcountBits);
         var (backingFile, backingFormat) = (createOptions.BackingFile, createOptions.BackingFormat);
@@ -116,27 +116,27 @@ internal sealed class CreateCommand : ICommand
 
     /// <summary>
     /// The qcow2 creation options of a <c>-o</c> list (also used by convert), checked in QEMU 7.2's order with its messages
-    /// (<c>qcow2_co_create_opts</c>); <paramref name="file"/> prefixes them.
+    /// (<c>qcow2_co_create_opts</c>), each message after <paramref name="prefix"/> (the file name and ": ", or nothing).
     /// </summary>
-    internal static Qcow2CreateOptions ParseImageOptions(string file, List<KeyValuePair<string, string>> options)
+    internal static Qcow2CreateOptions ParseImageOptions(string prefix, List<KeyValuePair<string, string>> options)
     {
         string? Get(string key) => options.FirstOrDefault(o => o.Key == key).Value;
         foreach (var (key, _) in options)
         {
             if (KnownButUnsupported.Contains(key))
-                throw new ToolException($"{file}: Option '{key}' is not supported by this tool");
+                throw new ToolException($"{prefix}Option '{key}' is not supported by this tool");
             if (!Supported.Contains(key))
-                throw new ToolException($"{file}: Invalid parameter '{key}'");
+                throw new ToolException($"{prefix}Invalid parameter '{key}'");
         }
         var compatText = Get("compat");
         var version = compatText switch
         {
             null or "1.1" or "v3" => 3,
             "0.10" or "v2" => 2,
-            _ => throw new ToolException($"{file}: Parameter 'version' does not accept value '{compatText}'"),
+            _ => throw new ToolException($"{prefix}Parameter 'version' does not accept value '{compatText}'"),
         };
-        var clusterSize = Get("cluster_size") is { } cs ? ParseSizeOption(file, "cluster_size", cs) : 65536L;
-        var refcountBits = Get("refcount_bits") is { } rb ? ParseNumber(file, "refcount_bits", rb) : 16;
+        var clusterSize = Get("cluster_size") is { } cs ? ParseSizeOption(prefix, "cluster_size", cs) : 65536L;
+        var refcountBits = Get("refcount_bits") is { } rb ? ParseNumber(prefix, "refcount_bits", rb) : 16;
         var lazy = Get("lazy_refcounts") is { } lr && CommonOptions.ParseBool("lazy_refcounts", lr);
         var extendedL2 = Get("extended_l2") is { } el && CommonOptions.ParseBool("extended_l2", el);
         var compressionText = Get("compression_type") ?? "zlib";
@@ -144,30 +144,30 @@ internal sealed class CreateCommand : ICommand
         {
             "zlib" => Qcow2CompressionType.Zlib,
             "zstd" => Qcow2CompressionType.Zstd,
-            _ => throw new ToolException($"{file}: Parameter 'compression-type' does not accept value '{compressionText}'"),
+            _ => throw new ToolException($"{prefix}Parameter 'compression-type' does not accept value '{compressionText}'"),
         };
         var backingFile = Get("backing_file");
         var backingFormat = Get("backing_fmt");
 
         // The same checks, order and messages as QEMU 7.2's qcow2_co_create_opts/qcow2_co_create.
         if (clusterSize < 512 || clusterSize > 2 * 1024 * 1024 || (clusterSize & (clusterSize - 1)) != 0)
-            throw new ToolException($"{file}: Cluster size must be a power of two between 512 and 2048k");
+            throw new ToolException($"{prefix}Cluster size must be a power of two between 512 and 2048k");
         if (refcountBits < 1 || refcountBits > 64 || (refcountBits & (refcountBits - 1)) != 0)
-            throw new ToolException($"{file}: Refcount width must be a power of two and may not exceed 64 bits");
+            throw new ToolException($"{prefix}Refcount width must be a power of two and may not exceed 64 bits");
         if (version < 3 && refcountBits != 16)
-            throw new ToolException($"{file}: Different refcount widths than 16 bits require compatibility level 1.1 or above (use version=v3 or greater)");
+            throw new ToolException($"{prefix}Different refcount widths than 16 bits require compatibility level 1.1 or above (use version=v3 or greater)");
         if (version < 3 && lazy)
-            throw new ToolException($"{file}: Lazy refcounts only supported with compatibility level 1.1 and above (use version=v3 or greater)");
+            throw new ToolException($"{prefix}Lazy refcounts only supported with compatibility level 1.1 and above (use version=v3 or greater)");
         if (version < 3 && extendedL2)
-            throw new ToolException($"{file}: Extended L2 entries are only supported with compatibility level 1.1 and above (use version=v3 or greater)");
+            throw new ToolException($"{prefix}Extended L2 entries are only supported with compatibility level 1.1 and above (use version=v3 or greater)");
         if (extendedL2 && clusterSize < 16384)
-            throw new ToolException($"{file}: Extended L2 entries are only supported with cluster sizes of at least 16384 bytes");
+            throw new ToolException($"{prefix}Extended L2 entries are only supported with cluster sizes of at least 16384 bytes");
         if (version < 3 && compression != Qcow2CompressionType.Zlib)
-            throw new ToolException($"{file}: Non-zlib compression type is only supported with compatibility level 1.1 and above (use version=v3 or greater)");
+            throw new ToolException($"{prefix}Non-zlib compression type is only supported with compatibility level 1.1 and above (use version=v3 or greater)");
         if (backingFormat is not null && backingFile is null)
-            throw new ToolException($"{file}: Backing format cannot be used without backing file");
+            throw new ToolException($"{prefix}Backing format cannot be used without backing file");
         if (backingFile is not null && backingFormat is null)
-            throw new ToolException($"{file}: Backing file specified without backing format");
+            throw new ToolException($"{prefix}Backing file specified without backing format");
 
         return new Qcow2CreateOptions
         {
@@ -193,7 +193,7 @@ internal sealed class CreateCommand : ICommand
             options.Add(new(key, value));
     }
 
-    private static long ParseSizeOption(string file, string key, string value)
+    private static long ParseSizeOption(string prefix, string key, string value)
     {
         long? parsed;
         try
@@ -205,14 +205,14 @@ internal sealed class CreateCommand : ICommand
             parsed = null;
         }
         if (parsed is null)
-            throw new ToolException($"{file}: Parameter '{key}' expects a non-negative number below 2^64");
+            throw new ToolException($"{prefix}Parameter '{key}' expects a non-negative number below 2^64");
         return parsed.Value;
     }
 
-    private static int ParseNumber(string file, string key, string value)
+    private static int ParseNumber(string prefix, string key, string value)
     {
         if (!long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var number))
-            throw new ToolException($"{file}: Parameter '{key}' expects a number");
+            throw new ToolException($"{prefix}Parameter '{key}' expects a number");
         return number > int.MaxValue ? int.MaxValue : (int)number;
     }
 
