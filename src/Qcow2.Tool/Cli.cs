@@ -20,6 +20,7 @@ public static class Cli
         new CompareCommand(),
         new ConvertCommand(),
         new MeasureCommand(),
+        new BackupCommand(),
     ];
 
     /// <summary>
