@@ -32,6 +32,8 @@ public static class HostileOperations
             foreach (var bitmap in image.Bitmaps.Where(b => b.IsConsistent))
                 _ = image.GetDirtyRanges(bitmap.Name).Count();
         })),
+        new("guest-read", path => Guest(path, writable: false)),
+        new("guest-write", path => Guest(path, writable: true)),
         new("bitmap-clear-remove", path => Writable(path, image =>
         {
             if (image.Bitmaps.FirstOrDefault() is not { } bitmap)
@@ -46,6 +48,35 @@ public static class HostileOperations
     {
         using var image = Qcow2Image.Open(path, new Qcow2OpenOptions { Writable = true });
         change(image);
+    }
+
+    /// <summary>
+    /// Guest I/O at the start, the middle and the end of the disk (bounded, whatever the virtual size claims): the allocation,
+    /// reads, and for a writable open a write, a zero-write and a discard. A backing or data file that is not opened, or
+    /// encryption, is a refusal the caller can act on, not a bug.
+    /// </summary>
+    private static void Guest(string path, bool writable)
+    {
+        using var image = Qcow2Image.Open(path, new Qcow2OpenOptions { Writable = writable });
+        var size = image.VirtualSize;
+        var buffer = new byte[Math.Min(size, 256 << 10)];
+        try
+        {
+            foreach (var offset in new[] { 0, Math.Min(size / 2 & ~511L, size - buffer.Length), size - buffer.Length })
+            {
+                _ = image.GetAllocation(offset, buffer.Length).Take(64).Count();
+                image.Read(offset, buffer);
+                if (!writable)
+                    continue;
+                image.Write(offset, buffer.AsSpan(0, Math.Min(buffer.Length, 70_000)));
+                image.WriteZeroes(offset, buffer.Length / 2);
+                image.Discard(offset, buffer.Length);
+                image.Flush();
+            }
+        }
+        catch (Exception e) when (e is NotSupportedException || (e is InvalidOperationException && e.Message.Contains("opened only when asked", StringComparison.Ordinal)))
+        {
+        }
     }
 
     /// <summary>Reads every public property, as a caller listing the image would.</summary>
