@@ -284,13 +284,13 @@ public sealed partial class Qcow2Image
         {
             l2CacheBytes = options.L2CacheSize;
             if (options.OpenDataFile && DataFileName is { } dataName)
-                dataFileStorage = FileStorage.Open(ResolveBackingFileName(dataName, null, FileName), IsWritable);
+                dataFileStorage = FileStorage.Open(ResolveBackingFileName(dataName, null, FileName), IsWritable, options.ForceShare);
             if (options.OpenBackingChain)
             {
                 var visited = new HashSet<string>(StringComparer.Ordinal);
                 if (FileName is not null)
                     visited.Add(FileName);
-                var linkOptions = new Qcow2OpenOptions { OpenDataFile = options.OpenDataFile, L2CacheSize = options.L2CacheSize };
+                var linkOptions = new Qcow2OpenOptions { OpenDataFile = options.OpenDataFile, L2CacheSize = options.L2CacheSize, ForceShare = options.ForceShare };
                 for (var current = this; current.BackingFileName is { } name;)
                 {
                     var path = Path.GetFullPath(ResolveBackingFileName(name, current.BackingFormat, current.FileName));

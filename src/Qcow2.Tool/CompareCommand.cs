@@ -28,7 +28,7 @@ internal sealed class CompareCommand : ICommand
           -s                  strict: different sizes or allocation also count as a difference
           -p                  show progress on a terminal
           -q                  quiet: print nothing, only the exit code tells
-          -U, --force-share   accepted for compatibility (the disks are opened read-only)
+          -U, --force-share   open even while another process (a running VM) writes the disks
           -h, --help          show this help
 
         """;
@@ -43,8 +43,8 @@ internal sealed class CompareCommand : ICommand
         if (args.Positionals.Count != 2)
             throw new UsageException("Expecting two image file names");
         var quiet = args.Has(CommonOptions.Quiet.Key);
-        using var first = OpenedDisk.Open(args.Positionals[0], args.Last(CommonOptions.Format.Key));
-        using var second = OpenedDisk.Open(args.Positionals[1], args.Last(SecondFormat.Key));
+        using var first = OpenedDisk.Open(args.Positionals[0], args.Last(CommonOptions.Format.Key), args.Has(CommonOptions.ForceShare.Key));
+        using var second = OpenedDisk.Open(args.Positionals[1], args.Last(SecondFormat.Key), args.Has(CommonOptions.ForceShare.Key));
         using var progress = args.Has(Progress.Key) && !quiet ? new TerminalProgress(context.Out) : null;
         var result = first.Disk.Compare(second.Disk, args.Has(Strict.Key), progress);
         progress?.Finish();

@@ -66,7 +66,7 @@ internal sealed class ConvertCommand : ICommand
         if (bitmaps && outputFormat != "qcow2")
             throw new ToolException("Format driver does not support bitmaps");
 
-        using var source = OpenedDisk.Open(sourcePath, args.Last(CommonOptions.Format.Key));
+        using var source = OpenedDisk.Open(sourcePath, args.Last(CommonOptions.Format.Key), args.Has(CommonOptions.ForceShare.Key));
         using var target = args.Has(NoCreate.Key) ? OpenTarget(targetPath, outputFormat) : CreateTarget(targetPath, outputFormat, source.Disk.Length, args, backing);
         if (target.Disk.Length < source.Disk.Length)
             throw new ToolException("output file is smaller than input file");

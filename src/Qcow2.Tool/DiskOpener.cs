@@ -13,13 +13,13 @@ internal sealed class OpenedDisk(Qcow2VirtualDisk disk, IDisposable owner) : IDi
     /// Opens <paramref name="path"/> as <paramref name="format"/> (qcow2 or raw); without a format, a file that starts with
     /// the qcow2 magic is qcow2 and anything else raw, as qemu-img probes.
     /// </summary>
-    public static OpenedDisk Open(string path, string? format)
+    public static OpenedDisk Open(string path, string? format, bool forceShare = false)
     {
         format ??= Probe(path);
         switch (format)
         {
             case "qcow2":
-                var image = ImageOpener.Open(path, MapCommand.ChainOptions);
+                var image = ImageOpener.Open(path, MapCommand.ChainOptions(forceShare));
                 return new OpenedDisk(Qcow2VirtualDisk.FromImage(image), image);
             case "raw":
                 if (!File.Exists(path))

@@ -3,8 +3,8 @@ namespace Qcow2.Tool;
 /// <summary>Opens images with qemu-img-like error messages (<c>Could not open 'x': …</c>).</summary>
 internal static class ImageOpener
 {
-    public static Qcow2Image Open(string path, bool writable, bool forCheck = false) =>
-        Open(path, new Qcow2OpenOptions { Writable = writable, ForCheck = forCheck });
+    public static Qcow2Image Open(string path, bool writable, bool forCheck = false, bool forceShare = false) =>
+        Open(path, new Qcow2OpenOptions { Writable = writable, ForCheck = forCheck, ForceShare = forceShare });
 
     /// <summary>Opens with <paramref name="options"/>, for verbs that read guest data through the backing chain and data file.</summary>
     public static Qcow2Image Open(string path, Qcow2OpenOptions options)
@@ -17,7 +17,7 @@ internal static class ImageOpener
         {
             return Qcow2Image.Open(path, options);
         }
-        catch (Exception e) when (e is Qcow2FormatException or BinaryFormat.BinaryFormatException or IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is Qcow2FormatException or BinaryFormat.BinaryFormatException or IOException or UnauthorizedAccessException or ArgumentException)
         {
             throw new ToolException($"Could not open '{path}': {e.Message}");
         }

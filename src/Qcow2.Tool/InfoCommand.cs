@@ -20,7 +20,7 @@ internal sealed class InfoCommand : ICommand
           -f qcow2            the image format (only qcow2)
           --output=FMT        human (default) or json
           --backing-chain     also show the backing files, in order (opened because asked; plain paths only)
-          -U, --force-share   accepted for compatibility (the image is always opened read-only)
+          -U, --force-share   open even while another process (a running VM) writes the image
           -h, --help          show this help
 
         """;
@@ -38,7 +38,8 @@ internal sealed class InfoCommand : ICommand
         var chain = new InfoList();
         var text = new StringBuilder();
         var visited = new HashSet<string>(StringComparer.Ordinal);
-        var image = ImageOpener.Open(path, writable: false);
+        var forceShare = args.Has(CommonOptions.ForceShare.Key);
+        var image = ImageOpener.Open(path, writable: false, forceShare: forceShare);
         try
         {
             while (true)
@@ -54,7 +55,7 @@ internal sealed class InfoCommand : ICommand
                 if (!visited.Add(image.FileName ?? path))
                     throw new ToolException($"Backing file '{path}' creates an infinite loop.");
                 // The user asked for the chain, so it is opened; OpenBackingFile still follows plain paths only.
-                var next = image.OpenBackingFile() ?? throw new ToolException($"Could not open backing file '{backing}'");
+                var next = image.OpenBackingFile(new Qcow2OpenOptions { ForceShare = forceShare }) ?? throw new ToolException($"Could not open backing file '{backing}'");
                 image.Dispose();
                 image = next;
                 path = CommonOptions.PathCombine(path, backing);
@@ -271,7 +272,7 @@ internal sealed class InfoCommand : ICommand
                     $"{seconds / 3600:00}:{seconds / 60 % 60:00}:{seconds % 60:00}.{Num("vm-clock-nsec") / 1_000_000:000}");
                 var icount = s["icount"] is InfoNumber n ? n.Value.ToString(CultureInfo.InvariantCulture) : "";
                 text.Append(CultureInfo.InvariantCulture,
-                    $"{s["id"],-9} {s["name"],-16} {CommonOptions.SizeToString(Num("vm-state-size")),8}{date.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),20}{clock,13}{icount,11}\n");
+                    $"{PadBytes(s["id"], 9)} {PadBytes(s["name"], 16)} {CommonOptions.SizeToString(Num("vm-state-size")),8}{date.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),20}{clock,13}{icount,11}\n");
             }
         }
         if (info["format-specific"] is InfoObject { } specific && specific["data"] is InfoObject data)
@@ -280,5 +281,13 @@ internal sealed class InfoCommand : ICommand
             data.DumpHuman(text, 1);
         }
         return text.ToString();
+    }
+
+    /// <summary>printf's <c>%-Ns</c>, as qemu-img uses it: the width counts UTF-8 bytes, not characters.</summary>
+    private static string PadBytes(InfoValue? value, int width)
+    {
+        var text = value?.ToString() ?? "";
+        var padding = width - Encoding.UTF8.GetByteCount(text);
+        return padding > 0 ? text + new string(' ', padding) : text;
     }
 }

@@ -28,7 +28,7 @@ internal sealed class MapCommand : ICommand
           --start-offset=N    start at guest offset N
           --max-length=N      stop after N bytes
           -f qcow2            the image format (only qcow2)
-          -U, --force-share   accepted for compatibility (the image is opened read-only)
+          -U, --force-share   open even while another process (a running VM) writes the image
           -h, --help          show this help
 
         """;
@@ -43,7 +43,7 @@ internal sealed class MapCommand : ICommand
         var start = Offset(args.Last(StartOffsetOption.Key), "start offset") ?? 0;
         var maxLength = Offset(args.Last(MaxLengthOption.Key), "max length");
         var path = CommonOptions.RequireFile(args, Name);
-        using var image = ImageOpener.Open(path, ChainOptions);
+        using var image = ImageOpener.Open(path, ChainOptions(args.Has(CommonOptions.ForceShare.Key)));
         foreach (var warning in image.Warnings)
             context.Warn(warning);
 
@@ -79,8 +79,8 @@ internal sealed class MapCommand : ICommand
         return 0;
     }
 
-    /// <summary>The chain and data file opened read-only, as qemu-img map opens them.</summary>
-    internal static readonly Qcow2OpenOptions ChainOptions = new() { OpenBackingChain = true, OpenDataFile = true };
+    /// <summary>The chain and data file opened read-only, as qemu-img map opens them; <c>-U</c> shares them with a running VM.</summary>
+    internal static Qcow2OpenOptions ChainOptions(bool forceShare) => new() { OpenBackingChain = true, OpenDataFile = true, ForceShare = forceShare };
 
     /// <summary>One entry as qemu-img prints it (field order and spacing included).</summary>
     private static string Json(Qcow2Extent e) => string.Create(CultureInfo.InvariantCulture,

@@ -46,7 +46,7 @@ internal sealed class MeasureCommand : ICommand
             throw new UsageException("At most one filename argument is allowed.");
         var size = sizeText is null ? 0 : CommonOptions.ParseImageSize(sizeText);
         var format = args.Last(OutputFormat.Key) ?? "raw";
-        using var source = args.Positionals.Count == 1 ? OpenedDisk.Open(args.Positionals[0], args.Last(CommonOptions.Format.Key)) : null;
+        using var source = args.Positionals.Count == 1 ? OpenedDisk.Open(args.Positionals[0], args.Last(CommonOptions.Format.Key), args.Has(CommonOptions.ForceShare.Key)) : null;
         Qcow2MeasureResult result;
         switch (format)
         {
