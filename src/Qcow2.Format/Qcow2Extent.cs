@@ -21,7 +21,8 @@ public enum Qcow2ExtentKind
 /// <param name="Compressed">Whether the data is in compressed clusters (then <paramref name="HostOffset"/> is null).</param>
 /// <param name="HostOffset">
 /// The byte of the image file (or of the external data file, for an image that has one) holding <paramref name="Start"/>, for
-/// plain data and preallocated zeros; null otherwise.
+/// plain data, preallocated zeros, and unallocated subclusters of an allocated cluster (extended L2) that no backing image
+/// covers; null otherwise.
 /// </param>
 /// <param name="Depth">0 for this image, 1 for its backing image, and so on.</param>
 public readonly record struct Qcow2Extent(long Start, long Length, Qcow2ExtentKind Kind, bool Compressed, long? HostOffset, int Depth)

@@ -134,29 +134,4 @@ internal sealed class CheckCommand : ICommand
             text.Append(CultureInfo.InvariantCulture, $"Image end offset: {result.ImageEndOffset}\n");
         return text.ToString();
     }
-
-    /// <summary>qemu-img's <c>-p</c>: "    (12.34/100%)" redrawn in place, only on a terminal.</summary>
-    private sealed class TerminalProgress(TextWriter output) : IProgress<double>, IDisposable
-    {
-        private readonly bool enabled = !Console.IsErrorRedirected;
-        private int lastHundredths = -1;
-
-        public void Report(double value)
-        {
-            var hundredths = (int)(Math.Clamp(value, 0, 1) * 10000);
-            if (!enabled || hundredths == lastHundredths)
-                return;
-            lastHundredths = hundredths;
-            output.Write(string.Create(CultureInfo.InvariantCulture, $"    ({hundredths / 100.0:F2}/100%)\r"));
-            output.Flush();
-        }
-
-        public void Finish() => Report(1);
-
-        public void Dispose()
-        {
-            if (enabled && lastHundredths >= 0)
-                output.Write("\n");
-        }
-    }
 }

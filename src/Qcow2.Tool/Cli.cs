@@ -16,6 +16,11 @@ public static class Cli
         new CheckCommand(),
         new ResizeCommand(),
         new BitmapCommand(),
+        new MapCommand(),
+        new CompareCommand(),
+        new ConvertCommand(),
+        new MeasureCommand(),
+        new BackupCommand(),
     ];
 
     /// <summary>
@@ -32,16 +37,18 @@ public static class Cli
 
     /// <summary>
     /// Runs <c>qcow2 ARGS…</c>, writing to <paramref name="stdout"/> and <paramref name="stderr"/>, and returns the exit code:
-    /// 0 on success; 1 on any error, reported as exactly one line <c>qcow2: message</c> on <paramref name="stderr"/>.
+    /// 0 on success; on any error, exactly one line <c>qcow2: message</c> on <paramref name="stderr"/> and the verb's error code (1, or 2 for compare).
     /// </summary>
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
     {
         ArgumentNullException.ThrowIfNull(args);
         ArgumentNullException.ThrowIfNull(stdout);
         ArgumentNullException.ThrowIfNull(stderr);
+        ICommand? command = null;
+        int Fail(TextWriter stderr, string message) => Cli.Fail(stderr, message, command?.ErrorExitCode ?? 1);
         try
         {
-            return Dispatch(args, stdout, stderr);
+            return Dispatch(args, stdout, stderr, ref command);
         }
         catch (ToolException e)
         {
@@ -87,7 +94,7 @@ public static class Cli
         }
     }
 
-    private static int Dispatch(string[] args, TextWriter stdout, TextWriter stderr)
+    private static int Dispatch(string[] args, TextWriter stdout, TextWriter stderr, ref ICommand? command)
     {
         if (args.Length == 0)
             throw new UsageException("Not enough arguments; try 'qcow2 --help' for more information");
@@ -102,7 +109,6 @@ public static class Cli
             stdout.WriteLine($"{ProgramName} version {typeof(Cli).Assembly.GetName().Version?.ToString(3) ?? "0.0.0"}");
             return 0;
         }
-        ICommand? command = null;
         foreach (var candidate in Commands)
             if (candidate.Name == verb)
                 command = candidate;
@@ -137,10 +143,10 @@ public static class Cli
         stdout.Write(text.ToString());
     }
 
-    private static int Fail(TextWriter stderr, string message)
+    private static int Fail(TextWriter stderr, string message, int exitCode)
     {
         stderr.WriteLine($"{ProgramName}: {OneLine(message)}");
-        return 1;
+        return exitCode;
     }
 
     /// <summary>Folds a possibly multi-line message into one line.</summary>

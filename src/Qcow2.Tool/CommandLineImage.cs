@@ -3,7 +3,11 @@ namespace Qcow2.Tool;
 /// <summary>Opens an image named on the command line, with qemu-img-like error messages (<c>Could not open 'x': …</c>).</summary>
 internal static class CommandLineImage
 {
-    public static Qcow2Image Open(string path, bool writable, bool forCheck = false, bool forceShare = false)
+    public static Qcow2Image Open(string path, bool writable, bool forCheck = false, bool forceShare = false) =>
+        Open(path, new Qcow2OpenOptions { Writable = writable, ForCheck = forCheck, ForceShare = forceShare });
+
+    /// <summary>Opens with <paramref name="options"/>, for verbs that read guest data through the backing chain and data file.</summary>
+    public static Qcow2Image Open(string path, Qcow2OpenOptions options)
     {
         if (Directory.Exists(path))
             throw new ToolException($"Could not open '{path}': Is a directory");
@@ -11,7 +15,7 @@ internal static class CommandLineImage
             throw new ToolException($"Could not open '{path}': No such file or directory");
         try
         {
-            return Qcow2Image.Open(path, new Qcow2OpenOptions { Writable = writable, ForCheck = forCheck, ForceShare = forceShare });
+            return Qcow2Image.Open(path, options);
         }
         catch (Exception e) when (e is Qcow2FormatException or BinaryFormat.BinaryFormatException or IOException or UnauthorizedAccessException or ArgumentException)
         {

@@ -71,42 +71,14 @@ internal sealed class CreateCommand : ICommand
 
         string? Get(string key) => options.FirstOrDefault(o => o.Key == key).Value;
 
-        foreach (var (key, _) in options)
-        {
-            if (KnownButUnsupported.Contains(key))
-                throw new ToolException($"{file}: Option '{key}' is not supported by this tool");
-            if (!Supported.Contains(key))
-                throw new ToolException($"{file}: Invalid parameter '{key}'");
-        }
-
         long? size = args.Positionals.Count > 1 ? CommonOptions.ParseImageSize(args.Positionals[1]) : null;
         if (size is null && Get("size") is { } sizeOption)
-            size = ParseSizeOption(file, "size", sizeOption);
+            size = ParseSizeOption(file + ": ", "size", sizeOption);
 
-        var compatText = Get("compat");
-        var version = compatText switch
-        {
-            null or "1.1" or "v3" => 3,
-            "0.10" or "v2" => 2,
-            _ => throw new ToolException($"{file}: Parameter 'version' does not accept value '{compatText}'"),
-        };
-        var clusterSize = Get("cluster_size") is { } cs ? ParseSizeOption(file, "cluster_size", cs) : 65536L;
-        var refcountBits = Get("refcount_bits") is { } rb ? ParseNumber(file, "refcount_bits", rb) : 16;
-        var lazy = Get("lazy_refcounts") is { } lr && CommonOptions.ParseBool("lazy_refcounts", lr);
-        var extendedL2 = Get("extended_l2") is { } el && CommonOptions.ParseBool("extended_l2", el);
-        var compressionText = Get("compression_type") ?? "zlib";
-        var compression = compressionText switch
-        {
-            "zlib" => Qcow2CompressionType.Zlib,
-            "zstd" => Qcow2CompressionType.Zstd,
-            _ => throw new ToolException($"{file}: Parameter 'compression-type' does not accept value '{compressionText}'"),
-        };
-        var backingFile = Get("backing_file");
-        var backingFormat = Get("backing_fmt");
-
-        // The option rules are the library's (Qcow2Image.Create); this one is qemu-img's own, for its command line.
-        if (backingFile is not null && backingFormat is null)
-            throw new ToolException($"{file}: Backing file specified without backing format");
+        var createOptions = ParseImageOptions(file + ": ", options);
+        var (compatText, compressionText) = (Get("compat"), Get("compression_type") ?? "zlib");
+        var (clusterSize, extendedL2, lazy, refcountBits) = (createOptions.ClusterSize, createOptions.ExtendedL2, createOptions.LazyRefcounts, createOptions.RefcountBits);
+        var (backingFile, backingFormat) = (createOptions.BackingFile, createOptions.BackingFormat);
 
         if (backingFile is not null && (!args.Has(Unsafe.Key) || size is null))
         {
@@ -116,17 +88,6 @@ internal sealed class CreateCommand : ICommand
         if (size is null)
             throw new UsageException("Expecting image size; try 'qcow2 create --help'");
 
-        var createOptions = new Qcow2CreateOptions
-        {
-            ClusterSize = (int)Math.Min(clusterSize, int.MaxValue), // the library refuses what does not fit
-            Version = version,
-            RefcountBits = refcountBits,
-            LazyRefcounts = lazy,
-            BackingFile = backingFile,
-            BackingFormat = backingFormat,
-            ExtendedL2 = extendedL2,
-            CompressionType = compression,
-        };
         try
         {
             using var image = Qcow2Image.Create(file, size.Value, createOptions);
@@ -154,13 +115,65 @@ internal sealed class CreateCommand : ICommand
         return 0;
     }
 
+    /// <summary>
+    /// The qcow2 creation options of a <c>-o</c> list (also used by convert and measure), parsed with qemu-img's messages, each
+    /// after <paramref name="prefix"/> (the file name and ": ", or nothing). The rules between options are the library's.
+    /// </summary>
+    internal static Qcow2CreateOptions ParseImageOptions(string prefix, List<KeyValuePair<string, string>> options)
+    {
+        string? Get(string key) => options.FirstOrDefault(o => o.Key == key).Value;
+        foreach (var (key, _) in options)
+        {
+            if (KnownButUnsupported.Contains(key))
+                throw new ToolException($"{prefix}Option '{key}' is not supported by this tool");
+            if (!Supported.Contains(key))
+                throw new ToolException($"{prefix}Invalid parameter '{key}'");
+        }
+        var compatText = Get("compat");
+        var version = compatText switch
+        {
+            null or "1.1" or "v3" => 3,
+            "0.10" or "v2" => 2,
+            _ => throw new ToolException($"{prefix}Parameter 'version' does not accept value '{compatText}'"),
+        };
+        var clusterSize = Get("cluster_size") is { } cs ? ParseSizeOption(prefix, "cluster_size", cs) : 65536L;
+        var refcountBits = Get("refcount_bits") is { } rb ? ParseNumber(prefix, "refcount_bits", rb) : 16;
+        var lazy = Get("lazy_refcounts") is { } lr && CommonOptions.ParseBool("lazy_refcounts", lr);
+        var extendedL2 = Get("extended_l2") is { } el && CommonOptions.ParseBool("extended_l2", el);
+        var compressionText = Get("compression_type") ?? "zlib";
+        var compression = compressionText switch
+        {
+            "zlib" => Qcow2CompressionType.Zlib,
+            "zstd" => Qcow2CompressionType.Zstd,
+            _ => throw new ToolException($"{prefix}Parameter 'compression-type' does not accept value '{compressionText}'"),
+        };
+        var backingFile = Get("backing_file");
+        var backingFormat = Get("backing_fmt");
+
+        // The option rules are the library's (Qcow2Image.Create); this one is qemu-img's own, for its command line.
+        if (backingFile is not null && backingFormat is null)
+            throw new ToolException($"{prefix}Backing file specified without backing format");
+
+        return new Qcow2CreateOptions
+        {
+            ClusterSize = (int)Math.Min(clusterSize, int.MaxValue), // the library refuses what does not fit
+            Version = version,
+            RefcountBits = refcountBits,
+            LazyRefcounts = lazy,
+            BackingFile = backingFile,
+            BackingFormat = backingFormat,
+            ExtendedL2 = extendedL2,
+            CompressionType = compression,
+        };
+    }
+
     private static string OnOff(bool value) => value ? "on" : "off";
 
     /// <summary>
     /// qemu-img's words for a refused option: the library's message without its part about <see cref="Qcow2CreateOptions"/>,
     /// and with the hint qemu-img gives about its <c>-o</c> options.
     /// </summary>
-    private static string QemuWords(Exception e)
+    internal static string QemuWords(Exception e)
     {
         var message = Cli.MessageOf(e);
         if (e is ArgumentException && message.IndexOf(" (Qcow2CreateOptions.", StringComparison.Ordinal) is var detail and >= 0)
@@ -177,7 +190,7 @@ internal sealed class CreateCommand : ICommand
             options.Add(new(key, value));
     }
 
-    private static long ParseSizeOption(string file, string key, string value)
+    private static long ParseSizeOption(string prefix, string key, string value)
     {
         long? parsed;
         try
@@ -189,14 +202,14 @@ internal sealed class CreateCommand : ICommand
             parsed = null;
         }
         if (parsed is null)
-            throw new ToolException($"{file}: Parameter '{key}' expects a non-negative number below 2^64");
+            throw new ToolException($"{prefix}Parameter '{key}' expects a non-negative number below 2^64");
         return parsed.Value;
     }
 
-    private static int ParseNumber(string file, string key, string value)
+    private static int ParseNumber(string prefix, string key, string value)
     {
         if (!long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var number))
-            throw new ToolException($"{file}: Parameter '{key}' expects a number");
+            throw new ToolException($"{prefix}Parameter '{key}' expects a number");
         return number > int.MaxValue ? int.MaxValue : (int)number;
     }
 

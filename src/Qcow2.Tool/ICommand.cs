@@ -24,6 +24,9 @@ internal interface ICommand
     /// </summary>
     bool LastArgumentIsPositional => false;
 
+    /// <summary>The exit code of a failure (qemu-img compare exits 2 on errors, since 1 means "the images differ").</summary>
+    int ErrorExitCode => 1;
+
     /// <summary>Runs the verb. Throw <see cref="ToolException"/> (or <see cref="UsageException"/>) for errors; return the exit code.</summary>
     int Execute(ParsedArguments args, CommandContext context);
 }

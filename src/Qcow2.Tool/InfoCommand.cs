@@ -12,32 +12,60 @@ internal sealed class InfoCommand : ICommand
 
     public string Usage =>
         """
-        usage: qcow2 info [-f qcow2] [--output=human|json] [-U] FILE
+        usage: qcow2 info [-f qcow2] [--output=human|json] [--backing-chain] [-U] FILE
 
         Shows the image's virtual size, cluster size, backing file, snapshots, bitmaps and qcow2 features.
         JSON output uses qemu-img's field names; fields qemu-img does not have are under keys starting with "qcow2-".
 
           -f qcow2            the image format (only qcow2)
           --output=FMT        human (default) or json
+          --backing-chain     also show the backing files, in order (opened because asked; plain paths only)
           -U, --force-share   open even while another process (a running VM) writes the image
           -h, --help          show this help
 
         """;
 
     public IReadOnlyList<OptionSpec> Options { get; } =
-        [CommonOptions.Format, CommonOptions.Output, CommonOptions.ForceShare];
+        [CommonOptions.Format, CommonOptions.Output, CommonOptions.ForceShare, BackingChain];
+
+    private static readonly OptionSpec BackingChain = new("backing-chain", null, "backing-chain", false);
 
     public int Execute(ParsedArguments args, CommandContext context)
     {
         CommonOptions.CheckFormat(args);
         var json = CommonOptions.IsJsonOutput(args);
         var path = CommonOptions.RequireFile(args, Name);
-        using var image = CommandLineImage.Open(path, writable: false, forceShare: args.Has(CommonOptions.ForceShare.Key));
-        var info = Describe(image, path);
-        // Like qemu-img, warnings go to stderr in both modes (JSON output also lists them under "qcow2-warnings").
-        foreach (var warning in image.Warnings)
-            context.Warn(warning);
-        context.Out.Write(json ? info.ToJson() : Human(info));
+        var chain = new InfoList();
+        var text = new StringBuilder();
+        var visited = new HashSet<string>(StringComparer.Ordinal);
+        var forceShare = args.Has(CommonOptions.ForceShare.Key);
+        var image = CommandLineImage.Open(path, writable: false, forceShare: forceShare);
+        try
+        {
+            while (true)
+            {
+                var info = Describe(image, path);
+                // Like qemu-img, warnings go to stderr in both modes (JSON output also lists them under "qcow2-warnings").
+                foreach (var warning in image.Warnings)
+                    context.Warn(warning);
+                chain.Add(info);
+                text.Append(text.Length > 0 ? "\n" : "").Append(Human(info));
+                if (!args.Has(BackingChain.Key) || image.BackingFileName is not { } backing)
+                    break;
+                if (!visited.Add(image.FileName ?? path))
+                    throw new ToolException($"Backing file '{path}' creates an infinite loop.");
+                // The user asked for the chain, so it is opened; OpenBackingFile still follows plain paths only.
+                var next = image.OpenBackingFile(new Qcow2OpenOptions { ForceShare = forceShare }) ?? throw new ToolException($"Could not open backing file '{backing}'");
+                image.Dispose();
+                image = next;
+                path = CommonOptions.PathCombine(path, backing);
+            }
+        }
+        finally
+        {
+            image.Dispose();
+        }
+        context.Out.Write(json ? (args.Has(BackingChain.Key) ? chain.ToJson() : chain.Items[0].ToJson()) : text.ToString());
         return 0;
     }
 

@@ -150,7 +150,8 @@ internal sealed class GuestDisk
                             yield return extent;
                     }
                     if (run.Length > inBacking)
-                        yield return new Qcow2Extent(offset + inBacking, run.Length - inBacking, Qcow2ExtentKind.Unallocated, false, null, depth);
+                        yield return new Qcow2Extent(offset + inBacking, run.Length - inBacking, Qcow2ExtentKind.Unallocated, false,
+                            run.Type == SubclusterType.UnallocatedAllocated ? run.HostOffset + inBacking : null, depth);
                     break;
             }
             offset += run.Length;

@@ -68,7 +68,7 @@ internal sealed class GuestMap
         var index = (int)((offset >> ClusterBits) & ((1L << L2Bits) - 1));
         var sub = (int)((offset & clusterMask) >> SubclusterBits);
         var type = Classify(table, tableOffset, index, sub, out var entry);
-        var host = type is SubclusterType.Normal or SubclusterType.ZeroAllocated ? (long)entry.HostOffset + (offset & clusterMask) : 0;
+        var host = HasHost(type) ? (long)entry.HostOffset + (offset & clusterMask) : 0;
         if (type == SubclusterType.Compressed)
             return new GuestRun(type, Math.Min((offset | clusterMask) + 1 - offset, limit), 0, entry);
         var length = (((offset >> SubclusterBits) + 1) << SubclusterBits) - offset;
@@ -82,13 +82,17 @@ internal sealed class GuestMap
             var nextType = Classify(table, tableOffset, nextIndex, nextSub, out var nextEntry);
             if (nextType != type)
                 break;
-            if (type is SubclusterType.Normal or SubclusterType.ZeroAllocated
+            if (HasHost(type)
                 && (long)nextEntry.HostOffset + (next & clusterMask) != host + length)
                 break;
             length += 1L << SubclusterBits;
         }
         return new GuestRun(type, Math.Min(length, limit), host, entry);
     }
+
+    /// <summary>Types whose run has a host cluster (QEMU's <c>BDRV_BLOCK_OFFSET_VALID</c>), including unallocated subclusters of an allocated cluster.</summary>
+    private static bool HasHost(SubclusterType type) =>
+        type is SubclusterType.Normal or SubclusterType.ZeroAllocated or SubclusterType.UnallocatedAllocated;
 
     private SubclusterType Classify(ulong[] table, long tableOffset, int index, int sub, out L2Entry entry)
     {

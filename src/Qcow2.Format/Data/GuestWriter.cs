@@ -147,11 +147,16 @@ internal sealed class GuestWriter
             return;
         }
 
-        // Copy on write into a new cluster: the old view of the whole cluster, then the new bytes over it.
-        ReadGuestView(clusterStart, cluster);
+        // Copy on write into a new cluster: the old view of the cluster, then the new bytes over it. With extended L2 entries
+        // and nothing allocated yet, only the touched subclusters are written, as QEMU does: the others stay unallocated (and
+        // holes in the file).
+        var (copyStart, copyEnd) = map.ExtendedL2 && !hasHost && !entry.Compressed
+            ? (firstSub << SubclusterShift, Math.Min(clusterSize, (lastSub + 1) << SubclusterShift))
+            : (0, clusterSize);
+        ReadGuestView(clusterStart + copyStart, cluster.AsSpan(copyStart, copyEnd - copyStart));
         data.CopyTo(cluster.AsSpan(within));
         var newHost = map.ExternalData ? clusterStart : allocator.Allocate(1);
-        disk.DataStorage.Write(newHost, cluster);
+        disk.DataStorage.Write(newHost + copyStart, cluster.AsSpan(copyStart, copyEnd - copyStart));
         ulong allocBits = 0, zeroBits = 0;
         if (map.ExtendedL2)
         {

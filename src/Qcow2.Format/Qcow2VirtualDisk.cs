@@ -1,0 +1,174 @@
+namespace Qcow2;
+
+/// <summary>
+/// A virtual disk that the data operations (<see cref="Compare"/>, conversion, backup) read: a qcow2 image through
+/// the backing chain and data file it was opened with, or a raw disk file. The disk does not own what it wraps.
+/// </summary>
+public sealed class Qcow2VirtualDisk : IDisposable
+{
+    private readonly Qcow2Image? image;
+    private readonly Stream? raw;
+    private readonly Lock rawGate = new();
+    private readonly bool ownsRaw;
+    private readonly bool rawReadsZero;
+
+    private Qcow2VirtualDisk(Qcow2Image? image, Stream? raw, bool ownsRaw = false)
+    {
+        this.image = image;
+        this.raw = raw;
+        this.ownsRaw = ownsRaw;
+        rawReadsZero = ownsRaw;
+    }
+
+    /// <summary>The guest disk of <paramref name="image"/>; ranges its backing file holds need the chain opened (<see cref="Qcow2OpenOptions.OpenBackingChain"/>).</summary>
+    public static Qcow2VirtualDisk FromImage(Qcow2Image image)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        return new Qcow2VirtualDisk(image, null);
+    }
+
+    /// <summary>A raw disk: the bytes of a readable, seekable stream (a <see cref="FileStream"/> is read with positional I/O).</summary>
+    /// <exception cref="ArgumentException">The stream cannot read or seek.</exception>
+    public static Qcow2VirtualDisk FromRaw(Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        if (!stream.CanRead || !stream.CanSeek)
+            throw new ArgumentException("A raw disk needs a readable, seekable stream.", nameof(stream));
+        return new Qcow2VirtualDisk(null, stream);
+    }
+
+    /// <summary>
+    /// Creates (or truncates) a raw disk file of <paramref name="length"/> bytes, sparse, and returns it writable; disposing the
+    /// disk closes the file.
+    /// </summary>
+    public static Qcow2VirtualDisk CreateRaw(string path, long length)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        var stream = new FileStream(path, FileMode.Create, FileAccess.ReadWrite, FileShare.Read, 1, FileOptions.RandomAccess);
+        try
+        {
+            stream.SetLength(length);
+        }
+        catch
+        {
+            stream.Dispose();
+            throw;
+        }
+        return new Qcow2VirtualDisk(null, stream, ownsRaw: true);
+    }
+
+    /// <summary>Closes the file of a disk made by <see cref="CreateRaw"/>; other disks do not own what they wrap.</summary>
+    public void Dispose()
+    {
+        if (ownsRaw)
+            raw!.Dispose();
+    }
+
+    /// <summary>The qcow2 image, or null for a raw disk.</summary>
+    public Qcow2Image? Image => image;
+
+    /// <summary>The size of the disk in bytes.</summary>
+    public long Length => image?.VirtualSize ?? raw!.Length;
+
+    /// <summary>Reads <paramref name="buffer"/>.Length bytes at <paramref name="offset"/>, which must lie inside the disk.</summary>
+    public void Read(long offset, Span<byte> buffer)
+    {
+        if (image is not null)
+        {
+            image.Read(offset, buffer);
+            return;
+        }
+        if (raw is FileStream file)
+        {
+            ReadExactly(file, offset, buffer);
+            return;
+        }
+        lock (rawGate)
+        {
+            raw!.Position = offset;
+            raw.ReadExactly(buffer);
+        }
+    }
+
+    /// <summary>
+    /// The allocation of a range (<see cref="Qcow2Image.GetAllocation"/>); a raw disk is data throughout, except the part past
+    /// the end of its file, which reads as zeros.
+    /// </summary>
+    public IEnumerable<Qcow2Extent> GetAllocation(long offset, long length) =>
+        image is not null ? image.GetAllocation(offset, length) : [new Qcow2Extent(offset, length, Qcow2ExtentKind.Data, false, offset, 0)];
+
+    /// <summary>
+    /// Compares the guest data of two disks as <c>qemu-img compare</c> does: the common part byte by byte, then the rest of the
+    /// larger disk, which must read as zeros. With <paramref name="strict"/>, disks of different sizes differ, and so do ranges
+    /// whose allocation differs (QEMU's block status), even where the bytes agree.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A needed backing or data file was not opened.</exception>
+    /// <exception cref="Qcow2FormatException">A mapping is corrupt.</exception>
+    public Qcow2CompareResult Compare(Qcow2VirtualDisk other, bool strict = false, IProgress<double>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        return new DiskComparer(this, other, progress, cancellationToken).Run(strict);
+    }
+
+    /// <summary>Whether the disk can be written (<see cref="Qcow2Image.IsWritable"/>, or a writable raw stream).</summary>
+    public bool IsWritable => image?.IsWritable ?? raw!.CanWrite;
+
+    internal void Write(long offset, ReadOnlySpan<byte> data)
+    {
+        if (image is not null)
+        {
+            image.Write(offset, data);
+            return;
+        }
+        if (raw is FileStream file)
+        {
+            RandomAccess.Write(file.SafeFileHandle, data, offset);
+            return;
+        }
+        lock (rawGate)
+        {
+            raw!.Position = offset;
+            raw.Write(data);
+        }
+    }
+
+    internal void WriteZeroes(long offset, long length)
+    {
+        if (image is not null)
+        {
+            image.WriteZeroes(offset, length);
+            return;
+        }
+        var zeros = new byte[(int)Math.Min(length, 1 << 20)];
+        for (var end = offset + length; offset < end; offset += zeros.Length)
+            Write(offset, zeros.AsSpan(0, (int)Math.Min(zeros.Length, end - offset)));
+    }
+
+    /// <summary>Whether the range is known to read as zeros without reading it (a raw disk only when freshly created).</summary>
+    internal bool ReadsZero(long offset, long length) =>
+        image is not null ? image.GetAllocation(offset, length).All(e => e.Kind != Qcow2ExtentKind.Data) : rawReadsZero;
+
+    internal void Flush()
+    {
+        if (image is not null)
+            image.Flush();
+        else
+            raw!.Flush();
+    }
+
+    private static void ReadExactly(FileStream file, long offset, Span<byte> buffer)
+    {
+        while (buffer.Length > 0)
+        {
+            var read = RandomAccess.Read(file.SafeFileHandle, buffer, offset);
+            if (read == 0)
+            {
+                // Past the end of the file a raw disk reads as zeros (the stream's length is the disk's length).
+                buffer.Clear();
+                return;
+            }
+            buffer = buffer[read..];
+            offset += read;
+        }
+    }
+}

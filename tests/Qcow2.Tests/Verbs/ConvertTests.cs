@@ -1,0 +1,118 @@
+using Qcow2.Tests.Infrastructure;
+using Qcow2.Tests.Infrastructure;
+using static Qcow2.Tests.GuestData.GuestImages;
+
+namespace Qcow2.Tests.Verbs;
+
+/// <summary>
+/// <c>qcow2 convert</c> against <c>qemu-img convert</c>: qemu-img compare says identical, qemu-img check is clean, and the
+/// target is as sparse as qemu-img's (allocated size within 1%).
+/// </summary>
+[Trait("Category", "Interop")]
+public sealed class ConvertTests
+{
+    [QemuTheory]
+    [InlineData("qcow2", "")]
+    [InlineData("qcow2", "cluster_size=4k,extended_l2=off")]
+    [InlineData("qcow2", "cluster_size=128k,extended_l2=on")]
+    [InlineData("raw", "")]
+    public void Raw_source_to(string format, string options)
+    {
+        using var dir = new TempDir();
+        var source = dir.File("src.raw");
+        WriteMixedRaw(source, 12 << 20, seed: 5);
+        AssertLikeQemu(dir, ["-f", "raw", "-O", format, .. options.Length > 0 ? new[] { "-o", options } : []], source, format);
+    }
+
+    [QemuFact]
+    public void Qcow2_sources_of_every_kind()
+    {
+        using var dir = new TempDir();
+        var raw = dir.File("src.raw");
+        WriteMixedRaw(raw, 6 << 20, seed: 7);
+        var compressed = dir.File("c.qcow2");
+        Img("convert", "-q", "-c", "-f", "raw", "-O", "qcow2", raw, compressed);
+        Io(compressed, "write -P 0x66 1M 100k", "write -z 3M 1M");
+        AssertLikeQemu(dir, ["-O", "qcow2"], compressed, "qcow2");
+        AssertLikeQemu(dir, ["-O", "raw"], compressed, "raw");
+
+        var basePath = dir.File("base.qcow2");
+        Img("create", "-q", "-f", "qcow2", basePath, "4M");
+        Io(basePath, "write -P 1 0 1M", "write -z 2M 64k");
+        var top = dir.File("top.qcow2");
+        Img("create", "-q", "-f", "qcow2", "-o", "extended_l2=on", "-b", basePath, "-F", "qcow2", top, "6M");
+        Io(top, "write -P 2 512k 8k", "write -z 100k 4k", "write -P 3 5M 64k");
+        AssertLikeQemu(dir, ["-O", "qcow2"], top, "qcow2");
+    }
+
+    [QemuFact]
+    public void With_a_new_backing_file_only_differences_are_written()
+    {
+        using var dir = new TempDir();
+        var basePath = dir.File("base.qcow2");
+        Img("create", "-q", "-f", "qcow2", basePath, "4M");
+        Io(basePath, "write -P 1 0 2M");
+        var top = dir.File("top.qcow2");
+        Img("create", "-q", "-f", "qcow2", "-b", basePath, "-F", "qcow2", top);
+        Io(top, "write -P 2 512k 128k", "write -z 1M 64k", "write -P 3 3M 64k");
+        var ours = dir.File("ours.qcow2");
+        var theirs = dir.File("theirs.qcow2");
+        ToolRunner.Run("convert", "-O", "qcow2", "-B", basePath, "-F", "qcow2", top, ours).EnsureSuccess();
+        Img("convert", "-O", "qcow2", "-B", basePath, "-F", "qcow2", top, theirs);
+        Img("compare", top, ours);
+        Assert.Equal(Qemu.Img("map", "--output=json", theirs).StandardOutput, Qemu.Img("map", "--output=json", ours).StandardOutput);
+    }
+
+    [QemuFact]
+    public void Existing_target_and_bitmaps()
+    {
+        using var dir = new TempDir();
+        var source = dir.File("s.qcow2");
+        Img("create", "-q", "-f", "qcow2", source, "4M");
+        Img("bitmap", "--add", source, "b0");
+        Img("bitmap", "--add", "-g", "128k", source, "b1");
+        Io(source, "write -P 5 64k 64k", "write -P 6 2M 4k");
+        Img("bitmap", "--disable", source, "b1");
+        var target = dir.File("t.qcow2");
+        ToolRunner.Run("convert", "-O", "qcow2", "--bitmaps", source, target).EnsureSuccess();
+        Img("compare", source, target);
+        AssertClean(target);
+        var theirs = dir.File("theirs.qcow2");
+        Img("convert", "-O", "qcow2", "--bitmaps", source, theirs);
+        var expected = Qemu.InfoJson(theirs).GetProperty("format-specific").GetProperty("data").GetProperty("bitmaps").GetRawText();
+        Assert.Equal(expected, Qemu.InfoJson(target).GetProperty("format-specific").GetProperty("data").GetProperty("bitmaps").GetRawText());
+        using (var ours = Qcow2Image.Open(target))
+        using (var original = Qcow2Image.Open(source))
+            foreach (var name in new[] { "b0", "b1" })
+                Assert.Equal(original.GetDirtyRanges(name), ours.GetDirtyRanges(name));
+
+        // -n: an existing target with other data is overwritten, zeros included.
+        var existing = dir.File("e.qcow2");
+        Img("create", "-q", "-f", "qcow2", existing, "4M");
+        Io(existing, "write -P 9 0 4M");
+        ToolRunner.Run("convert", "-n", "-O", "qcow2", source, existing).EnsureSuccess();
+        Img("compare", source, existing);
+        AssertClean(existing);
+    }
+
+    private static void AssertLikeQemu(TempDir dir, string[] options, string source, string format)
+    {
+        var ours = dir.File("ours." + format);
+        var theirs = dir.File("theirs." + format);
+        File.Delete(ours);
+        File.Delete(theirs);
+        ToolRunner.Run(["convert", .. options, source, ours]).EnsureSuccess();
+        Img(["convert", .. options, source, theirs]);
+        Assert.Equal("Images are identical.\n", Qemu.Img("compare", "-F", format, source, ours).EnsureSuccess("qemu-img compare").StandardOutput);
+        if (format == "qcow2")
+            AssertClean(ours);
+        var (ourSize, theirSize) = (Allocated(ours), Allocated(theirs));
+        Assert.True(Math.Abs(ourSize - theirSize) <= theirSize / 100, $"allocated {ourSize} bytes, qemu-img {theirSize}");
+    }
+
+    private static void AssertClean(string image) =>
+        Assert.Equal(0, Qemu.CheckJson(image).ExitCode);
+
+    private static long Allocated(string path) =>
+        long.Parse(Qemu.Run("du", "-B1", path).EnsureSuccess("du").StandardOutput.Split('\t')[0], System.Globalization.CultureInfo.InvariantCulture);
+}
