@@ -16,6 +16,7 @@ public static class Cli
         new CheckCommand(),
         new ResizeCommand(),
         new BitmapCommand(),
+        new SnapshotCommand(),
     ];
 
     /// <summary>

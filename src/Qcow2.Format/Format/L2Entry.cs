@@ -26,4 +26,21 @@ internal readonly record struct L2Entry(ulong Value)
         var sectors = ((Value >> shift) & ((1UL << (clusterBits - 8)) - 1)) + 1;
         return ((long)offset, (long)(sectors * 512 - (offset & 511)));
     }
+
+    /// <summary>
+    /// Adds the host clusters this entry holds a reference to: every cluster a compressed cluster's bytes touch, the cluster
+    /// of a normal or preallocated zero entry, none for an unallocated or plain zero entry.
+    /// </summary>
+    public void AddReferencedClusters(int clusterBits, List<long> clusters)
+    {
+        if (Compressed)
+        {
+            var (offset, length) = CompressedRange(clusterBits);
+            for (var cluster = offset >> clusterBits; cluster <= (offset + length - 1) >> clusterBits; cluster++)
+                clusters.Add(cluster);
+            return;
+        }
+        if (HostOffset is var host and not 0)
+            clusters.Add((long)(host >> clusterBits));
+    }
 }

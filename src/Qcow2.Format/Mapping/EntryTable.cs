@@ -15,4 +15,13 @@ internal static class EntryTable
             BinaryPrimitives.ReverseEndianness(entries, entries);
         return entries;
     }
+
+    /// <summary>Writes <paramref name="entries"/> big-endian at <paramref name="offset"/> with one write.</summary>
+    public static void Write(IImageStorage storage, long offset, ReadOnlySpan<ulong> entries)
+    {
+        var bytes = new byte[entries.Length * sizeof(ulong)];
+        for (var i = 0; i < entries.Length; i++)
+            BinaryPrimitives.WriteUInt64BigEndian(bytes.AsSpan(i * sizeof(ulong)), entries[i]);
+        storage.Write(offset, bytes);
+    }
 }

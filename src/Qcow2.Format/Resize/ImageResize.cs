@@ -143,7 +143,7 @@ internal sealed class ImageResize
         {
             var at = i * entryBytes;
             if (!old.AsSpan(at, entryBytes).SequenceEqual(table.AsSpan(at, entryBytes)))
-                CollectData(BinaryPrimitives.ReadUInt64BigEndian(old.AsSpan(at)), frees);
+                new L2Entry(BinaryPrimitives.ReadUInt64BigEndian(old.AsSpan(at))).AddReferencedClusters(clusterBits, frees);
         }
         if (allocator.Get(l2Offset >> clusterBits) == 1)
         {
@@ -247,7 +247,7 @@ internal sealed class ImageResize
             {
                 var table = ReadCluster(offset);
                 for (var i = 0; i < l2Entries; i++)
-                    CollectData(BinaryPrimitives.ReadUInt64BigEndian(table.AsSpan(i * entryBytes)), frees);
+                    new L2Entry(BinaryPrimitives.ReadUInt64BigEndian(table.AsSpan(i * entryBytes))).AddReferencedClusters(clusterBits, frees);
                 frees.Add(offset >> clusterBits);
             }
         }
@@ -256,20 +256,6 @@ internal sealed class ImageResize
             allocator.FreeClusters(frees);
             storage.Flush();
         }
-    }
-
-    /// <summary>The host clusters an L2 entry holds a reference to.</summary>
-    private void CollectData(ulong entry, List<long> clusters)
-    {
-        if ((entry & L2Entry.CompressedFlag) != 0)
-        {
-            var (offset, length) = new L2Entry(entry).CompressedRange(clusterBits);
-            for (var cluster = offset >> clusterBits; cluster <= (offset + length - 1) >> clusterBits; cluster++)
-                clusters.Add(cluster);
-            return;
-        }
-        if ((entry & L2Entry.OffsetMask) is var host and not 0)
-            clusters.Add((long)(host >> clusterBits));
     }
 
     /// <summary>

@@ -1,0 +1,111 @@
+using System.Buffers.Binary;
+using System.Globalization;
+
+namespace Qcow2;
+
+/// <summary>
+/// QEMU's <c>qcow2_update_snapshot_refcount</c> taken apart, so that callers can order the writes for crash safety: the
+/// references an L1 table holds (its L2 tables and their data clusters) are collected and validated first, without a write;
+/// refcounts are then raised or lowered in one batch; COPIED flags are recomputed in a separate pass.
+/// </summary>
+internal sealed class SnapshotRefcounts(IImageStorage storage, ImageMetadata image)
+{
+    private readonly int clusterBits = image.ClusterBits;
+    private readonly int entryBytes = (image.Header.IncompatibleFeatures & Features.ExtendedL2) != 0 ? 16 : 8;
+
+    /// <summary>
+    /// Every host cluster <paramref name="l1"/> holds a reference to, once per reference, as QEMU counts them: each L2 table, and
+    /// each cluster its normal, preallocated zero and compressed entries use.
+    /// </summary>
+    /// <exception cref="Qcow2FormatException">An L2 table or a data cluster is not cluster-aligned (QEMU: corruption, -EIO).</exception>
+    public List<long> Collect(ulong[] l1, string tableName)
+    {
+        var clusters = new List<long>();
+        var offsets = L2Offsets(l1);
+        using var reader = new ClusterRunReader(storage, image.ClusterSize);
+        for (var i = 0; i < offsets.Length; i++)
+        {
+            if (offsets[i] == 0)
+                continue;
+            clusters.Add((long)(offsets[i] >> clusterBits));
+            var table = reader.Get(offsets, i);
+            for (var at = 0; at < table.Length; at += entryBytes)
+            {
+                var entry = new L2Entry(BinaryPrimitives.ReadUInt64BigEndian(table[at..]));
+                if (!entry.Compressed && entry.HostOffset % (ulong)image.ClusterSize != 0)
+                    throw new Qcow2FormatException($"Cannot update refcount: data cluster offset {Hex(entry.HostOffset)} in the L2 table at {Hex(offsets[i])} of the {tableName} is unaligned",
+                        "L2Entry", Hex(entry.Value));
+                entry.AddReferencedClusters(clusterBits, clusters);
+            }
+        }
+        return clusters;
+    }
+
+    /// <summary>
+    /// Sets COPIED exactly where the refcount is 1 (never on compressed clusters), as QEMU's addend-0 pass does: first in the L2
+    /// tables <paramref name="l1"/> reaches (each changed table written once, then a flush), then in <paramref name="l1"/> itself,
+    /// which is written at <paramref name="l1Offset"/> (its first <paramref name="l1Entries"/> entries, one write) when it changed.
+    /// </summary>
+    public void UpdateCopiedFlags(ClusterAllocator allocator, ulong[] l1, long l1Offset, int l1Entries)
+    {
+        var offsets = L2Offsets(l1);
+        var tablesChanged = false;
+        using (var reader = new ClusterRunReader(storage, image.ClusterSize))
+        {
+            for (var i = 0; i < offsets.Length; i++)
+            {
+                if (offsets[i] == 0)
+                    continue;
+                var table = reader.Get(offsets, i);
+                var changed = false;
+                for (var at = 0; at < table.Length; at += entryBytes)
+                {
+                    var entry = new L2Entry(BinaryPrimitives.ReadUInt64BigEndian(table[at..]));
+                    var copied = !entry.Compressed && entry.HostOffset != 0 && allocator.Get((long)(entry.HostOffset >> clusterBits)) == 1;
+                    var value = copied ? entry.Value | L2Entry.CopiedFlag : entry.Value & ~L2Entry.CopiedFlag;
+                    if (value == entry.Value)
+                        continue;
+                    BinaryPrimitives.WriteUInt64BigEndian(table[at..], value);
+                    changed = true;
+                }
+                if (changed)
+                {
+                    reader.WriteBack((long)offsets[i]);
+                    tablesChanged = true;
+                }
+            }
+        }
+        if (tablesChanged)
+            storage.Flush();
+
+        var l1Changed = false;
+        for (var i = 0; i < l1.Length; i++)
+        {
+            if (offsets[i] == 0)
+                continue;
+            var value = allocator.Get((long)(offsets[i] >> clusterBits)) == 1 ? l1[i] | L1Entry.CopiedFlag : l1[i] & ~L1Entry.CopiedFlag;
+            l1Changed |= value != l1[i];
+            l1[i] = value;
+        }
+        if (l1Changed)
+        {
+            EntryTable.Write(storage, l1Offset, l1.AsSpan(0, l1Entries));
+            storage.Flush();
+        }
+    }
+
+    /// <summary>The L2 table offsets of <paramref name="l1"/> (0 for none), each checked to be cluster-aligned.</summary>
+    private ulong[] L2Offsets(ulong[] l1)
+    {
+        var offsets = new ulong[l1.Length];
+        for (var i = 0; i < l1.Length; i++)
+        {
+            offsets[i] = new L1Entry(l1[i]).L2Offset;
+            if (offsets[i] % (ulong)image.ClusterSize != 0)
+                throw new Qcow2FormatException($"Cannot update refcount: L2 table offset {Hex(offsets[i])} (L1 index {i}) is unaligned", "L1Entry", Hex(l1[i]));
+        }
+        return offsets;
+    }
+
+    private static string Hex(ulong value) => "0x" + value.ToString("x", CultureInfo.InvariantCulture);
+}
