@@ -150,7 +150,7 @@ public sealed partial class Qcow2Image
         var validBits = (long)Align.DivideRoundUp((ulong)virtualSize, (ulong)granularity);
         var bitsPerCluster = (long)clusterSize * 8;
         var cluster = new byte[clusterSize];
-        var reader = new BitmapTableReader(storage, bitmap);
+        var reader = EntryTableReader.ForBitmap(storage, bitmap);
         long runStart = -1, runEnd = -1;
         for (long index = 0; index < bitmap.TableSize; index++)
         {
@@ -262,7 +262,7 @@ public sealed partial class Qcow2Image
     /// <summary>The target's clusters with the source's dirty ranges ORed in; untouched clusters keep their entry.</summary>
     private sealed class MergedContent(IImageStorage storage, Qcow2Bitmap target, int clusterSize, IEnumerator<GuestRange> source) : BitmapContent
     {
-        private readonly BitmapTableReader reader = new(storage, target);
+        private readonly EntryTableReader reader = EntryTableReader.ForBitmap(storage, target);
         private GuestRange? pending;
         private bool sourceDone;
 

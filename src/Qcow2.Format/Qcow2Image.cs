@@ -98,7 +98,7 @@ public sealed partial class Qcow2Image : IDisposable
     public bool IsCorrupt => (image.Header.IncompatibleFeatures & Features.Corrupt) != 0;
 
     /// <summary>Whether L2 entries are 128-bit with subclusters.</summary>
-    public bool ExtendedL2 => (image.Header.IncompatibleFeatures & Features.ExtendedL2) != 0;
+    public bool ExtendedL2 => image.ExtendedL2;
 
     /// <summary>The raw incompatible_features field (0 for v2).</summary>
     public ulong IncompatibleFeatures => image.Header.IncompatibleFeatures;

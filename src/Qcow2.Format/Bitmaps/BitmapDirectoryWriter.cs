@@ -19,8 +19,6 @@ namespace Qcow2;
 /// </summary>
 internal sealed class BitmapDirectoryWriter
 {
-    private const int TableChunkEntries = 8192;
-
     private readonly Qcow2Image owner;
     private readonly IImageStorage storage;
     private readonly ImageMetadata image;
@@ -142,7 +140,7 @@ internal sealed class BitmapDirectoryWriter
         }
         catch (Exception) when (allocated.Count > 0)
         {
-            FreeQuietly(image, new ClusterAllocator(storage, image), allocated);
+            FreeQuietly(storage, image, allocated);
             throw;
         }
     }
@@ -216,7 +214,7 @@ internal sealed class BitmapDirectoryWriter
         var validBits = Align.DivideRoundUp(virtualSize, 1UL << definition.GranularityBits);
         var bitsPerCluster = (ulong)clusterSize * 8;
         var cluster = new byte[clusterSize];
-        var chunkEntries = (int)Math.Min(tableSize, TableChunkEntries);
+        var chunkEntries = (int)Math.Min(tableSize, EntryTable.ChunkEntries);
         var chunk = new byte[chunkEntries * sizeof(ulong)];
         var chunkStart = 0L;
         var filled = 0;
@@ -282,7 +280,7 @@ internal sealed class BitmapDirectoryWriter
             if (keptTables.Contains(bitmap))
                 continue;
             result.Add((bitmap.TableOffset, ((long)bitmap.TableSize * sizeof(ulong) + clusterSize - 1) / clusterSize));
-            using var reader = new BitmapTableReader(storage, bitmap);
+            var reader = EntryTableReader.ForBitmap(storage, bitmap);
             for (long i = 0; i < bitmap.TableSize; i++)
             {
                 var entry = new BitmapTableEntry(reader[i]);
@@ -300,23 +298,10 @@ internal sealed class BitmapDirectoryWriter
     }
 
     /// <summary>Frees runs of clusters, skipping any whose refcount is already 0 (never fails: at worst a leak remains).</summary>
-    internal static void FreeQuietly(ImageMetadata image, ClusterAllocator allocator, IEnumerable<(long Offset, long Count)> runs)
+    internal static void FreeQuietly(IImageStorage storage, ImageMetadata image, IEnumerable<(long Offset, long Count)> runs)
     {
-        foreach (var (offset, count) in runs)
-        {
-            for (long i = 0; i < count; i++)
-            {
-                var at = offset + i * image.ClusterSize;
-                try
-                {
-                    if (allocator.Get(at >> image.ClusterBits) > 0)
-                        allocator.Free(at, 1);
-                }
-                catch (Qcow2FormatException)
-                {
-                }
-            }
-        }
+        var allocator = new ClusterAllocator(storage, image);
+        allocator.FreeQuietly(runs.SelectMany(run => allocator.Clusters(run.Offset, run.Count)));
     }
 
     /// <summary>A resized copy of a consistent bitmap (see <see cref="PrepareResized"/>).</summary>
@@ -324,13 +309,13 @@ internal sealed class BitmapDirectoryWriter
     {
         /// <summary>Bits below this are valid both before and after the resize; every later bit must end up clear.</summary>
         private readonly long keptBits = (long)Align.DivideRoundUp(Math.Min(oldVirtualSize, newVirtualSize), 1UL << old.GranularityBits);
-        private BitmapTableReader? reader;
+        private EntryTableReader? reader;
 
         public override ulong? Produce(long index, Span<byte> cluster)
         {
             if (index >= old.TableSize)
                 return 0;
-            reader ??= new BitmapTableReader(storage, old);
+            reader ??= EntryTableReader.ForBitmap(storage, old);
             var value = reader[index];
             var entry = new BitmapTableEntry(value);
             var bitsPerCluster = (long)clusterSize * 8;

@@ -8,8 +8,6 @@ namespace Qcow2;
 /// <summary>Loads and checks the bitmap directory and tables as <c>qcow2_load_dirty_bitmaps</c> does (spec §3.3, §3.4).</summary>
 internal static class BitmapLoader
 {
-    private const int TableChunkEntries = 8192;
-
     public static List<Qcow2Bitmap> Load(IImageStorage storage, BitmapsExtensionData ext, long clusterSize, ulong virtualSize)
     {
         if (ext.DirectorySize == 0)
@@ -68,23 +66,16 @@ internal static class BitmapLoader
     {
         Addressable.Require(bitmap.Entry.TableOffset, (ulong)bitmap.TableSize * sizeof(ulong),
             $"Could not read bitmap_table table from image for bitmap '{bitmap.Name}'", "BitmapDirectoryEntryHeader.TableOffset", bitmap.EntryOffset);
-        var buffer = new byte[Math.Min(bitmap.TableSize, TableChunkEntries) * sizeof(ulong)];
         // Past the end of the file every entry reads as zero, which is valid: only the part inside the file is read, so a tiny
         // file claiming 65535 tables of 512 MiB each opens in no time.
-        var inFile = Math.Clamp((storage.Length - bitmap.TableOffset) / sizeof(ulong), 0, bitmap.TableSize);
-        for (long done = 0; done < inFile; done += TableChunkEntries)
+        var table = EntryTableReader.ForBitmap(storage, bitmap);
+        for (long i = 0; i < table.InFile; i++)
         {
-            var count = (int)Math.Min(TableChunkEntries, inFile - done);
-            var span = buffer.AsSpan(0, count * sizeof(ulong));
-            storage.Read(bitmap.TableOffset + done * sizeof(ulong), span);
-            for (var i = 0; i < count; i++)
-            {
-                var entry = new BitmapTableEntry(BinaryPrimitives.ReadUInt64BigEndian(span[(i * sizeof(ulong))..]));
-                if (!entry.IsValid(clusterSize))
-                    throw Qcow2FormatException.ForField($"Could not read bitmap_table table from image for bitmap '{bitmap.Name}': Invalid argument",
-                        "BitmapTableEntry", bitmap.TableOffset + (done + i) * sizeof(ulong), "0x" + entry.Value.ToString("X16", CultureInfo.InvariantCulture),
-                        "has reserved bits, an unaligned offset, or the all-ones bit together with an offset");
-            }
+            var entry = new BitmapTableEntry(table[i]);
+            if (!entry.IsValid(clusterSize))
+                throw Qcow2FormatException.ForField($"Could not read bitmap_table table from image for bitmap '{bitmap.Name}': Invalid argument",
+                    "BitmapTableEntry", table.OffsetOf(i), "0x" + entry.Value.ToString("X16", CultureInfo.InvariantCulture),
+                    "has reserved bits, an unaligned offset, or the all-ones bit together with an offset");
         }
         var required = BitmapTableEntry.RequiredTableSize(virtualSize, bitmap.GranularityBits, clusterSize);
         if ((ulong)bitmap.TableSize != required)

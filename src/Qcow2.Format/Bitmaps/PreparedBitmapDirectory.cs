@@ -68,7 +68,7 @@ internal sealed class PreparedBitmapDirectory
         if (freed)
             return;
         freed = true;
-        BitmapDirectoryWriter.FreeQuietly(owner.Metadata, new ClusterAllocator(owner.Storage, owner.Metadata), oldClusters);
+        BitmapDirectoryWriter.FreeQuietly(owner.Storage, owner.Metadata, oldClusters);
         owner.Storage.Flush();
     }
 
@@ -76,7 +76,7 @@ internal sealed class PreparedBitmapDirectory
     public void Discard()
     {
         RevertMetadata();
-        BitmapDirectoryWriter.FreeQuietly(owner.Metadata, new ClusterAllocator(owner.Storage, owner.Metadata), newClusters);
+        BitmapDirectoryWriter.FreeQuietly(owner.Storage, owner.Metadata, newClusters);
         owner.Storage.Flush();
     }
 

@@ -12,10 +12,6 @@ namespace Qcow2;
 /// </summary>
 internal sealed class ImageCheck
 {
-    private const ulong RefcountTableOffsetMask = 0xFFFFFFFFFFFFFE00;
-    private const ulong RefcountTableReservedMask = 0x1FF;
-    private const ulong ExtendedL2AllocatedMask = 0xFFFFFFFF;
-
     private readonly IImageStorage storage;
     private readonly ImageMetadata image;
     private readonly CheckOptions options;
@@ -24,7 +20,8 @@ internal sealed class ImageCheck
     private readonly int refcountOrder;
     private readonly bool extendedL2;
     private readonly bool hasDataFile;
-    private readonly long l2EntryCount;
+    private readonly L1L2Geometry geometry;
+    private readonly ClusterClassifier classifier;
     private readonly long refcountsPerBlock;
     private readonly List<CheckFinding> findings = [];
     private CheckCounters counters;
@@ -47,9 +44,10 @@ internal sealed class ImageCheck
         clusterBits = image.ClusterBits;
         clusterSize = image.ClusterSize;
         refcountOrder = (int)image.Header.RefcountOrder;
-        extendedL2 = (image.Header.IncompatibleFeatures & Features.ExtendedL2) != 0;
-        hasDataFile = (image.Header.IncompatibleFeatures & Features.ExternalDataFile) != 0;
-        l2EntryCount = new L1L2Geometry(clusterBits, extendedL2).L2Entries;
+        extendedL2 = image.ExtendedL2;
+        hasDataFile = image.HasExternalDataFile;
+        geometry = image.Geometry;
+        classifier = image.Classifier;
         refcountsPerBlock = Refcounts.EntriesPerBlock(clusterBits, refcountOrder);
     }
 
@@ -283,20 +281,19 @@ internal sealed class ImageCheck
 
     private void CheckL2(Span<byte> table, long l2Offset, bool active, CheckRepair fix, long fileLength)
     {
-        var entrySize = extendedL2 ? 16 : 8;
         ulong nextContiguous = 0;
-        for (var i = 0; i < l2EntryCount; i++)
+        for (var i = 0; i < geometry.L2Entries; i++)
         {
-            var value = BinaryPrimitives.ReadUInt64BigEndian(table[(i * entrySize)..]);
-            var bitmap = extendedL2 ? BinaryPrimitives.ReadUInt64BigEndian(table[(i * entrySize + 8)..]) : 0;
-            var entry = new L2Entry(value);
-            var type = ClusterType(value);
-            if (type != L2ClusterType.Compressed && (value & L2Entry.ReservedMask) != 0)
+            var entry = geometry.ReadEntry(table, i);
+            var value = entry.Value;
+            var bitmap = geometry.ReadBitmap(table, i);
+            var type = classifier.Classify(entry);
+            if (entry.HasReservedBits)
                 Report(CheckFindingKind.ReservedBits, $"ERROR found l2 entry with reserved bits set: {Hex(value)}");
 
             switch (type)
             {
-                case L2ClusterType.Compressed:
+                case ClusterType.Compressed:
                     if (entry.Copied)
                     {
                         Report(CheckFindingKind.Mapping, $"ERROR: coffset={HexPrefixed((ulong)entry.CompressedRange(clusterBits).Offset)}: copied flag must never be set for compressed clusters");
@@ -308,7 +305,7 @@ internal sealed class ImageCheck
                         Report(CheckFindingKind.Mapping, $"ERROR compressed cluster {i} with data file, entry={HexPrefixed(value)}");
                         break;
                     }
-                    if (bitmap != 0)
+                    if (bitmap.Value != 0)
                     {
                         Report(CheckFindingKind.Mapping, $"ERROR compressed cluster {i} with non-zero subcluster allocation bitmap, entry={HexPrefixed(value)}");
                         break;
@@ -323,13 +320,13 @@ internal sealed class ImageCheck
                     }
                     break;
 
-                case L2ClusterType.ZeroAllocated or L2ClusterType.Normal:
+                case ClusterType.ZeroAllocated or ClusterType.Normal:
                     var offset = value & L2Entry.OffsetMask;
-                    if (((bitmap >> 32) & bitmap) != 0)
+                    if (bitmap.IsCorrupt)
                         Report(CheckFindingKind.Mapping, $"ERROR offset={Hex(offset)}: Allocated cluster has corrupted subcluster allocation bitmap");
                     if (offset % (ulong)clusterSize != 0)
                     {
-                        var containsData = extendedL2 ? (bitmap & ExtendedL2AllocatedMask) != 0 : (value & L2Entry.ZeroFlag) == 0;
+                        var containsData = extendedL2 ? bitmap.AnyAllocated : type == ClusterType.Normal;
                         if (containsData)
                         {
                             Report(CheckFindingKind.Unaligned, $"ERROR offset={Hex(offset)}: Data cluster is not properly aligned; L2 entry corrupted.");
@@ -337,9 +334,9 @@ internal sealed class ImageCheck
                         else if (fix == CheckRepair.All)
                         {
                             // A preallocated zero cluster holds no data: turning it into a plain zero cluster loses nothing.
-                            var replacement = extendedL2 ? 0UL : L2Entry.ZeroFlag;
-                            BinaryPrimitives.WriteUInt64BigEndian(table[(i * entrySize)..], replacement);
-                            storage.Write(l2Offset + (long)i * entrySize, table.Slice(i * entrySize, entrySize));
+                            geometry.WriteEntry(table, i, new L2Entry(extendedL2 ? 0UL : L2Entry.ZeroFlag));
+                            var entryBytes = geometry.EntryRange(i);
+                            storage.Write(l2Offset + entryBytes.Start.Value, table[entryBytes]);
                             storage.Flush();
                             findings.Add(new CheckFinding(CheckFindingKind.Unaligned, $"Repairing offset={Hex(offset)}: Preallocated cluster is not properly aligned; L2 entry corrupted.", Repaired: true));
                             counters.CorruptionsFixed++;
@@ -365,15 +362,13 @@ internal sealed class ImageCheck
                         Count((long)offset, clusterSize, fileLength);
                     break;
 
-                case L2ClusterType.Unallocated:
-                    if ((bitmap & ExtendedL2AllocatedMask) != 0)
+                case ClusterType.Unallocated:
+                    if (bitmap.AnyAllocated)
                         Report(CheckFindingKind.Mapping, $"ERROR: Unallocated cluster has non-zero subcluster allocation map");
                     break;
             }
         }
     }
-
-    private const int BitmapTableChunk = 8192;
 
     private void CountBitmaps(long fileLength)
     {
@@ -385,21 +380,18 @@ internal sealed class ImageCheck
             Count(bitmap.TableOffset, (long)bitmap.TableSize * sizeof(ulong), fileLength);
             // A bitmap table may be 512 MiB: read it in chunks, and only the part inside the file (past its end every entry
             // reads as zero, which is valid and references nothing), so a tiny file claiming huge tables costs nothing.
-            var inFile = Math.Clamp((fileLength - bitmap.TableOffset) / sizeof(ulong), 0, bitmap.TableSize);
-            for (long done = 0; done < inFile; done += BitmapTableChunk)
+            var table = EntryTableReader.ForBitmap(storage, bitmap);
+            for (long i = 0; i < table.InFile; i++)
             {
-                foreach (var value in EntryTable.Read(storage, bitmap.TableOffset + done * sizeof(ulong), (int)Math.Min(BitmapTableChunk, inFile - done)))
+                var entry = new BitmapTableEntry(table[i]);
+                if (!entry.IsValid(clusterSize))
                 {
-                    var entry = new BitmapTableEntry(value);
-                    if (!entry.IsValid(clusterSize))
-                    {
-                        // QEMU's bitmap_table_load fails on the first bad entry, and with it the whole check.
-                        counters.Corruptions++;
-                        throw new CheckFailedException("Invalid argument");
-                    }
-                    if (entry.Offset != 0)
-                        Count((long)entry.Offset, clusterSize, fileLength);
+                    // QEMU's bitmap_table_load fails on the first bad entry, and with it the whole check.
+                    counters.Corruptions++;
+                    throw new CheckFailedException("Invalid argument");
                 }
+                if (entry.Offset != 0)
+                    Count((long)entry.Offset, clusterSize, fileLength);
             }
         }
     }
@@ -409,10 +401,10 @@ internal sealed class ImageCheck
     {
         for (var i = 0; i < refcountTable.Length; i++)
         {
-            var value = refcountTable[i];
-            var offset = value & RefcountTableOffsetMask;
+            var entry = new RefcountTableEntry(refcountTable[i]);
+            var offset = entry.BlockOffset;
             var cluster = (long)(offset >> clusterBits);
-            if ((value & RefcountTableReservedMask) != 0)
+            if (entry.HasReservedBits)
             {
                 Report(CheckFindingKind.ReservedBits, $"ERROR refcount table entry {i} has reserved bits set");
                 rebuild = true;
@@ -472,7 +464,7 @@ internal sealed class ImageCheck
         var blockOffsets = new ulong[blocks];
         for (var r = 0; r < blocks && r < refcountTable.Length; r++)
         {
-            var offset = refcountTable[r] & RefcountTableOffsetMask;
+            var offset = new RefcountTableEntry(refcountTable[r]).BlockOffset;
             blockOffsets[r] = Readable(offset) ? offset : 0;
         }
 
@@ -481,7 +473,7 @@ internal sealed class ImageCheck
         {
             var first = r * refcountsPerBlock;
             var count = Math.Min(refcountsPerBlock, clusters - first);
-            var offset = r < refcountTable.Length ? refcountTable[r] & RefcountTableOffsetMask : 0;
+            var offset = r < refcountTable.Length ? new RefcountTableEntry(refcountTable[r]).BlockOffset : 0;
 
             if (!Readable(offset))
             {
@@ -554,7 +546,7 @@ internal sealed class ImageCheck
             return true;
         if (cluster < computed.Count)
         {
-            var block = refcountTable.Length > cluster / refcountsPerBlock ? refcountTable[cluster / refcountsPerBlock] & RefcountTableOffsetMask : 0;
+            var block = refcountTable.Length > cluster / refcountsPerBlock ? new RefcountTableEntry(refcountTable[cluster / refcountsPerBlock]).BlockOffset : 0;
             refcount = computed[cluster];
             return Readable(block);
         }
@@ -568,7 +560,7 @@ internal sealed class ImageCheck
         var index = cluster / refcountsPerBlock;
         if (index >= refcountTable.Length)
             return true;
-        var offset = refcountTable[index] & RefcountTableOffsetMask;
+        var offset = new RefcountTableEntry(refcountTable[index]).BlockOffset;
         if (offset == 0)
             return true;
         if (!Readable(offset))
@@ -595,7 +587,6 @@ internal sealed class ImageCheck
         var l1Offset = (long)image.Header.L1TableOffset;
         // The walk read the active L1 already, and nothing since has changed it.
         var l1 = activeL1;
-        var entrySize = extendedL2 ? 16 : 8;
         var l2Offsets = new ulong[l1.Length];
         for (var i = 0; i < l1.Length; i++)
             l2Offsets[i] = new L1Entry(l1[i]).L2Offset;
@@ -612,11 +603,10 @@ internal sealed class ImageCheck
                     continue;
                 if ((l2Refcount == 1) != l1Entry.Copied)
                 {
-                    var fixedValue = l2Refcount == 1 ? l1Entry.Value | L1Entry.CopiedFlag : l1Entry.Value & ~L1Entry.CopiedFlag;
                     ReportCopied($"OFLAG_COPIED L2 cluster: l1_index={i} l1_entry={Hex(l1Entry.Value)} refcount={l2Refcount}", repair);
                     if (repair)
                     {
-                        BinaryPrimitives.WriteUInt64BigEndian(l1Entry8, fixedValue);
+                        BinaryPrimitives.WriteUInt64BigEndian(l1Entry8, l1Entry.WithCopied(l2Refcount == 1).Value);
                         storage.Write(l1Offset + (long)i * sizeof(ulong), l1Entry8);
                     }
                 }
@@ -624,21 +614,20 @@ internal sealed class ImageCheck
                 // An unaligned table was reported by the walk; QEMU reads it all the same.
                 var span = l2Offset % (ulong)clusterSize == 0 ? reader.Get(l2Offsets, i) : ReadUnaligned((long)l2Offset);
                 var dirty = false;
-                for (var j = 0; j < l2EntryCount; j++)
+                for (var j = 0; j < geometry.L2Entries; j++)
                 {
-                    var value = BinaryPrimitives.ReadUInt64BigEndian(span[(j * entrySize)..]);
-                    var type = ClusterType(value);
-                    if (type is not (L2ClusterType.Normal or L2ClusterType.ZeroAllocated))
+                    var entry = geometry.ReadEntry(span, j);
+                    if (!ClusterClassifier.HasHostCluster(classifier.Classify(entry)))
                         continue;
                     ulong refcount = 1;
-                    if (!hasDataFile && !TryGetOnDiskRefcount((long)((value & L2Entry.OffsetMask) >> clusterBits), out refcount))
+                    if (!hasDataFile && !TryGetOnDiskRefcount((long)((entry.Value & L2Entry.OffsetMask) >> clusterBits), out refcount))
                         continue;
-                    if ((refcount == 1) == ((value & L2Entry.CopiedFlag) != 0))
+                    if ((refcount == 1) == entry.Copied)
                         continue;
-                    ReportCopied($"OFLAG_COPIED data cluster: l2_entry={Hex(value)} refcount={refcount}", repair);
+                    ReportCopied($"OFLAG_COPIED data cluster: l2_entry={Hex(entry.Value)} refcount={refcount}", repair);
                     if (repair)
                     {
-                        BinaryPrimitives.WriteUInt64BigEndian(span[(j * entrySize)..], refcount == 1 ? value | L2Entry.CopiedFlag : value & ~L2Entry.CopiedFlag);
+                        geometry.WriteEntry(span, j, entry.WithCopied(refcount == 1));
                         dirty = true;
                     }
                 }
@@ -677,7 +666,7 @@ internal sealed class ImageCheck
         var start = ClustersFor(storage.Length);
         foreach (var value in refcountTable)
         {
-            var offset = value & RefcountTableOffsetMask;
+            var offset = new RefcountTableEntry(value).BlockOffset;
             // Past the end of the file there is nothing to overlap (a block outside the image was either moved inside by
             // growing the file, or could not be), and a hostile offset there would put the new structures out of reach.
             if (offset != 0 && offset < (ulong)storage.Length)
@@ -692,39 +681,19 @@ internal sealed class ImageCheck
         if ((ulong)start / (ulong)refcountsPerBlock >= (ulong)Limits.MaxRefcountTableBytes / sizeof(ulong))
             throw new CheckFailedException($"File too large: a refcount table reaching cluster {start} would be larger than {Limits.MaxRefcountTableBytes} bytes");
 
-        // The new table and blocks must count themselves: grow the estimate until it is stable.
-        long tableClusters = 1;
-        long blockCount = 0;
-        List<long> blockIndexes;
-        while (true)
-        {
-            var end = start + tableClusters + blockCount;
-            blockIndexes = [];
-            var blocksNeeded = (end + refcountsPerBlock - 1) / refcountsPerBlock;
-            for (long r = 0; r < blocksNeeded; r++)
-            {
-                var first = r * refcountsPerBlock;
-                if (computed.AnyInRange(first, refcountsPerBlock) || (first < end && first + refcountsPerBlock > start))
-                    blockIndexes.Add(r);
-            }
-            var newTableClusters = Math.Max(1, (long)Align.DivideRoundUp((ulong)blocksNeeded * sizeof(ulong), (ulong)clusterSize));
-            if (newTableClusters == tableClusters && blockIndexes.Count == blockCount)
-                break;
-            tableClusters = newTableClusters;
-            blockCount = blockIndexes.Count;
-        }
-        if (tableClusters * clusterSize > Limits.MaxRefcountTableBytes)
-            throw new CheckFailedException($"File too large: the rebuilt refcount table would need {tableClusters} clusters, more than {Limits.MaxRefcountTableBytes} bytes");
+        // The new table and blocks must count themselves; every index with a counted cluster gets a new block.
+        var plan = RefcountBlockPlanner.Plan(start, 0, refcountsPerBlock, clusterSize, hasBlock: _ => false, newTable: true,
+            neededElsewhere: index => computed.AnyInRange(index * refcountsPerBlock, refcountsPerBlock));
+        if (plan.TableClusters * clusterSize > Limits.MaxRefcountTableBytes)
+            throw new CheckFailedException($"File too large: the rebuilt refcount table would need {plan.TableClusters} clusters, more than {Limits.MaxRefcountTableBytes} bytes");
 
-        var tableOffset = start * clusterSize;
-        for (var c = start; c < start + tableClusters + blockCount; c++)
+        for (var c = plan.Start; c < plan.End; c++)
             computed.Set(c, 1);
-
-        var newTable = new byte[tableClusters * clusterSize];
-        var blocks = new byte[blockCount * clusterSize];
-        for (var b = 0; b < blockIndexes.Count; b++)
+        var newTable = new ulong[plan.TableClusters * clusterSize / sizeof(ulong)];
+        var blocks = new byte[plan.NewBlocks.Count * clusterSize];
+        for (var b = 0; b < plan.NewBlocks.Count; b++)
         {
-            var r = blockIndexes[b];
+            var r = plan.NewBlocks[b];
             var block = blocks.AsSpan(b * clusterSize, clusterSize);
             var first = r * refcountsPerBlock;
             for (long index = 0; index < refcountsPerBlock && first + index < computed.Count; index++)
@@ -733,41 +702,19 @@ internal sealed class ImageCheck
                 if (value != 0)
                     Refcounts.Set(block, index, refcountOrder, value);
             }
-            var blockOffset = (start + tableClusters + b) * clusterSize;
-            BinaryPrimitives.WriteUInt64BigEndian(newTable.AsSpan((int)(r * sizeof(ulong))), (ulong)blockOffset);
+            newTable[r] = (ulong)((plan.BlocksStart + b) * clusterSize);
         }
 
-        storage.Write(tableOffset + tableClusters * clusterSize, blocks);
-        storage.Write(tableOffset, newTable);
+        var tableOffset = plan.TableStart * clusterSize;
+        storage.Write(plan.BlocksStart * clusterSize, blocks);
+        EntryTable.Write(storage, tableOffset, newTable);
         storage.Flush();
 
-        HeaderFieldUpdates.SwitchRefcountTable(storage, image, tableOffset, (uint)tableClusters);
+        HeaderFieldUpdates.SwitchRefcountTable(storage, image, tableOffset, (uint)plan.TableClusters);
         LoadRefcountTable();
     }
 
     // ---- Helpers ----
-
-    private enum L2ClusterType
-    {
-        Unallocated,
-        ZeroPlain,
-        ZeroAllocated,
-        Normal,
-        Compressed,
-    }
-
-    /// <summary>QEMU's <c>qcow2_get_cluster_type</c>.</summary>
-    private L2ClusterType ClusterType(ulong value)
-    {
-        if ((value & L2Entry.CompressedFlag) != 0)
-            return L2ClusterType.Compressed;
-        if ((value & L2Entry.ZeroFlag) != 0 && !extendedL2)
-            return (value & L2Entry.OffsetMask) != 0 ? L2ClusterType.ZeroAllocated : L2ClusterType.ZeroPlain;
-        if ((value & L2Entry.OffsetMask) == 0)
-            // Offset 0 is a valid data-file offset; there, COPIED tells an allocated cluster from an empty one.
-            return hasDataFile && (value & L2Entry.CopiedFlag) != 0 ? L2ClusterType.Normal : L2ClusterType.Unallocated;
-        return L2ClusterType.Normal;
-    }
 
     private long SnapshotTableSize()
     {

@@ -10,4 +10,7 @@ internal readonly record struct L1Entry(ulong Value)
     public ulong L2Offset => Value & OffsetMask;
     public bool Copied => (Value & CopiedFlag) != 0;
     public bool HasReservedBits => (Value & ReservedMask) != 0;
+
+    /// <summary>The same entry with COPIED set or cleared.</summary>
+    public L1Entry WithCopied(bool copied) => new(copied ? Value | CopiedFlag : Value & ~CopiedFlag);
 }

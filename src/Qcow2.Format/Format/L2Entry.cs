@@ -1,6 +1,6 @@
 namespace Qcow2;
 
-/// <summary>The first (or only) 64-bit word of an L2 entry (spec §4.3).</summary>
+/// <summary>The first (or only) 64-bit word of an L2 entry (spec §4.3). What it maps to is <see cref="ClusterClassifier"/>'s to say.</summary>
 internal readonly record struct L2Entry(ulong Value)
 {
     public const ulong OffsetMask = 0x00FFFFFFFFFFFE00;
@@ -11,9 +11,11 @@ internal readonly record struct L2Entry(ulong Value)
 
     public bool Copied => (Value & CopiedFlag) != 0;
     public bool Compressed => (Value & CompressedFlag) != 0;
-    public bool ReadsAsZero => !Compressed && (Value & ZeroFlag) != 0;
     public ulong HostOffset => Compressed ? 0 : Value & OffsetMask;
     public bool HasReservedBits => !Compressed && (Value & ReservedMask) != 0;
+
+    /// <summary>The same entry with COPIED set or cleared.</summary>
+    public L2Entry WithCopied(bool copied) => new(copied ? Value | CopiedFlag : Value & ~CopiedFlag);
 
     /// <summary>
     /// The host byte range of a compressed cluster (spec §4.3): the offset is the low 62 − (cluster_bits − 8) bits, then the
@@ -25,22 +27,5 @@ internal readonly record struct L2Entry(ulong Value)
         var offset = Value & ((1UL << shift) - 1);
         var sectors = ((Value >> shift) & ((1UL << (clusterBits - 8)) - 1)) + 1;
         return ((long)offset, (long)(sectors * 512 - (offset & 511)));
-    }
-
-    /// <summary>
-    /// Adds the host clusters this entry holds a reference to: every cluster a compressed cluster's bytes touch, the cluster
-    /// of a normal or preallocated zero entry, none for an unallocated or plain zero entry.
-    /// </summary>
-    public void AddReferencedClusters(int clusterBits, List<long> clusters)
-    {
-        if (Compressed)
-        {
-            var (offset, length) = CompressedRange(clusterBits);
-            for (var cluster = offset >> clusterBits; cluster <= (offset + length - 1) >> clusterBits; cluster++)
-                clusters.Add(cluster);
-            return;
-        }
-        if (HostOffset is var host and not 0)
-            clusters.Add((long)(host >> clusterBits));
     }
 }

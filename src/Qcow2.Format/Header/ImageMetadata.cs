@@ -34,4 +34,14 @@ internal sealed class ImageMetadata
 
     /// <summary>QEMU works with the size rounded down to whole 512-byte sectors and writes that value back.</summary>
     public ulong VirtualSize => Header.VirtualSize & ~511UL;
+
+    public bool ExtendedL2 => (Header.IncompatibleFeatures & Features.ExtendedL2) != 0;
+
+    public bool HasExternalDataFile => (Header.IncompatibleFeatures & Features.ExternalDataFile) != 0;
+
+    public int RefcountOrder => (int)Header.RefcountOrder;
+
+    public L1L2Geometry Geometry => new(ClusterBits, ExtendedL2);
+
+    public ClusterClassifier Classifier => ClusterClassifier.For(this);
 }

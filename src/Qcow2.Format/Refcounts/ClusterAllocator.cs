@@ -1,5 +1,3 @@
-using System.Buffers.Binary;
-
 namespace Qcow2;
 
 /// <summary>
@@ -10,8 +8,6 @@ namespace Qcow2;
 /// </summary>
 internal sealed class ClusterAllocator
 {
-    private const ulong BlockOffsetMask = 0xFFFFFFFFFFFFFE00;
-
     private readonly IImageStorage storage;
     private readonly ImageMetadata image;
     private readonly int clusterBits;
@@ -37,12 +33,12 @@ internal sealed class ClusterAllocator
             throw new Qcow2FormatException("The refcount table lies past the end of the file; repair the image first (qcow2 check -r all)",
                 nameof(Qcow2Header) + ".RefcountTableOffset", "0x" + image.Header.RefcountTableOffset.ToString("X", System.Globalization.CultureInfo.InvariantCulture));
         table = EntryTable.Read(storage, (long)image.Header.RefcountTableOffset, entries);
-        foreach (var entry in table)
+        foreach (var value in table)
         {
-            if ((entry & ~BlockOffsetMask) != 0 || (entry & BlockOffsetMask) % (ulong)clusterSize != 0
-                || (entry & BlockOffsetMask) > (ulong)Math.Max(0, storage.Length - clusterSize))
+            var entry = new RefcountTableEntry(value);
+            if (entry.HasReservedBits || entry.BlockOffset % (ulong)clusterSize != 0 || entry.BlockOffset > (ulong)Math.Max(0, storage.Length - clusterSize))
                 throw new Qcow2FormatException("The refcount table is damaged; repair the image first (qcow2 check -r all)",
-                    "RefcountTableEntry", "0x" + entry.ToString("X16", System.Globalization.CultureInfo.InvariantCulture));
+                    "RefcountTableEntry", "0x" + value.ToString("X16", System.Globalization.CultureInfo.InvariantCulture));
         }
     }
 
@@ -65,33 +61,51 @@ internal sealed class ClusterAllocator
         return first << clusterBits;
     }
 
-    /// <summary>Lowers the refcount of each cluster of a range by one; the clusters are free once it reaches 0.</summary>
-    public void Free(long offset, long count)
+    /// <summary>The cluster indexes of <paramref name="count"/> clusters from byte offset <paramref name="offset"/>.</summary>
+    public IEnumerable<long> Clusters(long offset, long count)
     {
         var first = offset >> clusterBits;
         for (var cluster = first; cluster < first + count; cluster++)
-        {
-            var value = Get(cluster);
-            if (value == 0)
-                throw new Qcow2FormatException($"Cannot free cluster {cluster}: its refcount is already 0", "Refcount", "0");
-            Update(cluster, value - 1);
-        }
-        WriteDirtyBlocks();
-        searchFrom = Math.Max(1, Math.Min(searchFrom, first));
+            yield return cluster;
     }
 
     /// <summary>
-    /// Lowers the refcount of each listed cluster by one (a cluster listed twice loses two), writing each touched refcount
-    /// block once. Used to drop many scattered references at a time (resize).
+    /// Lowers the refcount of each listed cluster by one (a cluster listed twice loses two); a cluster is free once it reaches
+    /// 0. Each touched refcount block is written once, at the end.
     /// </summary>
-    public void FreeClusters(IEnumerable<long> clusters)
+    /// <exception cref="Qcow2FormatException">A cluster's refcount is already 0; nothing is written then.</exception>
+    public void Free(IEnumerable<long> clusters) => Lower(clusters, strict: true);
+
+    /// <summary>
+    /// Like <see cref="Free"/>, but skips clusters whose refcount is already 0 or cannot be read: for clusters that became
+    /// garbage with a switch already made, where a leak is the worst a failure may leave.
+    /// </summary>
+    public void FreeQuietly(IEnumerable<long> clusters) => Lower(clusters, strict: false);
+
+    private void Lower(IEnumerable<long> clusters, bool strict)
     {
         var lowest = long.MaxValue;
         foreach (var cluster in clusters)
         {
-            var value = Get(cluster);
+            ulong value;
+            try
+            {
+                value = Get(cluster);
+            }
+            catch (Qcow2FormatException) when (!strict)
+            {
+                continue;
+            }
             if (value == 0)
+            {
+                if (!strict)
+                    continue;
+                // Forget the changes made so far: the cached blocks must keep matching the disk.
+                foreach (var index in dirtyBlocks)
+                    blocks.Remove(index);
+                dirtyBlocks.Clear();
                 throw new Qcow2FormatException($"Cannot free cluster {cluster}: its refcount is already 0", "Refcount", "0");
+            }
             Update(cluster, value - 1);
             lowest = Math.Min(lowest, cluster);
         }
@@ -145,7 +159,7 @@ internal sealed class ClusterAllocator
             {
                 if (Block(index) is not { } block)
                     continue;
-                var own = (long)(table[index] & BlockOffsetMask) >> clusterBits;
+                var own = (long)new RefcountTableEntry(table[index]).BlockOffset >> clusterBits;
                 var used = false;
                 for (var i = 0L; i < perBlock && !used; i++)
                     used = index * perBlock + i != own && Refcounts.Get(block, i, refcountOrder) != 0;
@@ -158,7 +172,7 @@ internal sealed class ClusterAllocator
             var owners = new List<long>(empty.Count);
             foreach (var index in empty)
             {
-                owners.Add((long)(table[index] & BlockOffsetMask) >> clusterBits);
+                owners.Add((long)new RefcountTableEntry(table[index]).BlockOffset >> clusterBits);
                 table[index] = 0;
                 blocks.Remove(index);
                 dirtyBlocks.Remove(index);
@@ -229,62 +243,26 @@ internal sealed class ClusterAllocator
     {
         while (true)
         {
-            var start = EndCluster();
-            long newBlocks = 0;
-            List<long> missing;
-            while (true)
+            var plan = RefcountBlockPlanner.Plan(EndCluster(), count, perBlock, clusterSize, HasBlock);
+            if (plan.NewBlocks.Count > 0 && plan.NewBlocks[^1] >= table.Length)
             {
-                var end = start + count + newBlocks;
-                missing = [];
-                for (var index = start / perBlock; index <= (end - 1) / perBlock; index++)
-                {
-                    if (index >= table.Length || table[index] == 0)
-                        missing.Add(index);
-                }
-                if (missing.Count == newBlocks)
-                    break;
-                newBlocks = missing.Count;
-            }
-            if (missing.Count > 0 && missing[^1] >= table.Length)
-            {
-                GrowTable(missing[^1] + 1);
+                GrowTable(plan.NewBlocks[^1] + 1);
                 continue;
             }
-
-            // Write each new block (with the refcounts of the blocks themselves), then point the table at it.
-            var blockStart = start + count;
-            for (var b = 0; b < missing.Count; b++)
-            {
-                var index = missing[b];
-                var block = new byte[clusterSize];
-                for (var cluster = blockStart; cluster < blockStart + missing.Count; cluster++)
-                {
-                    if (cluster / perBlock == index)
-                        Refcounts.Set(block, cluster % perBlock, refcountOrder, 1);
-                }
-                var blockOffset = (blockStart + b) << clusterBits;
-                storage.Write(blockOffset, block);
-                blocks[index] = block;
-            }
-            // Blocks that fall into ranges described by existing blocks get their refcount there.
-            for (var cluster = blockStart; cluster < blockStart + missing.Count; cluster++)
-            {
-                if (!missing.Contains(cluster / perBlock))
-                    Update(cluster, 1);
-            }
+            WriteNewBlocks(plan, plan.BlocksStart);
             WriteDirtyBlocks();
-            if (missing.Count > 0)
+            if (plan.NewBlocks.Count > 0)
             {
                 storage.Flush();
                 // One write for all the new entries: a block's own refcount may live in another new block (they sit side
                 // by side after the run), so linking them one at a time would let a crash leave a linked block whose
                 // cluster has refcount 0 (found by the resize fault-injection test).
-                for (var b = 0; b < missing.Count; b++)
-                    table[missing[b]] = (ulong)((blockStart + b) << clusterBits);
-                WriteTableEntries(missing[0], missing[^1]);
+                for (var b = 0; b < plan.NewBlocks.Count; b++)
+                    table[plan.NewBlocks[b]] = (ulong)((plan.BlocksStart + b) << clusterBits);
+                WriteTableEntries(plan.NewBlocks[0], plan.NewBlocks[^1]);
                 storage.Flush();
             }
-            return start;
+            return plan.Start;
         }
     }
 
@@ -295,68 +273,53 @@ internal sealed class ClusterAllocator
     /// </summary>
     private void GrowTable(long minimumEntries)
     {
-        var entriesPerCluster = clusterSize / sizeof(ulong);
-        var start = EndCluster();
-        var entries = Math.Max(minimumEntries, table.Length + table.Length / 2);
-        long tableClusters, blockCount;
-        List<long> missing;
-        blockCount = 0;
-        while (true)
-        {
-            tableClusters = (entries + entriesPerCluster - 1) / entriesPerCluster;
-            var end = start + tableClusters + blockCount;
-            missing = [];
-            for (var index = start / perBlock; index <= (end - 1) / perBlock; index++)
-            {
-                if (index >= table.Length || table[index] == 0)
-                    missing.Add(index);
-            }
-            var neededEntries = Math.Max(entries, missing.Count == 0 ? 0 : missing[^1] + 1);
-            if (missing.Count == blockCount && neededEntries <= tableClusters * entriesPerCluster)
-                break;
-            blockCount = missing.Count;
-            entries = Math.Max(entries, neededEntries);
-        }
-        if (tableClusters * clusterSize > Limits.MaxRefcountTableBytes)
-            throw new Qcow2FormatException($"The refcount table would need {tableClusters} clusters, more than QEMU's limit of {Limits.MaxRefcountTableBytes} bytes",
-                nameof(Qcow2Header) + ".RefcountTableClusters", tableClusters.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var plan = RefcountBlockPlanner.Plan(EndCluster(), 0, perBlock, clusterSize, HasBlock,
+            newTable: true, minimumTableEntries: Math.Max(minimumEntries, table.Length + table.Length / 2));
+        if (plan.TableClusters * clusterSize > Limits.MaxRefcountTableBytes)
+            throw new Qcow2FormatException($"The refcount table would need {plan.TableClusters} clusters, more than QEMU's limit of {Limits.MaxRefcountTableBytes} bytes",
+                nameof(Qcow2Header) + ".RefcountTableClusters", plan.TableClusters.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
-        var newTable = new ulong[tableClusters * entriesPerCluster];
+        var newTable = new ulong[plan.TableClusters * clusterSize / sizeof(ulong)];
         table.CopyTo(newTable, 0);
-        var blockStart = start + tableClusters;
-        var newClusters = tableClusters + blockCount;
-        for (var b = 0; b < missing.Count; b++)
-        {
-            var index = missing[b];
-            var block = new byte[clusterSize];
-            for (var cluster = start; cluster < start + newClusters; cluster++)
-            {
-                if (cluster / perBlock == index)
-                    Refcounts.Set(block, cluster % perBlock, refcountOrder, 1);
-            }
-            storage.Write((blockStart + b) << clusterBits, block);
-            blocks[index] = block;
-            newTable[index] = (ulong)((blockStart + b) << clusterBits);
-        }
-        for (var cluster = start; cluster < start + newClusters; cluster++)
-        {
-            if (!missing.Contains(cluster / perBlock))
-                Update(cluster, 1);
-        }
+        WriteNewBlocks(plan, plan.TableStart);
+        for (var b = 0; b < plan.NewBlocks.Count; b++)
+            newTable[plan.NewBlocks[b]] = (ulong)((plan.BlocksStart + b) << clusterBits);
         WriteDirtyBlocks();
-        var tableBytes = new byte[tableClusters * clusterSize];
-        for (var i = 0; i < newTable.Length; i++)
-            BinaryPrimitives.WriteUInt64BigEndian(tableBytes.AsSpan(i * sizeof(ulong)), newTable[i]);
-        storage.Write(start << clusterBits, tableBytes);
+        EntryTable.Write(storage, plan.TableStart << clusterBits, newTable);
         storage.Flush();
 
         var oldOffset = (long)image.Header.RefcountTableOffset;
         var oldClusters = image.Header.RefcountTableClusters;
-        HeaderFieldUpdates.SwitchRefcountTable(storage, image, start << clusterBits, (uint)tableClusters);
+        HeaderFieldUpdates.SwitchRefcountTable(storage, image, plan.TableStart << clusterBits, (uint)plan.TableClusters);
         table = newTable;
-        Free(oldOffset, oldClusters);
+        Free(Clusters(oldOffset, oldClusters));
         storage.Flush();
     }
+
+    /// <summary>
+    /// Writes the planned new blocks, each holding refcount 1 for the clusters of [<paramref name="firstCounted"/>, plan end)
+    /// it describes. The clusters of that range that existing blocks describe get their refcount there (written by
+    /// <see cref="WriteDirtyBlocks"/>).
+    /// </summary>
+    private void WriteNewBlocks(RefcountPlacement plan, long firstCounted)
+    {
+        for (var b = 0; b < plan.NewBlocks.Count; b++)
+        {
+            var index = plan.NewBlocks[b];
+            var block = new byte[clusterSize];
+            for (var cluster = Math.Max(firstCounted, index * perBlock); cluster < Math.Min(plan.End, (index + 1) * perBlock); cluster++)
+                Refcounts.Set(block, cluster % perBlock, refcountOrder, 1);
+            storage.Write((plan.BlocksStart + b) << clusterBits, block);
+            blocks[index] = block;
+        }
+        for (var cluster = firstCounted; cluster < plan.End; cluster++)
+        {
+            if (HasBlock(cluster / perBlock))
+                Update(cluster, 1);
+        }
+    }
+
+    private bool HasBlock(long index) => index < table.Length && table[index] != 0;
 
     /// <summary>The first cluster after the end of the file and after every cluster with a refcount.</summary>
     private long EndCluster()
@@ -364,7 +327,7 @@ internal sealed class ClusterAllocator
         var end = (storage.Length + clusterSize - 1) >> clusterBits;
         // Refcounts just past the end of the file belong to clusters allocated but not written yet. Far past it they can only
         // be stale or hostile, and honouring them would place new clusters at absurd offsets.
-        var horizon = end + ((1L << 30) >> clusterBits);
+        var horizon = end + (Limits.MaxRepairGrowth >> clusterBits);
         for (var index = Math.Min(table.Length - 1, (horizon - 1) / perBlock); index >= 0; index--)
         {
             if (Block(index) is not { } block)
@@ -389,18 +352,13 @@ internal sealed class ClusterAllocator
     private void WriteDirtyBlocks()
     {
         foreach (var index in dirtyBlocks)
-            storage.Write((long)(table[index] & BlockOffsetMask), blocks[index]);
+            storage.Write((long)new RefcountTableEntry(table[index]).BlockOffset, blocks[index]);
         dirtyBlocks.Clear();
     }
 
     /// <summary>Writes the table entries <paramref name="first"/>..<paramref name="last"/> (inclusive) with one write.</summary>
-    private void WriteTableEntries(long first, long last)
-    {
-        var bytes = new byte[(last - first + 1) * sizeof(ulong)];
-        for (var index = first; index <= last; index++)
-            BinaryPrimitives.WriteUInt64BigEndian(bytes.AsSpan((int)((index - first) * sizeof(ulong))), table[index]);
-        storage.Write((long)image.Header.RefcountTableOffset + first * sizeof(ulong), bytes);
-    }
+    private void WriteTableEntries(long first, long last) =>
+        EntryTable.Write(storage, (long)image.Header.RefcountTableOffset + first * sizeof(ulong), table.AsSpan((int)first, (int)(last - first + 1)));
 
     private byte[]? Block(long index)
     {
@@ -409,7 +367,7 @@ internal sealed class ClusterAllocator
         if (!blocks.TryGetValue(index, out var block))
         {
             block = new byte[clusterSize];
-            storage.Read((long)(table[index] & BlockOffsetMask), block);
+            storage.Read((long)new RefcountTableEntry(table[index]).BlockOffset, block);
             blocks[index] = block;
         }
         return block;

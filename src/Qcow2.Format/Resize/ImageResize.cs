@@ -11,7 +11,6 @@ namespace Qcow2;
 internal sealed class ImageResize
 {
     private const int ZeroChunk = 1 << 20;
-    private const ulong ExtendedAllocatedMask = 0xFFFF_FFFF;
 
     private readonly IImageStorage storage;
     private readonly ImageMetadata image;
@@ -19,7 +18,7 @@ internal sealed class ImageResize
     private readonly int clusterBits;
     private readonly long clusterSize;
     private readonly bool extendedL2;
-    private readonly int entryBytes;
+    private readonly L1L2Geometry geometry;
     private readonly long l2Entries;
     private ulong[] l1;
 
@@ -30,9 +29,9 @@ internal sealed class ImageResize
         allocator = new ClusterAllocator(storage, image);
         clusterBits = image.ClusterBits;
         clusterSize = image.ClusterSize;
-        extendedL2 = (image.Header.IncompatibleFeatures & Features.ExtendedL2) != 0;
-        entryBytes = extendedL2 ? 16 : 8;
-        l2Entries = new L1L2Geometry(clusterBits, extendedL2).L2Entries;
+        extendedL2 = image.ExtendedL2;
+        geometry = image.Geometry;
+        l2Entries = geometry.L2Entries;
         // Open bounded l1_size to 4 Mi entries.
         l1 = image.Header.L1Size == 0 ? [] : EntryTable.Read(storage, (long)image.Header.L1TableOffset, (int)image.Header.L1Size);
     }
@@ -73,22 +72,27 @@ internal sealed class ImageResize
             return null;
         var cluster = (long)(oldSize / (ulong)clusterSize);
         var index = cluster / l2Entries;
-        var l2Offset = index < l1.Length ? (long)(l1[index] & L1Entry.OffsetMask) : 0;
-        var entry = 0UL;
+        var l2Offset = index < l1.Length ? (long)new L1Entry(l1[index]).L2Offset : 0;
+        var entry = new L2Entry(0);
         if (l2Offset != 0)
         {
-            Span<byte> raw = stackalloc byte[8];
-            storage.Read(l2Offset + cluster % l2Entries * entryBytes, raw);
-            entry = BinaryPrimitives.ReadUInt64BigEndian(raw);
+            Span<byte> raw = stackalloc byte[sizeof(ulong)];
+            storage.Read(l2Offset + (cluster % l2Entries << geometry.L2EntryBits), raw);
+            entry = geometry.ReadEntry(raw, 0);
         }
-        if (!extendedL2 && (entry & L2Entry.CompressedFlag) == 0 && (entry & L2Entry.ZeroFlag) != 0)
+        var type = image.Classifier.Classify(entry);
+        if (extendedL2)
+            return Unsafe;
+        if (type is ClusterType.ZeroPlain or ClusterType.ZeroAllocated)
             return null; // reads as zeros
-        var compressed = (entry & L2Entry.CompressedFlag) != 0;
-        if (!extendedL2 && !Encrypted && ((!compressed && (entry & L2Entry.OffsetMask) != 0)
-            || (compressed && image.Header.CompressionType == (byte)Qcow2CompressionType.Zlib)))
+        if (!Encrypted && (type == ClusterType.Normal || (type == ClusterType.Compressed && image.Header.CompressionType == (byte)Qcow2CompressionType.Zlib)))
             return null; // fully allocated: ZeroTail zeroes its tail
-        return "the last cluster is only partly inside the image and reads from the backing file, so its tail cannot be zeroed without it (QEMU copies the backing file's data into it)";
+        return Unsafe;
     }
+
+    private const string Unsafe =
+        "the last cluster is only partly inside the image and reads from the backing file, so its tail cannot be zeroed without it (QEMU copies the backing file's data into it)";
+
 
     /// <summary>
     /// For an image with a backing file: marks every still unallocated cluster of the new area as reading zeros (standard
@@ -103,18 +107,18 @@ internal sealed class ImageResize
         {
             var lo = Math.Max(first, index * l2Entries);
             var hi = Math.Min(end, (index + 1) * l2Entries);
-            var l2Offset = (long)(l1[index] & L1Entry.OffsetMask);
+            var l2Offset = (long)new L1Entry(l1[index]).L2Offset;
             var table = l2Offset != 0 ? ReadCluster(l2Offset) : new byte[clusterSize];
             var changed = false;
             for (var cluster = lo; cluster < hi; cluster++)
             {
-                var at = (int)(cluster - index * l2Entries) * entryBytes;
-                if (BinaryPrimitives.ReadUInt64BigEndian(table.AsSpan(at)) != 0)
+                var at = cluster - index * l2Entries;
+                if (geometry.ReadEntry(table, at).Value != 0)
                     continue;
                 if (extendedL2)
-                    BinaryPrimitives.WriteUInt64BigEndian(table.AsSpan(at + 8), ~ExtendedAllocatedMask);
+                    geometry.WriteBitmap(table, at, L2Bitmap.AllZero);
                 else
-                    BinaryPrimitives.WriteUInt64BigEndian(table.AsSpan(at), L2Entry.ZeroFlag);
+                    geometry.WriteEntry(table, at, new L2Entry(L2Entry.ZeroFlag));
                 changed = true;
             }
             if (!changed)
@@ -136,14 +140,14 @@ internal sealed class ImageResize
     /// </summary>
     private void ReplaceTable(long index, byte[] table)
     {
-        var l2Offset = (long)(l1[index] & L1Entry.OffsetMask);
+        var l2Offset = (long)new L1Entry(l1[index]).L2Offset;
         var old = ReadCluster(l2Offset);
         var frees = new List<long>();
         for (var i = 0; i < l2Entries; i++)
         {
-            var at = i * entryBytes;
-            if (!old.AsSpan(at, entryBytes).SequenceEqual(table.AsSpan(at, entryBytes)))
-                new L2Entry(BinaryPrimitives.ReadUInt64BigEndian(old.AsSpan(at))).AddReferencedClusters(clusterBits, frees);
+            var entry = geometry.EntryRange(i);
+            if (!old.AsSpan(entry).SequenceEqual(table.AsSpan(entry)))
+                image.Classifier.AddReferencedClusters(geometry.ReadEntry(old, i), clusterBits, frees);
         }
         if (allocator.Get(l2Offset >> clusterBits) == 1)
         {
@@ -157,7 +161,7 @@ internal sealed class ImageResize
         }
         if (frees.Count > 0)
         {
-            allocator.FreeClusters(frees);
+            allocator.Free(frees);
             storage.Flush();
         }
     }
@@ -211,10 +215,10 @@ internal sealed class ImageResize
         var within = (int)(firstCluster % l2Entries);
         if (within != 0)
         {
-            if (index < l1.Length && (l1[index] & L1Entry.OffsetMask) is var l2Offset and not 0)
+            if (index < l1.Length && new L1Entry(l1[index]).L2Offset is var l2Offset and not 0)
             {
                 var table = ReadCluster((long)l2Offset);
-                var start = within * entryBytes;
+                var start = within << geometry.L2EntryBits;
                 if (table.AsSpan(start).IndexOfAnyExcept((byte)0) >= 0)
                 {
                     table.AsSpan(start).Clear();
@@ -233,7 +237,7 @@ internal sealed class ImageResize
             if (firstSet < 0)
                 firstSet = i;
             lastSet = i;
-            if ((l1[i] & L1Entry.OffsetMask) is var offset and not 0)
+            if (new L1Entry(l1[i]).L2Offset is var offset and not 0)
                 tables.Add((long)offset);
         }
         if (firstSet >= 0)
@@ -247,13 +251,13 @@ internal sealed class ImageResize
             {
                 var table = ReadCluster(offset);
                 for (var i = 0; i < l2Entries; i++)
-                    new L2Entry(BinaryPrimitives.ReadUInt64BigEndian(table.AsSpan(i * entryBytes))).AddReferencedClusters(clusterBits, frees);
+                    image.Classifier.AddReferencedClusters(geometry.ReadEntry(table, i), clusterBits, frees);
                 frees.Add(offset >> clusterBits);
             }
         }
         if (frees.Count > 0)
         {
-            allocator.FreeClusters(frees);
+            allocator.Free(frees);
             storage.Flush();
         }
     }
@@ -273,13 +277,13 @@ internal sealed class ImageResize
             return;
         var cluster = (long)(size / (ulong)clusterSize);
         var index = cluster / l2Entries;
-        if (index >= l1.Length || (long)(l1[index] & L1Entry.OffsetMask) is not (var l2Offset and not 0))
+        if (index >= l1.Length || (long)new L1Entry(l1[index]).L2Offset is not (var l2Offset and not 0))
             return;
         var table = ReadCluster(l2Offset);
-        var at = (int)(cluster % l2Entries) * entryBytes;
-        var entry = BinaryPrimitives.ReadUInt64BigEndian(table.AsSpan(at));
-        var compressed = (entry & L2Entry.CompressedFlag) != 0;
-        var host = (long)(entry & L2Entry.OffsetMask);
+        var at = cluster % l2Entries;
+        var entry = geometry.ReadEntry(table, at);
+        var compressed = entry.Compressed;
+        var host = (long)entry.HostOffset;
         if (!compressed && host == 0)
             return; // unallocated or zero: nothing stored
         if (!compressed && allocator.Get(l2Offset >> clusterBits) == 1 && allocator.Get(host >> clusterBits) == 1)
@@ -303,18 +307,18 @@ internal sealed class ImageResize
         var copy = allocator.Allocate(1);
         storage.Write(copy, data);
         storage.Flush();
-        BinaryPrimitives.WriteUInt64BigEndian(table.AsSpan(at), (ulong)copy | L2Entry.CopiedFlag);
+        geometry.WriteEntry(table, at, new L2Entry((ulong)copy | L2Entry.CopiedFlag));
         if (extendedL2 && compressed)
-            BinaryPrimitives.WriteUInt64BigEndian(table.AsSpan(at + 8), ExtendedAllocatedMask);
+            geometry.WriteBitmap(table, at, L2Bitmap.AllAllocated);
         ReplaceTable(index, table);
     }
 
     /// <summary>Inflates a zlib-compressed cluster (raw deflate, as QEMU writes it). False for zstd or damaged data.</summary>
-    private bool TryDecompress(ulong entry, byte[] cluster)
+    private bool TryDecompress(L2Entry entry, byte[] cluster)
     {
         if (image.Header.CompressionType != (byte)Qcow2CompressionType.Zlib)
             return false;
-        var (offset, length) = new L2Entry(entry).CompressedRange(clusterBits);
+        var (offset, length) = entry.CompressedRange(clusterBits);
         var compressed = new byte[length];
         storage.Read(offset, compressed);
         try
@@ -340,10 +344,9 @@ internal sealed class ImageResize
         var bytes = (long)required * sizeof(ulong);
         var clusters = (bytes + clusterSize - 1) >> clusterBits;
         var offset = allocator.Allocate(clusters);
-        var buffer = new byte[bytes];
-        for (var i = 0; i < l1.Length; i++)
-            BinaryPrimitives.WriteUInt64BigEndian(buffer.AsSpan(i * sizeof(ulong)), l1[i]);
-        storage.Write(offset, buffer);
+        var grown = new ulong[required];
+        l1.CopyTo(grown, 0);
+        EntryTable.Write(storage, offset, grown);
         storage.Flush();
 
         var oldOffset = (long)image.Header.L1TableOffset;
@@ -352,7 +355,7 @@ internal sealed class ImageResize
         Array.Resize(ref l1, (int)required);
         if (oldSize > 0 && oldOffset != 0)
         {
-            allocator.Free(oldOffset, ((long)oldSize * sizeof(ulong) + clusterSize - 1) >> clusterBits);
+            allocator.Free(allocator.Clusters(oldOffset, ((long)oldSize * sizeof(ulong) + clusterSize - 1) >> clusterBits));
             storage.Flush();
         }
     }
@@ -371,14 +374,14 @@ internal sealed class ImageResize
         {
             var lo = Math.Max(first, index * l2Entries);
             var hi = Math.Min(end, (index + 1) * l2Entries);
-            var l2Offset = (long)(l1[index] & L1Entry.OffsetMask);
+            var l2Offset = (long)new L1Entry(l1[index]).L2Offset;
             byte[] table;
             table = l2Offset != 0 ? ReadCluster(l2Offset) : new byte[clusterSize];
 
             var needed = new List<long>();
             for (var cluster = lo; cluster < hi; cluster++)
             {
-                if (BinaryPrimitives.ReadUInt64BigEndian(table.AsSpan((int)(cluster - index * l2Entries) * entryBytes)) == 0)
+                if (geometry.ReadEntry(table, cluster - index * l2Entries).Value == 0)
                     needed.Add(cluster - index * l2Entries);
             }
             if (needed.Count == 0)
@@ -393,15 +396,10 @@ internal sealed class ImageResize
                 storage.SetLength(runEnd);
             for (var k = 0; k < needed.Count; k++)
             {
-                var at = (int)needed[k] * entryBytes;
-                BinaryPrimitives.WriteUInt64BigEndian(table.AsSpan(at), (ulong)(run + k * clusterSize) | L2Entry.CopiedFlag);
+                geometry.WriteEntry(table, needed[k], new L2Entry((ulong)(run + k * clusterSize) | L2Entry.CopiedFlag));
+                // Allocate every subcluster that is not marked as reading zeros (both bits set would be corrupt).
                 if (extendedL2)
-                {
-                    // Allocate every subcluster that is not marked as reading zeros (both bits set would be corrupt).
-                    var word = BinaryPrimitives.ReadUInt64BigEndian(table.AsSpan(at + 8));
-                    word = (word & ~ExtendedAllocatedMask) | (~(word >> 32) & ExtendedAllocatedMask);
-                    BinaryPrimitives.WriteUInt64BigEndian(table.AsSpan(at + 8), word);
-                }
+                    geometry.WriteBitmap(table, needed[k], geometry.ReadBitmap(table, needed[k]).AllocateAllButZero());
             }
             storage.Flush();
 

@@ -55,7 +55,7 @@ internal sealed class SnapshotOperations(IImageStorage storage, ImageMetadata im
         catch
         {
             if (l1Bytes > 0)
-                allocator.Free((long)entry.L1TableOffset, (long)Align.DivideRoundUp((ulong)l1Bytes, (ulong)image.ClusterSize));
+                allocator.Free(allocator.Clusters((long)entry.L1TableOffset, (long)Align.DivideRoundUp((ulong)l1Bytes, (ulong)image.ClusterSize)));
             throw;
         }
         storage.Flush();
@@ -90,7 +90,7 @@ internal sealed class SnapshotOperations(IImageStorage storage, ImageMetadata im
         refcounts.UpdateCopiedFlags(allocator, target, snapshot.L1TableOffset, snapshot.L1Size);
         EntryTable.Write(storage, (long)image.Header.L1TableOffset, target);
         storage.Flush();
-        allocator.FreeClusters(removed);
+        allocator.Free(removed);
         storage.Flush();
         refcounts.UpdateCopiedFlags(allocator, target, (long)image.Header.L1TableOffset, target.Length);
     }
@@ -104,13 +104,10 @@ internal sealed class SnapshotOperations(IImageStorage storage, ImageMetadata im
         ValidateL1(snapshot);
         var l1 = EntryTable.Read(storage, snapshot.L1TableOffset, snapshot.L1Size);
         var released = refcounts.Collect(l1, "snapshot L1 table");
-        var l1Clusters = (long)Align.DivideRoundUp((ulong)snapshot.L1Size * sizeof(ulong), (ulong)image.ClusterSize);
-        for (var cluster = 0L; cluster < l1Clusters; cluster++)
-            released.Add((snapshot.L1TableOffset >> image.ClusterBits) + cluster);
-
         var allocator = new ClusterAllocator(storage, image);
+        released.AddRange(allocator.Clusters(snapshot.L1TableOffset, (long)Align.DivideRoundUp((ulong)snapshot.L1Size * sizeof(ulong), (ulong)image.ClusterSize)));
         SwitchTable(allocator, image.Snapshots.Where(s => !ReferenceEquals(s, snapshot)).ToList());
-        allocator.FreeClusters(released);
+        allocator.Free(released);
         storage.Flush();
         var active = ActiveL1();
         refcounts.UpdateCopiedFlags(allocator, active, (long)image.Header.L1TableOffset, active.Length);

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Globalization;
 
 namespace Qcow2;
@@ -11,7 +10,8 @@ namespace Qcow2;
 internal sealed class SnapshotRefcounts(IImageStorage storage, ImageMetadata image)
 {
     private readonly int clusterBits = image.ClusterBits;
-    private readonly int entryBytes = (image.Header.IncompatibleFeatures & Features.ExtendedL2) != 0 ? 16 : 8;
+    private readonly L1L2Geometry geometry = image.Geometry;
+    private readonly ClusterClassifier classifier = image.Classifier;
 
     /// <summary>
     /// Every host cluster <paramref name="l1"/> holds a reference to, once per reference, as QEMU counts them: each L2 table, and
@@ -29,13 +29,13 @@ internal sealed class SnapshotRefcounts(IImageStorage storage, ImageMetadata ima
                 continue;
             clusters.Add((long)(offsets[i] >> clusterBits));
             var table = reader.Get(offsets, i);
-            for (var at = 0; at < table.Length; at += entryBytes)
+            for (var index = 0L; index < geometry.L2Entries; index++)
             {
-                var entry = new L2Entry(BinaryPrimitives.ReadUInt64BigEndian(table[at..]));
-                if (!entry.Compressed && entry.HostOffset % (ulong)image.ClusterSize != 0)
+                var entry = geometry.ReadEntry(table, index);
+                if (ClusterClassifier.HasHostCluster(classifier.Classify(entry)) && entry.HostOffset % (ulong)image.ClusterSize != 0)
                     throw new Qcow2FormatException($"Cannot update refcount: data cluster offset {Hex(entry.HostOffset)} in the L2 table at {Hex(offsets[i])} of the {tableName} is unaligned",
                         "L2Entry", Hex(entry.Value));
-                entry.AddReferencedClusters(clusterBits, clusters);
+                classifier.AddReferencedClusters(entry, clusterBits, clusters);
             }
         }
         return clusters;
@@ -58,14 +58,13 @@ internal sealed class SnapshotRefcounts(IImageStorage storage, ImageMetadata ima
                     continue;
                 var table = reader.Get(offsets, i);
                 var changed = false;
-                for (var at = 0; at < table.Length; at += entryBytes)
+                for (var index = 0L; index < geometry.L2Entries; index++)
                 {
-                    var entry = new L2Entry(BinaryPrimitives.ReadUInt64BigEndian(table[at..]));
-                    var copied = !entry.Compressed && entry.HostOffset != 0 && allocator.Get((long)(entry.HostOffset >> clusterBits)) == 1;
-                    var value = copied ? entry.Value | L2Entry.CopiedFlag : entry.Value & ~L2Entry.CopiedFlag;
-                    if (value == entry.Value)
+                    var entry = geometry.ReadEntry(table, index);
+                    var copied = ClusterClassifier.HasHostCluster(classifier.Classify(entry)) && allocator.Get((long)(entry.HostOffset >> clusterBits)) == 1;
+                    if (copied == entry.Copied)
                         continue;
-                    BinaryPrimitives.WriteUInt64BigEndian(table[at..], value);
+                    geometry.WriteEntry(table, index, entry.WithCopied(copied));
                     changed = true;
                 }
                 if (changed)
@@ -83,7 +82,7 @@ internal sealed class SnapshotRefcounts(IImageStorage storage, ImageMetadata ima
         {
             if (offsets[i] == 0)
                 continue;
-            var value = allocator.Get((long)(offsets[i] >> clusterBits)) == 1 ? l1[i] | L1Entry.CopiedFlag : l1[i] & ~L1Entry.CopiedFlag;
+            var value = new L1Entry(l1[i]).WithCopied(allocator.Get((long)(offsets[i] >> clusterBits)) == 1).Value;
             l1Changed |= value != l1[i];
             l1[i] = value;
         }

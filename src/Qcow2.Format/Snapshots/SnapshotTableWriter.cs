@@ -52,7 +52,7 @@ internal static class SnapshotTableWriter
         HeaderFieldUpdates.SwitchSnapshotTable(storage, image, (uint)count, offset);
         if (oldOffset != 0 && oldSize > 0)
         {
-            allocator.Free(oldOffset, (long)Align.DivideRoundUp((ulong)oldSize, (ulong)image.ClusterSize));
+            allocator.Free(allocator.Clusters(oldOffset, (long)Align.DivideRoundUp((ulong)oldSize, (ulong)image.ClusterSize)));
             storage.Flush();
         }
     }

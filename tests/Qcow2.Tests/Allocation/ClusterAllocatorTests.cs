@@ -50,7 +50,7 @@ public sealed class ClusterAllocatorTests
         {
             var allocator = new ClusterAllocator(image.Storage, image.Metadata);
             foreach (var (offset, count) in allocated)
-                allocator.Free(offset, count);
+                allocator.Free(allocator.Clusters(offset, count));
             var ours = image.Check();
             Assert.Equal(0, ours.ExitCode);
         }

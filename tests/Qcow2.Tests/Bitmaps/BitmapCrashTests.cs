@@ -36,7 +36,9 @@ public sealed class BitmapCrashTests
         var full = new CrashAfterWritesStream(original, int.MaxValue);
         Run(operation, full);
         var writes = full.Writes;
-        Assert.True(writes >= 4, $"{operation} made only {writes} writes");
+        // Removing the last bitmap is one header write, then one write of the refcount block that frees all its clusters.
+        var expectedWrites = operation == "remove-last" ? 2 : 4;
+        Assert.True(writes >= expectedWrites, $"{operation} made only {writes} writes");
         var newPath = dir.File("new.qcow2");
         File.WriteAllBytes(newPath, full.PersistedBytes);
         var newState = State(newPath);

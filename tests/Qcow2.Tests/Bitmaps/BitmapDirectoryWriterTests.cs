@@ -10,7 +10,7 @@ public sealed class BitmapDirectoryWriterTests
     {
         var cs = image.ClusterSize;
         var bits = new byte[(long)bitmap.TableSize * cs];
-        using var reader = new BitmapTableReader(image.Storage, bitmap);
+        var reader = EntryTableReader.ForBitmap(image.Storage, bitmap);
         for (long i = 0; i < bitmap.TableSize; i++)
         {
             var entry = new BitmapTableEntry(reader[i]);
@@ -74,7 +74,7 @@ public sealed class BitmapDirectoryWriterTests
         using (var image = Qcow2Image.Open(path, new Qcow2OpenOptions { Writable = true }))
         {
             var old = image.Bitmaps[0];
-            using var oldTable = new BitmapTableReader(image.Storage, old);
+            var oldTable = EntryTableReader.ForBitmap(image.Storage, old);
             var oldLast = oldTable[15];
             Assert.Equal(32, old.TableSize);
             var prepared = new BitmapDirectoryWriter(image).PrepareResized(newSize);
@@ -88,7 +88,7 @@ public sealed class BitmapDirectoryWriterTests
             Assert.True(Bit(bits, 0));
             Assert.True(Bit(bits, 65418));
             Assert.False(Bit(bits, 65486));
-            using var newTable = new BitmapTableReader(image.Storage, image.Bitmaps[0]);
+            var newTable = EntryTableReader.ForBitmap(image.Storage, image.Bitmaps[0]);
             Assert.NotEqual(oldLast, newTable[15]); // copied, not changed in place
             Assert.Equal(oldTable[0] == 0 ? 0UL : oldTable[0], newTable[0]); // untouched clusters are kept
         }
@@ -133,7 +133,7 @@ public sealed class BitmapDirectoryWriterTests
             image.Metadata.Header.VirtualSize = newSize; // stands in for the resize (the L1 is large enough already)
             image.UpdateHeader();
             prepared.FreeOldClusters();
-            using var table = new BitmapTableReader(image.Storage, image.Bitmaps[0]);
+            var table = EntryTableReader.ForBitmap(image.Storage, image.Bitmaps[0]);
             Assert.Equal(1UL, table[0]); // kept as it was
             Assert.NotEqual(1UL, table[1]); // became a data cluster holding bits 4096..6143 only
             Assert.Equal("0+3145728", string.Join(" ", image.GetDirtyRanges("fine").Select(r => $"{r.Start}+{r.Length}")));

@@ -49,7 +49,7 @@ public sealed class InternalsTests
         Assert.True(new L1Entry(0x0100000000050000).HasReservedBits);
 
         var l2 = new L2Entry(0x8000000000060001);
-        Assert.True(l2.ReadsAsZero);
+        Assert.Equal(ClusterType.ZeroAllocated, new ClusterClassifier(ExtendedL2: false, ExternalDataFile: false).Classify(l2));
         Assert.Equal(0x60000ul, l2.HostOffset);
         Assert.True(new L2Entry(0x8100000000060000).HasReservedBits);
         Assert.True(new L2Entry(0x4000000000000123).Compressed);
