@@ -98,7 +98,7 @@ internal sealed class SnapshotCommand : ICommand
         }
         catch (OverflowException)
         {
-            throw new ToolException(prefix + "-34 (Numerical result out of range)");
+            throw new ToolException(prefix + "-22 (Invalid argument)");
         }
         catch (Qcow2FormatException e)
         {
