@@ -36,13 +36,18 @@ public sealed partial class Qcow2Image
     /// state used are freed. The snapshot stays. A crash leaves the old or the new disk state, with at worst leaked clusters.
     /// </summary>
     /// <exception cref="ArgumentException">The snapshot is not one of this image's <see cref="Snapshots"/>.</exception>
-    /// <exception cref="InvalidOperationException">The image is read-only.</exception>
+    /// <exception cref="InvalidOperationException">
+    /// The image is read-only, or has persistent bitmaps ("Device has active dirty bitmaps", as QEMU refuses too: the revert
+    /// would change the disk behind the bitmaps' back, and an incremental backup based on them would miss it).
+    /// </exception>
     /// <exception cref="Qcow2FormatException">The snapshot's or the active tables are damaged ("Snapshot L1 table offset invalid", …), or the resize is refused.</exception>
     public void ApplySnapshot(Qcow2Snapshot snapshot)
     {
         EnsureOwnSnapshot(snapshot);
         EnsureWritable();
         EnsureNoDataFile();
+        if (Bitmaps.Count > 0)
+            throw new InvalidOperationException("Device has active dirty bitmaps");
         if (snapshot.DiskSize is { } size && size != VirtualSize)
             Resize(size, new ResizeOptions { AllowShrink = true });
         new SnapshotOperations(storage, image).Apply(snapshot);

@@ -60,7 +60,7 @@ internal sealed class SnapshotCommand : ICommand
             case "apply":
                 var toApply = image.FindSnapshotByIdOrName(name)
                     ?? throw new ToolException($"Could not apply snapshot '{name}': Failed to load snapshot: No such file or directory");
-                Run(() => image.ApplySnapshot(toApply), $"Could not apply snapshot '{name}': Failed to load snapshot: ");
+                Run(() => image.ApplySnapshot(toApply), $"Could not apply snapshot '{name}': ");
                 break;
             case "delete":
                 var toDelete = image.FindSnapshotByNameOrId(name)
@@ -112,7 +112,8 @@ internal sealed class SnapshotCommand : ICommand
         {
             action();
         }
-        catch (Exception e) when (e is Qcow2FormatException or NotSupportedException or OverflowException)
+        // The image is open writable, so an InvalidOperationException is a refusal of this image's state, not a read-only one.
+        catch (Exception e) when (e is Qcow2FormatException or NotSupportedException or OverflowException or InvalidOperationException)
         {
             throw new ToolException(prefix + e.Message);
         }

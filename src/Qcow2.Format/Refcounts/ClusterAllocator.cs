@@ -116,12 +116,20 @@ internal sealed class ClusterAllocator
 
     /// <summary>
     /// Raises the refcount of each listed cluster by one (a cluster listed twice gains two), writing each touched refcount block
-    /// once. Every cluster is checked first, so that nothing is written when one has no refcount block or would overflow.
-    /// Sorts <paramref name="clusters"/>.
+    /// once. Every cluster is checked first (<see cref="CheckCanAddReferences"/>), so that nothing is written when one fails.
     /// </summary>
     /// <exception cref="Qcow2FormatException">A cluster lies where no refcount block describes it.</exception>
     /// <exception cref="OverflowException">A refcount would exceed what the refcount width can hold.</exception>
     public void AddReferences(List<long> clusters)
+    {
+        CheckCanAddReferences(clusters);
+        foreach (var cluster in clusters)
+            Update(cluster, Get(cluster) + 1);
+        WriteDirtyBlocks();
+    }
+
+    /// <summary>Throws what <see cref="AddReferences"/> would throw, without a write. Sorts <paramref name="clusters"/>.</summary>
+    public void CheckCanAddReferences(List<long> clusters)
     {
         clusters.Sort();
         var max = Refcounts.MaxRefcount(refcountOrder);
@@ -138,9 +146,6 @@ internal sealed class ClusterAllocator
                 throw new OverflowException($"The refcount of cluster {cluster} would exceed {max}, the most a {1 << refcountOrder}-bit refcount holds");
             i += run;
         }
-        foreach (var cluster in clusters)
-            Update(cluster, Get(cluster) + 1);
-        WriteDirtyBlocks();
     }
 
     /// <summary>

@@ -45,9 +45,13 @@ internal sealed class SnapshotRefcounts(IImageStorage storage, ImageMetadata ima
     /// Sets COPIED exactly where the refcount is 1 (never on compressed clusters), as QEMU's addend-0 pass does: first in the L2
     /// tables <paramref name="l1"/> reaches (each changed table written once, then a flush), then in <paramref name="l1"/> itself,
     /// which is written at <paramref name="l1Offset"/> (its first <paramref name="l1Entries"/> entries, one write) when it changed.
+    /// With <paramref name="pendingReleases"/> (sorted), the refcounts are taken as they will be once those references are
+    /// dropped: a caller that sets the flags before lowering the refcounts leaves, if it crashes in between, only leaks
+    /// whose repair makes the flags right.
     /// </summary>
-    public void UpdateCopiedFlags(ClusterAllocator allocator, ulong[] l1, long l1Offset, int l1Entries)
+    public void UpdateCopiedFlags(ClusterAllocator allocator, ulong[] l1, long l1Offset, int l1Entries, List<long>? pendingReleases = null)
     {
+        ulong Refcount(long cluster) => allocator.Get(cluster) - (pendingReleases is null ? 0 : Occurrences(pendingReleases, cluster));
         var offsets = L2Offsets(l1);
         var tablesChanged = false;
         using (var reader = new ClusterRunReader(storage, image.ClusterSize))
@@ -61,7 +65,7 @@ internal sealed class SnapshotRefcounts(IImageStorage storage, ImageMetadata ima
                 for (var index = 0L; index < geometry.L2Entries; index++)
                 {
                     var entry = geometry.ReadEntry(table, index);
-                    var copied = ClusterClassifier.HasHostCluster(classifier.Classify(entry)) && allocator.Get((long)(entry.HostOffset >> clusterBits)) == 1;
+                    var copied = ClusterClassifier.HasHostCluster(classifier.Classify(entry)) && Refcount((long)(entry.HostOffset >> clusterBits)) == 1;
                     if (copied == entry.Copied)
                         continue;
                     geometry.WriteEntry(table, index, entry.WithCopied(copied));
@@ -82,7 +86,7 @@ internal sealed class SnapshotRefcounts(IImageStorage storage, ImageMetadata ima
         {
             if (offsets[i] == 0)
                 continue;
-            var value = new L1Entry(l1[i]).WithCopied(allocator.Get((long)(offsets[i] >> clusterBits)) == 1).Value;
+            var value = new L1Entry(l1[i]).WithCopied(Refcount((long)(offsets[i] >> clusterBits)) == 1).Value;
             l1Changed |= value != l1[i];
             l1[i] = value;
         }
@@ -104,6 +108,24 @@ internal sealed class SnapshotRefcounts(IImageStorage storage, ImageMetadata ima
                 throw new Qcow2FormatException($"Cannot update refcount: L2 table offset {Hex(offsets[i])} (L1 index {i}) is unaligned", "L1Entry", Hex(l1[i]));
         }
         return offsets;
+    }
+
+    /// <summary>How often <paramref name="value"/> occurs in the sorted list.</summary>
+    private static ulong Occurrences(List<long> sorted, long value)
+    {
+        int low = 0, high = sorted.Count;
+        while (low < high)
+        {
+            var middle = (low + high) >>> 1;
+            if (sorted[middle] < value)
+                low = middle + 1;
+            else
+                high = middle;
+        }
+        var count = 0UL;
+        for (var i = low; i < sorted.Count && sorted[i] == value; i++)
+            count++;
+        return count;
     }
 
     private static string Hex(ulong value) => "0x" + value.ToString("x", CultureInfo.InvariantCulture);
