@@ -7,6 +7,6 @@ public enum Qcow2EncryptionMethod
     None = 0,
     /// <summary>The legacy AES-CBC scheme.</summary>
     Aes = 1,
-    /// <summary>LUKS; the LUKS header is located by a <see cref="FullDiskEncryptionExtension"/>.</summary>
+    /// <summary>LUKS; the LUKS header is located by a <see cref="Qcow2FullDiskEncryptionExtension"/>.</summary>
     Luks = 2,
 }

@@ -17,6 +17,14 @@ public class Qcow2FormatException : Exception
         Value = value;
     }
 
+    /// <summary>Creates an exception for a failure that another exception (for example a failed read) caused.</summary>
+    public Qcow2FormatException(string message, Exception? innerException, string? field = null, string? value = null)
+        : base(message, innerException)
+    {
+        Field = field;
+        Value = value;
+    }
+
     /// <summary>The offending on-disk field, e.g. <c>Qcow2Header.ClusterBits</c>, or null.</summary>
     public string? Field { get; }
 

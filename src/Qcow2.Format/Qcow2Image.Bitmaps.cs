@@ -18,42 +18,24 @@ public sealed partial class Qcow2Image
     /// <param name="name">The name: 1 to 1023 bytes of UTF-8, unique in the image.</param>
     /// <param name="granularity">The guest bytes one bit covers: a power of two from 512 to 2 GiB; null for the cluster size (QEMU's default).</param>
     /// <param name="enabled">Whether the bitmap is enabled (the <c>auto</c> flag: it tracks writes made by QEMU).</param>
+    /// <exception cref="ArgumentException">
+    /// The name or granularity is refused, with QEMU's message, checked in QEMU's order: "Bitmap name cannot be empty",
+    /// "Granularity must be power of 2 and at least 512", "Bitmap already exists: NAME", and (after the v2 check) "Name length
+    /// exceeds maximum (1023 characters)".
+    /// </exception>
     /// <exception cref="Qcow2FormatException">
-    /// The bitmap cannot be stored, with QEMU's message, checked in QEMU's order: "Bitmap name cannot be empty", "Granularity
-    /// must be power of 2 and at least 512", "Bitmap already exists: NAME", "Cannot store dirty bitmaps in qcow2 v2 files", "Name length exceeds maximum (1023 characters)",
-    /// "Too much space will be occupied by the bitmap. Use larger granularity", "Maximum number of persistent bitmaps is
-    /// already reached", "Not enough space in the bitmap directory".
+    /// The image cannot store it, with QEMU's message: "Cannot store dirty bitmaps in qcow2 v2 files", "Too much space will be
+    /// occupied by the bitmap. Use larger granularity", "Maximum number of persistent bitmaps is already reached", "Not enough
+    /// space in the bitmap directory".
     /// </exception>
     /// <exception cref="InvalidOperationException">The image is read-only.</exception>
     public void AddBitmap(string name, long? granularity = null, bool enabled = true)
     {
         ArgumentNullException.ThrowIfNull(name);
         EnsureWritable();
-        if (name.Length == 0)
-            throw new Qcow2FormatException("Bitmap name cannot be empty", NameField, "");
         var bytes = granularity ?? ClusterSize;
-        if (bytes < 512 || bytes > 1L << 31 || !BitOperations.IsPow2(bytes))
-            throw new Qcow2FormatException($"Granularity must be power of 2 and at least 512 (at most 2147483648; got {bytes.ToString(CultureInfo.InvariantCulture)})",
-                "BitmapDirectoryEntryHeader.GranularityBits", bytes.ToString(CultureInfo.InvariantCulture));
-        var bits = BitOperations.Log2((ulong)bytes);
-        // QEMU looks for a bitmap of that name before it asks the format whether it can store one.
-        if (Bitmaps.Any(b => b.Name == name))
-            throw new Qcow2FormatException($"Bitmap already exists: {name}", NameField, name);
-        if (Version < 3)
-            throw new Qcow2FormatException("Cannot store dirty bitmaps in qcow2 v2 files", "Qcow2Header.Version", Version.ToString(CultureInfo.InvariantCulture));
-        var nameSize = Encoding.UTF8.GetByteCount(name);
-        if (nameSize > Limits.MaxNameSize)
-            throw new Qcow2FormatException($"Name length exceeds maximum (1023 characters) (the name is {nameSize.ToString(CultureInfo.InvariantCulture)} bytes of UTF-8)",
-                NameField, nameSize.ToString(CultureInfo.InvariantCulture) + " bytes");
-        BitmapDirectoryWriter.CheckTableLimits(bits, image.VirtualSize, ClusterSize);
-        if (Bitmaps.Count >= Limits.MaxBitmaps)
-            throw new Qcow2FormatException($"Maximum number of persistent bitmaps is already reached ({Limits.MaxBitmaps})", "BitmapsExtensionData.NbBitmaps",
-                Bitmaps.Count.ToString(CultureInfo.InvariantCulture));
-        var directorySize = (long)(image.BitmapsExtension?.DirectorySize ?? 0) + Align.Up8(BitmapDirectoryEntryHeader.Size + nameSize);
-        if (directorySize > Limits.MaxBitmapDirectorySize)
-            throw new Qcow2FormatException($"Not enough space in the bitmap directory (it would be {directorySize.ToString(CultureInfo.InvariantCulture)} bytes; at most {Limits.MaxBitmapDirectorySize})",
-                "BitmapsExtensionData.DirectorySize", directorySize.ToString(CultureInfo.InvariantCulture));
-
+        // A granularity that is not a power of two has no bit count: -1 lets the directory's rules refuse it in QEMU's order.
+        var bits = bytes > 0 && BitOperations.IsPow2(bytes) ? BitOperations.Log2((ulong)bytes) : -1;
         var definitions = Bitmaps.Select(b => BitmapDefinition.Keep(b)).ToList();
         definitions.Add(BitmapDefinition.New(name, bits, enabled ? BitmapDirectoryEntryHeader.AutoFlag : 0, BitmapContent.Empty));
         new BitmapDirectoryWriter(this).Write(definitions);
@@ -135,14 +117,14 @@ public sealed partial class Qcow2Image
     /// </summary>
     /// <param name="name">The bitmap's name.</param>
     /// <exception cref="Qcow2FormatException">No such bitmap, or it is in use: "Bitmap 'NAME' is inconsistent and cannot be used".</exception>
-    public IEnumerable<GuestRange> GetDirtyRanges(string name)
+    public IEnumerable<Qcow2GuestRange> GetDirtyRanges(string name)
     {
         ObjectDisposedException.ThrowIf(disposed, this);
         var bitmap = FindConsistentBitmap(name);
         return GetDirtyRanges(bitmap);
     }
 
-    private IEnumerable<GuestRange> GetDirtyRanges(Qcow2Bitmap bitmap)
+    private IEnumerable<Qcow2GuestRange> GetDirtyRanges(Qcow2Bitmap bitmap)
     {
         var clusterSize = ClusterSize;
         var granularity = bitmap.Granularity;
@@ -193,10 +175,10 @@ public sealed partial class Qcow2Image
             yield return ToGuest(runStart, runEnd, granularity, virtualSize);
     }
 
-    private static GuestRange ToGuest(long startBit, long endBit, long granularity, long virtualSize)
+    private static Qcow2GuestRange ToGuest(long startBit, long endBit, long granularity, long virtualSize)
     {
         var start = startBit * granularity;
-        return new GuestRange(start, Math.Min(endBit * granularity, virtualSize) - start);
+        return new Qcow2GuestRange(start, Math.Min(endBit * granularity, virtualSize) - start);
     }
 
     /// <summary>The next run of set bits in [<paramref name="from"/>, <paramref name="limit"/>) of a serialized cluster (bit i at byte i/8, LSB first).</summary>
@@ -260,10 +242,10 @@ public sealed partial class Qcow2Image
     }
 
     /// <summary>The target's clusters with the source's dirty ranges ORed in; untouched clusters keep their entry.</summary>
-    private sealed class MergedContent(IImageStorage storage, Qcow2Bitmap target, int clusterSize, IEnumerator<GuestRange> source) : BitmapContent
+    private sealed class MergedContent(IImageStorage storage, Qcow2Bitmap target, int clusterSize, IEnumerator<Qcow2GuestRange> source) : BitmapContent
     {
         private readonly EntryTableReader reader = EntryTableReader.ForBitmap(storage, target);
-        private GuestRange? pending;
+        private Qcow2GuestRange? pending;
         private bool sourceDone;
 
         public override ulong? Produce(long index, Span<byte> cluster)
@@ -298,7 +280,7 @@ public sealed partial class Qcow2Image
             return loaded ? null : value;
         }
 
-        private GuestRange? Peek()
+        private Qcow2GuestRange? Peek()
         {
             if (pending is null && !sourceDone)
             {

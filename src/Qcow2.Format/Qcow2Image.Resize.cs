@@ -23,20 +23,23 @@ public sealed partial class Qcow2Image
     /// </remarks>
     /// <param name="newSize">The new virtual size in bytes: positive and a multiple of 512.</param>
     /// <param name="options">Shrink permission and preallocation; null for the defaults (grow only, no preallocation).</param>
+    /// <exception cref="ArgumentException">
+    /// The size or the options are refused, with QEMU's words where QEMU refuses too: "New image size must be positive", "The
+    /// new size must be a multiple of 512", "Preallocation can only be used for growing images", "Failed to grow the L1 table:
+    /// File too large"; a shrink without <see cref="Qcow2ResizeOptions.AllowShrink"/> (parameter <c>options.AllowShrink</c>).
+    /// </exception>
     /// <exception cref="Qcow2FormatException">
-    /// The resize is refused, with QEMU's message where QEMU refuses too: "The new size must be a multiple of 512",
-    /// "Use the --shrink option to perform a shrink operation.", "Preallocation can only be used for growing images",
-    /// "Can't resize a v2 image which has snapshots", "Bitmap 'NAME' is inconsistent and cannot be used", "Failed to grow the
-    /// L1 table: File too large". Also refused here: images with an external data file (it is never opened); growing a v2
+    /// The image cannot be resized, with QEMU's message where QEMU refuses too: "Can't resize a v2 image which has snapshots",
+    /// "Bitmap 'NAME' is inconsistent and cannot be used". Also refused here: images with an external data file (it is never opened); growing a v2
     /// image with a backing file, or one whose partly covered last cluster reads from the backing file (the backing file's
     /// data could show through past the old end, and it is never opened); metadata preallocation of an encrypted image.
     /// </exception>
     /// <exception cref="InvalidOperationException">The image is read-only.</exception>
-    /// <exception cref="ArgumentOutOfRangeException"><see cref="ResizeOptions.Preallocation"/> is not a defined mode.</exception>
-    public void Resize(long newSize, ResizeOptions? options = null)
+    /// <exception cref="ArgumentOutOfRangeException"><see cref="Qcow2ResizeOptions.Preallocation"/> is not a defined mode.</exception>
+    public void Resize(long newSize, Qcow2ResizeOptions? options = null)
     {
         EnsureWritable();
-        options ??= new ResizeOptions();
+        options ??= new Qcow2ResizeOptions();
         if (!Enum.IsDefined(options.Preallocation))
             throw new ArgumentOutOfRangeException(nameof(options), options.Preallocation, "Unsupported preallocation mode");
         var oldSize = VirtualSize;
@@ -97,23 +100,21 @@ public sealed partial class Qcow2Image
         bitmaps.FreeOldClusters();
     }
 
-    private void ValidateResize(long newSize, long oldSize, ResizeOptions options)
+    private void ValidateResize(long newSize, long oldSize, Qcow2ResizeOptions options)
     {
-        const string SizeField = nameof(Qcow2Header) + "." + nameof(Qcow2Header.VirtualSize);
         string Text(long value) => value.ToString(CultureInfo.InvariantCulture);
         if (newSize <= 0)
-            throw new Qcow2FormatException("New image size must be positive", SizeField, Text(newSize));
+            throw new ArgumentOutOfRangeException(nameof(newSize), "New image size must be positive");
         if (newSize < oldSize && !options.AllowShrink)
-            throw new Qcow2FormatException("Use the --shrink option to perform a shrink operation.", SizeField, Text(newSize));
+            throw new ArgumentException($"The new size {Text(newSize)} is smaller than the current size {Text(oldSize)}: set Qcow2ResizeOptions.AllowShrink to shrink", "options.AllowShrink");
         if (newSize < oldSize && options.Preallocation != Qcow2Preallocation.Off)
-            throw new Qcow2FormatException("Preallocation can only be used for growing images", SizeField, Text(newSize));
+            throw new ArgumentException("Preallocation can only be used for growing images", "options.Preallocation");
         if (newSize % 512 != 0)
-            throw new Qcow2FormatException("The new size must be a multiple of 512", SizeField, Text(newSize));
+            throw new ArgumentException("The new size must be a multiple of 512", nameof(newSize));
         if (newSize > Limits.MaxVirtualSize)
-            throw new Qcow2FormatException($"offset({Text(newSize)}) exceeds maximum({Text(Limits.MaxVirtualSize)})", SizeField, Text(newSize));
+            throw new ArgumentOutOfRangeException(nameof(newSize), $"offset({Text(newSize)}) exceeds maximum({Text(Limits.MaxVirtualSize)})");
         if (new L1L2Geometry(ClusterBits, ExtendedL2).RequiredL1Entries((ulong)newSize) > Limits.MaxL1Entries)
-            throw new Qcow2FormatException($"Failed to grow the L1 table: File too large (a virtual size of {Text(newSize)} bytes needs more than {Limits.MaxL1Entries} L1 entries with {ClusterSize}-byte clusters)",
-                SizeField, Text(newSize));
+            throw new ArgumentOutOfRangeException(nameof(newSize), $"Failed to grow the L1 table: File too large (a virtual size of {Text(newSize)} bytes needs more than {Limits.MaxL1Entries} L1 entries with {ClusterSize}-byte clusters)");
         if (Version < 3 && Snapshots.Count > 0)
             throw new Qcow2FormatException("Can't resize a v2 image which has snapshots", nameof(Qcow2Header) + ".NbSnapshots", Text(Snapshots.Count));
         if ((image.Header.IncompatibleFeatures & Features.ExternalDataFile) != 0)

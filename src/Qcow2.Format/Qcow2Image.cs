@@ -39,7 +39,7 @@ public sealed partial class Qcow2Image : IDisposable
     /// Creates (or overwrites) an empty image at <paramref name="path"/> laid out like <c>qemu-img create</c> does, and returns it
     /// opened writable. <paramref name="virtualSize"/> is rounded up to a multiple of 512.
     /// </summary>
-    /// <exception cref="Qcow2FormatException">The options or the size are not allowed (QEMU's messages).</exception>
+    /// <exception cref="ArgumentException">The options or the size are not allowed (QEMU's words for the rule, then the option and its value).</exception>
     public static Qcow2Image Create(string path, long virtualSize, Qcow2CreateOptions? options = null)
     {
         ImageCreator.Create(path, virtualSize, options ?? new Qcow2CreateOptions());
@@ -100,14 +100,14 @@ public sealed partial class Qcow2Image : IDisposable
     /// <summary>Whether L2 entries are 128-bit with subclusters.</summary>
     public bool ExtendedL2 => image.ExtendedL2;
 
-    /// <summary>The raw incompatible_features field (0 for v2).</summary>
-    public ulong IncompatibleFeatures => image.Header.IncompatibleFeatures;
+    /// <summary>The incompatible_features field (none for v2); bits this version does not know are kept as they are.</summary>
+    public Qcow2IncompatibleFeatures IncompatibleFeatures => (Qcow2IncompatibleFeatures)image.Header.IncompatibleFeatures;
 
-    /// <summary>The raw compatible_features field (0 for v2).</summary>
-    public ulong CompatibleFeatures => image.Header.CompatibleFeatures;
+    /// <summary>The compatible_features field (none for v2).</summary>
+    public Qcow2CompatibleFeatures CompatibleFeatures => (Qcow2CompatibleFeatures)image.Header.CompatibleFeatures;
 
-    /// <summary>The raw autoclear_features field (0 for v2); unknown bits are cleared by a writable open.</summary>
-    public ulong AutoclearFeatures => image.Header.AutoclearFeatures;
+    /// <summary>The autoclear_features field (none for v2); unknown bits are cleared by a writable open.</summary>
+    public Qcow2AutoclearFeatures AutoclearFeatures => (Qcow2AutoclearFeatures)image.Header.AutoclearFeatures;
 
     /// <summary>How guest data is encrypted.</summary>
     public Qcow2EncryptionMethod EncryptionMethod => (Qcow2EncryptionMethod)image.Header.CryptMethod;
@@ -192,16 +192,15 @@ public sealed partial class Qcow2Image : IDisposable
     private static partial System.Text.RegularExpressions.Regex ProtocolPrefix();
 
     /// <summary>Turns the lazy refcounts feature on or off and rewrites the header (like <c>qemu-img amend -o lazy_refcounts=…</c>).</summary>
-    /// <exception cref="Qcow2FormatException">Enabling on a version 2 image.</exception>
-    /// <exception cref="InvalidOperationException">The image is read-only.</exception>
+    /// <exception cref="InvalidOperationException">The image is read-only, or enabling was asked of a version 2 image.</exception>
+    /// <exception cref="Qcow2FormatException">The header does not fit in cluster 0 any more; the file is left as it was.</exception>
     public void SetLazyRefcounts(bool enabled)
     {
         EnsureWritable();
         if (enabled == LazyRefcounts)
             return;
         if (enabled && Version < 3)
-            throw new Qcow2FormatException("Lazy refcounts only supported with compatibility level 1.1 and above (use version=v3 or greater)",
-                "Qcow2Header.Version", "2");
+            throw new InvalidOperationException("Lazy refcounts only supported with compatibility level 1.1 and above (this is a version 2 image)");
         var previous = image.Header.CompatibleFeatures;
         image.Header.CompatibleFeatures = enabled ? previous | Features.LazyRefcounts : previous & ~Features.LazyRefcounts;
         try
@@ -233,21 +232,21 @@ public sealed partial class Qcow2Image : IDisposable
 
     /// <summary>
     /// Checks the image as <c>qemu-img check</c> does: every refcount is recomputed from the metadata and compared with the
-    /// one on disk. With <see cref="CheckOptions.Repair"/> (on a writable image) it repairs, checks again, and clears the dirty
+    /// one on disk. With <see cref="Qcow2CheckOptions.Repair"/> (on a writable image) it repairs, checks again, and clears the dirty
     /// and corrupt bits when, and only when, the image is then consistent. Guest data is never moved or changed.
     /// </summary>
     /// <exception cref="InvalidOperationException">A repair was asked of a read-only image.</exception>
     /// <exception cref="OperationCanceledException">The cancellation token fired.</exception>
-    public CheckResult Check(CheckOptions? options = null)
+    public Qcow2CheckResult Check(Qcow2CheckOptions? options = null)
     {
         ObjectDisposedException.ThrowIf(disposed, this);
-        return ImageCheck.Run(storage, image, UpdateHeader, options ?? new CheckOptions());
+        return ImageCheck.Run(storage, image, UpdateHeader, options ?? new Qcow2CheckOptions());
     }
 
     /// <summary>QEMU repairs a dirty image (lazy refcounts after a crash) before the first write; so do we.</summary>
     private void RepairDirty()
     {
-        var result = Check(new CheckOptions { Repair = CheckRepair.All });
+        var result = Check(new Qcow2CheckOptions { Repair = Qcow2CheckRepair.All });
         if (result.FailureMessage is not null || result.CheckErrors > 0 || result.Corruptions > 0)
             throw new Qcow2FormatException($"Could not repair dirty image: {result.FailureMessage ?? $"{result.Corruptions} corruptions and {result.CheckErrors} check errors remain"}",
                 nameof(Qcow2Header) + ".IncompatibleFeatures", "dirty bit set");

@@ -40,10 +40,13 @@ public sealed class Qcow2Snapshot
     /// <summary>Wall-clock time of the snapshot.</summary>
     public DateTimeOffset Date => DateTimeOffset.FromUnixTimeSeconds(Entry.DateSeconds).AddTicks(Entry.DateNanoseconds / 100);
 
-    /// <summary>Wall-clock time of the snapshot, seconds since the epoch.</summary>
-    public long DateSeconds => Entry.DateSeconds;
+    /// <summary>
+    /// The wall-clock time of the snapshot, in UTC, to the 100 ns a <see cref="DateTimeOffset"/> holds
+    /// (<see cref="DateNanoseconds"/> has the stored value exactly).
+    /// </summary>
+    public DateTimeOffset Date => DateTimeOffset.FromUnixTimeSeconds(Entry.DateSeconds).AddTicks(Entry.DateNanoseconds / 100);
 
-    /// <summary>The nanoseconds part of the wall-clock time.</summary>
+    /// <summary>The sub-second part of <see cref="Date"/> in nanoseconds, exactly as stored.</summary>
     public long DateNanoseconds => Entry.DateNanoseconds;
 
     /// <summary>The guest clock at the snapshot, in nanoseconds.</summary>

@@ -50,13 +50,18 @@ internal sealed class AmendCommand : ICommand
         if (lazy is null)
             throw new UsageException("Must specify options (-o)");
 
-        using var image = ImageOpener.Open(path, writable: true);
+        using var image = CommandLineImage.Open(path, writable: true);
         foreach (var warning in image.Warnings)
             context.Warn(warning);
-        if (lazy.Value && image.Version < 3)
-            throw new ToolException("Lazy refcounts only supported with compatibility level 1.1 and above (use compat=1.1 or greater)");
-        if (image.LazyRefcounts != lazy.Value)
+        try
+        {
             image.SetLazyRefcounts(lazy.Value);
+        }
+        catch (InvalidOperationException e) when (image.IsWritable)
+        {
+            // The image is writable, so the library refused the version: say it with qemu-img amend's words.
+            throw new ToolException($"{e.Message.Split(" (")[0]} (use compat=1.1 or greater)");
+        }
         return 0;
     }
 }

@@ -88,7 +88,7 @@ internal sealed class BitmapCommand : ICommand
             throw new UsageException($"Unknown or unsupported file format: '{sourceFormat}' (only qcow2 is supported)");
         var (path, name) = (args.Positionals[0], args.Positionals[1]);
 
-        using var image = ImageOpener.Open(path, writable: true);
+        using var image = CommandLineImage.Open(path, writable: true);
         foreach (var warning in image.Warnings)
             context.Warn(warning);
         Qcow2Image? sourceImage = null;
@@ -117,14 +117,14 @@ internal sealed class BitmapCommand : ICommand
                             break;
                         case "merge":
                             if (sourceFile is not null && sourceImage is null && !SameFile(sourceFile, path))
-                                sourceImage = ImageOpener.Open(sourceFile, writable: false);
+                                sourceImage = CommandLineImage.Open(sourceFile, writable: false);
                             image.MergeBitmap(name, sourceImage ?? image, value);
                             break;
                     }
                 }
-                catch (Qcow2FormatException e)
+                catch (Exception e) when (e is Qcow2FormatException or ArgumentException)
                 {
-                    throw new ToolException($"Operation {action} on bitmap {name} failed: {e.Message}");
+                    throw new ToolException($"Operation {action} on bitmap {name} failed: {Cli.MessageOf(e)}");
                 }
             }
         }
@@ -143,10 +143,10 @@ internal sealed class BitmapCommand : ICommand
         if (args.Positionals.Count != 2)
             throw new UsageException("Expecting filename and bitmap name");
         var (path, name) = (args.Positionals[0], args.Positionals[1]);
-        using var image = ImageOpener.Open(path, writable: false);
+        using var image = CommandLineImage.Open(path, writable: false);
         foreach (var warning in image.Warnings)
             context.Warn(warning);
-        IEnumerable<GuestRange> ranges;
+        IEnumerable<Qcow2GuestRange> ranges;
         try
         {
             ranges = image.GetDirtyRanges(name);

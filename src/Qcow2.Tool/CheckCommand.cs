@@ -42,19 +42,19 @@ internal sealed class CheckCommand : ICommand
         var quiet = args.Has(CommonOptions.Quiet.Key);
         var repair = args.Last(RepairOption.Key) switch
         {
-            null => CheckRepair.None,
-            "leaks" => CheckRepair.Leaks,
-            "all" => CheckRepair.All,
+            null => Qcow2CheckRepair.None,
+            "leaks" => Qcow2CheckRepair.Leaks,
+            "all" => Qcow2CheckRepair.All,
             var other => throw new UsageException($"Unknown option value for -r (expecting 'leaks' or 'all'): {other}"),
         };
         var path = CommonOptions.RequireFile(args, Name);
 
-        using var image = ImageOpener.Open(path, writable: repair != CheckRepair.None, forCheck: true);
+        using var image = CommandLineImage.Open(path, writable: repair != Qcow2CheckRepair.None, forCheck: true);
         foreach (var warning in image.Warnings)
             context.Warn(warning);
 
         using var progress = args.Has(ProgressOption.Key) && !quiet && !json ? new TerminalProgress(context.Error) : null;
-        var result = image.Check(new CheckOptions { Repair = repair, Progress = progress });
+        var result = image.Check(new Qcow2CheckOptions { Repair = repair, Progress = progress });
         progress?.Finish();
 
         foreach (var finding in result.RepairFindings)
@@ -75,11 +75,15 @@ internal sealed class CheckCommand : ICommand
             context.Out.Write(Human(result));
         if (result.CheckErrors > 0)
             throw new ToolException("Check failed");
-        return result.ExitCode;
+        return ExitCode(result);
     }
 
+    /// <summary>The exit code <c>qemu-img check</c> gives: 0 clean, 1 check failed or internal errors, 2 corruptions, 3 only leaks.</summary>
+    internal static int ExitCode(Qcow2CheckResult result) =>
+        result.FailureMessage is not null || result.CheckErrors > 0 ? 1 : result.Corruptions > 0 ? 2 : result.Leaks > 0 ? 3 : 0;
+
     /// <summary>qemu-img's <c>ImageCheck</c>: filename, format and check-errors always; every other field only when non-zero.</summary>
-    internal static InfoObject Json(CheckResult result, string path)
+    internal static InfoObject Json(Qcow2CheckResult result, string path)
     {
         var json = new InfoObject();
         void AddIfNonZero(string key, long value)
@@ -103,7 +107,7 @@ internal sealed class CheckCommand : ICommand
     }
 
     /// <summary>qemu-img's <c>dump_human_image_check</c>.</summary>
-    internal static string Human(CheckResult result)
+    internal static string Human(Qcow2CheckResult result)
     {
         var text = new System.Text.StringBuilder();
         if (result.Corruptions == 0 && result.Leaks == 0 && result.CheckErrors == 0)

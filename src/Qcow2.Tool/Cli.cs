@@ -20,6 +20,18 @@ public static class Cli
     ];
 
     /// <summary>
+    /// A library exception's message in the tool's words: without the " (Parameter 'x')" that .NET appends for an argument,
+    /// and with the library's API names for a repair replaced by the command that does it.
+    /// </summary>
+    internal static string MessageOf(Exception e)
+    {
+        var message = e.Message;
+        if (e is ArgumentException { ParamName: { } parameter })
+            message = message.Replace($" (Parameter '{parameter}')", "", StringComparison.Ordinal);
+        return message.Replace("Qcow2Image.Check with Qcow2CheckRepair.All", "qcow2 check -r all", StringComparison.Ordinal);
+    }
+
+    /// <summary>
     /// Runs <c>qcow2 ARGS…</c>, writing to <paramref name="stdout"/> and <paramref name="stderr"/>, and returns the exit code:
     /// 0 on success; 1 on any error, reported as exactly one line <c>qcow2: message</c> on <paramref name="stderr"/>.
     /// </summary>
@@ -38,7 +50,7 @@ public static class Cli
         }
         catch (Qcow2FormatException e)
         {
-            return Fail(stderr, e.Message);
+            return Fail(stderr, MessageOf(e));
         }
         catch (BinaryFormat.BinaryFormatException e)
         {
@@ -62,7 +74,7 @@ public static class Cli
         }
         catch (ArgumentException e)
         {
-            return Fail(stderr, e.Message);
+            return Fail(stderr, MessageOf(e));
         }
         catch (Exception e)
         {

@@ -126,15 +126,8 @@ internal static class CommonOptions
             return null; // qemu: a fraction needs a unit
         if (!decimal.TryParse(s, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var number))
             throw new OverflowException();
-        decimal bytes;
-        try
-        {
-            bytes = decimal.Truncate(number * multiplier);
-        }
-        catch (OverflowException)
-        {
-            throw;
-        }
+        // number * multiplier throws OverflowException past decimal's range, as documented above.
+        var bytes = decimal.Truncate(number * multiplier);
         if (bytes > long.MaxValue)
             throw new OverflowException();
         return (long)bytes;

@@ -104,23 +104,7 @@ internal sealed class CreateCommand : ICommand
         var backingFile = Get("backing_file");
         var backingFormat = Get("backing_fmt");
 
-        // The same checks, order and messages as QEMU 7.2's qcow2_co_create_opts/qcow2_co_create.
-        if (clusterSize < 512 || clusterSize > 2 * 1024 * 1024 || (clusterSize & (clusterSize - 1)) != 0)
-            throw new ToolException($"{file}: Cluster size must be a power of two between 512 and 2048k");
-        if (refcountBits < 1 || refcountBits > 64 || (refcountBits & (refcountBits - 1)) != 0)
-            throw new ToolException($"{file}: Refcount width must be a power of two and may not exceed 64 bits");
-        if (version < 3 && refcountBits != 16)
-            throw new ToolException($"{file}: Different refcount widths than 16 bits require compatibility level 1.1 or above (use version=v3 or greater)");
-        if (version < 3 && lazy)
-            throw new ToolException($"{file}: Lazy refcounts only supported with compatibility level 1.1 and above (use version=v3 or greater)");
-        if (version < 3 && extendedL2)
-            throw new ToolException($"{file}: Extended L2 entries are only supported with compatibility level 1.1 and above (use version=v3 or greater)");
-        if (extendedL2 && clusterSize < 16384)
-            throw new ToolException($"{file}: Extended L2 entries are only supported with cluster sizes of at least 16384 bytes");
-        if (version < 3 && compression != Qcow2CompressionType.Zlib)
-            throw new ToolException($"{file}: Non-zlib compression type is only supported with compatibility level 1.1 and above (use version=v3 or greater)");
-        if (backingFormat is not null && backingFile is null)
-            throw new ToolException($"{file}: Backing format cannot be used without backing file");
+        // The option rules are the library's (Qcow2Image.Create); this one is qemu-img's own, for its command line.
         if (backingFile is not null && backingFormat is null)
             throw new ToolException($"{file}: Backing file specified without backing format");
 
@@ -132,24 +116,9 @@ internal sealed class CreateCommand : ICommand
         if (size is null)
             throw new UsageException("Expecting image size; try 'qcow2 create --help'");
 
-        if (!args.Has(CommonOptions.Quiet.Key))
-        {
-            var line = new StringBuilder();
-            line.Append(CultureInfo.InvariantCulture, $"Formatting '{file}', fmt=qcow2 cluster_size={clusterSize} extended_l2={OnOff(extendedL2)} ");
-            line.Append(CultureInfo.InvariantCulture, $"compression_type={compressionText} size={size}");
-            if (compatText is not null)
-                line.Append(" compat=").Append(compatText);
-            if (backingFile is not null)
-                line.Append(" backing_file=").Append(backingFile);
-            if (backingFormat is not null)
-                line.Append(" backing_fmt=").Append(backingFormat);
-            line.Append(CultureInfo.InvariantCulture, $" lazy_refcounts={OnOff(lazy)} refcount_bits={refcountBits}");
-            context.Out.WriteLine(line.ToString());
-        }
-
         var createOptions = new Qcow2CreateOptions
         {
-            ClusterSize = (int)clusterSize,
+            ClusterSize = (int)Math.Min(clusterSize, int.MaxValue), // the library refuses what does not fit
             Version = version,
             RefcountBits = refcountBits,
             LazyRefcounts = lazy,
@@ -164,12 +133,40 @@ internal sealed class CreateCommand : ICommand
         }
         catch (Exception e) when (e is Qcow2FormatException or BinaryFormat.BinaryFormatException or IOException or UnauthorizedAccessException or ArgumentException)
         {
-            throw new ToolException($"{file}: {e.Message}");
+            throw new ToolException($"{file}: {QemuWords(e)}");
+        }
+        // qemu-img prints this line before it creates; we print it once the library has accepted the options, so that a
+        // refusal is one line on stderr and nothing on stdout.
+        if (!args.Has(CommonOptions.Quiet.Key))
+        {
+            var line = new StringBuilder();
+            line.Append(CultureInfo.InvariantCulture, $"Formatting '{file}', fmt=qcow2 cluster_size={clusterSize} extended_l2={OnOff(extendedL2)} ");
+            line.Append(CultureInfo.InvariantCulture, $"compression_type={compressionText} size={size}");
+            if (compatText is not null)
+                line.Append(" compat=").Append(compatText);
+            if (backingFile is not null)
+                line.Append(" backing_file=").Append(backingFile);
+            if (backingFormat is not null)
+                line.Append(" backing_fmt=").Append(backingFormat);
+            line.Append(CultureInfo.InvariantCulture, $" lazy_refcounts={OnOff(lazy)} refcount_bits={refcountBits}");
+            context.Out.WriteLine(line.ToString());
         }
         return 0;
     }
 
     private static string OnOff(bool value) => value ? "on" : "off";
+
+    /// <summary>
+    /// qemu-img's words for a refused option: the library's message without its part about <see cref="Qcow2CreateOptions"/>,
+    /// and with the hint qemu-img gives about its <c>-o</c> options.
+    /// </summary>
+    private static string QemuWords(Exception e)
+    {
+        var message = Cli.MessageOf(e);
+        if (e is ArgumentException && message.IndexOf(" (Qcow2CreateOptions.", StringComparison.Ordinal) is var detail and >= 0)
+            message = message[..detail];
+        return message.Contains("compatibility level 1.1", StringComparison.Ordinal) ? message + " (use version=v3 or greater)" : message;
+    }
 
     private static void Set(List<KeyValuePair<string, string>> options, string key, string value)
     {
@@ -211,7 +208,7 @@ internal sealed class CreateCommand : ICommand
         switch (format)
         {
             case "qcow2":
-                using (var backing = ImageOpener.Open(path, writable: false))
+                using (var backing = CommandLineImage.Open(path, writable: false))
                     return backing.VirtualSize;
             case "raw":
                 return new FileInfo(path).Length;

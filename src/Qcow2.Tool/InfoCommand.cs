@@ -32,7 +32,7 @@ internal sealed class InfoCommand : ICommand
         CommonOptions.CheckFormat(args);
         var json = CommonOptions.IsJsonOutput(args);
         var path = CommonOptions.RequireFile(args, Name);
-        using var image = ImageOpener.Open(path, writable: false);
+        using var image = CommandLineImage.Open(path, writable: false);
         var info = Describe(image, path);
         // Like qemu-img, warnings go to stderr in both modes (JSON output also lists them under "qcow2-warnings").
         foreach (var warning in image.Warnings)
@@ -56,8 +56,8 @@ internal sealed class InfoCommand : ICommand
                 var clock = (long)s.VmClockNanoseconds;
                 snapshot.Add("vm-clock-nsec", clock % 1_000_000_000)
                     .Add("name", s.Name ?? "")
-                    .Add("date-sec", (long)s.DateSeconds)
-                    .Add("date-nsec", (long)s.DateNanoseconds)
+                    .Add("date-sec", s.Date.ToUnixTimeSeconds())
+                    .Add("date-nsec", s.DateNanoseconds)
                     .Add("vm-clock-sec", clock / 1_000_000_000)
                     .Add("id", s.Id ?? "")
                     .Add("vm-state-size", (long)s.VmStateSize);
@@ -86,9 +86,9 @@ internal sealed class InfoCommand : ICommand
         // Our additions, under keys qemu-img does not use.
         info.Add("qcow2-version", (long)image.Version);
         info.Add("qcow2-features", new InfoObject()
-            .Add("incompatible", new InfoUnsigned(image.IncompatibleFeatures))
-            .Add("compatible", new InfoUnsigned(image.CompatibleFeatures))
-            .Add("autoclear", new InfoUnsigned(image.AutoclearFeatures)));
+            .Add("incompatible", new InfoUnsigned((ulong)image.IncompatibleFeatures))
+            .Add("compatible", new InfoUnsigned((ulong)image.CompatibleFeatures))
+            .Add("autoclear", new InfoUnsigned((ulong)image.AutoclearFeatures)));
         info.Add("qcow2-header-extensions", HeaderExtensions(image));
         var warnings = new InfoList();
         foreach (var warning in image.Warnings)
@@ -126,7 +126,7 @@ internal sealed class InfoCommand : ICommand
         data.Add("refcount-bits", (long)image.RefcountBits);
         if (image.DataFileName is { } dataFile)
             data.Add("data-file", dataFile);
-        if ((image.IncompatibleFeatures & 0x4) != 0)
+        if (image.IncompatibleFeatures.HasFlag(Qcow2IncompatibleFeatures.ExternalDataFile))
             data.Add("data-file-raw", image.DataFileRaw);
         AddEncryption(data, image);
         data.Add("corrupt", image.IsCorrupt).Add("extended-l2", image.ExtendedL2);
@@ -155,19 +155,19 @@ internal sealed class InfoCommand : ICommand
                 .Add("magic", "0x" + ((ulong)extension.Magic).ToString("x8", CultureInfo.InvariantCulture))
                 .Add("name", extension switch
                 {
-                    BackingFormatExtension => "backing-format",
-                    FeatureNameTableExtension => "feature-name-table",
-                    BitmapsExtension => "bitmaps",
-                    FullDiskEncryptionExtension => "full-disk-encryption",
-                    ExternalDataFileExtension => "external-data-file",
+                    Qcow2BackingFormatExtension => "backing-format",
+                    Qcow2FeatureNameTableExtension => "feature-name-table",
+                    Qcow2BitmapsExtension => "bitmaps",
+                    Qcow2FullDiskEncryptionExtension => "full-disk-encryption",
+                    Qcow2ExternalDataFileExtension => "external-data-file",
                     _ => "unknown",
                 });
             switch (extension)
             {
-                case BackingFormatExtension backingFormat:
+                case Qcow2BackingFormatExtension backingFormat:
                     entry.Add("format", backingFormat.Format);
                     break;
-                case FeatureNameTableExtension table:
+                case Qcow2FeatureNameTableExtension table:
                     var features = new InfoList();
                     foreach (var feature in table.Features)
                     {
@@ -184,18 +184,18 @@ internal sealed class InfoCommand : ICommand
                     }
                     entry.Add("features", features);
                     break;
-                case BitmapsExtension bitmaps:
+                case Qcow2BitmapsExtension bitmaps:
                     entry.Add("bitmap-count", (long)bitmaps.BitmapCount)
                         .Add("directory-size", bitmaps.DirectorySize)
                         .Add("directory-offset", bitmaps.DirectoryOffset);
                     break;
-                case FullDiskEncryptionExtension fde:
+                case Qcow2FullDiskEncryptionExtension fde:
                     entry.Add("offset", fde.Offset).Add("length", fde.Length);
                     break;
-                case ExternalDataFileExtension dataFile:
+                case Qcow2ExternalDataFileExtension dataFile:
                     entry.Add("filename", dataFile.FileName);
                     break;
-                case UnknownHeaderExtension unknown:
+                case Qcow2UnknownHeaderExtension unknown:
                     entry.Add("length", (long)unknown.Data.Length).Add("data", Convert.ToHexStringLower(unknown.Data.Span));
                     break;
             }

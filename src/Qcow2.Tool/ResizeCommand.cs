@@ -61,20 +61,23 @@ internal sealed class ResizeCommand : ICommand
             throw new ToolException(BadSize);
         }
 
-        using var image = ImageOpener.Open(path, writable: true);
+        using var image = CommandLineImage.Open(path, writable: true);
         foreach (var warning in image.Warnings)
             context.Warn(warning);
         var current = image.VirtualSize;
         var total = relative == 0 ? amount : (decimal)current + (decimal)relative * amount;
-        if (total <= 0 || total > long.MaxValue)
+        // Past the range of a size the library takes: qemu-img's words for what the library refuses as not positive.
+        if (total < long.MinValue || total > long.MaxValue)
             throw new ToolException("New image size must be positive");
         var newSize = (long)total;
-        var shrink = args.Has(ShrinkOption.Key);
-        if (newSize < current && !shrink)
-            throw new ToolException("Use the --shrink option to perform a shrink operation.");
-        if (newSize < current && preallocation != Qcow2Preallocation.Off)
-            throw new ToolException("Preallocation can only be used for growing images");
-        image.Resize(newSize, new ResizeOptions { AllowShrink = shrink, Preallocation = preallocation });
+        try
+        {
+            image.Resize(newSize, new Qcow2ResizeOptions { AllowShrink = args.Has(ShrinkOption.Key), Preallocation = preallocation });
+        }
+        catch (ArgumentException e)
+        {
+            throw new ToolException(e.ParamName == "options.AllowShrink" ? "Use the --shrink option to perform a shrink operation." : Cli.MessageOf(e));
+        }
         if (!args.Has(CommonOptions.Quiet.Key))
             context.Out.Write(string.Create(CultureInfo.InvariantCulture, $"Image resized.\n"));
         return 0;

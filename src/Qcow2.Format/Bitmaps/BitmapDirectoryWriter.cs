@@ -145,28 +145,35 @@ internal sealed class BitmapDirectoryWriter
         }
     }
 
+    /// <summary>
+    /// The rules a directory must keep, checked in the order QEMU checks a new bitmap (empty name, granularity, duplicate,
+    /// v2, name length, table size, count, directory size), so that the first refusal is QEMU's. Mistakes in the bitmaps
+    /// asked for are <see cref="ArgumentException"/>s; limits of the image are <see cref="Qcow2FormatException"/>s.
+    /// </summary>
     private void Validate(IReadOnlyList<BitmapDefinition> definitions, ulong virtualSize)
     {
-        if (definitions.Count > Limits.MaxBitmaps)
-            throw new Qcow2FormatException(string.Create(CultureInfo.InvariantCulture,
-                $"Bitmap directory is full: at most {Limits.MaxBitmaps} bitmaps are allowed"), "BitmapsExtensionData.NbBitmaps",
-                definitions.Count.ToString(CultureInfo.InvariantCulture));
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var definition in definitions)
+        {
+            if (definition.Name.Length == 0 && definition.Existing is null)
+                throw new ArgumentException("Bitmap name cannot be empty");
+            if (definition.GranularityBits is < 9 or > 31)
+                throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                    $"Granularity must be power of 2 and at least 512 (at most 2147483648; bitmap '{definition.Name}' asks for 2^{definition.GranularityBits} or a value that is not a power of 2)"));
+            if (!names.Add(definition.Name))
+                throw new ArgumentException($"Bitmap already exists: {definition.Name}");
+        }
         if (definitions.Count > 0 && image.Header.Version < 3)
             throw new Qcow2FormatException("Cannot store dirty bitmaps in qcow2 v2 files", "Qcow2Header.Version", "2");
-        var names = new HashSet<string>(StringComparer.Ordinal);
+
         var existing = new HashSet<Qcow2Bitmap>(ReferenceEqualityComparer.Instance);
         long directorySize = 0;
         foreach (var definition in definitions)
         {
             var nameSize = Encoding.UTF8.GetByteCount(definition.Name);
-            if (nameSize > Limits.MaxNameSize || (nameSize == 0 && definition.Existing is null))
-                throw new Qcow2FormatException(nameSize == 0 ? "Bitmap name must not be empty" : "Name length exceeds maximum (1023 characters)",
-                    "BitmapDirectoryEntry.Name", nameSize.ToString(CultureInfo.InvariantCulture) + " bytes");
-            if (!names.Add(definition.Name))
-                throw new Qcow2FormatException($"Bitmap already exists: {definition.Name}", "BitmapDirectoryEntry.Name", definition.Name);
-            if (definition.GranularityBits is < 9 or > 31)
-                throw new Qcow2FormatException("Granularity must be power of 2 and at least 512", "BitmapDirectoryEntryHeader.GranularityBits",
-                    definition.GranularityBits.ToString(CultureInfo.InvariantCulture));
+            if (nameSize > Limits.MaxNameSize)
+                throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                    $"Name length exceeds maximum (1023 characters) (the name is {nameSize} bytes of UTF-8)"));
             if ((definition.Flags & ~(BitmapDirectoryEntryHeader.InUseFlag | BitmapDirectoryEntryHeader.AutoFlag)) != 0)
                 throw new Qcow2FormatException("Unknown bitmap flags", "BitmapDirectoryEntryHeader.Flags", definition.Flags.ToString(CultureInfo.InvariantCulture));
             if (definition.Existing is { } old)
@@ -182,9 +189,12 @@ internal sealed class BitmapDirectoryWriter
                 CheckTableLimits(definition.GranularityBits, virtualSize, image.ClusterSize);
             directorySize += Align.Up8(BitmapDirectoryEntryHeader.Size + nameSize);
         }
+        if (definitions.Count > Limits.MaxBitmaps)
+            throw new Qcow2FormatException(string.Create(CultureInfo.InvariantCulture, $"Maximum number of persistent bitmaps is already reached ({Limits.MaxBitmaps})"),
+                "BitmapsExtensionData.NbBitmaps", definitions.Count.ToString(CultureInfo.InvariantCulture));
         if (directorySize > Limits.MaxBitmapDirectorySize)
             throw new Qcow2FormatException(string.Create(CultureInfo.InvariantCulture,
-                $"Bitmap directory is full: {directorySize} bytes exceed the maximum of {Limits.MaxBitmapDirectorySize}"),
+                $"Not enough space in the bitmap directory (it would be {directorySize} bytes; at most {Limits.MaxBitmapDirectorySize})"),
                 "BitmapsExtensionData.DirectorySize", directorySize.ToString(CultureInfo.InvariantCulture));
     }
 

@@ -14,7 +14,7 @@ internal sealed class ImageCheck
 {
     private readonly IImageStorage storage;
     private readonly ImageMetadata image;
-    private readonly CheckOptions options;
+    private readonly Qcow2CheckOptions options;
     private readonly int clusterBits;
     private readonly int clusterSize;
     private readonly int refcountOrder;
@@ -23,7 +23,7 @@ internal sealed class ImageCheck
     private readonly L1L2Geometry geometry;
     private readonly ClusterClassifier classifier;
     private readonly long refcountsPerBlock;
-    private readonly List<CheckFinding> findings = [];
+    private readonly List<Qcow2CheckFinding> findings = [];
     private CheckCounters counters;
     private ulong[] refcountTable = [];
     private InMemoryRefcounts computed = null!;
@@ -36,7 +36,7 @@ internal sealed class ImageCheck
     private ulong[] activeL1 = [];
     private readonly Dictionary<long, ulong> unfixedOnDisk = [];
 
-    private ImageCheck(IImageStorage storage, ImageMetadata image, CheckOptions options)
+    private ImageCheck(IImageStorage storage, ImageMetadata image, Qcow2CheckOptions options)
     {
         this.storage = storage;
         this.image = image;
@@ -51,12 +51,12 @@ internal sealed class ImageCheck
         refcountsPerBlock = Refcounts.EntriesPerBlock(clusterBits, refcountOrder);
     }
 
-    private CheckRepair Fix => options.Repair;
+    private Qcow2CheckRepair Fix => options.Repair;
 
     /// <summary>Runs a check as <c>qemu-img check [-r …]</c> does, including the second pass after a repair.</summary>
-    public static CheckResult Run(IImageStorage storage, ImageMetadata image, Action rewriteHeader, CheckOptions options)
+    public static Qcow2CheckResult Run(IImageStorage storage, ImageMetadata image, Action rewriteHeader, Qcow2CheckOptions options)
     {
-        if (options.Repair != CheckRepair.None && !storage.CanWrite)
+        if (options.Repair != Qcow2CheckRepair.None && !storage.CanWrite)
             throw new InvalidOperationException("A repair needs the image opened writable.");
 
         var first = new ImageCheck(storage, image, options);
@@ -64,7 +64,7 @@ internal sealed class ImageCheck
         if (first.Failure is not null || (first.counters.LeaksFixed == 0 && first.counters.CorruptionsFixed == 0))
             return first.Result([], first.counters.LeaksFixed, first.counters.CorruptionsFixed);
 
-        var second = new ImageCheck(storage, image, new CheckOptions { Progress = options.Progress, CancellationToken = options.CancellationToken });
+        var second = new ImageCheck(storage, image, new Qcow2CheckOptions { Progress = options.Progress, CancellationToken = options.CancellationToken });
         second.Execute(rewriteHeader);
         return second.Result(first.findings, first.counters.LeaksFixed, first.counters.CorruptionsFixed);
     }
@@ -72,7 +72,7 @@ internal sealed class ImageCheck
     /// <summary>Why the check itself failed (QEMU: "Check failed: …"), or null.</summary>
     private string? Failure { get; set; }
 
-    private CheckResult Result(IReadOnlyList<CheckFinding> repairFindings, long leaksFixed, long corruptionsFixed) =>
+    private Qcow2CheckResult Result(IReadOnlyList<Qcow2CheckFinding> repairFindings, long leaksFixed, long corruptionsFixed) =>
         new(counters, findings, repairFindings, leaksFixed, corruptionsFixed, Failure);
 
     private void Execute(Action rewriteHeader)
@@ -85,24 +85,24 @@ internal sealed class ImageCheck
         {
             CalculateRefcounts(fix: Fix, fileClusters);
             var beforeCompare = counters;
-            CompareRefcounts(CheckRepair.None);
+            CompareRefcounts(Qcow2CheckRepair.None);
 
-            if (rebuild && Fix == CheckRepair.All)
+            if (rebuild && Fix == Qcow2CheckRepair.All)
             {
                 var old = counters;
-                findings.Add(new CheckFinding(CheckFindingKind.RefcountZero, "Rebuilding refcount structure"));
+                findings.Add(new Qcow2CheckFinding(Qcow2CheckFindingKind.RefcountZero, "Rebuilding refcount structure"));
                 RebuildRefcountStructure();
                 counters.Corruptions = 0;
                 counters.Leaks = 0;
                 rebuild = false;
-                CalculateRefcounts(fix: CheckRepair.None, ClustersFor(storage.Length));
+                CalculateRefcounts(fix: Qcow2CheckRepair.None, ClustersFor(storage.Length));
 
                 // The old structures are leaks now; fixing them is part of the rebuild, not something to report.
                 var saved = counters;
                 counters = default;
-                CompareRefcounts(CheckRepair.Leaks);
+                CompareRefcounts(Qcow2CheckRepair.Leaks);
                 if (rebuild)
-                    findings.Add(new CheckFinding(CheckFindingKind.RefcountZero, "ERROR rebuilt refcount structure is still broken"));
+                    findings.Add(new Qcow2CheckFinding(Qcow2CheckFindingKind.RefcountZero, "ERROR rebuilt refcount structure is still broken"));
                 var freshLeaks = counters.Leaks;
                 counters = saved;
                 if (counters.Corruptions < old.Corruptions)
@@ -111,11 +111,11 @@ internal sealed class ImageCheck
                     counters.LeaksFixed += old.Leaks - counters.Leaks;
                 counters.Leaks += freshLeaks;
             }
-            else if (Fix != CheckRepair.None)
+            else if (Fix != Qcow2CheckRepair.None)
             {
                 if (rebuild)
                 {
-                    findings.Add(new CheckFinding(CheckFindingKind.RefcountZero, "ERROR need to rebuild refcount structures"));
+                    findings.Add(new Qcow2CheckFinding(Qcow2CheckFindingKind.RefcountZero, "ERROR need to rebuild refcount structures"));
                     counters.CheckErrors++;
                     Failure = "Input/output error";
                     return;
@@ -137,9 +137,9 @@ internal sealed class ImageCheck
             return;
         }
 
-        if (Fix != CheckRepair.None)
+        if (Fix != Qcow2CheckRepair.None)
             storage.Flush();
-        if (Fix != CheckRepair.None && counters.CheckErrors == 0 && counters.Corruptions == 0
+        if (Fix != Qcow2CheckRepair.None && counters.CheckErrors == 0 && counters.Corruptions == 0
             && (image.Header.IncompatibleFeatures & (Features.Dirty | Features.Corrupt)) != 0)
         {
             image.Header.IncompatibleFeatures &= ~(Features.Dirty | Features.Corrupt);
@@ -156,7 +156,7 @@ internal sealed class ImageCheck
 
     // ---- Counting references (calculate_refcounts) ----
 
-    private void CalculateRefcounts(CheckRepair fix, long fileClusters)
+    private void CalculateRefcounts(Qcow2CheckRepair fix, long fileClusters)
     {
         computed = new InMemoryRefcounts(fileClusters, Refcounts.MaxRefcount(refcountOrder));
         var fileLength = storage.Length;
@@ -165,18 +165,18 @@ internal sealed class ImageCheck
         CheckL1((long)image.Header.L1TableOffset, image.Header.L1Size, active: true, fix, fileLength, progressShare: 0.5);
 
         if (hasDataFile && image.Snapshots.Count > 0)
-            Report(CheckFindingKind.Snapshot, $"ERROR {image.Snapshots.Count} snapshots in image with data file");
+            Report(Qcow2CheckFindingKind.Snapshot, $"ERROR {image.Snapshots.Count} snapshots in image with data file");
         foreach (var snapshot in image.Snapshots)
         {
             var l1Offset = (ulong)snapshot.L1TableOffset;
             if (l1Offset % (ulong)clusterSize != 0)
             {
-                Report(CheckFindingKind.Snapshot, $"ERROR snapshot {snapshot.Id} ({snapshot.Name}) l1_offset={HexPrefixed(l1Offset)}: L1 table is not cluster aligned; snapshot table entry corrupted");
+                Report(Qcow2CheckFindingKind.Snapshot, $"ERROR snapshot {snapshot.Id} ({snapshot.Name}) l1_offset={HexPrefixed(l1Offset)}: L1 table is not cluster aligned; snapshot table entry corrupted");
                 continue;
             }
             if ((uint)snapshot.L1Size > Limits.MaxL1Entries)
             {
-                Report(CheckFindingKind.Snapshot, $"ERROR snapshot {snapshot.Id} ({snapshot.Name}) l1_size={HexPrefixed((ulong)snapshot.L1Size)}: L1 table is too large; snapshot table entry corrupted");
+                Report(Qcow2CheckFindingKind.Snapshot, $"ERROR snapshot {snapshot.Id} ({snapshot.Name}) l1_size={HexPrefixed((ulong)snapshot.L1Size)}: L1 table is too large; snapshot table entry corrupted");
                 continue;
             }
             CheckL1((long)l1Offset, (uint)snapshot.L1Size, active: false, fix, fileLength, progressShare: 0);
@@ -202,7 +202,7 @@ internal sealed class ImageCheck
         // arrives here negative, and is past the end of any file).
         if (offset < 0 || offset > fileLength || size - (fileLength - offset) >= clusterSize)
         {
-            Report(CheckFindingKind.PastEndOfFile,
+            Report(Qcow2CheckFindingKind.PastEndOfFile,
                 $"ERROR: counting reference for region exceeding the end of the file by one cluster or more: offset {HexPrefixed((ulong)offset)} size {HexPrefixed((ulong)size)}");
             return;
         }
@@ -216,12 +216,12 @@ internal sealed class ImageCheck
     {
         if (computed.TryIncrement(cluster))
             return;
-        Report(CheckFindingKind.RefcountOverflow, $"ERROR: overflow cluster offset={HexPrefixed((ulong)cluster << clusterBits)}");
-        findings.Add(new CheckFinding(CheckFindingKind.RefcountOverflow,
+        Report(Qcow2CheckFindingKind.RefcountOverflow, $"ERROR: overflow cluster offset={HexPrefixed((ulong)cluster << clusterBits)}");
+        findings.Add(new Qcow2CheckFinding(Qcow2CheckFindingKind.RefcountOverflow,
             "Use qemu-img amend to increase the refcount entry width or qemu-img convert to create a clean copy if the image cannot be opened for writing"));
     }
 
-    private void CheckL1(long l1Offset, uint l1Size, bool active, CheckRepair fix, long fileLength, double progressShare)
+    private void CheckL1(long l1Offset, uint l1Size, bool active, Qcow2CheckRepair fix, long fileLength, double progressShare)
     {
         if (l1Size == 0)
             return;
@@ -229,7 +229,7 @@ internal sealed class ImageCheck
         if (l1Offset < 0 || (ulong)l1Offset > Addressable.MaxLength - (ulong)l1Size * sizeof(ulong))
         {
             // QEMU's read of the table fails with EIO, and with it the whole check.
-            findings.Add(new CheckFinding(CheckFindingKind.CheckError, "ERROR: I/O error in check_refcounts_l1"));
+            findings.Add(new Qcow2CheckFinding(Qcow2CheckFindingKind.CheckError, "ERROR: I/O error in check_refcounts_l1"));
             counters.CheckErrors++;
             throw new CheckFailedException("Input/output error");
         }
@@ -252,7 +252,7 @@ internal sealed class ImageCheck
                 continue;
             var entry = new L1Entry(l1[i]);
             if (entry.HasReservedBits)
-                Report(CheckFindingKind.ReservedBits, $"ERROR found L1 entry with reserved bits set: {Hex(entry.Value)}");
+                Report(Qcow2CheckFindingKind.ReservedBits, $"ERROR found L1 entry with reserved bits set: {Hex(entry.Value)}");
             var l2Offset = entry.L2Offset;
             Count((long)l2Offset, clusterSize, fileLength);
 
@@ -260,7 +260,7 @@ internal sealed class ImageCheck
             if (l2Offset % (ulong)clusterSize != 0 || l2Offset == 0)
             {
                 if (l2Offset % (ulong)clusterSize != 0)
-                    Report(CheckFindingKind.Unaligned, $"ERROR l2_offset={Hex(l2Offset)}: Table is not cluster aligned; L1 entry corrupted");
+                    Report(Qcow2CheckFindingKind.Unaligned, $"ERROR l2_offset={Hex(l2Offset)}: Table is not cluster aligned; L1 entry corrupted");
                 unalignedTable ??= new byte[clusterSize];
                 storage.Read((long)l2Offset, unalignedTable);
                 table = unalignedTable;
@@ -279,7 +279,7 @@ internal sealed class ImageCheck
         }
     }
 
-    private void CheckL2(Span<byte> table, long l2Offset, bool active, CheckRepair fix, long fileLength)
+    private void CheckL2(Span<byte> table, long l2Offset, bool active, Qcow2CheckRepair fix, long fileLength)
     {
         ulong nextContiguous = 0;
         for (var i = 0; i < geometry.L2Entries; i++)
@@ -289,25 +289,25 @@ internal sealed class ImageCheck
             var bitmap = geometry.ReadBitmap(table, i);
             var type = classifier.Classify(entry);
             if (entry.HasReservedBits)
-                Report(CheckFindingKind.ReservedBits, $"ERROR found l2 entry with reserved bits set: {Hex(value)}");
+                Report(Qcow2CheckFindingKind.ReservedBits, $"ERROR found l2 entry with reserved bits set: {Hex(value)}");
 
             switch (type)
             {
                 case ClusterType.Compressed:
                     if (entry.Copied)
                     {
-                        Report(CheckFindingKind.Mapping, $"ERROR: coffset={HexPrefixed((ulong)entry.CompressedRange(clusterBits).Offset)}: copied flag must never be set for compressed clusters");
+                        Report(Qcow2CheckFindingKind.Mapping, $"ERROR: coffset={HexPrefixed((ulong)entry.CompressedRange(clusterBits).Offset)}: copied flag must never be set for compressed clusters");
                         value &= ~L2Entry.CopiedFlag;
                     }
                     // QEMU reports these and then ignores the entry: no reference is counted, nor any statistic.
                     if (hasDataFile)
                     {
-                        Report(CheckFindingKind.Mapping, $"ERROR compressed cluster {i} with data file, entry={HexPrefixed(value)}");
+                        Report(Qcow2CheckFindingKind.Mapping, $"ERROR compressed cluster {i} with data file, entry={HexPrefixed(value)}");
                         break;
                     }
                     if (bitmap.Value != 0)
                     {
-                        Report(CheckFindingKind.Mapping, $"ERROR compressed cluster {i} with non-zero subcluster allocation bitmap, entry={HexPrefixed(value)}");
+                        Report(Qcow2CheckFindingKind.Mapping, $"ERROR compressed cluster {i} with non-zero subcluster allocation bitmap, entry={HexPrefixed(value)}");
                         break;
                     }
                     var (compressedOffset, compressedSize) = new L2Entry(value).CompressedRange(clusterBits);
@@ -323,28 +323,28 @@ internal sealed class ImageCheck
                 case ClusterType.ZeroAllocated or ClusterType.Normal:
                     var offset = value & L2Entry.OffsetMask;
                     if (bitmap.IsCorrupt)
-                        Report(CheckFindingKind.Mapping, $"ERROR offset={Hex(offset)}: Allocated cluster has corrupted subcluster allocation bitmap");
+                        Report(Qcow2CheckFindingKind.Mapping, $"ERROR offset={Hex(offset)}: Allocated cluster has corrupted subcluster allocation bitmap");
                     if (offset % (ulong)clusterSize != 0)
                     {
                         var containsData = extendedL2 ? bitmap.AnyAllocated : type == ClusterType.Normal;
                         if (containsData)
                         {
-                            Report(CheckFindingKind.Unaligned, $"ERROR offset={Hex(offset)}: Data cluster is not properly aligned; L2 entry corrupted.");
+                            Report(Qcow2CheckFindingKind.Unaligned, $"ERROR offset={Hex(offset)}: Data cluster is not properly aligned; L2 entry corrupted.");
                         }
-                        else if (fix == CheckRepair.All)
+                        else if (fix == Qcow2CheckRepair.All)
                         {
                             // A preallocated zero cluster holds no data: turning it into a plain zero cluster loses nothing.
                             geometry.WriteEntry(table, i, new L2Entry(extendedL2 ? 0UL : L2Entry.ZeroFlag));
                             var entryBytes = geometry.EntryRange(i);
                             storage.Write(l2Offset + entryBytes.Start.Value, table[entryBytes]);
                             storage.Flush();
-                            findings.Add(new CheckFinding(CheckFindingKind.Unaligned, $"Repairing offset={Hex(offset)}: Preallocated cluster is not properly aligned; L2 entry corrupted.", Repaired: true));
+                            findings.Add(new Qcow2CheckFinding(Qcow2CheckFindingKind.Unaligned, $"Repairing offset={Hex(offset)}: Preallocated cluster is not properly aligned; L2 entry corrupted.", Repaired: true));
                             counters.CorruptionsFixed++;
                             continue;
                         }
                         else
                         {
-                            Report(CheckFindingKind.Unaligned, $"ERROR offset={Hex(offset)}: Preallocated cluster is not properly aligned; L2 entry corrupted.");
+                            Report(Qcow2CheckFindingKind.Unaligned, $"ERROR offset={Hex(offset)}: Preallocated cluster is not properly aligned; L2 entry corrupted.");
                         }
                     }
                     if (active)
@@ -364,7 +364,7 @@ internal sealed class ImageCheck
 
                 case ClusterType.Unallocated:
                     if (bitmap.AnyAllocated)
-                        Report(CheckFindingKind.Mapping, $"ERROR: Unallocated cluster has non-zero subcluster allocation map");
+                        Report(Qcow2CheckFindingKind.Mapping, $"ERROR: Unallocated cluster has non-zero subcluster allocation map");
                     break;
             }
         }
@@ -397,7 +397,7 @@ internal sealed class ImageCheck
     }
 
     /// <summary>QEMU's <c>check_refblocks</c>: the refcount blocks themselves.</summary>
-    private void CheckRefcountBlocks(CheckRepair fix)
+    private void CheckRefcountBlocks(Qcow2CheckRepair fix)
     {
         for (var i = 0; i < refcountTable.Length; i++)
         {
@@ -406,13 +406,13 @@ internal sealed class ImageCheck
             var cluster = (long)(offset >> clusterBits);
             if (entry.HasReservedBits)
             {
-                Report(CheckFindingKind.ReservedBits, $"ERROR refcount table entry {i} has reserved bits set");
+                Report(Qcow2CheckFindingKind.ReservedBits, $"ERROR refcount table entry {i} has reserved bits set");
                 rebuild = true;
                 continue;
             }
             if (offset % (ulong)clusterSize != 0)
             {
-                Report(CheckFindingKind.Unaligned, $"ERROR refcount block {i} is not cluster aligned; refcount table entry corrupted");
+                Report(Qcow2CheckFindingKind.Unaligned, $"ERROR refcount block {i} is not cluster aligned; refcount table entry corrupted");
                 rebuild = true;
                 continue;
             }
@@ -422,32 +422,32 @@ internal sealed class ImageCheck
             {
                 // QEMU grows the file to reach the block whatever its offset; a hostile offset would make the file (and every
                 // per-cluster structure of the check) astronomically large, so grow it only a little and within the table's reach.
-                if (fix == CheckRepair.All && offset <= (ulong)(storage.Length + Limits.MaxRepairGrowth - clusterSize) && (ulong)cluster < DescribableClusters)
+                if (fix == Qcow2CheckRepair.All && offset <= (ulong)(storage.Length + Limits.MaxRepairGrowth - clusterSize) && (ulong)cluster < DescribableClusters)
                 {
                     // Extending the file makes the block readable (as zeros); the rebuild or the comparison then fixes its counts.
-                    findings.Add(new CheckFinding(CheckFindingKind.RefcountBlock, $"Repairing refcount block {i} is outside image", cluster, Repaired: true));
+                    findings.Add(new Qcow2CheckFinding(Qcow2CheckFindingKind.RefcountBlock, $"Repairing refcount block {i} is outside image", cluster, Repaired: true));
                     storage.SetLength((long)offset + clusterSize);
                     computed.EnsureCount(ClustersFor(storage.Length));
                     counters.CorruptionsFixed++;
                     Count((long)offset, clusterSize, storage.Length);
                 }
-                else if (fix == CheckRepair.All)
+                else if (fix == Qcow2CheckRepair.All)
                 {
                     // QEMU's resize_fail: the rebuild places the block's counts somewhere reachable.
-                    Report(CheckFindingKind.RefcountBlock, $"Repairing refcount block {i} is outside image", cluster);
-                    findings.Add(new CheckFinding(CheckFindingKind.RefcountBlock, "ERROR could not resize image: File too large", cluster));
+                    Report(Qcow2CheckFindingKind.RefcountBlock, $"Repairing refcount block {i} is outside image", cluster);
+                    findings.Add(new Qcow2CheckFinding(Qcow2CheckFindingKind.RefcountBlock, "ERROR could not resize image: File too large", cluster));
                     rebuild = true;
                 }
                 else
                 {
-                    Report(CheckFindingKind.RefcountBlock, $"ERROR refcount block {i} is outside image", cluster);
+                    Report(Qcow2CheckFindingKind.RefcountBlock, $"ERROR refcount block {i} is outside image", cluster);
                 }
                 continue;
             }
             Count((long)offset, clusterSize, storage.Length);
             if (computed[cluster] != 1)
             {
-                Report(CheckFindingKind.RefcountBlock, $"ERROR refcount block {i} refcount={computed[cluster]}", cluster);
+                Report(Qcow2CheckFindingKind.RefcountBlock, $"ERROR refcount block {i} refcount={computed[cluster]}", cluster);
                 rebuild = true;
             }
         }
@@ -455,7 +455,7 @@ internal sealed class ImageCheck
 
     // ---- Comparing with the refcounts on disk (compare_refcounts) ----
 
-    private void CompareRefcounts(CheckRepair fix)
+    private void CompareRefcounts(Qcow2CheckRepair fix)
     {
         highestCluster = 0;
         unfixedOnDisk.Clear();
@@ -481,7 +481,7 @@ internal sealed class ImageCheck
                 // cluster it covers is an internal error.
                 for (var cluster = first; cluster < first + count; cluster++)
                 {
-                    findings.Add(new CheckFinding(CheckFindingKind.CheckError, $"Can't get refcount for cluster {cluster}: Input/output error", cluster));
+                    findings.Add(new Qcow2CheckFinding(Qcow2CheckFindingKind.CheckError, $"Can't get refcount for cluster {cluster}: Input/output error", cluster));
                     counters.CheckErrors++;
                 }
                 continue;
@@ -514,14 +514,14 @@ internal sealed class ImageCheck
     }
 
     /// <summary>Handles one mismatch; returns whether <paramref name="block"/> was changed.</summary>
-    private bool CompareOne(CheckRepair fix, Span<byte> block, long index, long cluster, ulong onDisk, ulong references)
+    private bool CompareOne(Qcow2CheckRepair fix, Span<byte> block, long index, long cluster, ulong onDisk, ulong references)
     {
-        var repair = onDisk != 0 && ((onDisk > references && fix != CheckRepair.None) || (onDisk < references && fix == CheckRepair.All));
+        var repair = onDisk != 0 && ((onDisk > references && fix != Qcow2CheckRepair.None) || (onDisk < references && fix == Qcow2CheckRepair.All));
         if (onDisk == 0)
             rebuild = true;
-        var kind = onDisk > references ? CheckFindingKind.Leak : onDisk == 0 ? CheckFindingKind.RefcountZero : CheckFindingKind.RefcountTooLow;
+        var kind = onDisk > references ? Qcow2CheckFindingKind.Leak : onDisk == 0 ? Qcow2CheckFindingKind.RefcountZero : Qcow2CheckFindingKind.RefcountTooLow;
         var verb = repair ? "Repairing" : onDisk < references ? "ERROR" : "Leaked";
-        findings.Add(new CheckFinding(kind, $"{verb} cluster {cluster} refcount={onDisk} reference={references}", cluster, onDisk, references, repair));
+        findings.Add(new Qcow2CheckFinding(kind, $"{verb} cluster {cluster} refcount={onDisk} reference={references}", cluster, onDisk, references, repair));
         if (repair)
         {
             Refcounts.Set(block, index, refcountOrder, references);
@@ -582,8 +582,8 @@ internal sealed class ImageCheck
 
     private void CheckCopiedFlags()
     {
-        var repair = Fix == CheckRepair.All
-            || (Fix == CheckRepair.Leaks && counters.CheckErrors == 0 && counters.Corruptions == 0 && counters.Leaks == 0);
+        var repair = Fix == Qcow2CheckRepair.All
+            || (Fix == Qcow2CheckRepair.Leaks && counters.CheckErrors == 0 && counters.Corruptions == 0 && counters.Leaks == 0);
         var l1Offset = (long)image.Header.L1TableOffset;
         // The walk read the active L1 already, and nothing since has changed it.
         var l1 = activeL1;
@@ -646,7 +646,7 @@ internal sealed class ImageCheck
 
     private void ReportCopied(string what, bool repair)
     {
-        findings.Add(new CheckFinding(CheckFindingKind.CopiedFlag, (repair ? "Repairing " : "ERROR ") + what, Repaired: repair));
+        findings.Add(new Qcow2CheckFinding(Qcow2CheckFindingKind.CopiedFlag, (repair ? "Repairing " : "ERROR ") + what, Repaired: repair));
         if (repair)
             counters.CorruptionsFixed++;
         else
@@ -735,9 +735,9 @@ internal sealed class ImageCheck
 
     private long ClustersFor(long bytes) => (bytes + clusterSize - 1) >> clusterBits;
 
-    private void Report(CheckFindingKind kind, string message, long? cluster = null)
+    private void Report(Qcow2CheckFindingKind kind, string message, long? cluster = null)
     {
-        findings.Add(new CheckFinding(kind, message, cluster));
+        findings.Add(new Qcow2CheckFinding(kind, message, cluster));
         counters.Corruptions++;
     }
 

@@ -68,27 +68,28 @@ internal static class ImageCreator
         if (o.RefcountBits is < 1 or > 64 || !BitOperations.IsPow2(o.RefcountBits))
             throw Fail("Refcount width must be a power of two and may not exceed 64 bits", "RefcountBits", o.RefcountBits, "is not a power of two in 1..64");
         if (o.Version < 3 && o.RefcountBits != 16)
-            throw Fail("Different refcount widths than 16 bits require compatibility level 1.1 or above (use version=v3 or greater)", "RefcountBits", o.RefcountBits, "must be 16 for version 2");
+            throw Fail("Different refcount widths than 16 bits require compatibility level 1.1 or above", "RefcountBits", o.RefcountBits, "must be 16 for version 2");
         if (o.Version < 3 && o.LazyRefcounts)
-            throw Fail("Lazy refcounts only supported with compatibility level 1.1 and above (use version=v3 or greater)", "LazyRefcounts", true, "needs version 3");
+            throw Fail("Lazy refcounts only supported with compatibility level 1.1 and above", "LazyRefcounts", true, "needs version 3");
         if (o.Version < 3 && o.ExtendedL2)
-            throw Fail("Extended L2 entries are only supported with compatibility level 1.1 and above (use version=v3 or greater)", "ExtendedL2", true, "needs version 3");
+            throw Fail("Extended L2 entries are only supported with compatibility level 1.1 and above", "ExtendedL2", true, "needs version 3");
         if (o.ExtendedL2 && o.ClusterSize < 16384)
             throw Fail("Extended L2 entries are only supported with cluster sizes of at least 16384 bytes", "ClusterSize", o.ClusterSize, "is below 16384 with extended L2");
         if (o.CompressionType is not (Qcow2CompressionType.Zlib or Qcow2CompressionType.Zstd))
             throw Fail($"qcow2: unknown compression type: {(int)o.CompressionType}", "CompressionType", o.CompressionType, "is not zlib or zstd");
         if (o.Version < 3 && o.CompressionType != Qcow2CompressionType.Zlib)
-            throw Fail("Non-zlib compression type is only supported with compatibility level 1.1 and above (use version=v3 or greater)", "CompressionType", o.CompressionType, "needs version 3");
+            throw Fail("Non-zlib compression type is only supported with compatibility level 1.1 and above", "CompressionType", o.CompressionType, "needs version 3");
         if (o.BackingFormat is not null && o.BackingFile is null)
             throw Fail("Backing format cannot be used without backing file", "BackingFormat", o.BackingFormat, "needs BackingFile");
         if (o.BackingFormat is not null && Encoding.UTF8.GetByteCount(o.BackingFormat) > Limits.MaxBackingFormatLength)
             throw Fail("Backing format name too long", "BackingFormat", o.BackingFormat, $"is longer than {Limits.MaxBackingFormatLength} bytes");
     }
 
-    private static Qcow2FormatException Fail(string qemuMessage, string option, object value, string rule)
+    /// <summary>A refused option: QEMU's words for the rule, then the option, its value and the rule in the library's terms.</summary>
+    private static ArgumentException Fail(string qemuMessage, string option, object value, string rule)
     {
         var text = Convert.ToString(value, CultureInfo.InvariantCulture) ?? "";
-        return new($"{qemuMessage} (Qcow2CreateOptions.{option}: {text} {rule})", "Qcow2CreateOptions." + option, text);
+        return new($"{qemuMessage} (Qcow2CreateOptions.{option}: {text} {rule})", "options");
     }
 
     /// <summary>Where the metadata of a new image goes, and how many clusters each part needs.</summary>

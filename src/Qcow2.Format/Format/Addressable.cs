@@ -14,7 +14,7 @@ internal static class Addressable
         if (offset < 0 || (ulong)offset > MaxLength || (ulong)length > MaxLength - (ulong)offset)
             throw new Qcow2FormatException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
                 $"Input/output error (I/O at offset {(ulong)offset} of {length} bytes reaches past the largest readable offset {MaxLength})"),
-                null, ((ulong)offset).ToString(System.Globalization.CultureInfo.InvariantCulture));
+                value: ((ulong)offset).ToString(System.Globalization.CultureInfo.InvariantCulture));
     }
 
     /// <summary>Throws QEMU's read error when [offset, offset + length) cannot be read.</summary>

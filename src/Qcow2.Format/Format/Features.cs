@@ -1,21 +1,21 @@
 namespace Qcow2;
 
-/// <summary>The feature bits QEMU 7.2 knows (spec §1.2) and the name table it writes.</summary>
+/// <summary>The feature bits QEMU 7.2 knows (spec §1.2), as raw header values, and the name table it writes.</summary>
 internal static class Features
 {
-    public const ulong Dirty = 1UL << 0;
-    public const ulong Corrupt = 1UL << 1;
-    public const ulong ExternalDataFile = 1UL << 2;
-    public const ulong CompressionType = 1UL << 3;
-    public const ulong ExtendedL2 = 1UL << 4;
-    public const ulong KnownIncompatible = 0x1F;
+    public const ulong Dirty = (ulong)Qcow2IncompatibleFeatures.Dirty;
+    public const ulong Corrupt = (ulong)Qcow2IncompatibleFeatures.Corrupt;
+    public const ulong ExternalDataFile = (ulong)Qcow2IncompatibleFeatures.ExternalDataFile;
+    public const ulong CompressionType = (ulong)Qcow2IncompatibleFeatures.CompressionType;
+    public const ulong ExtendedL2 = (ulong)Qcow2IncompatibleFeatures.ExtendedL2;
+    public const ulong KnownIncompatible = Dirty | Corrupt | ExternalDataFile | CompressionType | ExtendedL2;
 
-    public const ulong LazyRefcounts = 1UL << 0;
-    public const ulong KnownCompatible = 0x1;
+    public const ulong LazyRefcounts = (ulong)Qcow2CompatibleFeatures.LazyRefcounts;
+    public const ulong KnownCompatible = LazyRefcounts;
 
-    public const ulong Bitmaps = 1UL << 0;
-    public const ulong RawExternalData = 1UL << 1;
-    public const ulong KnownAutoclear = 0x3;
+    public const ulong Bitmaps = (ulong)Qcow2AutoclearFeatures.Bitmaps;
+    public const ulong RawExternalData = (ulong)Qcow2AutoclearFeatures.RawExternalData;
+    public const ulong KnownAutoclear = Bitmaps | RawExternalData;
 
     /// <summary>The table <c>qcow2_update_header</c> writes, in its order.</summary>
     public static readonly IReadOnlyList<Qcow2FeatureName> QemuNameTable =

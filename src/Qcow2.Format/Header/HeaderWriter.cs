@@ -61,15 +61,15 @@ internal static class HeaderWriter
     {
         var list = new List<Qcow2HeaderExtension>();
         if (image.BackingFormat is { } format)
-            list.Add(new BackingFormatExtension(format));
+            list.Add(new Qcow2BackingFormatExtension(format));
         if (image.DataFileName is { } dataFile)
-            list.Add(new ExternalDataFileExtension(dataFile));
+            list.Add(new Qcow2ExternalDataFileExtension(dataFile));
         if (image.FullDiskEncryption is { Offset: not 0 } fde)
-            list.Add(new FullDiskEncryptionExtension(fde));
+            list.Add(new Qcow2FullDiskEncryptionExtension(fde));
         if (image.Header.Version >= 3 && image.ClusterSize > 4096)
-            list.Add(new FeatureNameTableExtension(Features.QemuNameTable));
+            list.Add(new Qcow2FeatureNameTableExtension(Features.QemuNameTable));
         if (image.BitmapsExtension is { NbBitmaps: > 0 } bitmaps)
-            list.Add(new BitmapsExtension(bitmaps));
+            list.Add(new Qcow2BitmapsExtension(bitmaps));
         list.AddRange(image.UnknownExtensions);
         return list;
     }

@@ -20,7 +20,7 @@ internal sealed class ImageMetadata
     public BitmapsExtensionData? BitmapsExtension { get; set; }
 
     /// <summary>Unknown extensions in file order (QEMU reverses them on every rewrite; we do not).</summary>
-    public List<UnknownHeaderExtension> UnknownExtensions { get; } = [];
+    public List<Qcow2UnknownHeaderExtension> UnknownExtensions { get; } = [];
 
     /// <summary>The extensions as they are on disk, in file order.</summary>
     public IReadOnlyList<Qcow2HeaderExtension> Extensions { get; set; } = [];

@@ -64,7 +64,7 @@ internal static class ImageOpener
         }
         if (writable && !forCheck && (header.IncompatibleFeatures & Features.Corrupt) != 0)
             throw Qcow2FormatException.ForField("qcow2: Image is corrupt; cannot be opened read/write", H + ".IncompatibleFeatures", 72,
-                Hex(header.IncompatibleFeatures), "has the corrupt bit (1) set; open it read-only, or repair it with `qcow2 check -r all`");
+                Hex(header.IncompatibleFeatures), "has the corrupt bit (1) set; open it read-only, or repair it with Qcow2Image.Check with Qcow2CheckRepair.All");
 
         if ((header.IncompatibleFeatures & Features.ExtendedL2) != 0 && clusterSize / 32 < Limits.MinSubclusterSize)
             throw Qcow2FormatException.ForField($"Unsupported subcluster size: {clusterSize / 32}", H + ".ClusterBits", 20, header.ClusterBits,
@@ -162,26 +162,26 @@ internal static class ImageOpener
             var dataOffset = frame.Offset + HeaderExtensionHeader.Size;
             switch (frame.Magic)
             {
-                case BackingFormatExtension.MagicValue:
+                case Qcow2BackingFormatExtension.MagicValue:
                     if (frame.Data.Length > Limits.MaxBackingFormatLength)
                         throw Qcow2FormatException.ForField($"ERROR: ext_backing_format: len={frame.Data.Length} too large (>=16)", "HeaderExtensionHeader.Length",
                             frame.Offset + 4, frame.Data.Length, "is not below 16 for a backing format extension");
-                    var format = new BackingFormatExtension(HeaderExtensionArea.DecodeString(frame.Data));
+                    var format = new Qcow2BackingFormatExtension(HeaderExtensionArea.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;
                     extensions.Add(format);
                     break;
 
-                case FeatureNameTableExtension.MagicValue:
+                case Qcow2FeatureNameTableExtension.MagicValue:
                     // Only listed: QEMU regenerates the table on every rewrite.
-                    extensions.Add(FeatureNameTableExtension.Decode(frame.Data));
+                    extensions.Add(Qcow2FeatureNameTableExtension.Decode(frame.Data));
                     break;
 
-                case BitmapsExtension.MagicValue:
+                case Qcow2BitmapsExtension.MagicValue:
                     if (frame.Data.Length != BitmapsExtensionData.Size)
                         throw Qcow2FormatException.ForField("bitmaps_ext: Invalid extension length", "HeaderExtensionHeader.Length", frame.Offset + 4,
                             frame.Data.Length, $"is not {BitmapsExtensionData.Size} for a bitmaps extension");
                     var data = BitmapsExtensionData.ReadUnchecked(frame.Data);
-                    extensions.Add(new BitmapsExtension(data));
+                    extensions.Add(new Qcow2BitmapsExtension(data));
                     if ((header.AutoclearFeatures & Features.Bitmaps) == 0)
                     {
                         image.Warnings.Add((header.Version < 3
@@ -197,7 +197,7 @@ internal static class ImageOpener
                     dropBitmaps = false;
                     break;
 
-                case FullDiskEncryptionExtension.MagicValue:
+                case Qcow2FullDiskEncryptionExtension.MagicValue:
                     if (header.CryptMethod != (uint)Qcow2EncryptionMethod.Luks)
                         throw Qcow2FormatException.ForField("CRYPTO header extension only expected with LUKS encryption method", H + ".CryptMethod", 32,
                             header.CryptMethod, "is not 2 (LUKS), but a full disk encryption extension is present");
@@ -208,17 +208,17 @@ internal static class ImageOpener
                     if (fde.Validate(context, dataOffset) is [var misaligned, ..])
                         throw Qcow2FormatException.FromRule($"Encryption header offset '{fde.Offset}' is not a multiple of cluster size '{clusterSize}'", misaligned);
                     image.FullDiskEncryption = fde;
-                    extensions.Add(new FullDiskEncryptionExtension(fde));
+                    extensions.Add(new Qcow2FullDiskEncryptionExtension(fde));
                     break;
 
-                case ExternalDataFileExtension.MagicValue:
-                    var dataFile = new ExternalDataFileExtension(HeaderExtensionArea.DecodeString(frame.Data));
+                case Qcow2ExternalDataFileExtension.MagicValue:
+                    var dataFile = new Qcow2ExternalDataFileExtension(HeaderExtensionArea.DecodeString(frame.Data));
                     image.DataFileName = dataFile.FileName;
                     extensions.Add(dataFile);
                     break;
 
                 default:
-                    var unknown = new UnknownHeaderExtension(frame.Magic, frame.Data);
+                    var unknown = new Qcow2UnknownHeaderExtension(frame.Magic, frame.Data);
                     image.UnknownExtensions.Add(unknown);
                     extensions.Add(unknown);
                     break;
@@ -242,7 +242,7 @@ internal static class ImageOpener
         {
             // The error itself does not matter here; QEMU ignores it too.
         }
-        return scratch.Extensions.OfType<FeatureNameTableExtension>().LastOrDefault()?.Features;
+        return scratch.Extensions.OfType<Qcow2FeatureNameTableExtension>().LastOrDefault()?.Features;
     }
 
     /// <summary>The checks <c>qcow2_read_extensions</c> makes on a trusted bitmaps extension, in its order (spec §3.1).</summary>

@@ -30,14 +30,14 @@ internal sealed class ClusterAllocator
         var entries = (int)((long)image.Header.RefcountTableClusters * clusterSize / sizeof(ulong));
         // Open accepts a table past the end of the file (QEMU reads zeros there); allocating through it would write there.
         if (image.Header.RefcountTableOffset + (ulong)entries * sizeof(ulong) > (ulong)storage.Length)
-            throw new Qcow2FormatException("The refcount table lies past the end of the file; repair the image first (qcow2 check -r all)",
+            throw new Qcow2FormatException("The refcount table lies past the end of the file; repair the image first (Qcow2Image.Check with Qcow2CheckRepair.All)",
                 nameof(Qcow2Header) + ".RefcountTableOffset", "0x" + image.Header.RefcountTableOffset.ToString("X", System.Globalization.CultureInfo.InvariantCulture));
         table = EntryTable.Read(storage, (long)image.Header.RefcountTableOffset, entries);
         foreach (var value in table)
         {
             var entry = new RefcountTableEntry(value);
             if (entry.HasReservedBits || entry.BlockOffset % (ulong)clusterSize != 0 || entry.BlockOffset > (ulong)Math.Max(0, storage.Length - clusterSize))
-                throw new Qcow2FormatException("The refcount table is damaged; repair the image first (qcow2 check -r all)",
+                throw new Qcow2FormatException("The refcount table is damaged; repair the image first (Qcow2Image.Check with Qcow2CheckRepair.All)",
                     "RefcountTableEntry", "0x" + value.ToString("X16", System.Globalization.CultureInfo.InvariantCulture));
         }
     }

@@ -52,7 +52,7 @@ public sealed class ClusterAllocatorTests
             foreach (var (offset, count) in allocated)
                 allocator.Free(allocator.Clusters(offset, count));
             var ours = image.Check();
-            Assert.Equal(0, ours.ExitCode);
+            Assert.Equal(0, ours.ExitCode());
         }
         var after = Qemu.CheckJson(path);
         Assert.True(after.ExitCode == 0, after.StandardError);

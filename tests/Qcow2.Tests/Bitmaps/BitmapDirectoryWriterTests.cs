@@ -52,7 +52,7 @@ public sealed class BitmapDirectoryWriterTests
             prepared.Commit();
             Assert.NotEqual(oldDirectory, image.Metadata.BitmapsExtension!.Value.DirectoryOffset);
             after = ReadBits(image, image.Bitmaps[0]);
-            Assert.Equal(0, image.Check().ExitCode);
+            Assert.Equal(0, image.Check().ExitCode());
         }
         Assert.Equal(before, after);
         Assert.True(Bit(after, 0) && Bit(after, 7) && !Bit(after, 8) && Bit(after, 40 * 2048) && Bit(after, 40 * 2048 + 1));

@@ -31,7 +31,7 @@ public sealed class BitmapLimitTests
             definitions.Add(BitmapDefinition.New("x", 16, 0, BitmapContent.Empty));
             Assert.Throws<Qcow2FormatException>(() => new BitmapDirectoryWriter(image).Prepare(definitions, (ulong)image.VirtualSize));
             Assert.Equal(length, image.FileLength);
-            Assert.Equal(0, image.Check().ExitCode);
+            Assert.Equal(0, image.Check().ExitCode());
         }
         var before = File.ReadAllBytes(path);
         Assert.StartsWith("qcow2: Operation add on bitmap one-too-many failed: Maximum number of persistent bitmaps is already reached",

@@ -42,7 +42,7 @@ public sealed class BitmapOperationInteropTests
         using (var image = Qcow2Image.Open(ours, new Qcow2OpenOptions { Writable = true }))
         {
             qemuRuns = Apply(operation, image);
-            Assert.Equal(0, image.Check().ExitCode);
+            Assert.Equal(0, image.Check().ExitCode());
         }
         foreach (var run in qemuRuns)
             Qemu.Img(["bitmap", .. run[..^1], theirs, run[^1]]).EnsureSuccess("qemu-img bitmap " + string.Join(' ', run));
@@ -87,7 +87,7 @@ public sealed class BitmapOperationInteropTests
                 image.RemoveBitmap("other");
                 image.RemoveBitmap("third");
                 Assert.Empty(image.Bitmaps);
-                Assert.Equal(0UL, image.AutoclearFeatures & 1);
+                Assert.False(image.AutoclearFeatures.HasFlag(Qcow2AutoclearFeatures.Bitmaps));
                 return [["--remove", "base"], ["--remove", "other"], ["--remove", "third"]];
             case "clear":
                 image.ClearBitmap("base");
@@ -138,7 +138,7 @@ public sealed class BitmapOperationInteropTests
         Assert.Equal(Text(Expected(1 << 20, Size, writes)), Text(Dump(path, "coarse")));
         Assert.Empty(Dump(path, "off"));
         // A sanity check of the expectation itself: the coarse bitmap coalesces 20M..21M with nothing else.
-        Assert.Contains(new GuestRange(20L << 20, 1 << 20), Dump(path, "coarse"));
+        Assert.Contains(new Qcow2GuestRange(20L << 20, 1 << 20), Dump(path, "coarse"));
     }
 
     /// <summary>A virtual size that is not a multiple of the granularity: the last range ends at the virtual size.</summary>
@@ -151,7 +151,7 @@ public sealed class BitmapOperationInteropTests
         using (var image = Qcow2Image.Open(path, new Qcow2OpenOptions { Writable = true }))
             image.AddBitmap("b", 65536);
         Write(path, (1000 * 1024 - 512, 512));
-        Assert.Equal([new GuestRange(983040, 1000 * 1024 - 983040)], Dump(path, "b"));
+        Assert.Equal([new Qcow2GuestRange(983040, 1000 * 1024 - 983040)], Dump(path, "b"));
     }
 
     /// <summary>

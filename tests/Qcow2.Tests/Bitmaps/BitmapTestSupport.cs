@@ -49,34 +49,34 @@ internal static class BitmapTestSupport
         $"{b.Name} inuse={b.InUse} auto={b.Enabled} gran={b.Granularity}: " +
         (b.InUse ? "-" : string.Join(" ", image.GetDirtyRanges(b.Name).Select(r => $"{r.Start}+{r.Length}")))));
 
-    public static List<GuestRange> Dump(string path, string name)
+    public static List<Qcow2GuestRange> Dump(string path, string name)
     {
         using var image = Qcow2Image.Open(path);
         return image.GetDirtyRanges(name).ToList();
     }
 
     /// <summary>The written ranges rounded out to the granularity, clipped to the size, sorted and coalesced.</summary>
-    public static List<GuestRange> Expected(long granularity, long size, params (long Offset, long Length)[] writes)
+    public static List<Qcow2GuestRange> Expected(long granularity, long size, params (long Offset, long Length)[] writes)
     {
         var rounded = writes
             .Select(w => (Start: w.Offset / granularity * granularity, End: Math.Min(size, (w.Offset + w.Length + granularity - 1) / granularity * granularity)))
             .OrderBy(r => r.Start)
             .ToList();
-        var result = new List<GuestRange>();
+        var result = new List<Qcow2GuestRange>();
         foreach (var (start, end) in rounded)
         {
             if (result.Count > 0 && result[^1].End >= start)
             {
                 var last = result[^1];
-                result[^1] = new GuestRange(last.Start, Math.Max(last.End, end) - last.Start);
+                result[^1] = new Qcow2GuestRange(last.Start, Math.Max(last.End, end) - last.Start);
             }
             else
-                result.Add(new GuestRange(start, end - start));
+                result.Add(new Qcow2GuestRange(start, end - start));
         }
         return result;
     }
 
-    public static string Text(IEnumerable<GuestRange> ranges) => string.Join(" ", ranges.Select(r => $"{r.Start}+{r.Length}"));
+    public static string Text(IEnumerable<Qcow2GuestRange> ranges) => string.Join(" ", ranges.Select(r => $"{r.Start}+{r.Length}"));
 
     public static ulong Autoclear(string path)
     {

@@ -21,7 +21,7 @@ public sealed partial class BitmapLeakTests
         using var opened = Qcow2Image.Open(image, new Qcow2OpenOptions { ForCheck = true });
         Assert.Equal(2, opened.Bitmaps.Count);
         var result = opened.Check();
-        Assert.Equal(0, result.ExitCode);
+        Assert.Equal(0, result.ExitCode());
         Assert.Empty(result.Findings);
     }
 

@@ -2,13 +2,13 @@ using Qcow2.Tests.Infrastructure;
 
 namespace Qcow2.Tests.Check;
 
-/// <summary>The structured <see cref="CheckResult"/> of <see cref="Qcow2Image.Check"/>, beyond what the tool prints.</summary>
+/// <summary>The structured <see cref="Qcow2CheckResult"/> of <see cref="Qcow2Image.Check"/>, beyond what the tool prints.</summary>
 public sealed class CheckLibraryTests
 {
     [QemuTheory]
-    [InlineData(CheckRepair.Leaks)]
-    [InlineData(CheckRepair.All)]
-    public void Repair_on_a_read_only_image_throws_and_writes_nothing(CheckRepair repair)
+    [InlineData(Qcow2CheckRepair.Leaks)]
+    [InlineData(Qcow2CheckRepair.All)]
+    public void Repair_on_a_read_only_image_throws_and_writes_nothing(Qcow2CheckRepair repair)
     {
         using var dir = new TempDir();
         var image = dir.File("image.qcow2");
@@ -17,11 +17,11 @@ public sealed class CheckLibraryTests
 
         using (var opened = Qcow2Image.Open(image, new Qcow2OpenOptions { ForCheck = true }))
         {
-            Assert.Throws<InvalidOperationException>(() => opened.Check(new CheckOptions { Repair = repair }));
-            Assert.Equal(3, opened.Check().ExitCode); // still usable for a plain check
+            Assert.Throws<InvalidOperationException>(() => opened.Check(new Qcow2CheckOptions { Repair = repair }));
+            Assert.Equal(3, opened.Check().ExitCode()); // still usable for a plain check
         }
         using (var opened = Qcow2Image.Open(image))
-            Assert.Throws<InvalidOperationException>(() => opened.Check(new CheckOptions { Repair = repair }));
+            Assert.Throws<InvalidOperationException>(() => opened.Check(new Qcow2CheckOptions { Repair = repair }));
         Assert.Equal(before, CheckRunner.Hash(image));
     }
 
@@ -35,7 +35,7 @@ public sealed class CheckLibraryTests
 
         using var opened = Qcow2Image.Open(image, new Qcow2OpenOptions { ForCheck = true });
         var result = opened.Check();
-        Assert.Equal(0, result.ExitCode);
+        Assert.Equal(0, result.ExitCode());
         Assert.Empty(result.Findings);
         Assert.Empty(result.RepairFindings);
         Assert.False(result.DoubleChecked);
@@ -57,28 +57,28 @@ public sealed class CheckLibraryTests
         using (var readOnly = Qcow2Image.Open(image, new Qcow2OpenOptions { ForCheck = true }))
         {
             var result = readOnly.Check();
-            Assert.Equal((1L, 1L, 2), (result.Leaks, result.Corruptions, result.ExitCode));
+            Assert.Equal((1L, 1L, 2), (result.Leaks, result.Corruptions, result.ExitCode()));
             Assert.Collection(result.Findings,
                 leak =>
                 {
-                    Assert.Equal(CheckFindingKind.Leak, leak.Kind);
+                    Assert.Equal(Qcow2CheckFindingKind.Leak, leak.Kind);
                     Assert.Equal(cluster, leak.Cluster);
                     Assert.Equal(2UL, leak.OnDiskRefcount);
                     Assert.Equal(1UL, leak.ComputedRefcount);
                     Assert.False(leak.Repaired);
                     Assert.Equal($"Leaked cluster {cluster} refcount=2 reference=1", leak.Message);
                 },
-                copied => Assert.Equal(CheckFindingKind.CopiedFlag, copied.Kind));
+                copied => Assert.Equal(Qcow2CheckFindingKind.CopiedFlag, copied.Kind));
         }
 
         using (var writable = Qcow2Image.Open(image, new Qcow2OpenOptions { Writable = true, ForCheck = true }))
         {
-            var result = writable.Check(new CheckOptions { Repair = CheckRepair.Leaks });
+            var result = writable.Check(new Qcow2CheckOptions { Repair = Qcow2CheckRepair.Leaks });
             Assert.True(result.DoubleChecked);
             Assert.Equal((1L, 0L), (result.LeaksFixed, result.CorruptionsFixed));
-            Assert.Equal(0, result.ExitCode);
+            Assert.Equal(0, result.ExitCode());
             Assert.Empty(result.Findings);
-            Assert.Contains(result.RepairFindings, r => r.Kind == CheckFindingKind.Leak && r.Cluster == cluster && r.Repaired);
+            Assert.Contains(result.RepairFindings, r => r.Kind == Qcow2CheckFindingKind.Leak && r.Cluster == cluster && r.Repaired);
         }
         Assert.Equal(1UL, new QcowBytes(image).Refcount(cluster));
         Assert.Equal(0, CheckRunner.QemuImg(image, json: true).ExitCode);
@@ -94,13 +94,13 @@ public sealed class CheckLibraryTests
 
         using (var writable = Qcow2Image.Open(image, new Qcow2OpenOptions { Writable = true, ForCheck = true }))
         {
-            var leaksOnly = writable.Check(new CheckOptions { Repair = CheckRepair.Leaks });
+            var leaksOnly = writable.Check(new Qcow2CheckOptions { Repair = Qcow2CheckRepair.Leaks });
             Assert.NotNull(leaksOnly.FailureMessage);
-            Assert.Equal(1, leaksOnly.ExitCode);
-            Assert.Contains(leaksOnly.Findings, f => f.Kind == CheckFindingKind.RefcountZero && f.Cluster == cluster && f.OnDiskRefcount == 0 && f.ComputedRefcount == 1);
+            Assert.Equal(1, leaksOnly.ExitCode());
+            Assert.Contains(leaksOnly.Findings, f => f.Kind == Qcow2CheckFindingKind.RefcountZero && f.Cluster == cluster && f.OnDiskRefcount == 0 && f.ComputedRefcount == 1);
 
-            var all = writable.Check(new CheckOptions { Repair = CheckRepair.All });
-            Assert.Equal(0, all.ExitCode);
+            var all = writable.Check(new Qcow2CheckOptions { Repair = Qcow2CheckRepair.All });
+            Assert.Equal(0, all.ExitCode());
             Assert.True(all.CorruptionsFixed >= 1);
             Assert.Contains(all.RepairFindings, f => f.Message == "Rebuilding refcount structure");
         }

@@ -21,7 +21,7 @@ public sealed class DirtyImageTests
             Assert.False(opened.IsDirty);
             Assert.Contains(opened.Warnings, w => w.Contains("dirty", StringComparison.OrdinalIgnoreCase) && w.Contains("repaired", StringComparison.OrdinalIgnoreCase));
             var recheck = opened.Check();
-            Assert.Equal(0, recheck.ExitCode);
+            Assert.Equal(0, recheck.ExitCode());
             Assert.Empty(recheck.Findings);
         }
 
@@ -45,9 +45,9 @@ public sealed class DirtyImageTests
         {
             Assert.True(readOnly.IsDirty);
             var result = readOnly.Check();
-            Assert.Equal(2, result.ExitCode);
-            Assert.Contains(result.Findings, f => f.Kind == CheckFindingKind.RefcountZero && f.OnDiskRefcount == 0 && f.ComputedRefcount == 1 && !f.Repaired);
-            Assert.Contains(result.Findings, f => f.Kind == CheckFindingKind.CopiedFlag);
+            Assert.Equal(2, result.ExitCode());
+            Assert.Contains(result.Findings, f => f.Kind == Qcow2CheckFindingKind.RefcountZero && f.OnDiskRefcount == 0 && f.ComputedRefcount == 1 && !f.Repaired);
+            Assert.Contains(result.Findings, f => f.Kind == Qcow2CheckFindingKind.CopiedFlag);
         }
         Assert.Equal(before, CheckRunner.Hash(image));
 

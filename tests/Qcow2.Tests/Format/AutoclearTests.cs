@@ -25,7 +25,7 @@ public sealed class AutoclearTests
             var warning = Assert.Single(image.Warnings);
             Assert.Contains("a program lacking bitmap support modified this file, so all bitmaps are now considered inconsistent", warning);
             Assert.Contains("qcow2 check -r leaks", warning);
-            Assert.Single(image.Extensions.OfType<BitmapsExtension>());
+            Assert.Single(image.Extensions.OfType<Qcow2BitmapsExtension>());
         }
         Assert.Equal(before, File.ReadAllBytes(path));
 
@@ -36,7 +36,7 @@ public sealed class AutoclearTests
         using (var image = Qcow2Image.Open(path, new Qcow2OpenOptions { Writable = true }))
         {
             Assert.Empty(image.Bitmaps);
-            Assert.Empty(image.Extensions.OfType<BitmapsExtension>());
+            Assert.Empty(image.Extensions.OfType<Qcow2BitmapsExtension>());
         }
         Assert.Throws<InvalidOperationException>(() => FindExtension(path, BitmapsMagic));
         Assert.Equal(ReadBytes(qemuCopy, 0, 65536), ReadBytes(path, 0, 65536));
@@ -58,14 +58,14 @@ public sealed class AutoclearTests
         WriteU64(path, 88, 0x100);
         var before = File.ReadAllBytes(path);
         using (var image = Qcow2Image.Open(path))
-            Assert.Equal(0x100ul, image.AutoclearFeatures);
+            Assert.Equal(0x100ul, (ulong)image.AutoclearFeatures);
         Assert.Equal(before, File.ReadAllBytes(path));
 
         var qemuCopy = dir.File("qemu.qcow2");
         File.Copy(path, qemuCopy);
         Qemu.Io("-c", "read 0 512", qemuCopy).EnsureSuccess("qemu-io");
         using (var image = Qcow2Image.Open(path, new Qcow2OpenOptions { Writable = true }))
-            Assert.Equal(0ul, image.AutoclearFeatures);
+            Assert.Equal(Qcow2AutoclearFeatures.None, image.AutoclearFeatures);
         Assert.Equal(0ul, ReadU64(path, 88));
         Assert.Equal(File.ReadAllBytes(qemuCopy), File.ReadAllBytes(path));
     }
@@ -79,7 +79,7 @@ public sealed class AutoclearTests
         WriteU64(path, 88, 0x8001);
         using (var image = Qcow2Image.Open(path, new Qcow2OpenOptions { Writable = true }))
         {
-            Assert.Equal(1ul, image.AutoclearFeatures);
+            Assert.Equal(Qcow2AutoclearFeatures.Bitmaps, image.AutoclearFeatures);
             var bitmap = Assert.Single(image.Bitmaps);
             Assert.False(bitmap.InUse);
         }

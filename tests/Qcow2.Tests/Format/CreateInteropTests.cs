@@ -111,12 +111,13 @@ public sealed class CreateInteropTests
     {
         using var dir = new TempDir();
         var path = dir.File("x.qcow2");
-        var error = Assert.Throws<Qcow2FormatException>(() => Qcow2Image.Create(path, 1 << 20, new Qcow2CreateOptions
+        var error = Assert.Throws<ArgumentException>(() => Qcow2Image.Create(path, 1 << 20, new Qcow2CreateOptions
         {
             ClusterSize = clusterSize, Version = version, RefcountBits = refcountBits, LazyRefcounts = lazy, ExtendedL2 = extendedL2,
         }));
         Assert.StartsWith(message, error.Message);
-        Assert.StartsWith("Qcow2CreateOptions.", error.Field);
+        Assert.Equal("options", error.ParamName);
+        Assert.Contains(" (Qcow2CreateOptions.", error.Message);
         Assert.False(File.Exists(path));
     }
 
@@ -125,14 +126,14 @@ public sealed class CreateInteropTests
     {
         using var dir = new TempDir();
         Assert.StartsWith("Non-zlib compression type is only supported with compatibility level 1.1",
-            Assert.Throws<Qcow2FormatException>(() => Qcow2Image.Create(dir.File("a"), 1 << 20,
+            Assert.Throws<ArgumentException>(() => Qcow2Image.Create(dir.File("a"), 1 << 20,
                 new Qcow2CreateOptions { Version = 2, CompressionType = Qcow2CompressionType.Zstd })).Message);
         // 512-byte clusters reach at most 128 GiB with 4 Mi L1 entries.
         Assert.StartsWith("The image size is too large for file format 'qcow2'",
-            Assert.Throws<Qcow2FormatException>(() => Qcow2Image.Create(dir.File("b"), (128L << 30) + 512,
+            Assert.Throws<ArgumentException>(() => Qcow2Image.Create(dir.File("b"), (128L << 30) + 512,
                 new Qcow2CreateOptions { ClusterSize = 512 })).Message);
         Assert.StartsWith("Backing format cannot be used without backing file",
-            Assert.Throws<Qcow2FormatException>(() => Qcow2Image.Create(dir.File("c"), 1 << 20,
+            Assert.Throws<ArgumentException>(() => Qcow2Image.Create(dir.File("c"), 1 << 20,
                 new Qcow2CreateOptions { BackingFormat = "raw" })).Message);
     }
 

@@ -117,7 +117,7 @@ internal static class ImageFiles
                 s.GetProperty("vm-clock-sec").GetInt64() * 1_000_000_000 + s.GetProperty("vm-clock-nsec").GetInt64(),
                 s.TryGetProperty("icount", out var icount) ? icount.GetInt64() : (long?)null)).ToList()
             : [];
-        var actualSnapshots = image.Snapshots.Select(s => ((string?)s.Id, (string?)s.Name, s.VmStateSize, s.DateSeconds, s.DateNanoseconds,
+        var actualSnapshots = image.Snapshots.Select(s => ((string?)s.Id, (string?)s.Name, s.VmStateSize, s.Date.ToUnixTimeSeconds(), s.DateNanoseconds,
             s.VmClockNanoseconds, s.ICount)).ToList();
         Assert.Equal(expectedSnapshots, actualSnapshots);
     }

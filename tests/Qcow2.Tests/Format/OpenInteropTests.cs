@@ -51,7 +51,7 @@ public sealed class OpenInteropTests
         using var image = Qcow2Image.Open(path);
         Assert.Equal(basePath, image.BackingFileName);
         Assert.Equal("qcow2", image.BackingFormat);
-        Assert.Contains(image.Extensions, e => e is BackingFormatExtension { Format: "qcow2" });
+        Assert.Contains(image.Extensions, e => e is Qcow2BackingFormatExtension { Format: "qcow2" });
         Assert.Equal(64L << 20, image.VirtualSize);
     }
 
@@ -68,7 +68,7 @@ public sealed class OpenInteropTests
         AssertAgreesWithQemu(image, info);
         Assert.Equal(data, image.DataFileName);
         Assert.True(image.DataFileRaw);
-        Assert.Contains(image.Extensions, e => e is ExternalDataFileExtension { FileName: var name } && name == data);
+        Assert.Contains(image.Extensions, e => e is Qcow2ExternalDataFileExtension { FileName: var name } && name == data);
     }
 
     [QemuFact]
@@ -86,7 +86,7 @@ public sealed class OpenInteropTests
         Assert.Equal([true, false, true], image.Bitmaps.Select(b => b.Enabled));
         Assert.Equal([16, 16, 20], image.Bitmaps.Select(b => b.GranularityBits));
         Assert.All(image.Bitmaps, b => Assert.True(b.IsConsistent));
-        var ext = Assert.Single(image.Extensions.OfType<BitmapsExtension>());
+        var ext = Assert.Single(image.Extensions.OfType<Qcow2BitmapsExtension>());
         Assert.Equal(3, ext.BitmapCount);
         Assert.Equal(0, ext.DirectoryOffset % image.ClusterSize);
     }

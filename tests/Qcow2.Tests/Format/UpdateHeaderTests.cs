@@ -29,7 +29,7 @@ public sealed class UpdateHeaderTests
 
         using (var image = Qcow2Image.Open(path, new Qcow2OpenOptions { Writable = true }))
         {
-            var unknown = Assert.IsType<UnknownHeaderExtension>(image.Extensions[2]);
+            var unknown = Assert.IsType<Qcow2UnknownHeaderExtension>(image.Extensions[2]);
             Assert.Equal(0x12345678u, unknown.Magic);
             Assert.Equal(new byte[] { 9, 8, 7, 6, 5 }, unknown.Data.ToArray());
             image.SetLazyRefcounts(true);
@@ -80,7 +80,7 @@ public sealed class UpdateHeaderTests
 
         using (var image = Qcow2Image.Open(path, new Qcow2OpenOptions { Writable = true }))
         {
-            var error = Assert.Throws<Qcow2FormatException>(() => image.SetLazyRefcounts(true));
+            var error = Assert.Throws<InvalidOperationException>(() => image.SetLazyRefcounts(true));
             Assert.StartsWith("Lazy refcounts only supported with compatibility level 1.1", error.Message);
             image.UpdateHeader();
         }

@@ -45,7 +45,7 @@ public sealed class WriteCountTests
         var storage = new CountingStorage(new StreamStorage(new MemoryStream(File.ReadAllBytes(path)), writable: true, leaveOpen: false));
         using (var image = Qcow2Image.Open(storage, writable: true, forCheck: false, fileName: null))
         {
-            Assert.Equal(autoclear & 3, image.AutoclearFeatures);
+            Assert.Equal(autoclear & 3, (ulong)image.AutoclearFeatures);
             Assert.Equal((autoclear & 1) != 0 ? 1 : 0, image.Bitmaps.Count);
         }
         Assert.Equal(expectedWrites, storage.Writes.Count);

@@ -103,7 +103,7 @@ public sealed class BackingFileTests
         var work = Task.Run(() =>
         {
             using (var image = Qcow2Image.Open(overlay, new Qcow2OpenOptions { Writable = true, ForCheck = true }))
-                Assert.Equal(0, image.Check(new CheckOptions { Repair = CheckRepair.All }).ExitCode);
+                Assert.Equal(0, image.Check(new Qcow2CheckOptions { Repair = Qcow2CheckRepair.All }).ExitCode());
             using (Qcow2Image.Open(overlay, new Qcow2OpenOptions { Writable = true })) { }
             Assert.Equal(0, Tool.ToolRunner.Run("info", overlay).ExitCode);
             Assert.Equal(0, Tool.ToolRunner.Run("check", overlay).ExitCode);

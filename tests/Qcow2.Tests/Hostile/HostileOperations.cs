@@ -17,15 +17,15 @@ public static class HostileOperations
         new("open", path => Touch(Qcow2Image.Open(path))),
         new("open-writable", path => Touch(Qcow2Image.Open(path, new Qcow2OpenOptions { Writable = true }))),
         new("open-forcheck", path => Touch(Qcow2Image.Open(path, new Qcow2OpenOptions { ForCheck = true }))),
-        new("check", path => Check(path, CheckRepair.None)),
-        new("check-leaks", path => Check(path, CheckRepair.Leaks)),
-        new("check-all", path => Check(path, CheckRepair.All)),
+        new("check", path => Check(path, Qcow2CheckRepair.None)),
+        new("check-leaks", path => Check(path, Qcow2CheckRepair.Leaks)),
+        new("check-all", path => Check(path, Qcow2CheckRepair.All)),
         new("tool-info", path => Tool("info", path)),
         new("tool-info-json", path => Tool("info", "--output=json", path)),
         new("tool-check", path => Tool("check", path)),
         new("tool-check-r-all", path => Tool("check", "-r", "all", path)),
         new("resize-grow", path => Writable(path, image => image.Resize(image.VirtualSize + (1 << 20)))),
-        new("resize-shrink", path => Writable(path, image => image.Resize(image.VirtualSize / 2 & ~511L, new ResizeOptions { AllowShrink = true }))),
+        new("resize-shrink", path => Writable(path, image => image.Resize(image.VirtualSize / 2 & ~511L, new Qcow2ResizeOptions { AllowShrink = true }))),
         new("bitmap-add", path => Writable(path, image => image.AddBitmap("hostile"))),
         new("bitmap-dump", path => Writable(path, image =>
         {
@@ -65,12 +65,12 @@ public static class HostileOperations
         }
     }
 
-    private static void Check(string path, CheckRepair repair)
+    private static void Check(string path, Qcow2CheckRepair repair)
     {
-        using var image = Qcow2Image.Open(path, new Qcow2OpenOptions { Writable = repair != CheckRepair.None, ForCheck = true });
-        var result = image.Check(new CheckOptions { Repair = repair });
-        if (result.ExitCode is < 0 or > 3)
-            throw new HostileOperationException($"Check returned exit code {result.ExitCode}");
+        using var image = Qcow2Image.Open(path, new Qcow2OpenOptions { Writable = repair != Qcow2CheckRepair.None, ForCheck = true });
+        var result = image.Check(new Qcow2CheckOptions { Repair = repair });
+        if (result.ExitCode() is < 0 or > 3)
+            throw new HostileOperationException($"Check returned exit code {result.ExitCode()}");
     }
 
     /// <summary>The tool must exit 0–3 and, when it fails, say so in one <c>qcow2: </c> line without a stack trace.</summary>

@@ -47,8 +47,8 @@ public sealed class RegressionTests
         var path = dir.File("image.bin");
         File.Copy(Path.Combine(Directory(), "afl-compare-refcounts-block-offset-past-int64.bin"), path);
         using var image = Qcow2Image.Open(path, new Qcow2OpenOptions { Writable = true, ForCheck = true });
-        var result = image.Check(new CheckOptions { Repair = CheckRepair.All });
-        Assert.True(result.ExitCode is >= 0 and <= 3, $"exit {result.ExitCode}");
+        var result = image.Check(new Qcow2CheckOptions { Repair = Qcow2CheckRepair.All });
+        Assert.True(result.ExitCode() is >= 0 and <= 3, $"exit {result.ExitCode()}");
         Assert.True(result.Findings.Count + result.RepairFindings.Count > 0, "the damage must be reported");
     }
 
@@ -61,7 +61,7 @@ public sealed class RegressionTests
         var work = Task.Run(() =>
         {
             using var image = Qcow2Image.Open(path, new Qcow2OpenOptions { Writable = true, ForCheck = true });
-            return image.Check(new CheckOptions { Repair = CheckRepair.All });
+            return image.Check(new Qcow2CheckOptions { Repair = Qcow2CheckRepair.All });
         });
         Assert.True(work.Wait(TimeSpan.FromSeconds(30)), "check -r all hangs");
         // The header's magic read as a refcount block offset (0x514649fb00000000) must not push the new structures (or the
@@ -86,7 +86,7 @@ public sealed class RegressionTests
         try
         {
             using var image = Qcow2Image.Open(path, new Qcow2OpenOptions { Writable = true, ForCheck = true });
-            image.Check(new CheckOptions { Repair = CheckRepair.All });
+            image.Check(new Qcow2CheckOptions { Repair = Qcow2CheckRepair.All });
         }
         catch (Qcow2FormatException)
         {
@@ -109,7 +109,7 @@ public sealed class RegressionTests
             try
             {
                 using var image = Qcow2Image.Open(path, new Qcow2OpenOptions { Writable = true, ForCheck = true });
-                image.Check(new CheckOptions { Repair = CheckRepair.All });
+                image.Check(new Qcow2CheckOptions { Repair = Qcow2CheckRepair.All });
             }
             catch (Qcow2FormatException)
             {

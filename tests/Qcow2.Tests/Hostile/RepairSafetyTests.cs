@@ -42,7 +42,7 @@ public sealed class RepairSafetyTests(ITestOutputHelper output)
             try
             {
                 using var image = Qcow2Image.Open(path, new Qcow2OpenOptions { Writable = true, ForCheck = true });
-                image.Check(new CheckOptions { Repair = CheckRepair.All });
+                image.Check(new Qcow2CheckOptions { Repair = Qcow2CheckRepair.All });
                 repaired++;
             }
             catch (Qcow2FormatException)

@@ -26,10 +26,10 @@ public sealed class BitmapResizeTests
         ResizeAssert.Write(path, 0x5a, 0, MiB);          // dirties b0 (enabled)
         ResizeAssert.Write(path, 0x33, 60 * MiB, 4 * MiB);
 
-        GuestRange[] dirty;
+        Qcow2GuestRange[] dirty;
         using (var image = Qcow2Image.Open(path))
             dirty = image.GetDirtyRanges("b0").ToArray();
-        Assert.Equal([new GuestRange(0, MiB), new GuestRange(60 * MiB, 4 * MiB)], dirty);
+        Assert.Equal([new Qcow2GuestRange(0, MiB), new Qcow2GuestRange(60 * MiB, 4 * MiB)], dirty);
 
         Assert.Equal("Image resized.\n", ToolRunner.Run("resize", path, grownTo).EnsureSuccess().StandardOutput);
         using (var image = Qcow2Image.Open(path))
@@ -44,7 +44,7 @@ public sealed class BitmapResizeTests
         ToolRunner.Run("resize", "--shrink", path, "48M").EnsureSuccess();
         AssertQemuUsesBitmaps(path, 48 * MiB);
         using (var image = Qcow2Image.Open(path))
-            Assert.Equal([new GuestRange(0, MiB)], image.GetDirtyRanges("b0").ToArray());
+            Assert.Equal([new Qcow2GuestRange(0, MiB)], image.GetDirtyRanges("b0").ToArray());
         ResizeAssert.Reads(path, 0x5a, 0, MiB);
 
         using (var image = Qcow2Image.Open(path))
@@ -79,7 +79,7 @@ public sealed class BitmapResizeTests
         Assert.StartsWith("qcow2: Bitmap 'b0' is inconsistent and cannot be used", line);
         Assert.Equal(hash, SHA256.HashData(File.ReadAllBytes(ours)));
         using var writable = Qcow2Image.Open(ours, new Qcow2OpenOptions { Writable = true });
-        Assert.Throws<Qcow2FormatException>(() => writable.Resize(32 * MiB, new ResizeOptions { AllowShrink = true }));
+        Assert.Throws<Qcow2FormatException>(() => writable.Resize(32 * MiB, new Qcow2ResizeOptions { AllowShrink = true }));
     }
 
     /// <summary>info lists the bitmaps, check is clean, and a writable qemu-io open (which loads every consistent bitmap) works.</summary>
@@ -88,7 +88,7 @@ public sealed class BitmapResizeTests
         ResizeAssert.CleanWithSize(path, size);
         var info = Qemu.InfoJson(path);
         var names = info.GetProperty("format-specific").GetProperty("data").GetProperty("bitmaps").EnumerateArray()
-            .Select(b => b.GetProperty("name").GetString()).Order().ToArray();
+            .Select(b => b.GetProperty("name").GetString() ?? "").Order().ToArray();
         Assert.Equal(["b0", "frozen"], names);
         var io = Qemu.Io("-f", "qcow2", "-c", "read 0 512", path);
         Assert.True(io.ExitCode == 0 && io.StandardError.Length == 0, $"qemu-io exited {io.ExitCode}: {io.StandardError}");

@@ -47,7 +47,7 @@ public sealed class CrashSafetyTests
 
         var writes = RunAtEveryCrashPoint(dir, template, image =>
         {
-            image.Resize(newSize, new ResizeOptions { Preallocation = Qcow2Preallocation.Metadata });
+            image.Resize(newSize, new Qcow2ResizeOptions { Preallocation = Qcow2Preallocation.Metadata });
             return true;
         }, (path, n) =>
         {
@@ -98,7 +98,7 @@ public sealed class CrashSafetyTests
 
         var writes = RunAtEveryCrashPoint(dir, template, image =>
         {
-            image.Resize(newSize, new ResizeOptions { AllowShrink = true });
+            image.Resize(newSize, new Qcow2ResizeOptions { AllowShrink = true });
             return true;
         }, (path, n) =>
         {
@@ -135,13 +135,13 @@ public sealed class CrashSafetyTests
 
         RunAtEveryCrashPoint(dir, template, image =>
         {
-            image.Resize(newSize, new ResizeOptions { AllowShrink = true });
+            image.Resize(newSize, new Qcow2ResizeOptions { AllowShrink = true });
             return image.Bitmaps.Single().TableSize != 0;
         }, (crashed, n) =>
         {
             VerifyImage(crashed, n, [64 * MiB, newSize]);
             using (var ours = Qcow2Image.Open(crashed))
-                Assert.Equal([new GuestRange(0, 64 * KiB)], ours.GetDirtyRanges("b0").ToArray());
+                Assert.Equal([new Qcow2GuestRange(0, 64 * KiB)], ours.GetDirtyRanges("b0").ToArray());
             ResizeAssert.Reads(crashed, 0x5a, 0, 64 * KiB);
             var io = Qemu.Io("-f", "qcow2", "-c", "read 0 512", crashed);
             Assert.True(io.ExitCode == 0 && io.StandardError.Length == 0, $"N={n}: writable qemu-io open failed: {io.StandardError}");
@@ -169,7 +169,7 @@ public sealed class CrashSafetyTests
         var writes = RunAtEveryCrashPoint(dir, template, image =>
         {
             var l1Before = EntryTable.Read(image.Storage, (long)image.Metadata.Header.L1TableOffset, 1)[0];
-            image.Resize(newSize, new ResizeOptions { AllowShrink = true });
+            image.Resize(newSize, new Qcow2ResizeOptions { AllowShrink = true });
             return EntryTable.Read(image.Storage, (long)image.Metadata.Header.L1TableOffset, 1)[0] != l1Before; // copied
         }, (crashed, n) =>
         {
@@ -195,7 +195,7 @@ public sealed class CrashSafetyTests
         var writes = RunAtEveryCrashPoint(dir, template, image =>
         {
             var before = image.FileLength;
-            image.Resize(512 * KiB, new ResizeOptions { AllowShrink = true });
+            image.Resize(512 * KiB, new Qcow2ResizeOptions { AllowShrink = true });
             return image.FileLength < before / 2;
         }, (path, n) =>
         {
@@ -244,7 +244,7 @@ public sealed class CrashSafetyTests
 
         var writes = RunAtEveryCrashPoint(dir, template, image =>
         {
-            var result = image.Check(new CheckOptions { Repair = CheckRepair.All });
+            var result = image.Check(new Qcow2CheckOptions { Repair = Qcow2CheckRepair.All });
             return result.Corruptions == 0 && result.CorruptionsFixed > 0;
         }, (crashed, n) =>
         {

@@ -241,8 +241,9 @@ public sealed class ResizeInteropTests
         Assert.Equal("qcow2: Use the --shrink option to perform a shrink operation.", line);
         using (var image = Qcow2Image.Open(path, new Qcow2OpenOptions { Writable = true }))
         {
-            var e = Assert.Throws<Qcow2FormatException>(() => image.Resize(32 * MiB));
-            Assert.Equal("Use the --shrink option to perform a shrink operation.", e.Message);
+            var e = Assert.Throws<ArgumentException>(() => image.Resize(32 * MiB));
+            Assert.Equal("options.AllowShrink", e.ParamName);
+            Assert.Contains("Qcow2ResizeOptions.AllowShrink", e.Message);
         }
         Assert.Equal(hash, SHA256.HashData(File.ReadAllBytes(path)));
         ResizeAssert.CleanWithSize(path, 64 * MiB);
@@ -500,7 +501,7 @@ public sealed class ResizeInteropTests
         }
         // Shrinking needs no such care.
         using (var image = Qcow2Image.Open(v2, new Qcow2OpenOptions { Writable = true }))
-            image.Resize(32 * MiB, new ResizeOptions { AllowShrink = true });
+            image.Resize(32 * MiB, new Qcow2ResizeOptions { AllowShrink = true });
         ResizeAssert.CleanWithSize(v2, 32 * MiB);
     }
 

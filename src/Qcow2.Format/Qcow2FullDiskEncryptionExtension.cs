@@ -3,11 +3,11 @@ using BinaryFormat;
 namespace Qcow2;
 
 /// <summary>The full disk encryption header pointer (magic 0x0537BE77): where the LUKS header is.</summary>
-public sealed class FullDiskEncryptionExtension : Qcow2HeaderExtension
+public sealed class Qcow2FullDiskEncryptionExtension : Qcow2HeaderExtension
 {
     internal const uint MagicValue = 0x0537BE77;
 
-    internal FullDiskEncryptionExtension(FullDiskEncryptionExtensionData data) : base(MagicValue) => Data = data;
+    internal Qcow2FullDiskEncryptionExtension(FullDiskEncryptionExtensionData data) : base(MagicValue) => Data = data;
 
     internal FullDiskEncryptionExtensionData Data { get; }
 

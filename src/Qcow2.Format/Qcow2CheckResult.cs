@@ -5,9 +5,9 @@ namespace Qcow2;
 /// something, the image is checked a second time: the counts are that second pass's, <see cref="LeaksFixed"/> and
 /// <see cref="CorruptionsFixed"/> are the repair pass's, and <see cref="RepairFindings"/> lists what the repair pass saw.
 /// </summary>
-public sealed class CheckResult
+public sealed class Qcow2CheckResult
 {
-    internal CheckResult(CheckCounters counters, IReadOnlyList<CheckFinding> findings, IReadOnlyList<CheckFinding> repairFindings,
+    internal Qcow2CheckResult(CheckCounters counters, IReadOnlyList<Qcow2CheckFinding> findings, IReadOnlyList<Qcow2CheckFinding> repairFindings,
         long leaksFixed, long corruptionsFixed, string? failureMessage)
     {
         FailureMessage = failureMessage;
@@ -62,14 +62,11 @@ public sealed class CheckResult
     public long CompressedClusters { get; }
 
     /// <summary>The problems of the final pass, in the order QEMU reports them.</summary>
-    public IReadOnlyList<CheckFinding> Findings { get; }
+    public IReadOnlyList<Qcow2CheckFinding> Findings { get; }
 
     /// <summary>What the repair pass found and did, when a repair ran and fixed something; empty otherwise.</summary>
-    public IReadOnlyList<CheckFinding> RepairFindings { get; }
+    public IReadOnlyList<Qcow2CheckFinding> RepairFindings { get; }
 
     /// <summary>Whether a repair ran and the image was checked a second time.</summary>
     public bool DoubleChecked => LeaksFixed > 0 || CorruptionsFixed > 0;
-
-    /// <summary>The exit code <c>qemu-img check</c> gives: 0 clean, 1 check errors, 2 corruptions, 3 only leaks.</summary>
-    public int ExitCode => FailureMessage is not null || CheckErrors > 0 ? 1 : Corruptions > 0 ? 2 : Leaks > 0 ? 3 : 0;
 }

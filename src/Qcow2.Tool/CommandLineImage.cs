@@ -1,7 +1,7 @@
 namespace Qcow2.Tool;
 
-/// <summary>Opens images with qemu-img-like error messages (<c>Could not open 'x': …</c>).</summary>
-internal static class ImageOpener
+/// <summary>Opens an image named on the command line, with qemu-img-like error messages (<c>Could not open 'x': …</c>).</summary>
+internal static class CommandLineImage
 {
     public static Qcow2Image Open(string path, bool writable, bool forCheck = false)
     {
@@ -15,7 +15,7 @@ internal static class ImageOpener
         }
         catch (Exception e) when (e is Qcow2FormatException or BinaryFormat.BinaryFormatException or IOException or UnauthorizedAccessException)
         {
-            throw new ToolException($"Could not open '{path}': {e.Message}");
+            throw new ToolException($"Could not open '{path}': {Cli.MessageOf(e)}");
         }
     }
 }

@@ -1,7 +1,7 @@
 namespace Qcow2;
 
 /// <summary>Options of <see cref="Qcow2Image.Resize"/>.</summary>
-public sealed class ResizeOptions
+public sealed class Qcow2ResizeOptions
 {
     /// <summary>Allow a new size below the current one (<c>qemu-img resize --shrink</c>). Data past the new end is discarded.</summary>
     public bool AllowShrink { get; init; }

@@ -1,7 +1,7 @@
 namespace Qcow2;
 
-/// <summary>The kind of a <see cref="CheckFinding"/>, after QEMU's classification.</summary>
-public enum CheckFindingKind
+/// <summary>The kind of a <see cref="Qcow2CheckFinding"/>, after QEMU's classification.</summary>
+public enum Qcow2CheckFindingKind
 {
     /// <summary>A cluster's refcount on disk is higher than its references: wasted space, no harm to data.</summary>
     Leak,

@@ -4,16 +4,16 @@ using System.Text;
 namespace Qcow2;
 
 /// <summary>The feature name table (magic 0x6803F857). QEMU regenerates it on every header rewrite.</summary>
-public sealed class FeatureNameTableExtension : Qcow2HeaderExtension
+public sealed class Qcow2FeatureNameTableExtension : Qcow2HeaderExtension
 {
     internal const uint MagicValue = 0x6803F857;
 
-    internal FeatureNameTableExtension(IReadOnlyList<Qcow2FeatureName> features) : base(MagicValue) => Features = features;
+    internal Qcow2FeatureNameTableExtension(IReadOnlyList<Qcow2FeatureName> features) : base(MagicValue) => Features = features;
 
     /// <summary>The entries in file order.</summary>
     public IReadOnlyList<Qcow2FeatureName> Features { get; }
 
-    internal static FeatureNameTableExtension Decode(ReadOnlySpan<byte> data)
+    internal static Qcow2FeatureNameTableExtension Decode(ReadOnlySpan<byte> data)
     {
         var features = new List<Qcow2FeatureName>(data.Length / FeatureNameTableEntry.Size);
         for (var at = 0; at + FeatureNameTableEntry.Size <= data.Length; at += FeatureNameTableEntry.Size)

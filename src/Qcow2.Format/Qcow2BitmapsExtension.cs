@@ -3,11 +3,11 @@ using BinaryFormat;
 namespace Qcow2;
 
 /// <summary>The bitmaps extension (magic 0x23852875): where the bitmap directory is.</summary>
-public sealed class BitmapsExtension : Qcow2HeaderExtension
+public sealed class Qcow2BitmapsExtension : Qcow2HeaderExtension
 {
     internal const uint MagicValue = 0x23852875;
 
-    internal BitmapsExtension(BitmapsExtensionData data) : base(MagicValue) => Data = data;
+    internal Qcow2BitmapsExtension(BitmapsExtensionData data) : base(MagicValue) => Data = data;
 
     internal BitmapsExtensionData Data { get; }
 

@@ -4,11 +4,11 @@ using System.Text;
 namespace Qcow2;
 
 /// <summary>The external data file name (magic 0x44415441, "DATA"). The library never opens that file.</summary>
-public sealed class ExternalDataFileExtension : Qcow2HeaderExtension
+public sealed class Qcow2ExternalDataFileExtension : Qcow2HeaderExtension
 {
     internal const uint MagicValue = 0x44415441;
 
-    internal ExternalDataFileExtension(string fileName) : base(MagicValue) => FileName = fileName;
+    internal Qcow2ExternalDataFileExtension(string fileName) : base(MagicValue) => FileName = fileName;
 
     /// <summary>The data file name as stored.</summary>
     public string FileName { get; }

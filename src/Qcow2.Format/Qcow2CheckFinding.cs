@@ -7,5 +7,5 @@ namespace Qcow2;
 /// <param name="OnDiskRefcount">The refcount stored in the image, for refcount findings.</param>
 /// <param name="ComputedRefcount">The number of references counted by walking the metadata, for refcount findings.</param>
 /// <param name="Repaired">Whether this pass repaired it.</param>
-public sealed record CheckFinding(CheckFindingKind Kind, string Message, long? Cluster = null, ulong? OnDiskRefcount = null,
+public sealed record Qcow2CheckFinding(Qcow2CheckFindingKind Kind, string Message, long? Cluster = null, ulong? OnDiskRefcount = null,
     ulong? ComputedRefcount = null, bool Repaired = false);

@@ -1,7 +1,7 @@
 namespace Qcow2;
 
 /// <summary>What <see cref="Qcow2Image.Check"/> may repair, as <c>qemu-img check -r</c>.</summary>
-public enum CheckRepair
+public enum Qcow2CheckRepair
 {
     /// <summary>Only report.</summary>
     None,

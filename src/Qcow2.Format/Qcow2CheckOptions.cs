@@ -1,10 +1,10 @@
 namespace Qcow2;
 
 /// <summary>Options of <see cref="Qcow2Image.Check"/>.</summary>
-public sealed class CheckOptions
+public sealed class Qcow2CheckOptions
 {
     /// <summary>What to repair; repairs need an image opened writable.</summary>
-    public CheckRepair Repair { get; init; }
+    public Qcow2CheckRepair Repair { get; init; }
 
     /// <summary>Receives the fraction done, from 0 to 1, during long checks.</summary>
     public IProgress<double>? Progress { get; init; }
