@@ -49,7 +49,7 @@ public sealed partial class Qcow2Image
         if (Bitmaps.Count > 0)
             throw new InvalidOperationException("Device has active dirty bitmaps");
         if (snapshot.DiskSize is { } size && size != VirtualSize)
-            Resize(size, new ResizeOptions { AllowShrink = true });
+            Resize(size, new Qcow2ResizeOptions { AllowShrink = true });
         new SnapshotOperations(storage, image).Apply(snapshot);
     }
 

@@ -37,9 +37,6 @@ public sealed class Qcow2Snapshot
     /// <summary>The virtual disk size when the snapshot was taken, or null when the snapshot does not record it.</summary>
     public long? DiskSize => ExtraData.Length >= 16 ? (long)BinaryPrimitives.ReadUInt64BigEndian(ExtraData.AsSpan(8)) : null;
 
-    /// <summary>Wall-clock time of the snapshot.</summary>
-    public DateTimeOffset Date => DateTimeOffset.FromUnixTimeSeconds(Entry.DateSeconds).AddTicks(Entry.DateNanoseconds / 100);
-
     /// <summary>
     /// The wall-clock time of the snapshot, in UTC, to the 100 ns a <see cref="DateTimeOffset"/> holds
     /// (<see cref="DateNanoseconds"/> has the stored value exactly).

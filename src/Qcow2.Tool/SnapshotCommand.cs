@@ -46,7 +46,7 @@ internal sealed class SnapshotCommand : ICommand
         var path = args.Positionals[0];
         var (action, name) = actions.Count == 0 ? ("", "") : (actions[0].Key, actions[0].Value);
 
-        using var image = ImageOpener.Open(path, writable: action is "apply" or "create" or "delete");
+        using var image = CommandLineImage.Open(path, writable: action is "apply" or "create" or "delete");
         foreach (var warning in image.Warnings)
             context.Warn(warning);
         switch (action)

@@ -30,7 +30,7 @@ internal static class SnapshotListing
         text.Append("Snapshot list:\n");
         AppendHeader(text);
         foreach (var s in snapshots)
-            AppendRow(text, s.Id, s.Name, s.VmStateSize, s.DateSeconds, s.VmClockNanoseconds, s.ICount);
+            AppendRow(text, s.Id, s.Name, s.VmStateSize, s.Date.ToUnixTimeSeconds(), s.VmClockNanoseconds, s.ICount);
         return text.ToString();
     }
 }

@@ -34,7 +34,7 @@ public sealed class SnapshotBitmapTests
         Assert.Equal(0, toolResult.ExitCode);
         using (var image = Qcow2Image.Open(path, new Qcow2OpenOptions { Writable = true }))
         {
-            var result = image.Check(new CheckOptions { Repair = CheckRepair.All });
+            var result = image.Check(new Qcow2CheckOptions { Repair = Qcow2CheckRepair.All });
             Assert.Equal(0, result.Leaks + result.Corruptions + result.LeaksFixed + result.CorruptionsFixed);
             Assert.Equal(["s1"], image.Snapshots.Select(s => s.Name));
             Assert.Equal(["b0"], image.Bitmaps.Select(b => b.Name));
