@@ -53,7 +53,7 @@ internal sealed class CheckCommand : ICommand
         foreach (var warning in image.Warnings)
             context.Warn(warning);
 
-        using var progress = args.Has(ProgressOption.Key) && !quiet && !json ? new TerminalProgress(context.Error) : null;
+        using var progress = args.Has(ProgressOption.Key) && !quiet && !json ? new TerminalProgress(context.Error, enabled: !Console.IsErrorRedirected) : null;
         var result = image.Check(new Qcow2CheckOptions { Repair = repair, Progress = progress });
         progress?.Finish();
 
@@ -131,30 +131,5 @@ internal sealed class CheckCommand : ICommand
         if (result.ImageEndOffset != 0)
             text.Append(CultureInfo.InvariantCulture, $"Image end offset: {result.ImageEndOffset}\n");
         return text.ToString();
-    }
-
-    /// <summary>qemu-img's <c>-p</c>: "    (12.34/100%)" redrawn in place, only on a terminal.</summary>
-    private sealed class TerminalProgress(TextWriter output) : IProgress<double>, IDisposable
-    {
-        private readonly bool enabled = !Console.IsErrorRedirected;
-        private int lastHundredths = -1;
-
-        public void Report(double value)
-        {
-            var hundredths = (int)(Math.Clamp(value, 0, 1) * 10000);
-            if (!enabled || hundredths == lastHundredths)
-                return;
-            lastHundredths = hundredths;
-            output.Write(string.Create(CultureInfo.InvariantCulture, $"    ({hundredths / 100.0:F2}/100%)\r"));
-            output.Flush();
-        }
-
-        public void Finish() => Report(1);
-
-        public void Dispose()
-        {
-            if (enabled && lastHundredths >= 0)
-                output.Write("\n");
-        }
     }
 }
