@@ -18,7 +18,7 @@ public class Qcow2FormatException : Exception
     }
 
     /// <summary>Creates an exception for a failure that another exception (for example a failed read) caused.</summary>
-    public Qcow2FormatException(string message, Exception? innerException, string? field = null, string? value = null)
+    public Qcow2FormatException(string message, Exception? innerException, string? field, string? value)
         : base(message, innerException)
     {
         Field = field;

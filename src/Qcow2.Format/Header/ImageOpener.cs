@@ -16,6 +16,12 @@ internal static class ImageOpener
     public static ImageMetadata Read(IImageStorage storage, bool writable, bool forCheck, out bool rewriteHeader)
     {
         var image = new ImageMetadata();
+        // Past the end of the file the storage reads zeros, which would be reported as a wrong magic of 0x00000000.
+        if (storage.Length < sizeof(uint))
+            throw new Qcow2FormatException(storage.Length == 0
+                ? "Image is not in qcow2 format (the file is empty)"
+                : string.Create(CultureInfo.InvariantCulture, $"Image is not in qcow2 format (the file is {storage.Length} bytes long, too short for the 4-byte magic)"),
+                H + ".Magic", storage.Length.ToString(CultureInfo.InvariantCulture) + " bytes");
         Span<byte> fixedPart = stackalloc byte[Qcow2Header.Size];
         storage.Read(0, fixedPart);
         var header = Qcow2Header.ReadUnchecked(fixedPart);

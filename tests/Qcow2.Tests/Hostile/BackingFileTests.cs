@@ -105,8 +105,8 @@ public sealed class BackingFileTests
             using (var image = Qcow2Image.Open(overlay, new Qcow2OpenOptions { Writable = true, ForCheck = true }))
                 Assert.Equal(0, image.Check(new Qcow2CheckOptions { Repair = Qcow2CheckRepair.All }).ExitCode());
             using (Qcow2Image.Open(overlay, new Qcow2OpenOptions { Writable = true })) { }
-            Assert.Equal(0, Tool.ToolRunner.Run("info", overlay).ExitCode);
-            Assert.Equal(0, Tool.ToolRunner.Run("check", overlay).ExitCode);
+            Assert.Equal(0, Infrastructure.ToolRunner.Run("info", overlay).ExitCode);
+            Assert.Equal(0, Infrastructure.ToolRunner.Run("check", overlay).ExitCode);
         });
         Assert.True(work.Wait(TimeSpan.FromSeconds(60)), "an operation blocked opening the backing file");
         work.GetAwaiter().GetResult();

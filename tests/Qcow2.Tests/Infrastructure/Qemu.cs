@@ -76,9 +76,11 @@ public static class Qemu
 
 /// <summary>
 /// A fact that needs the real qemu-img/qemu-io. It skips, saying why, only outside CI; with CI=true it runs
-/// and fails loudly if the tools are missing, so interop tests never skip silently there.
+/// and fails loudly if the tools are missing, so interop tests never skip silently there. It carries the trait
+/// <c>Category=Interop</c> (as <c>[Trait("Category", "Interop")]</c> would), so <c>--filter Category!=Interop</c> is the fast loop.
 /// </summary>
-public sealed class QemuFactAttribute : FactAttribute
+[Xunit.Sdk.TraitDiscoverer("Qcow2.Tests.Infrastructure.InteropTraitDiscoverer", "Qcow2.Tests")]
+public sealed class QemuFactAttribute : FactAttribute, Xunit.Sdk.ITraitAttribute
 {
     public QemuFactAttribute()
     {
@@ -89,14 +91,21 @@ public sealed class QemuFactAttribute : FactAttribute
     internal static bool IsCi => string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
 }
 
-/// <summary>The theory counterpart of <see cref="QemuFactAttribute"/>.</summary>
-public sealed class QemuTheoryAttribute : TheoryAttribute
+/// <summary>The theory counterpart of <see cref="QemuFactAttribute"/>, with the same <c>Category=Interop</c> trait.</summary>
+[Xunit.Sdk.TraitDiscoverer("Qcow2.Tests.Infrastructure.InteropTraitDiscoverer", "Qcow2.Tests")]
+public sealed class QemuTheoryAttribute : TheoryAttribute, Xunit.Sdk.ITraitAttribute
 {
     public QemuTheoryAttribute()
     {
         if (Qemu.MissingReason is { } reason && !QemuFactAttribute.IsCi)
             Skip = reason;
     }
+}
+
+/// <summary>Gives <see cref="QemuFactAttribute"/> and <see cref="QemuTheoryAttribute"/> tests the trait <c>Category=Interop</c>.</summary>
+public sealed class InteropTraitDiscoverer : Xunit.Sdk.ITraitDiscoverer
+{
+    public IEnumerable<KeyValuePair<string, string>> GetTraits(Xunit.Abstractions.IAttributeInfo traitAttribute) => [new("Category", "Interop")];
 }
 
 /// <summary>A scratch folder deleted when the test ends.</summary>

@@ -115,33 +115,13 @@ public sealed class InfoInteropTests
 
     public static TheoryData<string> ScenarioNames() => new(Scenarios.Keys);
 
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<TempDir>> Built = new();
-
-    static InfoInteropTests() => AppDomain.CurrentDomain.ProcessExit += (_, _) =>
-    {
-        foreach (var built in Built.Values)
-            if (built.IsValueCreated)
-                built.Value.Dispose();
-    };
-
     /// <summary>
     /// Builds a scenario once (some, like LUKS, are slow to make) and copies its folder into <paramref name="dir"/>.
     /// info never writes, so each test reads its own copy, and qemu-img and qcow2 read the same file.
     /// </summary>
     private static string Image(string scenario, TempDir dir)
     {
-        var template = Built.GetOrAdd(scenario, name => new Lazy<TempDir>(() =>
-        {
-            var built = new TempDir();
-            Scenarios[name](built, built.File("image.qcow2"));
-            return built;
-        })).Value.Path;
-        foreach (var file in Directory.EnumerateFiles(template, "*", SearchOption.AllDirectories))
-        {
-            var target = Path.Combine(dir.Path, Path.GetRelativePath(template, file));
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            File.Copy(file, target);
-        }
+        ImageCache.CopyInto("info:" + scenario, built => Scenarios[scenario](built, built.File("image.qcow2")), dir);
         return dir.File("image.qcow2");
     }
 
