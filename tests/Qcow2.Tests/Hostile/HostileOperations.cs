@@ -25,7 +25,12 @@ public static class HostileOperations
         new("tool-check", path => Tool("check", path)),
         new("tool-check-r-all", path => Tool("check", "-r", "all", path)),
         new("resize-grow", path => Writable(path, image => image.Resize(image.VirtualSize + (1 << 20)))),
-        new("resize-shrink", path => Writable(path, image => image.Resize(image.VirtualSize / 2 & ~511L, new Qcow2ResizeOptions { AllowShrink = true }))),
+        // Half the size, when there is a positive multiple of 512 to shrink to (asking for size 0 is a caller mistake).
+        new("resize-shrink", path => Writable(path, image =>
+        {
+            if ((image.VirtualSize / 2 & ~511L) > 0)
+                image.Resize(image.VirtualSize / 2 & ~511L, new Qcow2ResizeOptions { AllowShrink = true });
+        })),
         new("bitmap-add", path => Writable(path, image => image.AddBitmap("hostile"))),
         new("bitmap-dump", path => Writable(path, image =>
         {
