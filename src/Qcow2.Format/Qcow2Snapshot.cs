@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using BinaryFormat;
 
 namespace Qcow2;
@@ -5,16 +6,18 @@ namespace Qcow2;
 /// <summary>An internal snapshot from the snapshot table (spec §4.5).</summary>
 public sealed class Qcow2Snapshot
 {
-    internal Qcow2Snapshot(string id, string name, SnapshotTableEntryHeader entry, long vmStateSize, long? icount)
+    internal Qcow2Snapshot(string id, string name, SnapshotTableEntryHeader entry, byte[] extraData)
     {
         Id = id;
         Name = name;
         Entry = entry;
-        VmStateSize = vmStateSize;
-        ICount = icount;
+        ExtraData = extraData;
     }
 
     internal SnapshotTableEntryHeader Entry { get; }
+
+    /// <summary>The extra data exactly as stored (its length is extra_data_size): unknown fields are written back unchanged.</summary>
+    internal byte[] ExtraData { get; }
 
     /// <summary>The snapshot's unique id string.</summary>
     public string Id { get; }
@@ -29,7 +32,10 @@ public sealed class Qcow2Snapshot
     public int L1Size => (int)Entry.L1Size;
 
     /// <summary>The size of the saved VM state in bytes (the 64-bit value from the extra data when present).</summary>
-    public long VmStateSize { get; }
+    public long VmStateSize => ExtraData.Length >= 8 ? (long)BinaryPrimitives.ReadUInt64BigEndian(ExtraData) : Entry.VmStateSize;
+
+    /// <summary>The virtual disk size when the snapshot was taken, or null when the snapshot does not record it.</summary>
+    public long? DiskSize => ExtraData.Length >= 16 ? (long)BinaryPrimitives.ReadUInt64BigEndian(ExtraData.AsSpan(8)) : null;
 
     /// <summary>
     /// The wall-clock time of the snapshot, in UTC, to the 100 ns a <see cref="DateTimeOffset"/> holds
@@ -43,6 +49,7 @@ public sealed class Qcow2Snapshot
     /// <summary>The guest clock at the snapshot, in nanoseconds.</summary>
     public long VmClockNanoseconds => (long)Entry.VmClockNanoseconds;
 
-    /// <summary>The guest instruction count, or null when the snapshot does not record it.</summary>
-    public long? ICount { get; }
+    /// <summary>The guest instruction count, or null when the snapshot does not record it (QEMU stores -1 for that).</summary>
+    public long? ICount => ExtraData.Length >= 24 && BinaryPrimitives.ReadUInt64BigEndian(ExtraData.AsSpan(16)) is var icount and not ulong.MaxValue
+        ? (long)icount : null;
 }

@@ -55,7 +55,7 @@ internal sealed class CheckCommand : ICommand
         foreach (var warning in image.Warnings)
             context.Warn(warning);
 
-        using var progress = args.Has(ProgressOption.Key) && !quiet && !json ? new TerminalProgress(context.Error) : null;
+        using var progress = args.Has(ProgressOption.Key) && !quiet && !json ? new TerminalProgress(context.Error, enabled: !Console.IsErrorRedirected) : null;
         var result = image.Check(new Qcow2CheckOptions { Repair = repair, Progress = progress });
         progress?.Finish();
 

@@ -21,6 +21,7 @@ public static class Cli
         new ConvertCommand(),
         new MeasureCommand(),
         new BackupCommand(),
+        new SnapshotCommand(),
     ];
 
     /// <summary>

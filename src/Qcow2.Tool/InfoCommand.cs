@@ -261,18 +261,13 @@ internal sealed class InfoCommand : ICommand
         if (info["snapshots"] is InfoList snapshots)
         {
             text.Append("Snapshot list:\n");
-            text.Append(CultureInfo.InvariantCulture, $"{"ID",-10}{"TAG",-17}{"VM SIZE",8}{"DATE",20}{"VM CLOCK",13}{"ICOUNT",11}\n");
+            SnapshotListing.AppendHeader(text);
             foreach (var item in snapshots.Items)
             {
                 var s = (InfoObject)item;
                 long Num(string key) => s[key] is InfoNumber n ? n.Value : 0;
-                var date = DateTimeOffset.FromUnixTimeSeconds(Num("date-sec")).ToLocalTime();
-                var seconds = Num("vm-clock-sec");
-                var clock = string.Create(CultureInfo.InvariantCulture,
-                    $"{seconds / 3600:00}:{seconds / 60 % 60:00}:{seconds % 60:00}.{Num("vm-clock-nsec") / 1_000_000:000}");
-                var icount = s["icount"] is InfoNumber n ? n.Value.ToString(CultureInfo.InvariantCulture) : "";
-                text.Append(CultureInfo.InvariantCulture,
-                    $"{PadBytes(s["id"], 9)} {PadBytes(s["name"], 16)} {CommonOptions.SizeToString(Num("vm-state-size")),8}{date.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),20}{clock,13}{icount,11}\n");
+                SnapshotListing.AppendRow(text, s["id"]?.ToString() ?? "", s["name"]?.ToString() ?? "", Num("vm-state-size"), Num("date-sec"),
+                    Num("vm-clock-sec") * 1_000_000_000 + Num("vm-clock-nsec"), s["icount"] is InfoNumber icount ? icount.Value : null);
             }
         }
         if (info["format-specific"] is InfoObject { } specific && specific["data"] is InfoObject data)
@@ -281,13 +276,5 @@ internal sealed class InfoCommand : ICommand
             data.DumpHuman(text, 1);
         }
         return text.ToString();
-    }
-
-    /// <summary>printf's <c>%-Ns</c>, as qemu-img uses it: the width counts UTF-8 bytes, not characters.</summary>
-    private static string PadBytes(InfoValue? value, int width)
-    {
-        var text = value?.ToString() ?? "";
-        var padding = width - Encoding.UTF8.GetByteCount(text);
-        return padding > 0 ? text + new string(' ', padding) : text;
     }
 }

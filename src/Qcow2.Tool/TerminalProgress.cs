@@ -2,10 +2,15 @@ using System.Globalization;
 
 namespace Qcow2.Tool;
 
-/// <summary>qemu-img's <c>-p</c>: "    (12.34/100%)" redrawn in place, only on a terminal.</summary>
-internal sealed class TerminalProgress(TextWriter output) : IProgress<double>, IDisposable
+/// <summary>qemu-img's <c>-p</c>: "    (12.34/100%)" redrawn in place; <c>check</c> shows it only on a terminal, <c>amend</c> always.</summary>
+internal sealed class TerminalProgress(TextWriter output, bool enabled) : IProgress<double>, IDisposable
 {
-    private readonly bool enabled = output == Console.Out ? !Console.IsOutputRedirected : !Console.IsErrorRedirected;
+    /// <summary>Shown only when <paramref name="output"/> is a terminal, as qemu-img's verbs other than amend do.</summary>
+    public TerminalProgress(TextWriter output)
+        : this(output, output == Console.Out ? !Console.IsOutputRedirected : !Console.IsErrorRedirected)
+    {
+    }
+
     private int lastHundredths = -1;
 
     public void Report(double value)

@@ -52,4 +52,24 @@ internal readonly record struct ClusterClassifier(bool ExtendedL2, bool External
 
     /// <summary>Whether the guest cluster holds a reference to a host cluster (normal or preallocated zero; compressed ones are ranges).</summary>
     public static bool HasHostCluster(ClusterType type) => type is ClusterType.Normal or ClusterType.ZeroAllocated;
+
+    /// <summary>
+    /// Adds the clusters of the image file that <paramref name="entry"/> holds a reference to: every cluster a compressed
+    /// cluster's bytes touch, the cluster of a normal or preallocated zero entry, and none when the data lives in an external
+    /// data file (those clusters have no refcounts).
+    /// </summary>
+    public void AddReferencedClusters(L2Entry entry, int clusterBits, List<long> clusters)
+    {
+        var type = Classify(entry);
+        if (type == ClusterType.Compressed)
+        {
+            var (offset, length) = entry.CompressedRange(clusterBits);
+            for (var cluster = offset >> clusterBits; cluster <= (offset + length - 1) >> clusterBits; cluster++)
+                clusters.Add(cluster);
+        }
+        else if (HasHostCluster(type) && !ExternalDataFile)
+        {
+            clusters.Add((long)(entry.HostOffset >> clusterBits));
+        }
+    }
 }

@@ -49,6 +49,17 @@ internal static class HeaderFieldUpdates
         image.Header.IncompatibleFeatures = features;
     }
 
+    /// <summary>Bytes 60-71: switches to another snapshot table (nb_snapshots and snapshots_offset in one write).</summary>
+    public static void SwitchSnapshotTable(IImageStorage storage, ImageMetadata image, uint count, long offset)
+    {
+        Span<byte> raw = stackalloc byte[12];
+        BinaryPrimitives.WriteUInt32BigEndian(raw, count);
+        BinaryPrimitives.WriteUInt64BigEndian(raw[4..], (ulong)offset);
+        Commit(storage, 60, raw);
+        image.Header.NbSnapshots = count;
+        image.Header.SnapshotsOffset = (ulong)offset;
+    }
+
     private static void Commit(IImageStorage storage, long offset, ReadOnlySpan<byte> raw)
     {
         storage.Write(offset, raw);

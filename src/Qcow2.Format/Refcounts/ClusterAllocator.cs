@@ -115,6 +115,40 @@ internal sealed class ClusterAllocator
     }
 
     /// <summary>
+    /// Raises the refcount of each listed cluster by one (a cluster listed twice gains two), writing each touched refcount block
+    /// once. Every cluster is checked first (<see cref="CheckCanAddReferences"/>), so that nothing is written when one fails.
+    /// </summary>
+    /// <exception cref="Qcow2FormatException">A cluster lies where no refcount block describes it.</exception>
+    /// <exception cref="OverflowException">A refcount would exceed what the refcount width can hold.</exception>
+    public void AddReferences(List<long> clusters)
+    {
+        CheckCanAddReferences(clusters);
+        foreach (var cluster in clusters)
+            Update(cluster, Get(cluster) + 1);
+        WriteDirtyBlocks();
+    }
+
+    /// <summary>Throws what <see cref="AddReferences"/> would throw, without a write. Sorts <paramref name="clusters"/>.</summary>
+    public void CheckCanAddReferences(List<long> clusters)
+    {
+        clusters.Sort();
+        var max = Refcounts.MaxRefcount(refcountOrder);
+        for (var i = 0; i < clusters.Count;)
+        {
+            var cluster = clusters[i];
+            var run = 1;
+            while (i + run < clusters.Count && clusters[i + run] == cluster)
+                run++;
+            if (cluster <= 0 || Block(cluster / perBlock) is null)
+                throw new Qcow2FormatException($"Cluster {cluster} is referenced but no refcount block describes it; repair the image first (qcow2 check -r all)",
+                    "Refcount", cluster.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            if (max - Get(cluster) < (ulong)run)
+                throw new OverflowException($"The refcount of cluster {cluster} would exceed {max}, the most a {1 << refcountOrder}-bit refcount holds");
+            i += run;
+        }
+    }
+
+    /// <summary>
     /// Unlinks refcount blocks that describe no used cluster but themselves (QEMU's <c>qcow2_shrink_reftable</c>), so that the
     /// file can be truncated after a shrink. The table entries are cleared with one write and flushed first; then a block whose
     /// refcount sits in another block gets that refcount lowered. A crash in between leaves at worst a leak. Repeats while

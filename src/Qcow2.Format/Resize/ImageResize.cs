@@ -147,7 +147,7 @@ internal sealed class ImageResize
         {
             var entry = geometry.EntryRange(i);
             if (!old.AsSpan(entry).SequenceEqual(table.AsSpan(entry)))
-                CollectData(geometry.ReadEntry(old, i), frees);
+                image.Classifier.AddReferencedClusters(geometry.ReadEntry(old, i), clusterBits, frees);
         }
         if (allocator.Get(l2Offset >> clusterBits) == 1)
         {
@@ -251,7 +251,7 @@ internal sealed class ImageResize
             {
                 var table = ReadCluster(offset);
                 for (var i = 0; i < l2Entries; i++)
-                    CollectData(geometry.ReadEntry(table, i), frees);
+                    image.Classifier.AddReferencedClusters(geometry.ReadEntry(table, i), clusterBits, frees);
                 frees.Add(offset >> clusterBits);
             }
         }
@@ -260,20 +260,6 @@ internal sealed class ImageResize
             allocator.Free(frees);
             storage.Flush();
         }
-    }
-
-    /// <summary>The host clusters an L2 entry holds a reference to.</summary>
-    private void CollectData(L2Entry entry, List<long> clusters)
-    {
-        if (entry.Compressed)
-        {
-            var (offset, length) = entry.CompressedRange(clusterBits);
-            for (var cluster = offset >> clusterBits; cluster <= (offset + length - 1) >> clusterBits; cluster++)
-                clusters.Add(cluster);
-            return;
-        }
-        if (entry.HostOffset is var host and not 0)
-            clusters.Add((long)(host >> clusterBits));
     }
 
     /// <summary>

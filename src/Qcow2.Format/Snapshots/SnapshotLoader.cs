@@ -12,7 +12,6 @@ internal static class SnapshotLoader
         var snapshots = new List<Qcow2Snapshot>((int)Math.Min(count, 1024));
         var offset = (long)tableOffset;
         Span<byte> fixedPart = stackalloc byte[SnapshotTableEntryHeader.Size];
-        Span<byte> extraPart = stackalloc byte[SnapshotExtraData.Size];
         for (var i = 0; i < count; i++)
         {
             offset = Align.Up8(offset);
@@ -24,13 +23,8 @@ internal static class SnapshotLoader
             if (errors.FirstOrDefault(e => e.MemberPath == nameof(SnapshotTableEntryHeader.ExtraDataSize)) is { } extra)
                 throw Qcow2FormatException.FromRule($"Too much extra metadata in snapshot table entry {i}", extra);
 
-            extraPart.Clear();
-            var known = (int)Math.Min(entry.ExtraDataSize, (uint)SnapshotExtraData.Size);
-            Read(storage, offset, extraPart[..known]);
-            var extraData = SnapshotExtraData.ReadUnchecked(extraPart);
-            var vmStateSize = entry.ExtraDataSize >= 8 ? (long)extraData.VmStateSizeLarge : entry.VmStateSize;
-            // QEMU stores -1 for "no icount".
-            long? icount = entry.ExtraDataSize >= 24 && extraData.Icount != ulong.MaxValue ? (long)extraData.Icount : null;
+            var extraData = new byte[entry.ExtraDataSize];
+            Read(storage, offset, extraData);
             offset += entry.ExtraDataSize;
 
             var id = ReadString(storage, offset, entry.IdSize);
@@ -40,7 +34,7 @@ internal static class SnapshotLoader
             if (offset - (long)tableOffset > Limits.MaxSnapshotTableBytes)
                 throw Qcow2FormatException.ForField("Snapshot table is too big", "Qcow2Header.NbSnapshots", 60, count,
                     $"snapshots need more than {Limits.MaxSnapshotTableBytes} bytes (entry {i} ends at {offset})");
-            snapshots.Add(new Qcow2Snapshot(id, name, entry, vmStateSize, icount));
+            snapshots.Add(new Qcow2Snapshot(id, name, entry, extraData));
         }
         return snapshots;
     }

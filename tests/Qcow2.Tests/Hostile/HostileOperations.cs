@@ -25,9 +25,9 @@ public static class HostileOperations
         new("tool-check", path => Tool("check", path)),
         new("tool-check-r-all", path => Tool("check", "-r", "all", path)),
         new("resize-grow", path => Writable(path, image => image.Resize(image.VirtualSize + (1 << 20)))),
+        // Half the size, when there is a positive multiple of 512 to shrink to (asking for size 0 is a caller mistake).
         new("resize-shrink", path => Writable(path, image =>
         {
-            // Half of a disk under 1 KiB is no size at all: asking for it is a caller mistake (ArgumentException), not this test's point.
             if ((image.VirtualSize / 2 & ~511L) > 0)
                 image.Resize(image.VirtualSize / 2 & ~511L, new Qcow2ResizeOptions { AllowShrink = true });
         })),

@@ -273,28 +273,8 @@ public sealed class CrashSafetyTests
         return bytes;
     }
 
-    /// <summary>
-    /// Runs <paramref name="operation"/> without a crash (it must report success), then with a crash after every write N,
-    /// handing each persisted image, written to a file, to <paramref name="verify"/>. Returns the number of writes.
-    /// </summary>
-    private static int RunAtEveryCrashPoint(TempDir dir, byte[] template, Func<Qcow2Image, bool> operation, Action<string, int> verify)
-    {
-        var full = new CrashAfterWritesStream(template, int.MaxValue);
-        using (var image = Qcow2Image.Open(full, new Qcow2OpenOptions { Writable = true, LeaveOpen = true }))
-            Assert.True(operation(image), "the operation did not do what the test needs");
-        var writes = full.Writes;
-        var path = dir.File("crashed.qcow2");
-        for (var n = 0; n <= writes; n++)
-        {
-            var stream = new CrashAfterWritesStream(template, n);
-            using (var image = Qcow2Image.Open(stream, new Qcow2OpenOptions { Writable = true, LeaveOpen = true }))
-                operation(image);
-            Assert.Equal(writes, stream.Writes); // the same operation, write for write
-            File.WriteAllBytes(path, stream.PersistedBytes);
-            verify(path, n);
-        }
-        return writes;
-    }
+    private static int RunAtEveryCrashPoint(TempDir dir, byte[] template, Func<Qcow2Image, bool> operation, Action<string, int> verify) =>
+        CrashPoints.Run(dir.File("crashed.qcow2"), template, operation, verify);
 
     /// <summary>Opens with us and qemu-img, checks the size is one of <paramref name="sizes"/> and that neither check finds corruption.</summary>
     private static long VerifyImage(string path, int n, long[] sizes)

@@ -1,0 +1,93 @@
+using System.Globalization;
+
+namespace Qcow2;
+
+public sealed partial class Qcow2Image
+{
+    /// <summary>
+    /// Changes the format version, as <c>qemu-img amend -o compat=…</c> does, with one rewrite of cluster 0 (so a crash leaves
+    /// the old or the new version). Upgrading to 3 (compat 1.1) adds the v3 header fields. Downgrading to 2 (compat 0.10)
+    /// clears the compatible features (lazy refcounts; a dirty image was already repaired when it was opened writable).
+    /// </summary>
+    /// <remarks>
+    /// Refused where QEMU 7.2 refuses: refcount widths other than 16 bits, an external data file, extended L2 entries or any
+    /// other incompatible feature. Also refused here, where QEMU 7.2 loses data: persistent bitmaps (QEMU drops them silently),
+    /// a compression type other than zlib (a v2 reader would decode zstd clusters as zlib), and zero clusters, which this
+    /// library does not expand yet (QEMU expands them, and leaves COPIED errors where a snapshot shares the cluster).
+    /// </remarks>
+    /// <param name="version">2 or 3.</param>
+    /// <exception cref="ArgumentOutOfRangeException">The version is not 2 or 3.</exception>
+    /// <exception cref="InvalidOperationException">The image is read-only, or the downgrade is refused (the message says why).</exception>
+    /// <exception cref="Qcow2FormatException">An L1 or L2 table of the image is damaged.</exception>
+    public void SetVersion(int version)
+    {
+        if (version is not (2 or 3))
+            throw new ArgumentOutOfRangeException(nameof(version), version, "Only versions 2 (compat 0.10) and 3 (compat 1.1) exist");
+        EnsureWritable();
+        if (version == Version)
+            return;
+        var previous = image.Header;
+        if (version == 2)
+            EnsureDowngradable();
+        image.Header.Version = (uint)version;
+        if (version == 2)
+        {
+            image.Header.CompatibleFeatures = 0;
+            image.Header.AutoclearFeatures = 0;
+            image.Header.IncompatibleFeatures = 0;
+        }
+        try
+        {
+            UpdateHeader();
+        }
+        catch
+        {
+            image.Header = previous;
+            throw;
+        }
+    }
+
+    private void EnsureDowngradable()
+    {
+        if (RefcountBits != 16)
+            throw new InvalidOperationException("compat=0.10 requires refcount_bits=16");
+        if (image.HasExternalDataFile)
+            throw new InvalidOperationException("Cannot downgrade an image with a data file");
+        var incompatible = image.Header.IncompatibleFeatures & ~Features.CompressionType;
+        if (incompatible != 0)
+            throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture, $"Cannot downgrade an image with incompatible features 0x{incompatible:x} set"));
+        if (CompressionType != Qcow2CompressionType.Zlib)
+            throw new InvalidOperationException("Cannot downgrade an image whose compression type is not zlib: version 2 has no compression type, so its compressed clusters would be read as zlib");
+        if (image.BitmapsExtension is not null || Bitmaps.Count > 0)
+            throw new InvalidOperationException("Cannot downgrade an image with persistent bitmaps: version 2 cannot store them (remove them first)");
+        if (HasZeroClusters())
+            throw new InvalidOperationException("Cannot downgrade an image with zero clusters: expanding them into data clusters is not supported yet");
+    }
+
+    /// <summary>Whether any L2 table of the active disk or a snapshot has a zero cluster (plain or preallocated).</summary>
+    private bool HasZeroClusters()
+    {
+        var l1Tables = new List<ulong[]> { image.Header.L1Size == 0 ? [] : EntryTable.Read(storage, (long)image.Header.L1TableOffset, (int)image.Header.L1Size) };
+        foreach (var snapshot in Snapshots)
+            l1Tables.Add(EntryTable.Read(storage, snapshot.L1TableOffset, snapshot.L1Size));
+        var geometry = image.Geometry;
+        var classifier = image.Classifier;
+        var table = new byte[ClusterSize];
+        foreach (var l1 in l1Tables)
+        {
+            foreach (var value in l1)
+            {
+                if (new L1Entry(value).L2Offset is var offset and not 0)
+                {
+                    storage.Read((long)offset, table);
+                    for (var index = 0L; index < geometry.L2Entries; index++)
+                    {
+                        if (classifier.Classify(geometry.ReadEntry(table, index)) is ClusterType.ZeroPlain or ClusterType.ZeroAllocated)
+                            return true;
+                    }
+                }
+            }
+        }
+        return false;
+    }
+}

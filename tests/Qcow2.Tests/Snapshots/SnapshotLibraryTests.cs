@@ -1,0 +1,113 @@
+using System.Buffers.Binary;
+using Qcow2.Tests.Infrastructure;
+using Qcow2.Tests.Tool;
+
+namespace Qcow2.Tests.Snapshots;
+
+/// <summary>The snapshot API's contract: what it records, what it refuses, and that a refusal changes nothing.</summary>
+public sealed class SnapshotLibraryTests
+{
+    [QemuFact]
+    public void Created_snapshot_records_time_disk_size_and_the_next_numeric_id()
+    {
+        using var dir = new TempDir();
+        var path = Create(dir, "");
+        var date = new DateTimeOffset(2024, 5, 6, 7, 8, 9, TimeSpan.Zero).AddTicks(1234567);
+        Qemu.Img("snapshot", "-c", "theirs", path).EnsureSuccess("snapshot");
+        using (var image = Qcow2Image.Open(path, new Qcow2OpenOptions { Writable = true }))
+        {
+            var snapshot = image.CreateSnapshot("ours", date);
+            Assert.Equal("2", snapshot.Id);
+            Assert.Equal(date, snapshot.Date);
+        }
+        using (var image = Qcow2Image.Open(path))
+        {
+            var snapshot = image.Snapshots[1];
+            Assert.Equal(("2", "ours", date, 1L << 20, 0L, (long?)0), (snapshot.Id, snapshot.Name, snapshot.Date, snapshot.DiskSize, snapshot.VmStateSize, snapshot.ICount));
+        }
+        var json = Qemu.InfoJson(path).GetProperty("snapshots")[1];
+        Assert.Equal(date.ToUnixTimeSeconds(), json.GetProperty("date-sec").GetInt64());
+        Assert.Equal(123456700, json.GetProperty("date-nsec").GetInt64());
+    }
+
+    [QemuFact]
+    public void Refusals_leave_the_file_unchanged()
+    {
+        using var dir = new TempDir();
+        var path = Create(dir, "refcount_bits=1");
+        Qemu.Io("-f", "qcow2", "-c", "write 0 64k", path).EnsureSuccess("write");
+        var before = File.ReadAllBytes(path);
+        using (var image = Qcow2Image.Open(path, new Qcow2OpenOptions { Writable = true }))
+        {
+            Assert.Throws<ArgumentException>(() => image.CreateSnapshot(new string('é', 128)));
+            // A 1-bit refcount cannot count a second reference; QEMU fails too (and leaks the L1 copy).
+            Assert.Throws<OverflowException>(() => image.CreateSnapshot("s"));
+            using var other = Qcow2Image.Open(CreateWithSnapshot(dir));
+            Assert.Throws<ArgumentException>(() => image.DeleteSnapshot(other.Snapshots[0]));
+            Assert.Throws<ArgumentException>(() => image.ApplySnapshot(other.Snapshots[0]));
+        }
+        Assert.Equal(before, File.ReadAllBytes(path));
+        var readOnlyPath = CreateWithSnapshot(dir);
+        using (var readOnly = Qcow2Image.Open(readOnlyPath))
+        {
+            Assert.Throws<InvalidOperationException>(() => readOnly.CreateSnapshot("x"));
+            Assert.Throws<InvalidOperationException>(() => readOnly.DeleteSnapshot(readOnly.Snapshots[0]));
+        }
+        var result = ToolRunner.Run("snapshot", "-c", "s", path);
+        Assert.Equal("qcow2: Could not create snapshot 's': -22 (Invalid argument)\n", result.StandardError);
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal(before, File.ReadAllBytes(path));
+    }
+
+    /// <summary>QEMU's limit of 65536 snapshots: qemu-img and we refuse the next one with the same message.</summary>
+    [QemuFact]
+    public void The_65537th_snapshot_is_refused_like_qemu_img_does()
+    {
+        using var dir = new TempDir();
+        var path = Create(dir, "");
+        byte[] table;
+        using (var image = Qcow2Image.Open(path))
+        {
+            // Entries that all point at the active L1: enough to fill the table, not a consistent image (nothing needs it to be).
+            var entry = new SnapshotTableEntryHeader { L1TableOffset = image.Metadata.Header.L1TableOffset, L1Size = image.Metadata.Header.L1Size };
+            var snapshots = Enumerable.Range(1, (int)Limits.MaxSnapshots)
+                .Select(i => new Qcow2Snapshot(i.ToString(System.Globalization.CultureInfo.InvariantCulture), "", entry, new byte[24])).ToList();
+            table = SnapshotTableWriter.Serialize(snapshots);
+        }
+        var bytes = File.ReadAllBytes(path).ToList();
+        var offset = (bytes.Count + 65535) / 65536 * 65536;
+        bytes.AddRange(new byte[offset - bytes.Count]);
+        bytes.AddRange(table);
+        var image2 = bytes.ToArray();
+        BinaryPrimitives.WriteUInt32BigEndian(image2.AsSpan(60), Limits.MaxSnapshots);
+        BinaryPrimitives.WriteUInt64BigEndian(image2.AsSpan(64), (ulong)offset);
+        File.WriteAllBytes(path, image2);
+        var copy = dir.File("copy.qcow2");
+        File.Copy(path, copy);
+
+        var ours = ToolRunner.Run("snapshot", "-c", "one-too-many", path);
+        var theirs = Qemu.Img("snapshot", "-c", "one-too-many", copy);
+        Assert.Equal(1, ours.ExitCode);
+        Assert.Equal(theirs.ExitCode, ours.ExitCode);
+        Assert.Equal(theirs.StandardError.Replace("qemu-img: ", "qcow2: ", StringComparison.Ordinal), ours.StandardError);
+        Assert.Equal(image2, File.ReadAllBytes(path));
+    }
+
+    private static string Create(TempDir dir, string options)
+    {
+        var path = dir.File(Guid.NewGuid().ToString("N") + ".qcow2");
+        var args = new List<string> { "create", "-q", "-f", "qcow2" };
+        if (options.Length > 0)
+            args.AddRange(["-o", options]);
+        args.AddRange([path, "1M"]);
+        Qemu.Img([.. args]).EnsureSuccess("create");
+        return path;
+    }
+
+    private static string CreateWithSnapshot(TempDir dir)
+    {
+        var path = Create(dir, "");
+        Qemu.Img("snapshot", "-c", "s", path).EnsureSuccess("snapshot");
+        return path;
+    }
+}
