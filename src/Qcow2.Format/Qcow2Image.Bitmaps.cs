@@ -38,7 +38,7 @@ public sealed partial class Qcow2Image
         var bits = bytes > 0 && BitOperations.IsPow2(bytes) ? BitOperations.Log2((ulong)bytes) : -1;
         var definitions = Bitmaps.Select(b => BitmapDefinition.Keep(b)).ToList();
         definitions.Add(BitmapDefinition.New(name, bits, enabled ? BitmapDirectoryEntryHeader.AutoFlag : 0, BitmapContent.Empty));
-        new BitmapDirectoryWriter(this).Write(definitions);
+        WriteBitmaps(definitions);
     }
 
     /// <summary>
@@ -53,17 +53,22 @@ public sealed partial class Qcow2Image
     {
         EnsureWritable();
         var bitmap = FindBitmap(name);
-        new BitmapDirectoryWriter(this).Write(Bitmaps.Where(b => !ReferenceEquals(b, bitmap)).Select(b => BitmapDefinition.Keep(b)).ToList());
+        WriteBitmaps(Bitmaps.Where(b => !ReferenceEquals(b, bitmap)).Select(b => BitmapDefinition.Keep(b)).ToList());
     }
 
     /// <summary>Clears every bit of a bitmap (<c>qemu-img bitmap --clear</c>): it gets a new all-zero table; the old table and data are freed.</summary>
     /// <param name="name">The bitmap's name.</param>
-    /// <exception cref="Qcow2FormatException">No such bitmap, or it is in use: "Bitmap 'NAME' is inconsistent and cannot be used".</exception>
+    /// <exception cref="Qcow2FormatException">
+    /// No such bitmap, it is in use ("Bitmap 'NAME' is inconsistent and cannot be used"), or its table is broken (an entry
+    /// points past the end of the file).
+    /// </exception>
     /// <exception cref="InvalidOperationException">The image is read-only.</exception>
     public void ClearBitmap(string name)
     {
         EnsureWritable();
         var bitmap = FindConsistentBitmap(name);
+        // Its old data clusters are freed afterwards: they must be real clusters of this file.
+        ThrowIfTableBroken(bitmap);
         Rewrite(bitmap, BitmapDefinition.Replace(bitmap, BitmapContent.Empty));
     }
 
@@ -101,6 +106,8 @@ public sealed partial class Qcow2Image
         var source = sourceImage.FindBitmap(sourceName);
         var bitmap = FindConsistentBitmap(target);
         ThrowIfInconsistent(source);
+        ThrowIfTableBroken(bitmap);
+        sourceImage.ThrowIfTableBroken(source);
         if (sourceImage.VirtualSize != VirtualSize)
             throw new Qcow2FormatException(string.Create(CultureInfo.InvariantCulture,
                 $"Bitmaps are of different sizes (destination size is {VirtualSize}, source size is {sourceImage.VirtualSize}) and can't be merged"),
@@ -121,6 +128,7 @@ public sealed partial class Qcow2Image
     {
         ObjectDisposedException.ThrowIf(disposed, this);
         var bitmap = FindConsistentBitmap(name);
+        ThrowIfTableBroken(bitmap);
         return GetDirtyRanges(bitmap);
     }
 
@@ -218,7 +226,55 @@ public sealed partial class Qcow2Image
 
     /// <summary>Writes the directory with <paramref name="bitmap"/> replaced by <paramref name="replacement"/>, the others kept.</summary>
     private void Rewrite(Qcow2Bitmap bitmap, BitmapDefinition replacement) =>
-        new BitmapDirectoryWriter(this).Write(Bitmaps.Select(b => ReferenceEquals(b, bitmap) ? replacement : BitmapDefinition.Keep(b)).ToList());
+        WriteBitmaps(Bitmaps.Select(b => ReferenceEquals(b, bitmap) ? replacement : BitmapDefinition.Keep(b)).ToList());
+
+    /// <summary>Switches to a new set of bitmaps now, or, inside <see cref="ChangeBitmapsTogether"/>, at the end of the batch.</summary>
+    private void WriteBitmaps(IReadOnlyList<BitmapDefinition> definitions)
+    {
+        var prepared = new BitmapDirectoryWriter(this).Prepare(definitions, image.VirtualSize);
+        if (pendingBitmapChanges is null)
+        {
+            prepared.Commit();
+            return;
+        }
+        // Later changes of the batch build on this one in memory; the header keeps pointing at the old set until the end.
+        prepared.ApplyToMetadata();
+        pendingBitmapChanges.Add(prepared);
+    }
+
+    /// <summary>
+    /// Runs several bitmap changes (<see cref="AddBitmap"/>, <see cref="RemoveBitmap"/>, <see cref="ClearBitmap"/>,
+    /// <see cref="EnableBitmap"/>, <see cref="DisableBitmap"/>, <see cref="MergeBitmap"/>) made by <paramref name="changes"/> as
+    /// one: each builds on the previous one, but the header switches to the final set in a single write at the end. A crash
+    /// at any point leaves the old set or the final one, never a mix (at worst with leaked clusters); if a change throws, the
+    /// image and this object are left as before the batch and the exception propagates.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The image is read-only, or a batch is already running.</exception>
+    public void ChangeBitmapsTogether(Action changes)
+    {
+        ArgumentNullException.ThrowIfNull(changes);
+        EnsureWritable();
+        if (pendingBitmapChanges is not null)
+            throw new InvalidOperationException("A batch of bitmap changes is already running.");
+        var steps = pendingBitmapChanges = [];
+        try
+        {
+            changes();
+            pendingBitmapChanges = null;
+            if (steps.Count > 0)
+                UpdateHeader();
+        }
+        catch
+        {
+            pendingBitmapChanges = null;
+            // Newest first, so that each step restores the metadata the one before it left.
+            for (var i = steps.Count - 1; i >= 0; i--)
+                steps[i].Discard();
+            throw;
+        }
+        foreach (var step in steps)
+            step.FreeOldClusters();
+    }
 
     private Qcow2Bitmap FindBitmap(string name)
     {
@@ -232,6 +288,25 @@ public sealed partial class Qcow2Image
         var bitmap = FindBitmap(name);
         ThrowIfInconsistent(bitmap);
         return bitmap;
+    }
+
+    /// <summary>
+    /// Refuses a bitmap whose table points a data cluster past the end of the file: its bits there are lost, and reading them
+    /// as zeros would report clean what may be dirty. (Opening accepts it, as QEMU does; <c>check -r all</c> invalidates it.)
+    /// </summary>
+    private void ThrowIfTableBroken(Qcow2Bitmap bitmap)
+    {
+        var reader = EntryTableReader.ForBitmap(storage, bitmap);
+        var length = storage.Length;
+        for (long index = 0; index < reader.Count; index++)
+        {
+            var entry = new BitmapTableEntry(reader[index]);
+            if (entry.Offset != 0 && entry.Offset >= (ulong)length)
+                throw Qcow2FormatException.ForField(string.Create(CultureInfo.InvariantCulture,
+                    $"Bitmap '{bitmap.Name}' is broken: its table entry {index} points to a data cluster past the end of the file; repair the image (Qcow2Image.Check with Qcow2CheckRepair.All)"),
+                    "BitmapTableEntry", bitmap.TableOffset + index * sizeof(ulong), "0x" + entry.Value.ToString("X16", CultureInfo.InvariantCulture),
+                    string.Create(CultureInfo.InvariantCulture, $"points past the end of the file ({length} bytes)"));
+        }
     }
 
     private static void ThrowIfInconsistent(Qcow2Bitmap bitmap)

@@ -9,6 +9,7 @@ public sealed partial class Qcow2Image : IDisposable
 {
     private readonly IImageStorage storage;
     private readonly ImageMetadata image;
+    private List<PreparedBitmapDirectory>? pendingBitmapChanges;
     private bool disposed;
 
     private Qcow2Image(IImageStorage storage, ImageMetadata image, string? fileName)
@@ -18,20 +19,34 @@ public sealed partial class Qcow2Image : IDisposable
         FileName = fileName;
     }
 
-    /// <summary>Opens the image file at <paramref name="path"/>; read-only unless <see cref="Qcow2OpenOptions.Writable"/> is set.</summary>
+    /// <summary>
+    /// Opens the image file at <paramref name="path"/>; read-only unless <see cref="Qcow2OpenOptions.Writable"/> is set. Before
+    /// anything is read, the file is locked the way QEMU 7.2 locks it (docs/locking.md), for as long as the image is open: a
+    /// writable open refuses while another process (QEMU, or another <see cref="Qcow2Image"/>) has the image open, unless that
+    /// one opened it read-only with force-share; a read-only open refuses while another process writes it, unless
+    /// <see cref="Qcow2OpenOptions.ForceShare"/> is set. Where the operating system has no open-file-description locks (anything
+    /// but Linux), nothing is locked and nothing is refused, as in QEMU.
+    /// </summary>
+    /// <exception cref="Qcow2LockException">Another process uses the image in a conflicting way (qemu-img's message).</exception>
     /// <exception cref="Qcow2FormatException">The image is not one QEMU 7.2 would open (the message is QEMU's, plus the field and rule).</exception>
+    /// <exception cref="ArgumentException"><see cref="Qcow2OpenOptions.ForceShare"/> with <see cref="Qcow2OpenOptions.Writable"/>.</exception>
     public static Qcow2Image Open(string path, Qcow2OpenOptions? options = null)
     {
-        var writable = options?.Writable ?? false;
-        return Open(FileStorage.Open(path, writable), writable, options?.ForCheck ?? false, Path.GetFullPath(path));
+        var (writable, forceShare) = Mode(options);
+        return Open(FileStorage.Open(path, writable, forceShare), writable, options?.ForCheck ?? false, Path.GetFullPath(path));
     }
 
-    /// <summary>Opens an image held in a seekable stream; a writable open needs <see cref="Stream.CanWrite"/>.</summary>
+    /// <summary>
+    /// Opens an image held in a seekable stream; a writable open needs <see cref="Stream.CanWrite"/>. A stream open takes no
+    /// lock, even on a <see cref="FileStream"/>: the caller who opened the stream is responsible for excluding QEMU and other
+    /// writers (open the image by path to have the library do it).
+    /// </summary>
     /// <exception cref="Qcow2FormatException">The image is not one QEMU 7.2 would open.</exception>
+    /// <exception cref="ArgumentException"><see cref="Qcow2OpenOptions.ForceShare"/> with <see cref="Qcow2OpenOptions.Writable"/>.</exception>
     public static Qcow2Image Open(Stream stream, Qcow2OpenOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(stream);
-        var writable = options?.Writable ?? false;
+        var (writable, _) = Mode(options);
         return Open(new StreamStorage(stream, writable, options?.LeaveOpen ?? false), writable, options?.ForCheck ?? false, (stream as FileStream)?.Name);
     }
 
@@ -44,6 +59,16 @@ public sealed partial class Qcow2Image : IDisposable
     {
         ImageCreator.Create(path, virtualSize, options ?? new Qcow2CreateOptions());
         return Open(path, new Qcow2OpenOptions { Writable = true });
+    }
+
+    /// <summary>QEMU allows force-share only on read-only opens (its words).</summary>
+    private static (bool Writable, bool ForceShare) Mode(Qcow2OpenOptions? options)
+    {
+        var writable = options?.Writable ?? false;
+        var forceShare = options?.ForceShare ?? false;
+        if (writable && forceShare)
+            throw new ArgumentException("force-share=on can only be used with read-only images");
+        return (writable, forceShare);
     }
 
     internal static Qcow2Image Open(IImageStorage storage, bool writable, bool forCheck, string? fileName)
@@ -253,7 +278,7 @@ public sealed partial class Qcow2Image : IDisposable
         image.Warnings.Add($"The image was dirty (refcounts not up to date after a crash) and has been repaired: {result.LeaksFixed} leaked clusters and {result.CorruptionsFixed} corruptions fixed.");
     }
 
-    /// <summary>Closes the file (or the stream, unless it was opened with <see cref="Qcow2OpenOptions.LeaveOpen"/>).</summary>
+    /// <summary>Closes the file, which releases its locks (or the stream, unless it was opened with <see cref="Qcow2OpenOptions.LeaveOpen"/>).</summary>
     public void Dispose()
     {
         if (disposed)

@@ -13,6 +13,13 @@ public sealed class Qcow2OpenOptions
     /// </summary>
     public bool ForCheck { get; init; }
 
+    /// <summary>
+    /// Open even while another process writes the image, like qemu-img's <c>-U</c> (<c>--force-share</c>): only for read-only
+    /// opens, since what is read may change underneath. The open still holds its "consistent read" lock byte, so QEMU sees the
+    /// reader, but it refuses no writer. Opening a stream takes no locks, so this changes nothing there.
+    /// </summary>
+    public bool ForceShare { get; init; }
+
     /// <summary>For stream opens: leave the stream open when the image is disposed.</summary>
     public bool LeaveOpen { get; init; }
 }

@@ -6,7 +6,7 @@ namespace Qcow2.Tool;
 /// <summary>
 /// <c>qcow2 bitmap (--add [-g GRANULARITY] | --remove | --clear | --enable | --disable | --merge SOURCE [-b FILE [-F FMT]])… [-f qcow2] FILE NAME</c>,
 /// like <c>qemu-img bitmap</c> (actions apply in command-line order), plus <c>--dump [--output=human|json] FILE NAME</c>, which
-/// prints the dirty guest ranges.
+/// prints the dirty guest ranges (and takes <c>-U</c>, like qemu-img's read-only verbs).
 /// </summary>
 internal sealed class BitmapCommand : ICommand
 {
@@ -32,7 +32,7 @@ internal sealed class BitmapCommand : ICommand
         """
         usage: qcow2 bitmap (--add [-g GRANULARITY] | --remove | --clear | --enable | --disable |
                              --merge SOURCE [-b SOURCE_FILE [-F SOURCE_FMT]])... [-f qcow2] FILE NAME
-               qcow2 bitmap --dump [--output=human|json] [-f qcow2] FILE NAME
+               qcow2 bitmap --dump [--output=human|json] [-U] [-f qcow2] FILE NAME
 
         Changes the persistent dirty bitmap NAME of FILE. Several actions may be given; they are applied
         in order, like qemu-img (so --add --disable adds a disabled bitmap).
@@ -48,6 +48,7 @@ internal sealed class BitmapCommand : ICommand
           -F SOURCE_FMT       with -b: the source image format (only qcow2)
           --dump              print the dirty guest ranges of NAME, sorted and coalesced
           --output FMT        with --dump: human (default, "start=N length=N" per line) or json
+          -U, --force-share   with --dump: read even while another process (a running VM) writes the image
           -f qcow2            the image format (only qcow2)
           -h, --help          show this help
 
@@ -55,7 +56,7 @@ internal sealed class BitmapCommand : ICommand
 
     public IReadOnlyList<OptionSpec> Options { get; } =
     [
-        CommonOptions.Format, CommonOptions.Output, AddOption, RemoveOption, ClearOption, EnableOption, DisableOption, MergeOption,
+        CommonOptions.Format, CommonOptions.Output, CommonOptions.ForceShare, AddOption, RemoveOption, ClearOption, EnableOption, DisableOption, MergeOption,
         DumpOption, GranularityOption, SourceFileOption, SourceFormatOption,
     ];
 
@@ -88,45 +89,50 @@ internal sealed class BitmapCommand : ICommand
             throw new UsageException($"Unknown or unsupported file format: '{sourceFormat}' (only qcow2 is supported)");
         var (path, name) = (args.Positionals[0], args.Positionals[1]);
 
-        using var image = CommandLineImage.Open(path, writable: true);
+        // -U is refused here by the library, with qemu-img's words: it is for read-only opens.
+        using var image = CommandLineImage.Open(path, writable: true, forceShare: args.Has(CommonOptions.ForceShare.Key));
         foreach (var warning in image.Warnings)
             context.Warn(warning);
         Qcow2Image? sourceImage = null;
         try
         {
-            foreach (var (action, value) in actions)
+            // All actions switch the header once, together: a crash leaves the old bitmaps or the final ones.
+            image.ChangeBitmapsTogether(() =>
             {
-                try
+                foreach (var (action, value) in actions)
                 {
-                    switch (action)
+                    try
                     {
-                        case "add":
-                            image.AddBitmap(name, granularity);
-                            break;
-                        case "remove":
-                            image.RemoveBitmap(name);
-                            break;
-                        case "clear":
-                            image.ClearBitmap(name);
-                            break;
-                        case "enable":
-                            image.EnableBitmap(name);
-                            break;
-                        case "disable":
-                            image.DisableBitmap(name);
-                            break;
-                        case "merge":
-                            if (sourceFile is not null && sourceImage is null && !SameFile(sourceFile, path))
-                                sourceImage = CommandLineImage.Open(sourceFile, writable: false);
-                            image.MergeBitmap(name, sourceImage ?? image, value);
-                            break;
+                        switch (action)
+                        {
+                            case "add":
+                                image.AddBitmap(name, granularity);
+                                break;
+                            case "remove":
+                                image.RemoveBitmap(name);
+                                break;
+                            case "clear":
+                                image.ClearBitmap(name);
+                                break;
+                            case "enable":
+                                image.EnableBitmap(name);
+                                break;
+                            case "disable":
+                                image.DisableBitmap(name);
+                                break;
+                            case "merge":
+                                if (sourceFile is not null && sourceImage is null && !SameFile(sourceFile, path))
+                                    sourceImage = CommandLineImage.Open(sourceFile, writable: false);
+                                image.MergeBitmap(name, sourceImage ?? image, value);
+                                break;
+                        }
+                    }
+                    catch (Exception e) when (e is Qcow2FormatException or ArgumentException)
+                    {
+                        throw new ToolException($"Operation {action} on bitmap {name} failed: {Cli.MessageOf(e)}");
                     }
                 }
-                catch (Exception e) when (e is Qcow2FormatException or ArgumentException)
-                {
-                    throw new ToolException($"Operation {action} on bitmap {name} failed: {Cli.MessageOf(e)}");
-                }
-            }
+            });
         }
         finally
         {
@@ -143,7 +149,7 @@ internal sealed class BitmapCommand : ICommand
         if (args.Positionals.Count != 2)
             throw new UsageException("Expecting filename and bitmap name");
         var (path, name) = (args.Positionals[0], args.Positionals[1]);
-        using var image = CommandLineImage.Open(path, writable: false);
+        using var image = CommandLineImage.Open(path, writable: false, forceShare: args.Has(CommonOptions.ForceShare.Key));
         foreach (var warning in image.Warnings)
             context.Warn(warning);
         IEnumerable<Qcow2GuestRange> ranges;

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace Qcow2.Tool;
 
 /// <summary>
-/// <c>qcow2 check [--output=human|json] [-r leaks|all] [-p] [-f qcow2] FILE</c>, like <c>qemu-img check</c>: problems on stderr,
+/// <c>qcow2 check [--output=human|json] [-r leaks|all] [-p] [-U] [-f qcow2] FILE</c>, like <c>qemu-img check</c>: problems on stderr,
 /// the summary on stdout, exit 0 clean, 1 check failed, 2 corruptions, 3 leaks only.
 /// </summary>
 internal sealed class CheckCommand : ICommand
@@ -17,7 +17,7 @@ internal sealed class CheckCommand : ICommand
 
     public string Usage =>
         """
-        usage: qcow2 check [--output=human|json] [-r leaks|all] [-p] [-q] [-f qcow2] FILE
+        usage: qcow2 check [--output=human|json] [-r leaks|all] [-p] [-q] [-U] [-f qcow2] FILE
 
         Recomputes every refcount from the metadata and compares it with the image's.
         Exit code: 0 no problems, 1 the check failed, 2 corruptions, 3 leaked clusters only.
@@ -27,6 +27,7 @@ internal sealed class CheckCommand : ICommand
           --output FMT        human (default) or json (qemu-img's ImageCheck)
           -p, --progress      show progress on a terminal
           -q                  quiet
+          -U, --force-share   check even while another process (a running VM) writes the image (not with -r)
           -f qcow2            the image format (only qcow2)
           -h, --help          show this help
 
@@ -49,7 +50,8 @@ internal sealed class CheckCommand : ICommand
         };
         var path = CommonOptions.RequireFile(args, Name);
 
-        using var image = CommandLineImage.Open(path, writable: repair != Qcow2CheckRepair.None, forCheck: true);
+        using var image = CommandLineImage.Open(path, writable: repair != Qcow2CheckRepair.None, forCheck: true,
+            forceShare: args.Has(CommonOptions.ForceShare.Key));
         foreach (var warning in image.Warnings)
             context.Warn(warning);
 

@@ -208,7 +208,8 @@ internal sealed class CreateCommand : ICommand
         switch (format)
         {
             case "qcow2":
-                using (var backing = CommandLineImage.Open(path, writable: false))
+                // Like qemu-img create, read the size even while a VM writes the backing image: only its size is used.
+                using (var backing = CommandLineImage.Open(path, writable: false, forceShare: true))
                     return backing.VirtualSize;
             case "raw":
                 return new FileInfo(path).Length;

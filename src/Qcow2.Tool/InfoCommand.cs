@@ -19,7 +19,7 @@ internal sealed class InfoCommand : ICommand
 
           -f qcow2            the image format (only qcow2)
           --output=FMT        human (default) or json
-          -U, --force-share   accepted for compatibility (the image is always opened read-only)
+          -U, --force-share   open even while another process (a running VM) writes the image
           -h, --help          show this help
 
         """;
@@ -32,7 +32,7 @@ internal sealed class InfoCommand : ICommand
         CommonOptions.CheckFormat(args);
         var json = CommonOptions.IsJsonOutput(args);
         var path = CommonOptions.RequireFile(args, Name);
-        using var image = CommandLineImage.Open(path, writable: false);
+        using var image = CommandLineImage.Open(path, writable: false, forceShare: args.Has(CommonOptions.ForceShare.Key));
         var info = Describe(image, path);
         // Like qemu-img, warnings go to stderr in both modes (JSON output also lists them under "qcow2-warnings").
         foreach (var warning in image.Warnings)
@@ -244,7 +244,7 @@ internal sealed class InfoCommand : ICommand
                     $"{seconds / 3600:00}:{seconds / 60 % 60:00}:{seconds % 60:00}.{Num("vm-clock-nsec") / 1_000_000:000}");
                 var icount = s["icount"] is InfoNumber n ? n.Value.ToString(CultureInfo.InvariantCulture) : "";
                 text.Append(CultureInfo.InvariantCulture,
-                    $"{s["id"],-9} {s["name"],-16} {CommonOptions.SizeToString(Num("vm-state-size")),8}{date.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),20}{clock,13}{icount,11}\n");
+                    $"{PadBytes(s["id"], 9)} {PadBytes(s["name"], 16)} {CommonOptions.SizeToString(Num("vm-state-size")),8}{date.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),20}{clock,13}{icount,11}\n");
             }
         }
         if (info["format-specific"] is InfoObject { } specific && specific["data"] is InfoObject data)
@@ -253,5 +253,13 @@ internal sealed class InfoCommand : ICommand
             data.DumpHuman(text, 1);
         }
         return text.ToString();
+    }
+
+    /// <summary>printf's <c>%-Ns</c>, as qemu-img uses it: the width counts UTF-8 bytes, not characters.</summary>
+    private static string PadBytes(InfoValue? value, int width)
+    {
+        var text = value?.ToString() ?? "";
+        var padding = width - Encoding.UTF8.GetByteCount(text);
+        return padding > 0 ? text + new string(' ', padding) : text;
     }
 }

@@ -29,7 +29,7 @@ internal sealed class ImageCheck
     private InMemoryRefcounts computed = null!;
     private bool rebuild;
     private long highestCluster;
-    /// <summary>The end of the furthest range the metadata claims, even past the end of the file (where QEMU counts nothing).</summary>
+    /// <summary>The end of the furthest range the metadata claims one cluster or more past the end of the file, where QEMU counts nothing.</summary>
     private long claimedEnd;
 
     /// <summary>The active L1 table as the walk read it (empty when the header says it has no entries).</summary>
@@ -185,7 +185,7 @@ internal sealed class ImageCheck
         Count((long)image.Header.RefcountTableOffset, (long)refcountTable.Length * sizeof(ulong), fileLength);
         if (image.FullDiskEncryption is { } crypto && crypto.Length != 0)
             Count((long)crypto.Offset, (long)crypto.Length, fileLength);
-        CountBitmaps(fileLength);
+        CountBitmaps(fix, fileLength);
         CheckRefcountBlocks(fix);
     }
 
@@ -194,14 +194,15 @@ internal sealed class ImageCheck
     {
         if (size <= 0)
             return;
-        // Only claims that start within a repair's reach (the file plus MaxRepairGrowth) can meet rebuilt structures; one
-        // far beyond it (a refcount block read as an L2 table, say) must not push them out of reach.
-        if (offset >= 0 && offset < fileLength + Limits.MaxRepairGrowth && (ulong)offset <= Addressable.MaxLength - (ulong)size)
-            claimedEnd = Math.Max(claimedEnd, offset + size);
         // offset + size - file_len >= cs, computed without overflow on hostile values (a table offset of 2^63 or more
         // arrives here negative, and is past the end of any file).
         if (offset < 0 || offset > fileLength || size - (fileLength - offset) >= clusterSize)
         {
+            // Such a range is not counted. Only claims that start within a repair's reach (the file plus MaxRepairGrowth) can
+            // meet rebuilt structures; one far beyond it (a refcount block read as an L2 table, say) must not push them out of
+            // reach. (A range that ends less than a cluster past the end is counted, and the rebuild goes after it.)
+            if (offset >= 0 && offset < fileLength + Limits.MaxRepairGrowth && (ulong)offset <= Addressable.MaxLength - (ulong)size)
+                claimedEnd = Math.Max(claimedEnd, offset + size);
             Report(Qcow2CheckFindingKind.PastEndOfFile,
                 $"ERROR: counting reference for region exceeding the end of the file by one cluster or more: offset {HexPrefixed((ulong)offset)} size {HexPrefixed((ulong)size)}");
             return;
@@ -370,13 +371,15 @@ internal sealed class ImageCheck
         }
     }
 
-    private void CountBitmaps(long fileLength)
+    private void CountBitmaps(Qcow2CheckRepair fix, long fileLength)
     {
         if (image.BitmapsExtension is not { } extension)
             return;
         Count((long)extension.DirectoryOffset, (long)extension.DirectorySize, fileLength);
+        var invalidated = false;
         foreach (var bitmap in image.Bitmaps)
         {
+            var markedInUse = bitmap.InUse;
             Count(bitmap.TableOffset, (long)bitmap.TableSize * sizeof(ulong), fileLength);
             // A bitmap table may be 512 MiB: read it in chunks, and only the part inside the file (past its end every entry
             // reads as zero, which is valid and references nothing), so a tiny file claiming huge tables costs nothing.
@@ -390,10 +393,40 @@ internal sealed class ImageCheck
                     counters.Corruptions++;
                     throw new CheckFailedException("Invalid argument");
                 }
-                if (entry.Offset != 0)
+                if (entry.Offset >= (ulong)fileLength && fix == Qcow2CheckRepair.All)
+                    InvalidateBitmapEntry(bitmap, i, entry, ref markedInUse);
+                else if (entry.Offset != 0)
                     Count((long)entry.Offset, clusterSize, fileLength);
             }
+            invalidated |= markedInUse != bitmap.InUse;
         }
+        if (invalidated)
+            image.Bitmaps = BitmapLoader.Load(storage, extension, clusterSize, image.VirtualSize);
+    }
+
+    /// <summary>
+    /// Repairs a bitmap table entry whose data cluster lies past the end of the file. Those bits are lost, so the bitmap can no
+    /// longer say what is clean: it is marked in use (inconsistent; it can only be removed) before the entry is cleared, so
+    /// that a crash in between leaves it marked and still broken, never quietly "clean". (QEMU 7.2's repair fails here, and
+    /// its next writable open rewrites the bitmap with those bits clear.)
+    /// </summary>
+    private void InvalidateBitmapEntry(Qcow2Bitmap bitmap, long index, BitmapTableEntry entry, ref bool markedInUse)
+    {
+        Span<byte> bytes = stackalloc byte[sizeof(ulong)];
+        if (!markedInUse)
+        {
+            BinaryPrimitives.WriteUInt32BigEndian(bytes, bitmap.Entry.Flags | BitmapDirectoryEntryHeader.InUseFlag);
+            storage.Write(bitmap.EntryOffset + BitmapDirectoryEntryHeader.FlagsOffset, bytes[..sizeof(uint)]);
+            storage.Flush();
+            markedInUse = true;
+        }
+        bytes.Clear();
+        storage.Write(bitmap.TableOffset + index * sizeof(ulong), bytes);
+        storage.Flush();
+        findings.Add(new Qcow2CheckFinding(Qcow2CheckFindingKind.Mapping, string.Create(CultureInfo.InvariantCulture,
+            $"Repairing bitmap '{bitmap.Name}': table entry {index} pointed past the end of the file (offset {HexPrefixed(entry.Offset)}); its bits there are lost, so the bitmap is now marked in use (inconsistent) and can only be removed"),
+            Repaired: true));
+        counters.CorruptionsFixed++;
     }
 
     /// <summary>QEMU's <c>check_refblocks</c>: the refcount blocks themselves.</summary>
@@ -663,7 +696,9 @@ internal sealed class ImageCheck
     /// </summary>
     private void RebuildRefcountStructure()
     {
-        var start = ClustersFor(storage.Length);
+        // After the end of the file, and after every counted cluster: a range counted although it ends (by less than a cluster)
+        // past the end of the file, as QEMU counts it, so that the grown file has it inside with its refcount.
+        var start = Math.Max(ClustersFor(storage.Length), computed.Count);
         foreach (var value in refcountTable)
         {
             var offset = new RefcountTableEntry(value).BlockOffset;
@@ -673,9 +708,9 @@ internal sealed class ImageCheck
                 start = Math.Max(start, (long)(offset >> clusterBits) + 1);
         }
 
-        // Metadata that claims clusters past the end of the file (a table longer than the file) must not be grown over: the new
-        // structures would be read as that metadata, and the claimed clusters would count with refcount 0. Leave such an
-        // image as it is rather than make it worse.
+        // Metadata that claims uncounted clusters past the end of the file (a table longer than the file) must not be grown
+        // over: the new structures would be read as that metadata, and the claimed clusters would count with refcount 0. Leave
+        // such an image as it is rather than make it worse.
         if (ClustersFor(claimedEnd) > ClustersFor(storage.Length))
             throw new CheckFailedException($"File too large: the metadata claims clusters up to {ClustersFor(claimedEnd)}, past the end of the file, where rebuilt refcount structures would land");
         if ((ulong)start / (ulong)refcountsPerBlock >= (ulong)Limits.MaxRefcountTableBytes / sizeof(ulong))

@@ -2,7 +2,10 @@ using Microsoft.Win32.SafeHandles;
 
 namespace Qcow2;
 
-/// <summary><see cref="IImageStorage"/> over one <see cref="SafeFileHandle"/> with <see cref="RandomAccess"/>.</summary>
+/// <summary>
+/// <see cref="IImageStorage"/> over one <see cref="SafeFileHandle"/> with <see cref="RandomAccess"/>. The handle carries the
+/// image locks, which are released when it is closed.
+/// </summary>
 internal sealed class FileStorage : IImageStorage
 {
     private readonly SafeFileHandle handle;
@@ -13,12 +16,41 @@ internal sealed class FileStorage : IImageStorage
         CanWrite = canWrite;
     }
 
-    public static FileStorage Open(string path, bool writable) =>
-        new(File.OpenHandle(path, FileMode.Open, writable ? FileAccess.ReadWrite : FileAccess.Read,
-            writable ? FileShare.Read : FileShare.ReadWrite), writable);
+    /// <summary>Opens an existing image and takes QEMU's locks for this kind of use (see <see cref="ImageLock"/>).</summary>
+    public static FileStorage Open(string path, bool writable, bool forceShare)
+    {
+        var handle = File.OpenHandle(path, FileMode.Open, writable ? FileAccess.ReadWrite : FileAccess.Read,
+            writable ? FileShare.Read : FileShare.ReadWrite);
+        var (held, shared) = ImageLock.For(writable, forceShare);
+        return Locked(handle, path, held, shared, writable);
+    }
 
-    public static FileStorage CreateNew(string path) =>
-        new(File.OpenHandle(path, FileMode.Create, FileAccess.ReadWrite, FileShare.Read), canWrite: true);
+    /// <summary>
+    /// Creates the file, or empties an existing one, but only after taking the locks <c>qemu-img create</c> takes, so that the
+    /// image of a running VM is refused and not truncated.
+    /// </summary>
+    public static FileStorage CreateNew(string path)
+    {
+        var handle = File.OpenHandle(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
+        var (held, shared) = ImageLock.ForCreate;
+        var storage = Locked(handle, path, held, shared, canWrite: true);
+        storage.SetLength(0);
+        return storage;
+    }
+
+    private static FileStorage Locked(SafeFileHandle handle, string path, BlockPermissions held, BlockPermissions shared, bool canWrite)
+    {
+        try
+        {
+            ImageLock.Acquire(handle, path, held, shared);
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
+        return new(handle, canWrite);
+    }
 
     public long Length => RandomAccess.GetLength(handle);
 

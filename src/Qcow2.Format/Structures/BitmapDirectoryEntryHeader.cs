@@ -11,6 +11,9 @@ namespace Qcow2;
 internal partial struct BitmapDirectoryEntryHeader
 {
     public const uint InUseFlag = 1;
+
+    /// <summary>Where <see cref="Flags"/> is in the entry, for the in-place update a repair makes.</summary>
+    public const int FlagsOffset = 12;
     public const uint AutoFlag = 2;
     public const byte DirtyTrackingType = 1;
     public const uint MaxTableEntries = 0x8000000;
@@ -22,7 +25,7 @@ internal partial struct BitmapDirectoryEntryHeader
     [Field(8), Range(1, MaxTableEntries)]
     public uint TableSize { get; set; }
 
-    [Field(12), FlagsField(InUseFlag | AutoFlag, RejectUnknown = true)]
+    [Field(FlagsOffset), FlagsField(InUseFlag | AutoFlag, RejectUnknown = true)]
     public uint Flags { get; set; }
 
     [Field(16), OneOf(DirtyTrackingType)]

@@ -10,7 +10,7 @@ namespace Qcow2.Tests.Bitmaps;
 /// </summary>
 public sealed class BitmapCrashTests
 {
-    public static TheoryData<string> Operations => ["add", "remove", "clear", "merge", "enable", "remove-last"];
+    public static TheoryData<string> Operations => ["add", "remove", "clear", "merge", "enable", "remove-last", "clear+disable", "add+merge+disable+remove"];
 
     [QemuTheory]
     [MemberData(nameof(Operations))]
@@ -98,6 +98,23 @@ public sealed class BitmapCrashTests
                 break;
             case "enable":
                 image.EnableBitmap("b");
+                break;
+            // Several actions of one `qcow2 bitmap` call commit together.
+            case "clear+disable":
+                image.ChangeBitmapsTogether(() =>
+                {
+                    image.ClearBitmap("a");
+                    image.DisableBitmap("a");
+                });
+                break;
+            case "add+merge+disable+remove":
+                image.ChangeBitmapsTogether(() =>
+                {
+                    image.AddBitmap("new", 1024);
+                    image.MergeBitmap("new", image, "a");
+                    image.DisableBitmap("new");
+                    image.RemoveBitmap("c");
+                });
                 break;
         }
     }

@@ -18,6 +18,28 @@ public sealed class BitmapToolTests
         ["--remove", "b"],
     ];
 
+    /// <summary>
+    /// Several actions commit together: when a later one fails, the earlier ones are not kept either. (qemu-img keeps them:
+    /// after <c>--disable --add b</c> fails on an existing b, b is disabled.)
+    /// </summary>
+    [QemuFact]
+    public void A_failing_later_action_leaves_the_bitmaps_as_they_were()
+    {
+        using var dir = new TempDir();
+        var path = dir.File("x.qcow2");
+        Create(path, "64M");
+        Qemu.Img("bitmap", "--add", path, "b").EnsureSuccess("add");
+        Write(path, (0, 65536));
+        var (state, qemuState) = (State(path), QemuBitmaps(path));
+
+        var line = ToolRunner.AssertSingleLineError(ToolRunner.Run("bitmap", "--disable", "--clear", "--add", path, "b"));
+        Assert.Equal("qcow2: Operation add on bitmap b failed: Bitmap already exists: b", line);
+        // Still enabled, still dirty; the clusters the abandoned steps wrote are free again.
+        Assert.Equal(state, State(path));
+        Assert.Equal(qemuState, QemuBitmaps(path));
+        AssertQemuCheckClean(path);
+    }
+
     /// <summary>Several actions apply in order, as in qemu-img.</summary>
     [QemuTheory]
     [MemberData(nameof(ActionSequences))]

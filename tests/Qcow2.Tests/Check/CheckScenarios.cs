@@ -70,6 +70,13 @@ public static class CheckScenarios
         new("l1-reserved-bit", 2, All, (dir, image) => Edit(dir, Base(dir, image), image, q => q.SetL1Entry(0, q.L1Entry(0) | 1UL << 1))),
         new("l1-entry-unaligned-l2", 2, All, (dir, image) => Edit(dir, Base(dir, image), image, q => q.SetL1Entry(0, q.L1Entry(0) + 512))),
         new("l2-entry-unaligned-data", 2, All, (dir, image) => Edit(dir, Base(dir, image), image, q => q.SetL2Entry(64 << 10, q.L2Entry(64 << 10) + 512))),
+        // The last data cluster, at the end of the file, made unaligned: it now spills 512 bytes past the end. QEMU counts the
+        // spilled cluster and rebuilds after it; a repair that refused ("File too large") left refcount=0 reference=1.
+        new("l2-entry-unaligned-past-end-of-file", 2, All, (dir, image) => Edit(dir, Base(dir, image), image, q =>
+        {
+            Assert.Equal(q.FileClusters - 1, q.DataCluster(128 << 10));
+            q.SetL2Entry(128 << 10, q.L2Entry(128 << 10) + 512);
+        })),
         new("l2-entry-unaligned-preallocated-zero", 2, All, (dir, image) =>
             Edit(dir, BaseWith(dir, image, "write -z 128k 64k"), image, q =>
             {

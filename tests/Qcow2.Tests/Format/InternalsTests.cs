@@ -139,7 +139,7 @@ public sealed class InternalsTests
         try
         {
             File.WriteAllBytes(path, [7, 8]);
-            using var storage = FileStorage.Open(path, writable: false);
+            using var storage = FileStorage.Open(path, writable: false, forceShare: false);
             var buffer = new byte[4];
             storage.Read(1, buffer);
             Assert.Equal(new byte[] { 8, 0, 0, 0 }, buffer);

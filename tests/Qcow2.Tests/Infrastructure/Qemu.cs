@@ -26,6 +26,9 @@ public static class Qemu
             ? null
             : "qemu-img/qemu-io not found on PATH (install the Debian package qemu-utils; .ci/run does)";
 
+    /// <summary>The path of qemu-io, for tests that start it themselves.</summary>
+    public static string IoPath => QemuIoPath.Value ?? throw Missing();
+
     public static ProcessResult Img(params string[] args) => Run(QemuImgPath.Value ?? throw Missing(), args);
 
     public static ProcessResult Io(params string[] args) => Run(QemuIoPath.Value ?? throw Missing(), args);

@@ -85,6 +85,14 @@ public sealed class InfoInteropTests
             Qemu.Img("snapshot", "-c", "first", image).EnsureSuccess("qemu-img snapshot");
             Qemu.Img("snapshot", "-c", "second snapshot", image).EnsureSuccess("qemu-img snapshot");
         },
+        ["snapshots-non-ascii-names"] = (_, image) =>
+        {
+            // qemu-img pads the TAG column by bytes (printf), so these names shift the columns after them.
+            Create(image, "64M");
+            Qemu.Img("snapshot", "-c", "h\u00e9llo", image).EnsureSuccess("qemu-img snapshot");
+            Qemu.Img("snapshot", "-c", "\u00fcn\u00efc\u00f6d\u00e9-\u65e5\u672c", image).EnsureSuccess("qemu-img snapshot");
+            Qemu.Img("snapshot", "-c", "\u00fcn\u00efc\u00f6d\u00e9-longer-than-16", image).EnsureSuccess("qemu-img snapshot");
+        },
         ["snapshot-v2"] = (_, image) =>
         {
             Create(image, "64M", "-o", "compat=0.10");
