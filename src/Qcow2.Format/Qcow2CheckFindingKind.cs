@@ -27,4 +27,6 @@ public enum Qcow2CheckFindingKind
     Mapping,
     /// <summary>The refcount of a cluster could not be read (counted as an internal check error).</summary>
     CheckError,
+    /// <summary>The refcount structures are rebuilt from scratch, need a rebuild that was not allowed, or are still broken after one.</summary>
+    RefcountRebuild,
 }

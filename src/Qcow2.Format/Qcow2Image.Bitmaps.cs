@@ -303,7 +303,7 @@ public sealed partial class Qcow2Image
             var entry = new BitmapTableEntry(reader[index]);
             if (entry.Offset != 0 && entry.Offset >= (ulong)length)
                 throw Qcow2FormatException.ForField(string.Create(CultureInfo.InvariantCulture,
-                    $"Bitmap '{bitmap.Name}' is broken: its table entry {index} points to a data cluster past the end of the file; repair the image (qcow2 check -r all)"),
+                    $"Bitmap '{bitmap.Name}' is broken: its table entry {index} points to a data cluster past the end of the file; repair the image (Qcow2Image.Check with Qcow2CheckRepair.All)"),
                     "BitmapTableEntry", bitmap.TableOffset + index * sizeof(ulong), "0x" + entry.Value.ToString("X16", CultureInfo.InvariantCulture),
                     string.Create(CultureInfo.InvariantCulture, $"points past the end of the file ({length} bytes)"));
         }

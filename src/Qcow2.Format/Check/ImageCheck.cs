@@ -90,7 +90,7 @@ internal sealed class ImageCheck
             if (rebuild && Fix == Qcow2CheckRepair.All)
             {
                 var old = counters;
-                findings.Add(new Qcow2CheckFinding(Qcow2CheckFindingKind.RefcountZero, "Rebuilding refcount structure"));
+                findings.Add(new Qcow2CheckFinding(Qcow2CheckFindingKind.RefcountRebuild, "Rebuilding refcount structure"));
                 RebuildRefcountStructure();
                 counters.Corruptions = 0;
                 counters.Leaks = 0;
@@ -102,7 +102,7 @@ internal sealed class ImageCheck
                 counters = default;
                 CompareRefcounts(Qcow2CheckRepair.Leaks);
                 if (rebuild)
-                    findings.Add(new Qcow2CheckFinding(Qcow2CheckFindingKind.RefcountZero, "ERROR rebuilt refcount structure is still broken"));
+                    findings.Add(new Qcow2CheckFinding(Qcow2CheckFindingKind.RefcountRebuild, "ERROR rebuilt refcount structure is still broken"));
                 var freshLeaks = counters.Leaks;
                 counters = saved;
                 if (counters.Corruptions < old.Corruptions)
@@ -115,7 +115,7 @@ internal sealed class ImageCheck
             {
                 if (rebuild)
                 {
-                    findings.Add(new Qcow2CheckFinding(Qcow2CheckFindingKind.RefcountZero, "ERROR need to rebuild refcount structures"));
+                    findings.Add(new Qcow2CheckFinding(Qcow2CheckFindingKind.RefcountRebuild, "ERROR need to rebuild refcount structures"));
                     counters.CheckErrors++;
                     Failure = "Input/output error";
                     return;

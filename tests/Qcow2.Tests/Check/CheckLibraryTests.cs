@@ -102,7 +102,7 @@ public sealed class CheckLibraryTests
             var all = writable.Check(new Qcow2CheckOptions { Repair = Qcow2CheckRepair.All });
             Assert.Equal(0, all.ExitCode());
             Assert.True(all.CorruptionsFixed >= 1);
-            Assert.Contains(all.RepairFindings, f => f.Message == "Rebuilding refcount structure");
+            Assert.Contains(all.RepairFindings, f => f.Message == "Rebuilding refcount structure" && f.Kind == Qcow2CheckFindingKind.RefcountRebuild);
         }
         Assert.Equal(1UL, new QcowBytes(image).Refcount(cluster));
         Assert.Equal(0, CheckRunner.QemuImg(image, json: true).ExitCode);

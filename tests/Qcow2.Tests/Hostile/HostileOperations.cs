@@ -24,13 +24,8 @@ public static class HostileOperations
         new("tool-info-json", path => Tool("info", "--output=json", path)),
         new("tool-check", path => Tool("check", path)),
         new("tool-check-r-all", path => Tool("check", "-r", "all", path)),
-        new("resize-grow", path => Writable(path, image => image.Resize(image.VirtualSize + (1 << 20)))),
-        // Half the size, when there is a positive multiple of 512 to shrink to (asking for size 0 is a caller mistake).
-        new("resize-shrink", path => Writable(path, image =>
-        {
-            if ((image.VirtualSize / 2 & ~511L) > 0)
-                image.Resize(image.VirtualSize / 2 & ~511L, new Qcow2ResizeOptions { AllowShrink = true });
-        })),
+        new("resize-grow", path => Writable(path, image => ResizeTo(image, image.VirtualSize + (1 << 20)))),
+        new("resize-shrink", path => Writable(path, image => ResizeTo(image, image.VirtualSize / 2 & ~511L))),
         new("bitmap-add", path => Writable(path, image => image.AddBitmap("hostile"))),
         new("bitmap-dump", path => Writable(path, image =>
         {
@@ -120,6 +115,21 @@ public static class HostileOperations
         // A well-formed refusal by the tool counts as the library's refusal would.
         if (exit == 1)
             throw new Qcow2FormatException(toolLines[0]);
+    }
+
+    /// <summary>
+    /// A size derived from a hostile header may be no valid request at all (0, or past QEMU's limits). The library refuses
+    /// such an argument as the caller's mistake (an ArgumentException for newSize), which says nothing about the image.
+    /// </summary>
+    private static void ResizeTo(Qcow2Image image, long size)
+    {
+        try
+        {
+            image.Resize(size, new Qcow2ResizeOptions { AllowShrink = true });
+        }
+        catch (ArgumentException e) when (e.ParamName == "newSize")
+        {
+        }
     }
 
     /// <summary>Runs <paramref name="operation"/> on <paramref name="path"/>; returns whether the image was refused, throws on a bug.</summary>
