@@ -67,17 +67,37 @@ internal static partial class ImageLock
             if (Has(notShared, i))
                 Lock(fd, SharedBase + i, path);
         }
-        // QEMU's order: first whether anyone refuses to share what we use, then whether anyone uses what we refuse to share.
+        // A conflict seen right after a close of ours may be our own earlier open file description, kept alive for a moment by
+        // a child process this process is starting (it holds every descriptor between fork and exec). A real holder is still
+        // there a little later, so look again briefly before refusing.
+        for (var attempt = 1; ; attempt++)
+        {
+            var conflict = FindConflict(fd, path, held, notShared);
+            if (conflict is null)
+                return;
+            if (attempt == ConflictAttempts)
+                throw Conflict(conflict, path);
+            Thread.Sleep(ConflictRetryDelay);
+        }
+    }
+
+    private const int ConflictAttempts = 5;
+    private static readonly TimeSpan ConflictRetryDelay = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>QEMU's order: first whether anyone refuses to share what we use, then whether anyone uses what we refuse to share.</summary>
+    private static string? FindConflict(int fd, string path, BlockPermissions held, BlockPermissions notShared)
+    {
         for (var i = 0; i < PermissionCount; i++)
         {
             if (Has(held, i) && IsLockedByOthers(fd, SharedBase + i, path))
-                throw Conflict($"Failed to get \"{Name(i)}\" lock", path);
+                return $"Failed to get \"{Name(i)}\" lock";
         }
         for (var i = 0; i < PermissionCount; i++)
         {
             if (Has(notShared, i) && IsLockedByOthers(fd, PermissionBase + i, path))
-                throw Conflict($"Failed to get shared \"{Name(i)}\" lock", path);
+                return $"Failed to get shared \"{Name(i)}\" lock";
         }
+        return null;
     }
 
     private static bool Has(BlockPermissions permissions, int bit) => ((int)permissions & (1 << bit)) != 0;
