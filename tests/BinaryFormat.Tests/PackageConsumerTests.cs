@@ -90,7 +90,9 @@ public sealed class PackageConsumerTests : IDisposable
             var nuspec = XDocument.Load(nuspecStream);
             XNamespace ns = nuspec.Root!.Name.Namespace;
             var dependencies = nuspec.Descendants(ns + "dependency").Select(d => (d.Attribute("id")!.Value, d.Attribute("version")!.Value)).ToList();
-            Assert.Equal([("BinaryFormat", version)], dependencies);
+            // The runtime at this very version (never the generator), plus the zstd decompressor for compressed clusters.
+            Assert.Contains(("BinaryFormat", version), dependencies);
+            Assert.Equal(["BinaryFormat", "ZstdSharp.Port"], dependencies.Select(d => d.Item1).Order());
         }
 
         var consumer = Path.Combine(work.FullName, "qcow2-consumer");

@@ -1,5 +1,4 @@
 using Qcow2.Tests.Infrastructure;
-using Qcow2.Tests.Infrastructure;
 using static Qcow2.Tests.GuestData.GuestImages;
 
 namespace Qcow2.Tests.Verbs;
