@@ -46,10 +46,12 @@ public static class Qcow2Converter
     /// <paramref name="source"/> when given (its data clusters; every cluster when the options name a backing file), else for an
     /// empty image of <paramref name="size"/> bytes.
     /// </summary>
-    /// <exception cref="ArgumentException">The size needs a larger L1 table than QEMU allows.</exception>
+    /// <exception cref="ArgumentException">The cluster size is not one QEMU allows, or the size needs a larger L1 table than QEMU allows.</exception>
     public static Qcow2MeasureResult Measure(Qcow2VirtualDisk? source, long size, Qcow2CreateOptions? options = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(size);
-        return ImageMeasure.Qcow2(source, size, options ?? new Qcow2CreateOptions());
+        options ??= new Qcow2CreateOptions();
+        ImageCreator.ValidateClusterSize(options);
+        return ImageMeasure.Qcow2(source, size, options);
     }
 }

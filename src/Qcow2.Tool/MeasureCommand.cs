@@ -62,7 +62,7 @@ internal sealed class MeasureCommand : ICommand
                 }
                 catch (ArgumentException e)
                 {
-                    throw new ToolException(e.Message.Split(" (Parameter")[0]);
+                    throw new ToolException(CreateCommand.QemuWords(e));
                 }
                 break;
             default:

@@ -61,8 +61,7 @@ internal static class ImageCreator
 
     private static void Validate(Qcow2CreateOptions o)
     {
-        if (o.ClusterSize is < 512 or > 2 * 1024 * 1024 || !BitOperations.IsPow2(o.ClusterSize))
-            throw Fail("Cluster size must be a power of two between 512 and 2048k", "ClusterSize", o.ClusterSize, "is not a power of two in 512..2097152");
+        ValidateClusterSize(o);
         if (o.Version is not (2 or 3))
             throw Fail($"Unsupported qcow2 version {o.Version}", "Version", o.Version, "is not 2 (compat 0.10) or 3 (compat 1.1)");
         if (o.RefcountBits is < 1 or > 64 || !BitOperations.IsPow2(o.RefcountBits))
@@ -86,6 +85,13 @@ internal static class ImageCreator
     }
 
     /// <summary>A refused option: QEMU's words for the rule, then the option, its value and the rule in the library's terms.</summary>
+    /// <summary>The one rule <c>qemu-img measure</c> applies too (it accepts option mixes that create refuses).</summary>
+    internal static void ValidateClusterSize(Qcow2CreateOptions o)
+    {
+        if (o.ClusterSize is < 512 or > 2 * 1024 * 1024 || !BitOperations.IsPow2(o.ClusterSize))
+            throw Fail("Cluster size must be a power of two between 512 and 2048k", "ClusterSize", o.ClusterSize, "is not a power of two in 512..2097152");
+    }
+
     private static ArgumentException Fail(string qemuMessage, string option, object value, string rule)
     {
         var text = Convert.ToString(value, CultureInfo.InvariantCulture) ?? "";

@@ -35,5 +35,8 @@ public sealed class MeasureTests
             AssertSameAsQemu("measure", "--output=" + output, "-O", "raw", top);
         }
         AssertSameAsQemu("measure", "--size", "100T", "-O", "qcow2", "-o", "cluster_size=512");
+        // measure refuses a bad cluster size, as create does, but accepts mixes that create refuses.
+        AssertSameAsQemu("measure", "--size", "1G", "-O", "qcow2", "-o", "cluster_size=1000");
+        AssertSameAsQemu("measure", "--size", "1G", "-O", "qcow2", "-o", "compat=0.10,lazy_refcounts=on");
     }
 }
