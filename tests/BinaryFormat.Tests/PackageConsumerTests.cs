@@ -147,6 +147,23 @@ public sealed class PackageConsumerTests : IDisposable
         Assert.Contains("lib/net10.0/BinaryFormat.Runtime.dll", entries);
         Assert.DoesNotContain(entries, e => e.StartsWith("lib/", StringComparison.Ordinal) && e.EndsWith("BinaryFormat.Generator.dll", StringComparison.Ordinal));
 
+        // IntelliSense: the attributes' documentation travels with the runtime assembly.
+        using (var docs = zip.GetEntry("lib/net10.0/BinaryFormat.Runtime.xml")!.Open())
+        {
+            var reserved = XDocument.Load(docs).Descendants("member").Single(m => m.Attribute("name")?.Value == "T:BinaryFormat.ReservedAttribute");
+            Assert.Contains("must be zero", reserved.Element("summary")!.Value, StringComparison.Ordinal);
+        }
+
+        // The package's README is about the package, and its example is the program this test builds.
+        string readme;
+        using (var reader = new StreamReader(zip.GetEntry("README.md")!.Open()))
+            readme = reader.ReadToEnd();
+        Assert.StartsWith("# BinaryFormat\n", readme.ReplaceLineEndings("\n"), StringComparison.Ordinal);
+        Assert.DoesNotContain("qcow2", readme, StringComparison.OrdinalIgnoreCase);
+        var program = File.ReadAllText(Path.Combine(RepositoryRoot(), "tests", "PackageConsumer", "Program.cs")).ReplaceLineEndings("\n");
+        var declaration = program[program.IndexOf("[BinaryFormat(", StringComparison.Ordinal)..].TrimEnd();
+        Assert.Contains(declaration, readme.ReplaceLineEndings("\n"), StringComparison.Ordinal);
+
         using var nuspecStream = zip.GetEntry("BinaryFormat.nuspec")!.Open();
         var nuspec = XDocument.Load(nuspecStream);
         XNamespace ns = nuspec.Root!.Name.Namespace;
