@@ -33,6 +33,7 @@ public static class HostileOperations
                 _ = image.GetDirtyRanges(bitmap.Name).Count();
         })),
         new("guest-read", GuestRead),
+        new("guest-write", GuestWrite),
         new("bitmap-clear-remove", path => Writable(path, image =>
         {
             if (image.Bitmaps.FirstOrDefault() is not { } bitmap)
@@ -65,6 +66,33 @@ public static class HostileOperations
                 _ = image.GetAllocation(offset, buffer.Length).Take(64).Count();
                 image.Read(offset, buffer);
             }
+        }
+        catch (Exception e) when (e is NotSupportedException || (e is InvalidOperationException && e.Message.Contains("opened only when asked", StringComparison.Ordinal)))
+        {
+        }
+    }
+
+    /// <summary>
+    /// Guest writes, zero-writes and discards at the start, the middle and the end of the disk, then a flush: the write
+    /// path's allocation, copy-on-write and refcount updates meet whatever the hostile tables claim.
+    /// </summary>
+    private static void GuestWrite(string path)
+    {
+        using var image = Qcow2Image.Open(path, new Qcow2OpenOptions { Writable = true });
+        var size = image.VirtualSize;
+        var data = new byte[(int)Math.Min(size, 96 << 10)];
+        Array.Fill(data, (byte)0x5A);
+        try
+        {
+            foreach (var offset in new[] { 0, Math.Min(size / 2 & ~511L, size - data.Length), size - data.Length })
+            {
+                // Unaligned by 512 bytes where the disk allows it, so copy-on-write of partial clusters runs too.
+                var start = Math.Min(offset + 512, size - data.Length);
+                image.Write(start, data);
+                image.WriteZeroes(offset, data.Length / 2);
+                image.Discard(offset + data.Length / 2, data.Length / 2);
+            }
+            image.Flush();
         }
         catch (Exception e) when (e is NotSupportedException || (e is InvalidOperationException && e.Message.Contains("opened only when asked", StringComparison.Ordinal)))
         {

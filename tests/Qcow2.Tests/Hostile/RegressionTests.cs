@@ -93,7 +93,8 @@ public sealed class RegressionTests
         }
         Assert.True(new FileInfo(path).Length <= new FileInfo(Path.Combine(Directory(), name)).Length + Limits.MaxRepairGrowth,
             $"the file grew to {new FileInfo(path).Length} bytes");
-        Assert.True(started.Elapsed < TimeSpan.FromSeconds(5), $"check -r all took {started.Elapsed}");
+        // A hang guard, not a timing: generous enough for a loaded 2-core machine.
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(60), $"check -r all took {started.Elapsed}");
     }
 
     [QemuFact]
