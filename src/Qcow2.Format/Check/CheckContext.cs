@@ -20,6 +20,7 @@ internal sealed class CheckContext
         Geometry = image.Geometry;
         Classifier = image.Classifier;
         RefcountsPerBlock = Refcounts.EntriesPerBlock(ClusterBits, RefcountOrder);
+        RefcountBlockBits = ClusterBits + 3 - RefcountOrder;
         LoadRefcountTable();
     }
 
@@ -33,6 +34,9 @@ internal sealed class CheckContext
     public L1L2Geometry Geometry { get; }
     public ClusterClassifier Classifier { get; }
     public long RefcountsPerBlock { get; }
+
+    /// <summary>log2 of <see cref="RefcountsPerBlock"/>: a cluster's refcount block index is <c>cluster &gt;&gt; RefcountBlockBits</c>.</summary>
+    public int RefcountBlockBits { get; }
     public List<Qcow2CheckFinding> Findings { get; } = [];
 
     /// <summary>The refcount table's entries as last read.</summary>

@@ -15,6 +15,9 @@ internal sealed class ComparedRefcounts(CheckContext context, InMemoryRefcounts 
     /// <summary>The leaks and corruptions found, and those repaired.</summary>
     public CheckCounters Counters { get; } = counters;
 
+    /// <summary>Whether some refcount on disk still differs from the references counted (it was reported, not repaired).</summary>
+    public bool HasUnrepaired => unfixedOnDisk.Count != 0;
+
     /// <summary>The refcount on disk after the comparison (and its repairs), without reading it again.</summary>
     public bool TryGetOnDiskRefcount(long cluster, out ulong refcount)
     {
@@ -22,7 +25,8 @@ internal sealed class ComparedRefcounts(CheckContext context, InMemoryRefcounts 
             return true;
         if (cluster < computed.Count)
         {
-            var block = context.RefcountTable.Length > cluster / context.RefcountsPerBlock ? new RefcountTableEntry(context.RefcountTable[cluster / context.RefcountsPerBlock]).BlockOffset : 0;
+            var index = cluster >> context.RefcountBlockBits;
+            var block = context.RefcountTable.Length > index ? new RefcountTableEntry(context.RefcountTable[index]).BlockOffset : 0;
             refcount = computed[cluster];
             return context.Readable(block);
         }
@@ -33,7 +37,7 @@ internal sealed class ComparedRefcounts(CheckContext context, InMemoryRefcounts 
     private bool TryReadRefcount(long cluster, out ulong refcount)
     {
         refcount = 0;
-        var index = cluster / context.RefcountsPerBlock;
+        var index = cluster >> context.RefcountBlockBits;
         if (index >= context.RefcountTable.Length)
             return true;
         var offset = new RefcountTableEntry(context.RefcountTable[index]).BlockOffset;
@@ -45,7 +49,7 @@ internal sealed class ComparedRefcounts(CheckContext context, InMemoryRefcounts 
         try
         {
             context.Storage.Read((long)offset, block.AsSpan(0, context.ClusterSize));
-            refcount = Refcounts.Get(block, cluster % context.RefcountsPerBlock, context.RefcountOrder);
+            refcount = Refcounts.Get(block, cluster & (context.RefcountsPerBlock - 1), context.RefcountOrder);
             return true;
         }
         finally

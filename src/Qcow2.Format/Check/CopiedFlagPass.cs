@@ -32,17 +32,20 @@ internal sealed class CopiedFlagPass
     }
 
     /// <summary>
-    /// Checks the flags in the active L1 table <paramref name="activeL1"/> (as the walk read it: nothing since has changed it)
-    /// and its L2 tables; returns the corruptions found and repaired.
+    /// Checks the flags in the active L1 table (as the walk read it: nothing since has changed it) and its L2 tables; returns
+    /// the corruptions found and repaired. The L2 tables are read again only when <paramref name="tablesChanged"/> (the check
+    /// wrote to the image), when a refcount on disk stays wrong, or when the walk's summary of their flags cannot rule out a
+    /// finding; otherwise no data-cluster entry can be reported, and the L1 entries alone are checked.
     /// </summary>
-    public static CheckCounters Run(CheckContext context, ulong[] activeL1, ComparedRefcounts onDisk, bool repair)
+    public static CheckCounters Run(CheckContext context, ReferenceCounts references, ComparedRefcounts onDisk, bool repair, bool tablesChanged)
     {
         var pass = new CopiedFlagPass(context, onDisk, repair);
-        pass.CheckAll(activeL1);
+        var readTables = tablesChanged || onDisk.HasUnrepaired || references.Copied.MayDisagree(references.Computed);
+        pass.CheckAll(references.ActiveL1, readTables);
         return pass.counters;
     }
 
-    private void CheckAll(ulong[] l1)
+    private void CheckAll(ulong[] l1, bool readTables)
     {
         var l1Offset = (long)context.Image.Header.L1TableOffset;
         var l2Offsets = new ulong[l1.Length];
@@ -68,6 +71,8 @@ internal sealed class CopiedFlagPass
                 }
             }
 
+            if (!readTables)
+                continue;
             // An unaligned table was reported by the walk; QEMU reads it all the same.
             var span = l2Offset % (ulong)clusterSize == 0 ? reader.Get(l2Offsets, i) : ReadUnaligned((long)l2Offset);
             var dirty = false;

@@ -43,7 +43,8 @@ internal static class ImageCheck
             var needsRebuild = references.NeedsRebuild || onDisk.NeedsRebuild;
             var compared = counters;
             compared.Add(onDisk.Counters);
-            if (needsRebuild && fix == Qcow2CheckRepair.All)
+            var rebuilt = needsRebuild && fix == Qcow2CheckRepair.All;
+            if (rebuilt)
             {
                 var broken = compared;
                 counters = broken;
@@ -86,7 +87,8 @@ internal static class ImageCheck
 
             var repairCopied = fix == Qcow2CheckRepair.All
                 || (fix == Qcow2CheckRepair.Leaks && counters.CheckErrors == 0 && counters.Corruptions == 0 && counters.Leaks == 0);
-            counters.Add(CopiedFlagPass.Run(context, references.ActiveL1, onDisk, repairCopied));
+            var tablesChanged = rebuilt || counters.CorruptionsFixed != 0 || counters.LeaksFixed != 0;
+            counters.Add(CopiedFlagPass.Run(context, references, onDisk, repairCopied, tablesChanged));
             counters.ImageEndOffset = (onDisk.HighestCluster + 1) * context.ClusterSize;
         }
         catch (CheckFailedException e)

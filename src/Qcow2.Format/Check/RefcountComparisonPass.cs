@@ -1,4 +1,6 @@
-using static Qcow2.CheckContext;
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 
 namespace Qcow2;
 
@@ -17,6 +19,7 @@ internal sealed class RefcountComparisonPass
     private CheckCounters counters;
     private bool rebuild;
     private long highestCluster;
+    private ushort[] scratch = [];
 
     private RefcountComparisonPass(CheckContext context, InMemoryRefcounts computed, Qcow2CheckRepair fix)
     {
@@ -46,6 +49,21 @@ internal sealed class RefcountComparisonPass
         }
 
         using var reader = new ClusterRunReader(context.Storage, context.ClusterSize);
+        scratch = refcountOrder == 4 ? ArrayPool<ushort>.Shared.Rent((int)refcountsPerBlock) : [];
+        try
+        {
+            CompareBlocks(reader, blocks, blockOffsets);
+        }
+        finally
+        {
+            if (scratch.Length != 0)
+                ArrayPool<ushort>.Shared.Return(scratch);
+        }
+    }
+
+    private void CompareBlocks(ClusterRunReader reader, long blocks, ulong[] blockOffsets)
+    {
+        var clusters = computed.Count;
         for (var r = 0; r < blocks; r++)
         {
             var first = r * refcountsPerBlock;
@@ -67,20 +85,8 @@ internal sealed class RefcountComparisonPass
             var block = offset == 0 ? Span<byte>.Empty : reader.Get(blockOffsets, r);
             if (offset == 0 && !computed.AnyInRange(first, count))
                 continue;
-            var changed = false;
-            for (long index = 0; index < count; index++)
-            {
-                var cluster = first + index;
-                var onDisk = offset == 0 ? 0 : Refcounts.Get(block, index, refcountOrder);
-                var references = computed[cluster];
-                if (onDisk > 0 || references > 0)
-                    highestCluster = cluster;
-                if (onDisk == references)
-                    continue;
-                changed |= CompareOne(block, index, cluster, onDisk, references);
-            }
-            if (changed)
-                reader.WriteBack((long)offset);
+            if (offset == 0 || !BlockMatches(block, first, (int)count))
+                CompareBlock(reader, block, (long)offset, first, count);
 
             if ((r & 63) == 0)
             {
@@ -88,6 +94,47 @@ internal sealed class RefcountComparisonPass
                 context.Options.Progress?.Report(0.5 + 0.4 * r / blocks);
             }
         }
+    }
+
+    /// <summary>
+    /// Whether a block of 16-bit refcounts (the default width) equals the counts, compared whole; then the highest cluster
+    /// is the block's last non-zero one. False (compare each cluster) for other widths and where the counts are not one span.
+    /// </summary>
+    private bool BlockMatches(ReadOnlySpan<byte> block, long first, int count)
+    {
+        if (refcountOrder != 4 || !computed.TryGetNarrow(first, count, out var counts))
+            return false;
+        var onDisk = scratch.AsSpan(0, count);
+        var bigEndian = MemoryMarshal.Cast<byte, ushort>(block[..(count * sizeof(ushort))]);
+        if (BitConverter.IsLittleEndian)
+            BinaryPrimitives.ReverseEndianness(bigEndian, onDisk);
+        else
+            bigEndian.CopyTo(onDisk);
+        if (!onDisk.SequenceEqual(counts))
+            return false;
+        var last = counts.LastIndexOfAnyExcept((ushort)0);
+        if (last >= 0)
+            highestCluster = first + last;
+        return true;
+    }
+
+    /// <summary>Compares a block cluster by cluster, reporting and repairing each difference, and writes it back if repaired.</summary>
+    private void CompareBlock(ClusterRunReader reader, Span<byte> block, long offset, long first, long count)
+    {
+        var changed = false;
+        for (long index = 0; index < count; index++)
+        {
+            var cluster = first + index;
+            var onDisk = offset == 0 ? 0 : Refcounts.Get(block, index, refcountOrder);
+            var references = computed[cluster];
+            if (onDisk > 0 || references > 0)
+                highestCluster = cluster;
+            if (onDisk == references)
+                continue;
+            changed |= CompareOne(block, index, cluster, onDisk, references);
+        }
+        if (changed)
+            reader.WriteBack(offset);
     }
 
     /// <summary>Handles one mismatch; returns whether <paramref name="block"/> was changed.</summary>

@@ -17,6 +17,7 @@ internal sealed class ReferenceCountPass
     private readonly Qcow2CheckRepair fix;
     private readonly int clusterBits;
     private readonly int clusterSize;
+    private readonly ulong clusterMask;
     private readonly bool extendedL2;
     private readonly L1L2Geometry geometry;
     private readonly ClusterClassifier classifier;
@@ -27,6 +28,7 @@ internal sealed class ReferenceCountPass
     private long claimedEnd;
     /// <summary>The active L1 table as the walk read it (empty when the header says it has no entries).</summary>
     private ulong[] activeL1 = [];
+    private CopiedFlagSummary copied = null!;
 
     private ReferenceCountPass(CheckContext context, Qcow2CheckRepair fix)
     {
@@ -36,6 +38,7 @@ internal sealed class ReferenceCountPass
         image = context.Image;
         clusterBits = context.ClusterBits;
         clusterSize = context.ClusterSize;
+        clusterMask = (ulong)clusterSize - 1;
         extendedL2 = image.ExtendedL2;
         geometry = context.Geometry;
         classifier = context.Classifier;
@@ -46,12 +49,13 @@ internal sealed class ReferenceCountPass
     {
         var pass = new ReferenceCountPass(context, fix);
         pass.CountAll(fileClusters);
-        return new ReferenceCounts(pass.computed, pass.activeL1, pass.rebuild, pass.claimedEnd, pass.counters);
+        return new ReferenceCounts(pass.computed, pass.activeL1, pass.copied, pass.rebuild, pass.claimedEnd, pass.counters);
     }
 
     private void CountAll(long fileClusters)
     {
         computed = new InMemoryRefcounts(fileClusters, Refcounts.MaxRefcount(context.RefcountOrder));
+        copied = new CopiedFlagSummary(fileClusters);
         var fileLength = storage.Length;
 
         Count(0, clusterSize, fileLength);
@@ -62,7 +66,7 @@ internal sealed class ReferenceCountPass
         foreach (var snapshot in image.Snapshots)
         {
             var l1Offset = (ulong)snapshot.L1TableOffset;
-            if (l1Offset % (ulong)clusterSize != 0)
+            if ((l1Offset & clusterMask) != 0)
             {
                 Report(Qcow2CheckFindingKind.Snapshot, $"ERROR snapshot {snapshot.Id} ({snapshot.Name}) l1_offset={HexPrefixed(l1Offset)}: L1 table is not cluster aligned; snapshot table entry corrupted");
                 continue;
@@ -135,7 +139,7 @@ internal sealed class ReferenceCountPass
         for (var i = 0; i < l1.Length; i++)
         {
             var offset = new L1Entry(l1[i]).L2Offset;
-            l2Offsets[i] = offset % (ulong)clusterSize == 0 ? offset : 0;
+            l2Offsets[i] = (offset & clusterMask) == 0 ? offset : 0;
         }
 
         using var reader = new ClusterRunReader(storage, clusterSize);
@@ -151,9 +155,9 @@ internal sealed class ReferenceCountPass
             Count((long)l2Offset, clusterSize, fileLength);
 
             Span<byte> table;
-            if (l2Offset % (ulong)clusterSize != 0 || l2Offset == 0)
+            if ((l2Offset & clusterMask) != 0 || l2Offset == 0)
             {
-                if (l2Offset % (ulong)clusterSize != 0)
+                if ((l2Offset & clusterMask) != 0)
                     Report(Qcow2CheckFindingKind.Unaligned, $"ERROR l2_offset={Hex(l2Offset)}: Table is not cluster aligned; L1 entry corrupted");
                 unalignedTable ??= new byte[clusterSize];
                 storage.Read((long)l2Offset, unalignedTable);
@@ -163,7 +167,8 @@ internal sealed class ReferenceCountPass
             {
                 table = reader.Get(l2Offsets, i);
             }
-            CheckL2(table, (long)l2Offset, active, fileLength);
+            // The COPIED pass skips an L1 entry without an offset (which here was read as a table at 0).
+            CheckL2(table, (long)l2Offset, active, noteCopied: active && l2Offset != 0, fileLength);
 
             if (progressShare > 0 && (i & 255) == 0)
             {
@@ -173,7 +178,7 @@ internal sealed class ReferenceCountPass
         }
     }
 
-    private void CheckL2(Span<byte> table, long l2Offset, bool active, long fileLength)
+    private void CheckL2(Span<byte> table, long l2Offset, bool active, bool noteCopied, long fileLength)
     {
         ulong nextContiguous = 0;
         for (var i = 0; i < geometry.L2Entries; i++)
@@ -216,9 +221,17 @@ internal sealed class ReferenceCountPass
 
                 case ClusterType.ZeroAllocated or ClusterType.Normal:
                     var offset = value & L2Entry.OffsetMask;
+                    if (noteCopied)
+                    {
+                        // With a data file every such cluster has refcount 1: only a clear flag can be wrong.
+                        if (!context.HasDataFile)
+                            copied.Note((long)(offset >> clusterBits), entry.Copied);
+                        else if (!entry.Copied)
+                            copied.MarkUndecided();
+                    }
                     if (bitmap.IsCorrupt)
                         Report(Qcow2CheckFindingKind.Mapping, $"ERROR offset={Hex(offset)}: Allocated cluster has corrupted subcluster allocation bitmap");
-                    if (offset % (ulong)clusterSize != 0)
+                    if ((offset & clusterMask) != 0)
                     {
                         var containsData = extendedL2 ? bitmap.AnyAllocated : type == ClusterType.Normal;
                         if (containsData)
@@ -250,7 +263,7 @@ internal sealed class ReferenceCountPass
                     }
                     if (context.HasDataFile)
                         break;
-                    if (offset % (ulong)clusterSize == 0 && (long)offset + clusterSize <= fileLength)
+                    if ((offset & clusterMask) == 0 && (long)offset + clusterSize <= fileLength)
                         CountCluster((long)(offset >> clusterBits));
                     else
                         Count((long)offset, clusterSize, fileLength);
@@ -325,6 +338,7 @@ internal sealed class ReferenceCountPass
     /// <summary>QEMU's <c>check_refblocks</c>: the refcount blocks themselves.</summary>
     private void CheckRefcountBlocks()
     {
+        var fileLength = storage.Length;
         for (var i = 0; i < context.RefcountTable.Length; i++)
         {
             var entry = new RefcountTableEntry(context.RefcountTable[i]);
@@ -336,7 +350,7 @@ internal sealed class ReferenceCountPass
                 rebuild = true;
                 continue;
             }
-            if (offset % (ulong)clusterSize != 0)
+            if ((offset & clusterMask) != 0)
             {
                 Report(Qcow2CheckFindingKind.Unaligned, $"ERROR refcount block {i} is not cluster aligned; refcount table entry corrupted");
                 rebuild = true;
@@ -348,14 +362,15 @@ internal sealed class ReferenceCountPass
             {
                 // QEMU grows the file to reach the block whatever its offset; a hostile offset would make the file (and every
                 // per-cluster structure of the check) astronomically large, so grow it only a little and within the table's reach.
-                if (fix == Qcow2CheckRepair.All && offset <= (ulong)(storage.Length + Limits.MaxRepairGrowth - clusterSize) && (ulong)cluster < context.DescribableClusters)
+                if (fix == Qcow2CheckRepair.All && offset <= (ulong)(fileLength + Limits.MaxRepairGrowth - clusterSize) && (ulong)cluster < context.DescribableClusters)
                 {
                     // Extending the file makes the block readable (as zeros); the rebuild or the comparison then fixes its counts.
                     context.Findings.Add(new Qcow2CheckFinding(Qcow2CheckFindingKind.RefcountBlock, $"Repairing refcount block {i} is outside image", cluster, Repaired: true));
-                    storage.SetLength((long)offset + clusterSize);
-                    computed.EnsureCount(context.ClustersFor(storage.Length));
+                    fileLength = (long)offset + clusterSize;
+                    storage.SetLength(fileLength);
+                    computed.EnsureCount(context.ClustersFor(fileLength));
                     counters.CorruptionsFixed++;
-                    Count((long)offset, clusterSize, storage.Length);
+                    Count((long)offset, clusterSize, fileLength);
                 }
                 else if (fix == Qcow2CheckRepair.All)
                 {
@@ -370,7 +385,7 @@ internal sealed class ReferenceCountPass
                 }
                 continue;
             }
-            Count((long)offset, clusterSize, storage.Length);
+            Count((long)offset, clusterSize, fileLength);
             if (computed[cluster] != 1)
             {
                 Report(Qcow2CheckFindingKind.RefcountBlock, $"ERROR refcount block {i} refcount={computed[cluster]}", cluster);
