@@ -31,4 +31,12 @@ internal interface IImageStorage : IDisposable
 
     /// <summary>Truncates or extends the file.</summary>
     void SetLength(long length);
+
+    /// <summary>
+    /// Gives the bytes of a range nothing refers to any more back to the file system, keeping the file's length; they read as
+    /// zeros afterwards, or keep their old contents where the storage has no holes (the default does nothing).
+    /// </summary>
+    void PunchHole(long offset, long length)
+    {
+    }
 }
