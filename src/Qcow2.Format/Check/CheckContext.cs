@@ -49,6 +49,12 @@ internal sealed class CheckContext
         RefcountTable = entries == 0 ? [] : EntryTable.Read(Storage, (long)Image.Header.RefcountTableOffset, entries);
     }
 
+    /// <summary>
+    /// Whether a pass that only reads tables (no repair: a prefetched table must not be one the pass rewrites) may read them
+    /// ahead on a second thread.
+    /// </summary>
+    public bool CanPrefetch(Qcow2CheckRepair fix) => fix == Qcow2CheckRepair.None && !Options.SingleThreaded && Storage.SupportsConcurrentReads;
+
     /// <summary>Whether QEMU can read a refcount block at <paramref name="offset"/>: cluster-aligned and below BDRV_MAX_LENGTH.</summary>
     public bool Readable(ulong offset) => offset % (ulong)ClusterSize == 0 && offset <= Addressable.MaxLength - (ulong)ClusterSize;
 

@@ -21,7 +21,7 @@ internal static class ImageCheck
         if (firstFailure is not null || (first.LeaksFixed == 0 && first.CorruptionsFixed == 0))
             return new Qcow2CheckResult(first, firstContext.Findings, [], first.LeaksFixed, first.CorruptionsFixed, firstFailure);
 
-        var secondContext = new CheckContext(storage, image, new Qcow2CheckOptions { Progress = options.Progress, CancellationToken = options.CancellationToken });
+        var secondContext = new CheckContext(storage, image, new Qcow2CheckOptions { Progress = options.Progress, CancellationToken = options.CancellationToken, SingleThreaded = options.SingleThreaded });
         var (second, secondFailure) = Execute(secondContext, rewriteHeader);
         return new Qcow2CheckResult(second, secondContext.Findings, firstContext.Findings, first.LeaksFixed, first.CorruptionsFixed, secondFailure);
     }

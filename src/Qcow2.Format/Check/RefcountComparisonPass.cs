@@ -48,11 +48,13 @@ internal sealed class RefcountComparisonPass
             blockOffsets[r] = context.Readable(offset) ? offset : 0;
         }
 
-        using var reader = new ClusterRunReader(context.Storage, context.ClusterSize);
+        // Repairs write blocks back through the reader; a comparison that only counts may read ahead.
+        using var prefetcher = context.CanPrefetch(fix) ? new ClusterPrefetcher(context.Storage, context.ClusterSize, blockOffsets) : null;
+        using var reader = prefetcher is null ? new ClusterRunReader(context.Storage, context.ClusterSize) : null;
         scratch = refcountOrder == 4 ? ArrayPool<ushort>.Shared.Rent((int)refcountsPerBlock) : [];
         try
         {
-            CompareBlocks(reader, blocks, blockOffsets);
+            CompareBlocks(prefetcher, reader, blocks, blockOffsets);
         }
         finally
         {
@@ -61,7 +63,7 @@ internal sealed class RefcountComparisonPass
         }
     }
 
-    private void CompareBlocks(ClusterRunReader reader, long blocks, ulong[] blockOffsets)
+    private void CompareBlocks(ClusterPrefetcher? prefetcher, ClusterRunReader? reader, long blocks, ulong[] blockOffsets)
     {
         var clusters = computed.Count;
         for (var r = 0; r < blocks; r++)
@@ -82,7 +84,7 @@ internal sealed class RefcountComparisonPass
                 continue;
             }
 
-            var block = offset == 0 ? Span<byte>.Empty : reader.Get(blockOffsets, r);
+            var block = offset == 0 ? Span<byte>.Empty : prefetcher is not null ? prefetcher.Get(r) : reader!.Get(blockOffsets, r);
             if (offset == 0 && !computed.AnyInRange(first, count))
                 continue;
             if (offset == 0 || !BlockMatches(block, first, (int)count))
@@ -119,7 +121,7 @@ internal sealed class RefcountComparisonPass
     }
 
     /// <summary>Compares a block cluster by cluster, reporting and repairing each difference, and writes it back if repaired.</summary>
-    private void CompareBlock(ClusterRunReader reader, Span<byte> block, long offset, long first, long count)
+    private void CompareBlock(ClusterRunReader? reader, Span<byte> block, long offset, long first, long count)
     {
         var changed = false;
         for (long index = 0; index < count; index++)
@@ -133,8 +135,9 @@ internal sealed class RefcountComparisonPass
                 continue;
             changed |= CompareOne(block, index, cluster, onDisk, references);
         }
+        // Only a repair changes a block, and a repair reads through a reader.
         if (changed)
-            reader.WriteBack(offset);
+            reader!.WriteBack(offset);
     }
 
     /// <summary>Handles one mismatch; returns whether <paramref name="block"/> was changed.</summary>

@@ -142,7 +142,8 @@ internal sealed class ReferenceCountPass
             l2Offsets[i] = (offset & clusterMask) == 0 ? offset : 0;
         }
 
-        using var reader = new ClusterRunReader(storage, clusterSize);
+        using var prefetcher = context.CanPrefetch(fix) ? new ClusterPrefetcher(storage, clusterSize, l2Offsets) : null;
+        using var reader = prefetcher is null ? new ClusterRunReader(storage, clusterSize) : null;
         byte[]? unalignedTable = null;
         for (var i = 0; i < l1.Length; i++)
         {
@@ -165,7 +166,7 @@ internal sealed class ReferenceCountPass
             }
             else
             {
-                table = reader.Get(l2Offsets, i);
+                table = prefetcher is not null ? prefetcher.Get(i) : reader!.Get(l2Offsets, i);
             }
             // The COPIED pass skips an L1 entry without an offset (which here was read as a table at 0).
             CheckL2(table, (long)l2Offset, active, noteCopied: active && l2Offset != 0, fileLength);

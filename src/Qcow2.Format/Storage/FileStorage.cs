@@ -55,6 +55,8 @@ internal sealed partial class FileStorage : IImageStorage
 
     public long Length => RandomAccess.GetLength(handle);
 
+    public bool SupportsConcurrentReads => true;
+
     public bool CanWrite { get; }
 
     public void Read(long offset, Span<byte> buffer)
