@@ -11,4 +11,7 @@ public sealed class Qcow2CheckOptions
 
     /// <summary>Stops a long check; a check cancelled during a repair leaves the image consistent or as it was.</summary>
     public CancellationToken CancellationToken { get; init; }
+
+    /// <summary>Reads on the calling thread only (tests compare such a run with the default one, which reads ahead on a second).</summary>
+    internal bool SingleThreaded { get; init; }
 }

@@ -73,18 +73,24 @@ internal sealed class ClusterAllocator
     /// Lowers the refcount of each listed cluster by one (a cluster listed twice loses two); a cluster is free once it reaches
     /// 0. Each touched refcount block is written once, at the end.
     /// </summary>
+    /// <param name="clusters">The clusters, one reference each.</param>
+    /// <param name="releaseSpace">
+    /// Also punch holes for the clusters that became free, once their refcounts are flushed (QEMU's discard of freed clusters);
+    /// their references must be gone from the disk already.
+    /// </param>
     /// <exception cref="Qcow2FormatException">A cluster's refcount is already 0; nothing is written then.</exception>
-    public void Free(IEnumerable<long> clusters) => Lower(clusters, strict: true);
+    public void Free(IEnumerable<long> clusters, bool releaseSpace = false) => Lower(clusters, strict: true, releaseSpace);
 
     /// <summary>
     /// Like <see cref="Free"/>, but skips clusters whose refcount is already 0 or cannot be read: for clusters that became
     /// garbage with a switch already made, where a leak is the worst a failure may leave.
     /// </summary>
-    public void FreeQuietly(IEnumerable<long> clusters) => Lower(clusters, strict: false);
+    public void FreeQuietly(IEnumerable<long> clusters) => Lower(clusters, strict: false, releaseSpace: false);
 
-    private void Lower(IEnumerable<long> clusters, bool strict)
+    private void Lower(IEnumerable<long> clusters, bool strict, bool releaseSpace)
     {
         var lowest = long.MaxValue;
+        var released = releaseSpace ? new List<long>() : null;
         foreach (var cluster in clusters)
         {
             ulong value;
@@ -107,11 +113,32 @@ internal sealed class ClusterAllocator
                 throw new Qcow2FormatException($"Cannot free cluster {cluster}: its refcount is already 0", "Refcount", "0");
             }
             Update(cluster, value - 1);
+            if (value == 1)
+                released?.Add(cluster);
             lowest = Math.Min(lowest, cluster);
         }
         WriteDirtyBlocks();
+        if (released is { Count: > 0 })
+        {
+            storage.Flush();
+            PunchHoles(released);
+        }
         if (lowest != long.MaxValue)
             searchFrom = Math.Max(1, Math.Min(searchFrom, lowest));
+    }
+
+    /// <summary>Punches one hole per run of adjacent clusters.</summary>
+    private void PunchHoles(List<long> clusters)
+    {
+        clusters.Sort();
+        for (var i = 0; i < clusters.Count;)
+        {
+            var run = 1;
+            while (i + run < clusters.Count && clusters[i + run] == clusters[i] + run)
+                run++;
+            storage.PunchHole(clusters[i] << clusterBits, (long)run << clusterBits);
+            i += run;
+        }
     }
 
     /// <summary>

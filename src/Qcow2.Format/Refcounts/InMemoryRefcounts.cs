@@ -1,3 +1,5 @@
+using System.Numerics;
+
 namespace Qcow2;
 
 /// <summary>
@@ -7,9 +9,9 @@ namespace Qcow2;
 /// </summary>
 internal sealed class InMemoryRefcounts
 {
-    private const int PageBits = 16;
-    private const int PageSize = 1 << PageBits;
-    private const int PageMask = PageSize - 1;
+    public const int PageBits = 16;
+    public const int PageSize = 1 << PageBits;
+    public const int PageMask = PageSize - 1;
 
     private ushort[]?[] narrowPages = [];
     private ulong[]?[] widePages = [];
@@ -39,6 +41,18 @@ internal sealed class InMemoryRefcounts
                 ? widePages[cluster >> PageBits] is { } w ? w[index] : 0
                 : narrowPages[cluster >> PageBits] is { } n ? n[index] : 0UL;
         }
+    }
+
+    /// <summary>The 16-bit counts of [first, first + count) as one span, when they lie in one page that exists.</summary>
+    public bool TryGetNarrow(long first, int count, out ReadOnlySpan<ushort> counts)
+    {
+        counts = default;
+        var page = first >> PageBits;
+        if (wide || count <= 0 || first + count > Count || ((first + count - 1) >> PageBits) != page
+            || page >= narrowPages.Length || narrowPages[page] is not { } pageCounts)
+            return false;
+        counts = pageCounts.AsSpan((int)(first & PageMask), count);
+        return true;
     }
 
     /// <summary>Adds one reference; false when the count is already at the refcount width's maximum.</summary>
@@ -91,6 +105,41 @@ internal sealed class InMemoryRefcounts
             if (any)
                 return true;
             cluster = pageEnd;
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// Whether, among the clusters of page <paramref name="page"/> whose bit is set in <paramref name="marks"/> (one bit a
+    /// cluster), any has a count of 1 (<paramref name="one"/>) or any a count other than 1 (not <paramref name="one"/>).
+    /// Whole words of marks compare 64 counts at once.
+    /// </summary>
+    public bool AnyMarked(int page, ReadOnlySpan<ulong> marks, bool one) => wide
+        ? AnyMarked(page < widePages.Length ? widePages[page] : null, marks, one)
+        : AnyMarked(page < narrowPages.Length ? narrowPages[page] : null, marks, one);
+
+    private static bool AnyMarked<T>(T[]? counts, ReadOnlySpan<ulong> marks, bool one) where T : unmanaged, INumber<T>
+    {
+        // A page never touched holds only zeros: none is 1, and every marked one is other than 1.
+        if (counts is null)
+            return !one && marks.ContainsAnyExcept(0UL);
+        for (var word = 0; word < marks.Length; word++)
+        {
+            var bits = marks[word];
+            if (bits == 0)
+                continue;
+            var span = counts.AsSpan(word << 6, 64);
+            if (bits == ulong.MaxValue)
+            {
+                if (one ? span.Contains(T.One) : span.ContainsAnyExcept(T.One))
+                    return true;
+                continue;
+            }
+            for (; bits != 0; bits &= bits - 1)
+            {
+                if ((span[BitOperations.TrailingZeroCount(bits)] == T.One) == one)
+                    return true;
+            }
         }
         return false;
     }

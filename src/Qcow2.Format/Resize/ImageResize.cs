@@ -161,7 +161,7 @@ internal sealed class ImageResize
         }
         if (frees.Count > 0)
         {
-            allocator.Free(frees);
+            allocator.Free(frees, releaseSpace: true);
             storage.Flush();
         }
     }
@@ -257,7 +257,7 @@ internal sealed class ImageResize
         }
         if (frees.Count > 0)
         {
-            allocator.Free(frees);
+            allocator.Free(frees, releaseSpace: true);
             storage.Flush();
         }
     }

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 
 namespace Qcow2;
@@ -6,7 +7,7 @@ namespace Qcow2;
 /// <see cref="IImageStorage"/> over one <see cref="SafeFileHandle"/> with <see cref="RandomAccess"/>. The handle carries the
 /// image locks, which are released when it is closed.
 /// </summary>
-internal sealed class FileStorage : IImageStorage
+internal sealed partial class FileStorage : IImageStorage
 {
     private readonly SafeFileHandle handle;
 
@@ -53,6 +54,8 @@ internal sealed class FileStorage : IImageStorage
     }
 
     public long Length => RandomAccess.GetLength(handle);
+
+    public bool SupportsConcurrentReads => true;
 
     public bool CanWrite { get; }
 
@@ -118,5 +121,32 @@ internal sealed class FileStorage : IImageStorage
         }
     }
 
+    /// <summary>
+    /// <c>fallocate(FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE)</c> on Linux, as QEMU discards freed clusters; nothing elsewhere.
+    /// A file system that cannot punch holes keeps the bytes, which is harmless: they belong to no cluster in use.
+    /// </summary>
+    public void PunchHole(long offset, long length)
+    {
+        if (!OperatingSystem.IsLinux() || length <= 0)
+            return;
+        Addressable.RequireIo(offset, length);
+        var added = false;
+        try
+        {
+            handle.DangerousAddRef(ref added);
+            _ = Fallocate((int)handle.DangerousGetHandle(), PunchHoleKeepSize, offset, length);
+        }
+        finally
+        {
+            if (added)
+                handle.DangerousRelease();
+        }
+    }
+
     public void Dispose() => handle.Dispose();
+
+    private const int PunchHoleKeepSize = 0x02 | 0x01;
+
+    [LibraryImport("libc.so.6", EntryPoint = "fallocate")]
+    private static partial int Fallocate(int fd, int mode, long offset, long length);
 }

@@ -12,6 +12,9 @@ internal interface IImageStorage : IDisposable
     /// <summary>Whether <see cref="Write"/>, <see cref="Flush"/> and <see cref="SetLength"/> are allowed.</summary>
     bool CanWrite { get; }
 
+    /// <summary>Whether <see cref="Read"/> may be called from several threads at once (positional reads on one handle).</summary>
+    bool SupportsConcurrentReads => false;
+
     /// <summary>Fills <paramref name="buffer"/> from <paramref name="offset"/>; bytes past the end of the file read as zeros (as in QEMU).</summary>
     void Read(long offset, Span<byte> buffer);
 
@@ -31,4 +34,12 @@ internal interface IImageStorage : IDisposable
 
     /// <summary>Truncates or extends the file.</summary>
     void SetLength(long length);
+
+    /// <summary>
+    /// Gives the bytes of a range nothing refers to any more back to the file system, keeping the file's length; they read as
+    /// zeros afterwards, or keep their old contents where the storage has no holes (the default does nothing).
+    /// </summary>
+    void PunchHole(long offset, long length)
+    {
+    }
 }

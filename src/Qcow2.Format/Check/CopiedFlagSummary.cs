@@ -1,0 +1,61 @@
+namespace Qcow2;
+
+/// <summary>
+/// What the COPIED pass needs to know of the active L2 tables, gathered while the reference walk reads them, so that a check
+/// reads each table once: for every data cluster, whether an active entry points at it with COPIED set, and whether one does
+/// with COPIED clear (two bits a cluster, in pages allocated on first use). Once the refcounts are final, the pass reads the
+/// tables again only if some flag may disagree with them; then it walks them as before and reports exactly what it always did.
+/// </summary>
+internal sealed class CopiedFlagSummary
+{
+    private readonly long clusters;
+    private ulong[]?[] copiedSet;
+    private ulong[]?[] copiedClear;
+
+    /// <param name="clusters">The clusters of the file: an entry pointing past them sends the COPIED pass back to the tables.</param>
+    public CopiedFlagSummary(long clusters)
+    {
+        this.clusters = clusters;
+        var pages = (int)((clusters + InMemoryRefcounts.PageSize - 1) >> InMemoryRefcounts.PageBits);
+        copiedSet = new ulong[]?[pages];
+        copiedClear = new ulong[]?[pages];
+    }
+
+    /// <summary>Whether only a walk of the tables can tell (an entry the summary cannot hold was seen).</summary>
+    public bool Undecided { get; private set; }
+
+    /// <summary>Notes an active entry with a host cluster.</summary>
+    public void Note(long cluster, bool copied)
+    {
+        if ((ulong)cluster >= (ulong)clusters)
+        {
+            Undecided = true;
+            return;
+        }
+        var pages = copied ? copiedSet : copiedClear;
+        var page = pages[cluster >> InMemoryRefcounts.PageBits] ??= new ulong[InMemoryRefcounts.PageSize / 64];
+        var index = (int)(cluster & InMemoryRefcounts.PageMask);
+        page[index >> 6] |= 1UL << index;
+    }
+
+    /// <summary>Notes an entry whose flag the summary cannot judge (for example one whose refcount is known only from the entry itself).</summary>
+    public void MarkUndecided() => Undecided = true;
+
+    /// <summary>
+    /// Whether some noted flag may disagree with <paramref name="refcounts"/>, the final refcounts: COPIED set on a cluster whose
+    /// refcount is not 1, or clear on one whose refcount is 1.
+    /// </summary>
+    public bool MayDisagree(InMemoryRefcounts refcounts)
+    {
+        if (Undecided)
+            return true;
+        for (var p = 0; p < copiedSet.Length; p++)
+        {
+            if (copiedSet[p] is { } set && refcounts.AnyMarked(p, set, one: false))
+                return true;
+            if (copiedClear[p] is { } clear && refcounts.AnyMarked(p, clear, one: true))
+                return true;
+        }
+        return false;
+    }
+}
