@@ -47,6 +47,30 @@ public sealed partial class Qcow2Image
         }
     }
 
+    /// <summary>
+    /// Changes the refcount width, as <c>qemu-img amend -o refcount_bits=…</c> does: the refcount table and blocks are
+    /// rewritten at the new width in new clusters while the old ones stay in force, one rewrite of cluster 0 switches to them,
+    /// and the old ones are freed afterwards. A crash leaves the old or the new width, with at worst leaked clusters.
+    /// </summary>
+    /// <param name="bits">A power of two from 1 to 64.</param>
+    /// <exception cref="ArgumentOutOfRangeException">The width is not a power of two from 1 to 64.</exception>
+    /// <exception cref="InvalidOperationException">
+    /// The image is read-only or version 2 (which has 16-bit refcounts only), or a refcount does not fit the new width (the
+    /// message names the first such cluster, as qemu-img's does); nothing is changed then.
+    /// </exception>
+    /// <exception cref="Qcow2FormatException">The refcount table is damaged.</exception>
+    public void SetRefcountBits(int bits)
+    {
+        if (bits is < 1 or > 64 || !int.IsPow2(bits))
+            throw new ArgumentOutOfRangeException(nameof(bits), bits, "Refcount width must be a power of two and may not exceed 64 bits");
+        EnsureWritable();
+        if (bits == RefcountBits)
+            return;
+        if (Version < 3)
+            throw new InvalidOperationException("Refcount widths other than 16 bits require compatibility level 1.1 or above (use compat=1.1 or greater)");
+        RefcountWidthChange.Run(storage, image, int.Log2(bits), UpdateHeader);
+    }
+
     private void EnsureDowngradable()
     {
         if (RefcountBits != 16)
