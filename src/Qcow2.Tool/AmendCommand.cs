@@ -14,7 +14,7 @@ internal sealed class AmendCommand : ICommand
         Changes image options in place, as qemu-img amend does:
           compat=0.10|1.1     the format version (v2|v3 also accepted); a downgrade is refused when the image
                               uses what version 2 cannot hold (refcount_bits other than 16, extended L2 entries,
-                              a data file, zstd compression, persistent bitmaps, zero clusters)
+                              a data file, zstd compression, persistent bitmaps); zero clusters are expanded
           lazy_refcounts=on|off  compat=1.1 images only
           refcount_bits=1|2|4|8|16|32|64   the refcount width (compat=1.1 only); refused when a refcount
                               does not fit the new width
