@@ -63,18 +63,21 @@ internal sealed class SnapshotOperations(IImageStorage storage, ImageMetadata im
 
     /// <summary>
     /// The first half of <c>qcow2_snapshot_goto</c>, before any resize to the snapshot's disk size: the snapshot's L1 table
-    /// and every table it reaches are read and validated, so that a damaged snapshot is refused with nothing changed.
+    /// and every table it reaches are read and validated, and the references it adds checked against the refcount width, so
+    /// that a damaged snapshot is refused with nothing changed.
     /// </summary>
     /// <param name="snapshot">The snapshot to apply.</param>
     /// <param name="activeL1Size">The size the active L1 table will have after the resize.</param>
-    public PreparedApply PrepareApply(Qcow2Snapshot snapshot, long activeL1Size)
+    public PreparedSnapshotApply PrepareApply(Qcow2Snapshot snapshot, long activeL1Size)
     {
         ValidateL1(snapshot);
         if (snapshot.L1Size > activeL1Size)
             throw new Qcow2FormatException($"Snapshot '{snapshot.Name}' has an L1 table of {snapshot.L1Size} entries, more than the active one's {activeL1Size}",
                 "SnapshotTableEntryHeader.L1Size", snapshot.L1Size.ToString(CultureInfo.InvariantCulture));
         var l1 = EntryTable.Read(storage, snapshot.L1TableOffset, snapshot.L1Size);
-        return new PreparedApply(snapshot, l1, refcounts.Collect(l1, "snapshot L1 table"));
+        var added = refcounts.Collect(l1, "snapshot L1 table");
+        new ClusterAllocator(storage, image).CheckCanAddReferences(added);
+        return new PreparedSnapshotApply(snapshot, l1, added);
     }
 
     /// <summary>
@@ -82,7 +85,7 @@ internal sealed class SnapshotOperations(IImageStorage storage, ImageMetadata im
     /// (clearing COPIED there), overwrite the active L1 with it in one write, lower the refcounts the old active L1 held, and
     /// set COPIED where a cluster is no longer shared.
     /// </summary>
-    public void Apply(PreparedApply prepared)
+    public void Apply(PreparedSnapshotApply prepared)
     {
         var snapshot = prepared.Snapshot;
         var active = ActiveL1();
@@ -100,9 +103,6 @@ internal sealed class SnapshotOperations(IImageStorage storage, ImageMetadata im
         storage.Flush();
         refcounts.UpdateCopiedFlags(allocator, target, (long)image.Header.L1TableOffset, target.Length);
     }
-
-    /// <summary>A snapshot validated for apply: its L1 table and the clusters it reaches (one entry per reference).</summary>
-    internal sealed record PreparedApply(Qcow2Snapshot Snapshot, ulong[] L1, List<long> Added);
 
     /// <summary>
     /// <c>qcow2_snapshot_delete</c>: switch to a snapshot table without the snapshot, set COPIED in the active tables where a
