@@ -48,9 +48,14 @@ public sealed partial class Qcow2Image
         EnsureNoDataFile();
         if (Bitmaps.Count > 0)
             throw new InvalidOperationException("Device has active dirty bitmaps");
-        if (snapshot.DiskSize is { } size && size != VirtualSize)
-            Resize(size, new Qcow2ResizeOptions { AllowShrink = true });
-        new SnapshotOperations(storage, image).Apply(snapshot);
+        // Everything about the snapshot is validated before the resize, the first write, as QEMU validates first.
+        var operations = new SnapshotOperations(storage, image);
+        long? newSize = snapshot.DiskSize is { } size && size != VirtualSize ? size : null;
+        var l1Size = newSize is { } grown ? Math.Max(image.Header.L1Size, (long)image.Geometry.RequiredL1Entries((ulong)grown)) : image.Header.L1Size;
+        var prepared = operations.PrepareApply(snapshot, l1Size);
+        if (newSize is { } resized)
+            Resize(resized, new Qcow2ResizeOptions { AllowShrink = true });
+        operations.Apply(prepared);
     }
 
     /// <summary>

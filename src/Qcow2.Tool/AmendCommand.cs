@@ -1,6 +1,6 @@
 namespace Qcow2.Tool;
 
-/// <summary><c>qcow2 amend -o lazy_refcounts=on|off [-f qcow2] FILE</c>, like <c>qemu-img amend</c>.</summary>
+/// <summary><c>qcow2 amend -o compat=…,refcount_bits=…,lazy_refcounts=… [-f qcow2] FILE</c>, like <c>qemu-img amend</c>.</summary>
 internal sealed class AmendCommand : ICommand
 {
     public string Name => "amend";
@@ -14,9 +14,11 @@ internal sealed class AmendCommand : ICommand
         Changes image options in place, as qemu-img amend does:
           compat=0.10|1.1     the format version (v2|v3 also accepted); a downgrade is refused when the image
                               uses what version 2 cannot hold (refcount_bits other than 16, extended L2 entries,
-                              a data file, zstd compression, persistent bitmaps, zero clusters)
+                              a data file, zstd compression, persistent bitmaps); zero clusters are expanded
           lazy_refcounts=on|off  compat=1.1 images only
-          backing_file, backing_fmt, refcount_bits   accepted only unchanged (qemu-img: use rebase)
+          refcount_bits=1|2|4|8|16|32|64   the refcount width (compat=1.1 only); refused when a refcount
+                              does not fit the new width
+          backing_file, backing_fmt   accepted only unchanged (qemu-img: use rebase)
 
           -o OPTIONS          k=v,k=v
           -f qcow2            the image format (only qcow2)
@@ -45,7 +47,7 @@ internal sealed class AmendCommand : ICommand
         var options = CommonOptions.ParseOptionList(args.All(CommonOptions.OptionList.Key));
         if (options.Any(o => o.Key is "help" or "?"))
         {
-            context.Out.Write("Amend options:\n  compat=<str> - Compatibility level (v2 [0.10] or v3 [1.1])\n  lazy_refcounts=<bool (on/off)> - Postpone refcount updates\n");
+            context.Out.Write("Amend options:\n  compat=<str> - Compatibility level (v2 [0.10] or v3 [1.1])\n  lazy_refcounts=<bool (on/off)> - Postpone refcount updates\n  refcount_bits=<num> - Width of a reference count entry in bits\n");
             return 0;
         }
         var path = CommonOptions.RequireFile(args, Name);
@@ -98,16 +100,16 @@ internal sealed class AmendCommand : ICommand
             throw new ToolException("Refcount widths other than 16 bits require compatibility level 1.1 or above (use compat=1.1 or greater)");
         if (lazy == true && targetVersion < 3)
             throw new ToolException("Lazy refcounts only supported with compatibility level 1.1 and above (use compat=1.1 or greater)");
-        if (refcountBits is { } newWidth && newWidth != image.RefcountBits)
-            throw new ToolException($"Changing refcount_bits ({image.RefcountBits} to {newWidth}) is not supported by this tool yet");
 
         using var progress = args.Has(ProgressOption.Key) && !args.Has(CommonOptions.Quiet.Key) ? new TerminalProgress(context.Out, enabled: true) : null;
         progress?.Report(0);
         try
         {
-            // QEMU's order: upgrade first, then the features, and a downgrade last.
+            // QEMU's order: upgrade first, then the refcount width and the features, and a downgrade last.
             if (targetVersion > image.Version)
                 image.SetVersion(targetVersion);
+            if (refcountBits is { } bits)
+                image.SetRefcountBits(bits);
             if (lazy is { } enabled)
                 image.SetLazyRefcounts(enabled);
             if (targetVersion < image.Version)

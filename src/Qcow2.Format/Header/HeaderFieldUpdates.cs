@@ -21,10 +21,7 @@ internal static class HeaderFieldUpdates
     /// <summary>Bytes 36-47: switches to another active L1 table (l1_size and l1_table_offset in one write).</summary>
     public static void SwitchL1Table(IImageStorage storage, ImageMetadata image, uint size, long offset)
     {
-        Span<byte> raw = stackalloc byte[12];
-        BinaryPrimitives.WriteUInt32BigEndian(raw, size);
-        BinaryPrimitives.WriteUInt64BigEndian(raw[4..], (ulong)offset);
-        Commit(storage, 36, raw);
+        CommitCountAndOffset(storage, 36, size, offset);
         image.Header.L1Size = size;
         image.Header.L1TableOffset = (ulong)offset;
     }
@@ -52,12 +49,18 @@ internal static class HeaderFieldUpdates
     /// <summary>Bytes 60-71: switches to another snapshot table (nb_snapshots and snapshots_offset in one write).</summary>
     public static void SwitchSnapshotTable(IImageStorage storage, ImageMetadata image, uint count, long offset)
     {
+        CommitCountAndOffset(storage, 60, count, offset);
+        image.Header.NbSnapshots = count;
+        image.Header.SnapshotsOffset = (ulong)offset;
+    }
+
+    /// <summary>A table switch where the header keeps a 32-bit entry count right before the 64-bit table offset.</summary>
+    private static void CommitCountAndOffset(IImageStorage storage, long position, uint count, long offset)
+    {
         Span<byte> raw = stackalloc byte[12];
         BinaryPrimitives.WriteUInt32BigEndian(raw, count);
         BinaryPrimitives.WriteUInt64BigEndian(raw[4..], (ulong)offset);
-        Commit(storage, 60, raw);
-        image.Header.NbSnapshots = count;
-        image.Header.SnapshotsOffset = (ulong)offset;
+        Commit(storage, position, raw);
     }
 
     private static void Commit(IImageStorage storage, long offset, ReadOnlySpan<byte> raw)

@@ -224,6 +224,33 @@ internal sealed class ClusterAllocator
         }
     }
 
+    /// <summary>Every cluster whose refcount is not 0, with that refcount, in cluster order.</summary>
+    public IEnumerable<(long Cluster, ulong Refcount)> NonZeroRefcounts()
+    {
+        for (var index = 0L; index < table.Length; index++)
+        {
+            if (Block(index) is not { } block)
+                continue;
+            for (var i = 0L; i < perBlock; i++)
+            {
+                if (Refcounts.Get(block, i, refcountOrder) is var value and not 0)
+                    yield return (index * perBlock + i, value);
+            }
+        }
+    }
+
+    /// <summary>The clusters of the refcount structures themselves: the table's, then each block's in table order.</summary>
+    public List<long> StructureClusters()
+    {
+        var clusters = Clusters((long)image.Header.RefcountTableOffset, image.Header.RefcountTableClusters).ToList();
+        foreach (var value in table)
+        {
+            if (value != 0)
+                clusters.Add((long)new RefcountTableEntry(value).BlockOffset >> clusterBits);
+        }
+        return clusters;
+    }
+
     /// <summary>The byte offset just past the last cluster whose refcount is not 0: where the file can be truncated.</summary>
     public long UsedEnd()
     {
@@ -354,7 +381,7 @@ internal sealed class ClusterAllocator
     private bool HasBlock(long index) => index < table.Length && table[index] != 0;
 
     /// <summary>The first cluster after the end of the file and after every cluster with a refcount.</summary>
-    private long EndCluster()
+    public long EndCluster()
     {
         var end = (storage.Length + clusterSize - 1) >> clusterBits;
         // Refcounts just past the end of the file belong to clusters allocated but not written yet. Far past it they can only

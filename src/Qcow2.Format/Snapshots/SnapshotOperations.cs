@@ -62,24 +62,39 @@ internal sealed class SnapshotOperations(IImageStorage storage, ImageMetadata im
     }
 
     /// <summary>
-    /// <c>qcow2_snapshot_goto</c>, after any resize to the snapshot's disk size: raise the refcounts of everything the
-    /// snapshot's L1 reaches (clearing COPIED there), overwrite the active L1 with it in one write, lower the refcounts the old
-    /// active L1 held, and set COPIED where a cluster is no longer shared.
+    /// The first half of <c>qcow2_snapshot_goto</c>, before any resize to the snapshot's disk size: the snapshot's L1 table
+    /// and every table it reaches are read and validated, and the references it adds checked against the refcount width, so
+    /// that a damaged snapshot is refused with nothing changed.
     /// </summary>
-    public void Apply(Qcow2Snapshot snapshot)
+    /// <param name="snapshot">The snapshot to apply.</param>
+    /// <param name="activeL1Size">The size the active L1 table will have after the resize.</param>
+    public PreparedSnapshotApply PrepareApply(Qcow2Snapshot snapshot, long activeL1Size)
     {
         ValidateL1(snapshot);
-        var active = ActiveL1();
-        if (snapshot.L1Size > active.Length)
-            throw new Qcow2FormatException($"Snapshot '{snapshot.Name}' has an L1 table of {snapshot.L1Size} entries, more than the active one's {active.Length}",
+        if (snapshot.L1Size > activeL1Size)
+            throw new Qcow2FormatException($"Snapshot '{snapshot.Name}' has an L1 table of {snapshot.L1Size} entries, more than the active one's {activeL1Size}",
                 "SnapshotTableEntryHeader.L1Size", snapshot.L1Size.ToString(CultureInfo.InvariantCulture));
+        var l1 = EntryTable.Read(storage, snapshot.L1TableOffset, snapshot.L1Size);
+        var added = refcounts.Collect(l1, "snapshot L1 table");
+        new ClusterAllocator(storage, image).CheckCanAddReferences(added);
+        return new PreparedSnapshotApply(snapshot, l1, added);
+    }
+
+    /// <summary>
+    /// The rest of <c>qcow2_snapshot_goto</c>, after any resize: raise the refcounts of everything the snapshot's L1 reaches
+    /// (clearing COPIED there), overwrite the active L1 with it in one write, lower the refcounts the old active L1 held, and
+    /// set COPIED where a cluster is no longer shared.
+    /// </summary>
+    public void Apply(PreparedSnapshotApply prepared)
+    {
+        var snapshot = prepared.Snapshot;
+        var active = ActiveL1();
         var target = new ulong[active.Length];
-        EntryTable.Read(storage, snapshot.L1TableOffset, snapshot.L1Size).CopyTo(target, 0);
-        var added = refcounts.Collect(target, "snapshot L1 table");
+        prepared.L1.CopyTo(target, 0);
         var removed = refcounts.Collect(active, "active L1 table");
 
         var allocator = new ClusterAllocator(storage, image);
-        allocator.AddReferences(added);
+        allocator.AddReferences(prepared.Added);
         storage.Flush();
         refcounts.UpdateCopiedFlags(allocator, target, snapshot.L1TableOffset, snapshot.L1Size);
         EntryTable.Write(storage, (long)image.Header.L1TableOffset, target);

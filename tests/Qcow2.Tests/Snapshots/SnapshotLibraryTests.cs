@@ -93,6 +93,37 @@ public sealed class SnapshotLibraryTests
         Assert.Equal(image2, File.ReadAllBytes(path));
     }
 
+    /// <summary>
+    /// A snapshot of another disk size whose L1 table names an unaligned L2 table: apply refuses it before the resize (the
+    /// first write), so the file keeps its size and every byte.
+    /// </summary>
+    [QemuFact]
+    public void Applying_a_damaged_snapshot_changes_nothing_not_even_the_size()
+    {
+        using var dir = new TempDir();
+        var path = CreateWithSnapshot(dir);
+        Qemu.Io("-f", "qcow2", "-c", "write -P 0x11 0 64k", path).EnsureSuccess("write");
+        using (var image = Qcow2Image.Open(path, new Qcow2OpenOptions { Writable = true }))
+            image.Resize(2 << 20);
+        long l1Offset;
+        using (var image = Qcow2Image.Open(path))
+            l1Offset = image.Snapshots[0].L1TableOffset;
+        using (var file = File.OpenWrite(path))
+        {
+            var entry = new byte[8];
+            BinaryPrimitives.WriteUInt64BigEndian(entry, 0x8000_0000_0003_0200);
+            file.Position = l1Offset;
+            file.Write(entry);
+        }
+        var before = File.ReadAllBytes(path);
+        using (var image = Qcow2Image.Open(path, new Qcow2OpenOptions { Writable = true }))
+        {
+            Assert.Throws<Qcow2FormatException>(() => image.ApplySnapshot(image.Snapshots[0]));
+            Assert.Equal(2 << 20, image.VirtualSize);
+        }
+        Assert.Equal(before, File.ReadAllBytes(path));
+    }
+
     private static string Create(TempDir dir, string options)
     {
         var path = dir.File(Guid.NewGuid().ToString("N") + ".qcow2");
