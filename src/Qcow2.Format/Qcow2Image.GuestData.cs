@@ -116,13 +116,16 @@ public sealed partial class Qcow2Image
     /// get zeros written. Version 2 images have no zero clusters: zeros are written.
     /// </summary>
     /// <inheritdoc cref="Write" path="/exception"/>
-    public void WriteZeroes(long offset, long length)
+    public void WriteZeroes(long offset, long length) => WriteZeroes(offset, length, unmap: false);
+
+    /// <summary><see cref="WriteZeroes(long, long)"/>; with <paramref name="unmap"/> whole clusters also free their host cluster.</summary>
+    internal void WriteZeroes(long offset, long length, bool unmap)
     {
         CheckGuestRange(offset, length);
         if (length == 0)
             return;
         lock (guestGate)
-            Writer(offset, length).WriteZeroes(offset, length);
+            Writer(offset, length).WriteZeroes(offset, length, unmap);
     }
 
     /// <summary>

@@ -132,11 +132,11 @@ public sealed class Qcow2VirtualDisk : IDisposable
         }
     }
 
-    internal void WriteZeroes(long offset, long length)
+    internal void WriteZeroes(long offset, long length, bool unmap = false)
     {
         if (image is not null)
         {
-            image.WriteZeroes(offset, length);
+            image.WriteZeroes(offset, length, unmap);
             return;
         }
         var zeros = new byte[(int)Math.Min(length, 1 << 20)];

@@ -60,8 +60,9 @@ internal sealed class GuestWriter
     /// <summary>
     /// QEMU's <c>qcow2_co_pwrite_zeroes</c>: whole subclusters become zero clusters (or zero bits) without writing data, the
     /// partial subclusters at either end get zeros written; version 2 images have no zero clusters and get zeros written.
+    /// With <paramref name="unmap"/> (QEMU's <c>BDRV_REQ_MAY_UNMAP</c>) whole clusters also free their host cluster.
     /// </summary>
-    public void WriteZeroes(long offset, long length)
+    public void WriteZeroes(long offset, long length, bool unmap = false)
     {
         var subcluster = 1L << SubclusterShift;
         var end = offset + length;
@@ -79,7 +80,7 @@ internal sealed class GuestWriter
         for (var at = alignedStart; at < alignedEnd;)
         {
             var count = Math.Min(alignedEnd - at, clusterSize - (at & clusterMask));
-            ZeroInCluster(at, count);
+            ZeroInCluster(at, count, unmap);
             at += count;
         }
         if (alignedEnd < end)
@@ -88,17 +89,18 @@ internal sealed class GuestWriter
     }
 
     /// <summary>
-    /// QEMU's <c>qcow2_co_pdiscard</c> without full discard: each whole cluster in the range (and a partial last cluster of
-    /// the disk) reads as zeros afterwards (version 3) or falls through (version 2) and its host cluster is freed; partial
-    /// clusters are left alone.
+    /// QEMU's <c>qcow2_co_pdiscard</c>: each whole cluster in the range (and a partial last cluster of the disk) reads as
+    /// zeros afterwards (version 3) or falls through (version 2) and its host cluster is freed; partial clusters are left
+    /// alone. A <paramref name="full"/> discard (QEMU's <c>qcow2_make_empty</c>) leaves every cluster unallocated, so that
+    /// the backing file shows through.
     /// </summary>
-    public void Discard(long offset, long length)
+    public void Discard(long offset, long length, bool full = false)
     {
         var end = offset + length;
         var first = (offset + clusterMask) & ~clusterMask;
         var last = end == disk.VirtualSize ? (end + clusterMask) & ~clusterMask : end & ~clusterMask;
         for (var at = first; at < last; at += clusterSize)
-            DiscardCluster(at);
+            DiscardCluster(at, full);
         disk.ForgetDecompressed();
     }
 
@@ -168,7 +170,7 @@ internal sealed class GuestWriter
         FreeData(entry, hasHost);
     }
 
-    private void ZeroInCluster(long offset, long count)
+    private void ZeroInCluster(long offset, long count, bool unmap)
     {
         _ = map.Lookup(offset, 1); // refuses the entries QEMU refuses (unaligned, contradictory bitmaps)
         var (table, tableOffset) = WritableL2(offset);
@@ -177,7 +179,11 @@ internal sealed class GuestWriter
         var hasHost = ClusterClassifier.HasHostCluster(map.Classifier.Classify(entry));
         L2Entry newEntry;
         ulong newBitmap;
-        if (count == clusterSize || !map.ExtendedL2)
+        // An external data file's clusters sit at their guest offsets: they are never unmapped.
+        var unmapHost = unmap && hasHost && count == clusterSize && !map.ExternalData;
+        if (unmapHost)
+            (newEntry, newBitmap) = map.ExtendedL2 ? (default(L2Entry), L2Bitmap.AllZero.Value) : (new L2Entry(L2Entry.ZeroFlag), 0UL);
+        else if (count == clusterSize || !map.ExtendedL2)
         {
             // A compressed cluster cannot be a preallocated zero cluster: it is unlinked. Others keep their host cluster.
             if (map.ExtendedL2)
@@ -200,19 +206,19 @@ internal sealed class GuestWriter
         if (newEntry == entry && newBitmap == bitmap)
             return;
         SetEntry(table, tableOffset, index, newEntry, newBitmap);
-        if (entry.Compressed)
-            FreeData(entry, hasHost: false);
+        if (entry.Compressed || unmapHost)
+            FreeData(entry, unmapHost);
     }
 
-    private void DiscardCluster(long offset)
+    private void DiscardCluster(long offset, bool full)
     {
         _ = map.Lookup(offset, 1); // refuses the entries QEMU refuses (unaligned, contradictory bitmaps)
         var l2 = map.L2Table(offset >> (clusterBits + map.L2Bits), out _);
         var (entry, bitmap) = l2 is null ? (default, 0UL) : Get(l2, L2Index(offset));
         var hasHost = ClusterClassifier.HasHostCluster(map.Classifier.Classify(entry));
-        if (!hasHost && !entry.Compressed && image.BackingFileName is null)
+        if (!full && !hasHost && !entry.Compressed && image.BackingFileName is null)
             return;
-        var (newEntry, newBitmap) = map.ExtendedL2 ? (default(L2Entry), L2Bitmap.AllZero.Value) : (new L2Entry(Version3 ? L2Entry.ZeroFlag : 0), 0UL);
+        var (newEntry, newBitmap) = full ? (default(L2Entry), 0UL) : map.ExtendedL2 ? (default(L2Entry), L2Bitmap.AllZero.Value) : (new L2Entry(Version3 ? L2Entry.ZeroFlag : 0), 0UL);
         if (newEntry == entry && newBitmap == bitmap)
             return;
         var (table, tableOffset) = WritableL2(offset);
