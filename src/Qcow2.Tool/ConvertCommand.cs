@@ -102,7 +102,7 @@ internal sealed class ConvertCommand : ICommand
         {
             if (list.Count > 0)
                 throw new ToolException($"{path}: Invalid parameter '{list[0].Key}'");
-            var raw = Qcow2VirtualDisk.CreateRaw(path, size);
+            var raw = CreateFailsLikeQemu(path, format, () => Qcow2VirtualDisk.CreateRaw(path, size));
             return new OpenedDisk(raw, raw);
         }
         if (backing is not null)
@@ -112,8 +112,27 @@ internal sealed class ConvertCommand : ICommand
             list.Add(new("backing_fmt", args.Last(BackingFormat.Key) ?? "qcow2"));
         }
         var options = CreateCommand.ParseImageOptions(path + ": ", list);
-        Qcow2Image.Create(path, size, options).Dispose();
+        CreateFailsLikeQemu(path, format, () => Qcow2Image.Create(path, size, options)).Dispose();
         var image = CommandLineImage.Open(path, new Qcow2OpenOptions { Writable = true, OpenBackingChain = true });
         return new OpenedDisk(Qcow2VirtualDisk.FromImage(image), image);
+    }
+
+    /// <summary>qemu-img's words for a target it cannot create: <c>DST: error while converting FMT: reason</c>.</summary>
+    private static T CreateFailsLikeQemu<T>(string path, string format, Func<T> create)
+    {
+        try
+        {
+            return create();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or Qcow2FormatException)
+        {
+            var reason = e switch
+            {
+                DirectoryNotFoundException or FileNotFoundException => $"Could not create '{path}': No such file or directory",
+                UnauthorizedAccessException => $"Could not create '{path}': Permission denied",
+                _ => Cli.MessageOf(e),
+            };
+            throw new ToolException($"{path}: error while converting {format}: {reason}");
+        }
     }
 }

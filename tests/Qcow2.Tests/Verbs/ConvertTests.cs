@@ -94,6 +94,44 @@ public sealed class ConvertTests
         AssertClean(existing);
     }
 
+    /// <summary>A sparse raw source: its holes are reported as zeros (not read), and the target stays as sparse as qemu-img's.</summary>
+    [QemuFact]
+    public void Sparse_raw_source_stays_sparse()
+    {
+        using var dir = new TempDir();
+        var source = dir.File("sparse.raw");
+        using (var file = new FileStream(source, FileMode.Create, FileAccess.Write))
+        {
+            file.SetLength(256 << 20);
+            foreach (var at in new long[] { 1 << 20, 100 << 20, 255 << 20 })
+            {
+                file.Position = at;
+                file.Write(Enumerable.Range(0, 1 << 20).Select(i => (byte)(i * 7 + 1)).ToArray());
+            }
+        }
+        using (var stream = new FileStream(source, FileMode.Open, FileAccess.Read))
+        {
+            var extents = Qcow2VirtualDisk.FromRaw(stream).GetAllocation(0, stream.Length).ToList();
+            Assert.Equal(256L << 20, extents.Sum(e => e.Length));
+            Assert.Equal(3L << 20, extents.Where(e => e.Kind == Qcow2ExtentKind.Data).Sum(e => e.Length));
+            Assert.Contains(extents, e => e.Kind == Qcow2ExtentKind.Zero && e.Start <= 50 << 20 && e.End >= 60 << 20);
+        }
+        AssertLikeQemu(dir, ["-f", "raw", "-O", "qcow2"], source, "qcow2");
+        AssertLikeQemu(dir, ["-f", "raw", "-O", "raw"], source, "raw");
+    }
+
+    [QemuFact]
+    public void Target_errors_are_prefixed_as_qemu_img_s()
+    {
+        using var dir = new TempDir();
+        var source = dir.File("s.raw");
+        File.WriteAllBytes(source, new byte[1 << 20]);
+        VerbParity.AssertSameAsQemu("convert", "-O", "qcow2", source, dir.File("missing/t.qcow2"));
+        VerbParity.AssertSameAsQemu("convert", "-O", "raw", source, dir.File("missing/t.raw"));
+        var error = ToolRunner.AssertSingleLineError(ToolRunner.Run("convert", "-O", "qcow2", "-o", "cluster_size=3k", source, dir.File("t.qcow2")));
+        Assert.StartsWith($"qcow2: {dir.File("t.qcow2")}: error while converting qcow2: Cluster size must be a power of two between 512 and 2048k", error, StringComparison.Ordinal);
+    }
+
     private static void AssertLikeQemu(TempDir dir, string[] options, string source, string format)
     {
         var ours = dir.File("ours." + format);
