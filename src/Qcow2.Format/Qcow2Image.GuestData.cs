@@ -111,6 +111,17 @@ public sealed partial class Qcow2Image
     }
 
     /// <summary>
+    /// Stores one whole cluster (at a cluster-aligned <paramref name="offset"/>) compressed with the image's compression type
+    /// (<see cref="ClusterCompressor"/>); false, writing nothing, when the cluster holds data already.
+    /// </summary>
+    internal bool WriteCompressed(long offset, ReadOnlySpan<byte> compressed)
+    {
+        CheckGuestRange(offset, 1);
+        lock (guestGate)
+            return Writer(offset, Math.Min(ClusterSize, VirtualSize - offset)).WriteCompressed(offset, compressed);
+    }
+
+    /// <summary>
     /// Makes a range read as zeros, as <c>qemu-io -c 'write -z'</c> does: whole (sub)clusters become zero clusters without
     /// data being written (a preallocated host cluster stays allocated; a compressed one is freed), partial ones at the ends
     /// get zeros written. Version 2 images have no zero clusters: zeros are written.

@@ -22,6 +22,7 @@ internal sealed class GuestWriter
     private readonly int clusterSize;
     private readonly long clusterMask;
     private readonly byte[] cluster;
+    private long compressedFree;
 
     public GuestWriter(IImageStorage storage, ImageMetadata image, GuestDisk disk)
     {
@@ -102,6 +103,53 @@ internal sealed class GuestWriter
         for (var at = first; at < last; at += clusterSize)
             DiscardCluster(at, full);
         disk.ForgetDecompressed();
+    }
+
+    /// <summary>
+    /// QEMU's <c>qcow2_co_pwritev_compressed</c> for one whole cluster that holds nothing yet: the compressed bytes go right
+    /// after the previous compressed cluster (<see cref="AllocateCompressedBytes"/>), then the L2 entry links them. Returns
+    /// false, writing nothing, when the cluster holds data already (QEMU refuses those; the caller writes it uncompressed).
+    /// </summary>
+    public bool WriteCompressed(long offset, ReadOnlySpan<byte> compressed)
+    {
+        _ = map.Lookup(offset, 1); // refuses the entries QEMU refuses (unaligned, contradictory bitmaps)
+        var (table, tableOffset) = WritableL2(offset);
+        var index = L2Index(offset);
+        var (entry, _) = Get(table, index);
+        if (ClusterClassifier.HasHostCluster(map.Classifier.Classify(entry)) || entry.Compressed || map.ExternalData)
+            return false;
+        var host = AllocateCompressedBytes(compressed.Length);
+        storage.Write(host, compressed);
+        var sectors = (ulong)(((host + compressed.Length - 1) >> 9) - (host >> 9));
+        SetEntry(table, tableOffset, index, new L2Entry((ulong)host | L2Entry.CompressedFlag | sectors << (62 - (clusterBits - 8))), 0);
+        disk.ForgetDecompressed();
+        return true;
+    }
+
+    /// <summary>
+    /// QEMU's <c>qcow2_alloc_bytes</c>: compressed clusters are packed one after another; each host cluster they touch gets
+    /// one reference per compressed cluster in it, and a run may continue into the next cluster only when that is the next
+    /// one allocated.
+    /// </summary>
+    private long AllocateCompressedBytes(int size)
+    {
+        var offset = compressedFree;
+        if (offset != 0 && allocator.Get(offset >> clusterBits) >= Refcounts.MaxRefcount((int)image.Header.RefcountOrder))
+            offset = 0;
+        if (offset == 0)
+            offset = allocator.Allocate(1);
+        else if (clusterSize - (offset & clusterMask) >= size)
+            allocator.AddReferences([offset >> clusterBits]);
+        else
+        {
+            var next = allocator.Allocate(1);
+            if (next == (offset | clusterMask) + 1)
+                allocator.AddReferences([offset >> clusterBits]);
+            else
+                offset = next;
+        }
+        compressedFree = ((offset + size) & clusterMask) == 0 ? 0 : offset + size;
+        return offset;
     }
 
     public void Flush()

@@ -94,6 +94,49 @@ public sealed class ConvertTests
         AssertClean(existing);
     }
 
+    /// <summary>
+    /// <c>-c</c>: the same zlib or zstd streams as QEMU's (so the same allocated size), incompressible clusters stored plain,
+    /// and QEMU reads every cluster back.
+    /// </summary>
+    [QemuTheory]
+    [InlineData("")]
+    [InlineData("compression_type=zstd")]
+    [InlineData("cluster_size=4k")]
+    [InlineData("cluster_size=128k,extended_l2=on,compression_type=zstd")]
+    [InlineData("refcount_bits=1")]
+    public void Compressed(string options)
+    {
+        using var dir = new TempDir();
+        var source = dir.File("src.raw");
+        WriteMixedRaw(source, (12 << 20) + 4096, seed: 9);
+        string[] optionArgs = options.Length > 0 ? ["-o", options] : [];
+        AssertLikeQemu(dir, ["-c", "-f", "raw", "-O", "qcow2", .. optionArgs], source, "qcow2");
+        var ours = dir.File("ours.qcow2");
+        var check = Qemu.CheckJson(ours).Json!.Value;
+        Assert.True(check.GetProperty("compressed-clusters").GetInt64() > 0);
+        Assert.True(check.GetProperty("compressed-clusters").GetInt64() < check.GetProperty("allocated-clusters").GetInt64(), "random data stays uncompressed");
+        var read = Qemu.Io("-c", $"read 0 {(12 << 20) + 4096}", ours).EnsureSuccess("qemu-io read");
+        Assert.DoesNotContain("error", read.StandardOutput + read.StandardError, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal("Images are identical.\n", Qemu.Img("compare", "-f", "raw", source, ours).StandardOutput);
+    }
+
+    [QemuFact]
+    public void Compressed_from_a_chain_onto_a_new_backing_file()
+    {
+        using var dir = new TempDir();
+        var basePath = dir.File("base.qcow2");
+        Img("create", "-q", "-f", "qcow2", basePath, "4M");
+        Io(basePath, "write -P 1 0 2M");
+        var top = dir.File("top.qcow2");
+        Img("create", "-q", "-f", "qcow2", "-b", basePath, "-F", "qcow2", top);
+        Io(top, "write -P 2 512k 128k", "write -z 1M 64k", "write -P 3 3M 64k");
+        var ours = dir.File("ours.qcow2");
+        ToolRunner.Run("convert", "-c", "-O", "qcow2", "-B", basePath, "-F", "qcow2", top, ours).EnsureSuccess();
+        Img("compare", top, ours);
+        AssertClean(ours);
+        VerbParity.AssertSameAsQemu("convert", "-c", "-O", "raw", top, dir.File("x.raw"));
+    }
+
     /// <summary>A sparse raw source: its holes are reported as zeros (not read), and the target stays as sparse as qemu-img's.</summary>
     [QemuFact]
     public void Sparse_raw_source_stays_sparse()
