@@ -22,12 +22,17 @@ public static class Qcow2Converter
             throw new ArgumentException($"The target disk ({target.Length} bytes) is smaller than the source ({source.Length} bytes).", nameof(target));
         if (options.CopyBitmaps && (source.Image is null || target.Image is null))
             throw new ArgumentException("Bitmaps can be copied only from a qcow2 image to a qcow2 image.", nameof(options));
+        if (options.Compress && (target.Image is null || target.Image.DataFileName is not null))
+            throw new ArgumentException("Compression needs a qcow2 target without an external data file.", nameof(options));
         if (options.CopyBitmaps)
         {
             foreach (var bitmap in source.Image!.Bitmaps.Where(b => b.InUse))
                 throw new Qcow2FormatException($"Cannot copy inconsistent bitmap '{bitmap.Name}'", "Qcow2Bitmap.Flags", "in-use");
         }
-        new DiskCopier(source, target, options).Copy([new Qcow2GuestRange(0, source.Length)]);
+        if (options.Compress)
+            new CompressedCopier(source, target, options).Copy();
+        else
+            new DiskCopier(source, target, options).Copy([new Qcow2GuestRange(0, source.Length)]);
         if (options.CopyBitmaps)
         {
             foreach (var bitmap in source.Image!.Bitmaps)

@@ -15,6 +15,12 @@ public sealed class Qcow2CopyOptions
     /// </summary>
     public bool OnlyDifferences { get; init; }
 
+    /// <summary>
+    /// Store the qcow2 target's clusters compressed with its compression type (<c>-c</c>), compressing on every core; a cluster
+    /// that does not get shorter is stored uncompressed, as QEMU does. Needs zlib (libz.so.1) for zlib images.
+    /// </summary>
+    public bool Compress { get; init; }
+
     /// <summary>Copy the persistent dirty bitmaps of a qcow2 source into the qcow2 target, after the data (<c>--bitmaps</c>).</summary>
     public bool CopyBitmaps { get; init; }
 

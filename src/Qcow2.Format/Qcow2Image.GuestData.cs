@@ -111,18 +111,32 @@ public sealed partial class Qcow2Image
     }
 
     /// <summary>
+    /// Stores one whole cluster (at a cluster-aligned <paramref name="offset"/>) compressed with the image's compression type
+    /// (<see cref="ClusterCompressor"/>); false, writing nothing, when the cluster holds data already.
+    /// </summary>
+    internal bool WriteCompressed(long offset, ReadOnlySpan<byte> compressed)
+    {
+        CheckGuestRange(offset, 1);
+        lock (guestGate)
+            return Writer(offset, Math.Min(ClusterSize, VirtualSize - offset)).WriteCompressed(offset, compressed);
+    }
+
+    /// <summary>
     /// Makes a range read as zeros, as <c>qemu-io -c 'write -z'</c> does: whole (sub)clusters become zero clusters without
     /// data being written (a preallocated host cluster stays allocated; a compressed one is freed), partial ones at the ends
     /// get zeros written. Version 2 images have no zero clusters: zeros are written.
     /// </summary>
     /// <inheritdoc cref="Write" path="/exception"/>
-    public void WriteZeroes(long offset, long length)
+    public void WriteZeroes(long offset, long length) => WriteZeroes(offset, length, unmap: false);
+
+    /// <summary><see cref="WriteZeroes(long, long)"/>; with <paramref name="unmap"/> whole clusters also free their host cluster.</summary>
+    internal void WriteZeroes(long offset, long length, bool unmap)
     {
         CheckGuestRange(offset, length);
         if (length == 0)
             return;
         lock (guestGate)
-            Writer(offset, length).WriteZeroes(offset, length);
+            Writer(offset, length).WriteZeroes(offset, length, unmap);
     }
 
     /// <summary>

@@ -91,11 +91,27 @@ public sealed class Qcow2VirtualDisk : IDisposable
     }
 
     /// <summary>
-    /// The allocation of a range (<see cref="Qcow2Image.GetAllocation"/>); a raw disk is data throughout, except the part past
-    /// the end of its file, which reads as zeros.
+    /// The allocation of a range (<see cref="Qcow2Image.GetAllocation"/>); a raw disk is data, except the holes of a sparse file
+    /// (on Linux), which read as zeros and are reported as <see cref="Qcow2ExtentKind.Zero"/>.
     /// </summary>
     public IEnumerable<Qcow2Extent> GetAllocation(long offset, long length) =>
-        image is not null ? image.GetAllocation(offset, length) : [new Qcow2Extent(offset, length, Qcow2ExtentKind.Data, false, offset, 0)];
+        image is not null ? image.GetAllocation(offset, length)
+        : raw is FileStream file ? RawAllocation(file, offset, length)
+        : [new Qcow2Extent(offset, length, Qcow2ExtentKind.Data, false, offset, 0)];
+
+    private static IEnumerable<Qcow2Extent> RawAllocation(FileStream file, long offset, long length)
+    {
+        var end = offset + length;
+        foreach (var (start, count) in FileHoles.DataRuns(file.SafeFileHandle, offset, length))
+        {
+            if (start > offset)
+                yield return new Qcow2Extent(offset, start - offset, Qcow2ExtentKind.Zero, false, null, 0);
+            yield return new Qcow2Extent(start, count, Qcow2ExtentKind.Data, false, start, 0);
+            offset = start + count;
+        }
+        if (offset < end)
+            yield return new Qcow2Extent(offset, end - offset, Qcow2ExtentKind.Zero, false, null, 0);
+    }
 
     /// <summary>
     /// Compares the guest data of two disks as <c>qemu-img compare</c> does: the common part byte by byte, then the rest of the
@@ -132,11 +148,11 @@ public sealed class Qcow2VirtualDisk : IDisposable
         }
     }
 
-    internal void WriteZeroes(long offset, long length)
+    internal void WriteZeroes(long offset, long length, bool unmap = false)
     {
         if (image is not null)
         {
-            image.WriteZeroes(offset, length);
+            image.WriteZeroes(offset, length, unmap);
             return;
         }
         var zeros = new byte[(int)Math.Min(length, 1 << 20)];

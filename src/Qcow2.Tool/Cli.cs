@@ -20,6 +20,8 @@ public static class Cli
         new CompareCommand(),
         new ConvertCommand(),
         new MeasureCommand(),
+        new RebaseCommand(),
+        new CommitCommand(),
         new BackupCommand(),
         new SnapshotCommand(),
     ];

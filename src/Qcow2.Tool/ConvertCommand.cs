@@ -1,7 +1,7 @@
 namespace Qcow2.Tool;
 
 /// <summary>
-/// <c>qcow2 convert [-f FMT] [-O FMT] [-o OPTIONS] [-B BACKING -F FMT] [-S SIZE] [-n] [-p] [-q] [--bitmaps] SRC DST</c>, like
+/// <c>qcow2 convert [-c] [-f FMT] [-O FMT] [-o OPTIONS] [-B BACKING -F FMT] [-S SIZE] [-n] [-p] [-q] [--bitmaps] SRC DST</c>, like
 /// <c>qemu-img convert</c>: a thin shell over <see cref="Qcow2Converter.Copy"/>.
 /// </summary>
 internal sealed class ConvertCommand : ICommand
@@ -21,7 +21,7 @@ internal sealed class ConvertCommand : ICommand
 
     public string Usage =>
         """
-        usage: qcow2 convert [-f FMT] [-O FMT] [-o OPTIONS] [-B BACKING -F FMT] [-S SIZE] [-n] [-p] [-q] [--bitmaps] SRC DST
+        usage: qcow2 convert [-c] [-f FMT] [-O FMT] [-o OPTIONS] [-B BACKING -F FMT] [-S SIZE] [-n] [-p] [-q] [--bitmaps] SRC DST
 
         Copies what the guest sees in SRC (qcow2 through its backing chain, or raw) into DST.
         Ranges of zeros are not written, so DST stays sparse.
@@ -32,6 +32,7 @@ internal sealed class ConvertCommand : ICommand
           -B BACKING          DST gets this backing file; only what differs from it is written
           -F FMT              the format of BACKING (qcow2)
           -S SIZE             skip runs of at least SIZE zero bytes (default 4k; 0 writes everything)
+          -c                  compress DST's clusters (zlib or zstd, the image's compression type), on every core
           -n                  DST exists already: do not create it
           --bitmaps           copy the persistent dirty bitmaps (qcow2 to qcow2)
           -p                  show progress on a terminal
@@ -54,8 +55,9 @@ internal sealed class ConvertCommand : ICommand
         var outputFormat = args.Last(OutputFormat.Key) ?? "raw";
         if (outputFormat is not ("raw" or "qcow2"))
             throw new UsageException($"Unknown file format '{outputFormat}'");
-        if (args.Has(Compress.Key))
-            throw new ToolException("Compressed output (-c) is not supported yet");
+        var compress = args.Has(Compress.Key);
+        if (compress && outputFormat != "qcow2")
+            throw new ToolException("Compression not supported for this file format");
         var sparse = args.Last(Sparse.Key) is { } s
             ? CommonOptions.TryParseSize(s) is { } size && size % 512 == 0 ? size : throw new ToolException("Invalid buffer size for sparse output specified. Valid sizes are multiples of 512 up to 2147483136.")
             : 4096;
@@ -76,6 +78,7 @@ internal sealed class ConvertCommand : ICommand
             SparseSize = sparse,
             OnlyDifferences = backing is not null,
             CopyBitmaps = bitmaps,
+            Compress = compress,
             Progress = progress,
         });
         progress?.Finish();
@@ -102,7 +105,7 @@ internal sealed class ConvertCommand : ICommand
         {
             if (list.Count > 0)
                 throw new ToolException($"{path}: Invalid parameter '{list[0].Key}'");
-            var raw = Qcow2VirtualDisk.CreateRaw(path, size);
+            var raw = CreateFailsLikeQemu(path, format, () => Qcow2VirtualDisk.CreateRaw(path, size));
             return new OpenedDisk(raw, raw);
         }
         if (backing is not null)
@@ -112,8 +115,27 @@ internal sealed class ConvertCommand : ICommand
             list.Add(new("backing_fmt", args.Last(BackingFormat.Key) ?? "qcow2"));
         }
         var options = CreateCommand.ParseImageOptions(path + ": ", list);
-        Qcow2Image.Create(path, size, options).Dispose();
+        CreateFailsLikeQemu(path, format, () => Qcow2Image.Create(path, size, options)).Dispose();
         var image = CommandLineImage.Open(path, new Qcow2OpenOptions { Writable = true, OpenBackingChain = true });
         return new OpenedDisk(Qcow2VirtualDisk.FromImage(image), image);
+    }
+
+    /// <summary>qemu-img's words for a target it cannot create: <c>DST: error while converting FMT: reason</c>.</summary>
+    private static T CreateFailsLikeQemu<T>(string path, string format, Func<T> create)
+    {
+        try
+        {
+            return create();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or Qcow2FormatException)
+        {
+            var reason = e switch
+            {
+                DirectoryNotFoundException or FileNotFoundException => $"Could not create '{path}': No such file or directory",
+                UnauthorizedAccessException => $"Could not create '{path}': Permission denied",
+                _ => Cli.MessageOf(e),
+            };
+            throw new ToolException($"{path}: error while converting {format}: {reason}");
+        }
     }
 }

@@ -16,12 +16,15 @@ internal sealed class DiskCopier
     private readonly Qcow2CopyOptions options;
     private readonly int block;
     private readonly int chunk;
+    private readonly bool unmapZeros;
 
-    public DiskCopier(Qcow2VirtualDisk source, Qcow2VirtualDisk target, Qcow2CopyOptions options)
+    // unmapZeros: zeros free the target's whole host clusters (QEMU's commit job writes zeros that way).
+    public DiskCopier(Qcow2VirtualDisk source, Qcow2VirtualDisk target, Qcow2CopyOptions options, bool unmapZeros = false)
     {
         this.source = source;
         this.target = target;
         this.options = options;
+        this.unmapZeros = unmapZeros;
         // The unit of zero detection: a qcow2 target allocates whole clusters (subclusters with extended L2, whose unwritten
         // parts stay holes in the file), a raw one is sparse at -S granularity.
         var sparse = (int)Math.Clamp(options.SparseSize, 0, 1 << 30);
@@ -107,6 +110,6 @@ internal sealed class DiskCopier
     private void MakeZero(long offset, long length)
     {
         if (!target.ReadsZero(offset, length))
-            target.WriteZeroes(offset, length);
+            target.WriteZeroes(offset, length, unmapZeros);
     }
 }

@@ -22,6 +22,7 @@ internal sealed class GuestWriter
     private readonly int clusterSize;
     private readonly long clusterMask;
     private readonly byte[] cluster;
+    private long compressedFree;
 
     public GuestWriter(IImageStorage storage, ImageMetadata image, GuestDisk disk)
     {
@@ -60,8 +61,9 @@ internal sealed class GuestWriter
     /// <summary>
     /// QEMU's <c>qcow2_co_pwrite_zeroes</c>: whole subclusters become zero clusters (or zero bits) without writing data, the
     /// partial subclusters at either end get zeros written; version 2 images have no zero clusters and get zeros written.
+    /// With <paramref name="unmap"/> (QEMU's <c>BDRV_REQ_MAY_UNMAP</c>) whole clusters also free their host cluster.
     /// </summary>
-    public void WriteZeroes(long offset, long length)
+    public void WriteZeroes(long offset, long length, bool unmap = false)
     {
         var subcluster = 1L << SubclusterShift;
         var end = offset + length;
@@ -79,7 +81,7 @@ internal sealed class GuestWriter
         for (var at = alignedStart; at < alignedEnd;)
         {
             var count = Math.Min(alignedEnd - at, clusterSize - (at & clusterMask));
-            ZeroInCluster(at, count);
+            ZeroInCluster(at, count, unmap);
             at += count;
         }
         if (alignedEnd < end)
@@ -88,18 +90,66 @@ internal sealed class GuestWriter
     }
 
     /// <summary>
-    /// QEMU's <c>qcow2_co_pdiscard</c> without full discard: each whole cluster in the range (and a partial last cluster of
-    /// the disk) reads as zeros afterwards (version 3) or falls through (version 2) and its host cluster is freed; partial
-    /// clusters are left alone.
+    /// QEMU's <c>qcow2_co_pdiscard</c>: each whole cluster in the range (and a partial last cluster of the disk) reads as
+    /// zeros afterwards (version 3) or falls through (version 2) and its host cluster is freed; partial clusters are left
+    /// alone. A <paramref name="full"/> discard (QEMU's <c>qcow2_make_empty</c>) leaves every cluster unallocated, so that
+    /// the backing file shows through.
     /// </summary>
-    public void Discard(long offset, long length)
+    public void Discard(long offset, long length, bool full = false)
     {
         var end = offset + length;
         var first = (offset + clusterMask) & ~clusterMask;
         var last = end == disk.VirtualSize ? (end + clusterMask) & ~clusterMask : end & ~clusterMask;
         for (var at = first; at < last; at += clusterSize)
-            DiscardCluster(at);
+            DiscardCluster(at, full);
         disk.ForgetDecompressed();
+    }
+
+    /// <summary>
+    /// QEMU's <c>qcow2_co_pwritev_compressed</c> for one whole cluster that holds nothing yet: the compressed bytes go right
+    /// after the previous compressed cluster (<see cref="AllocateCompressedBytes"/>), then the L2 entry links them. Returns
+    /// false, writing nothing, when the cluster holds data already (QEMU refuses those; the caller writes it uncompressed).
+    /// </summary>
+    public bool WriteCompressed(long offset, ReadOnlySpan<byte> compressed)
+    {
+        _ = map.Lookup(offset, 1); // refuses the entries QEMU refuses (unaligned, contradictory bitmaps)
+        var (table, tableOffset) = WritableL2(offset);
+        var index = L2Index(offset);
+        var (entry, _) = Get(table, index);
+        if (ClusterClassifier.HasHostCluster(map.Classifier.Classify(entry)) || entry.Compressed || map.ExternalData)
+            return false;
+        var host = AllocateCompressedBytes(compressed.Length);
+        storage.Write(host, compressed);
+        var sectors = (ulong)(((host + compressed.Length - 1) >> 9) - (host >> 9));
+        SetEntry(table, tableOffset, index, new L2Entry((ulong)host | L2Entry.CompressedFlag | sectors << (62 - (clusterBits - 8))), 0);
+        disk.ForgetDecompressed();
+        return true;
+    }
+
+    /// <summary>
+    /// QEMU's <c>qcow2_alloc_bytes</c>: compressed clusters are packed one after another; each host cluster they touch gets
+    /// one reference per compressed cluster in it, and a run may continue into the next cluster only when that is the next
+    /// one allocated.
+    /// </summary>
+    private long AllocateCompressedBytes(int size)
+    {
+        var offset = compressedFree;
+        if (offset != 0 && allocator.Get(offset >> clusterBits) >= Refcounts.MaxRefcount((int)image.Header.RefcountOrder))
+            offset = 0;
+        if (offset == 0)
+            offset = allocator.Allocate(1);
+        else if (clusterSize - (offset & clusterMask) >= size)
+            allocator.AddReferences([offset >> clusterBits]);
+        else
+        {
+            var next = allocator.Allocate(1);
+            if (next == (offset | clusterMask) + 1)
+                allocator.AddReferences([offset >> clusterBits]);
+            else
+                offset = next;
+        }
+        compressedFree = ((offset + size) & clusterMask) == 0 ? 0 : offset + size;
+        return offset;
     }
 
     public void Flush()
@@ -168,7 +218,7 @@ internal sealed class GuestWriter
         FreeData(entry, hasHost);
     }
 
-    private void ZeroInCluster(long offset, long count)
+    private void ZeroInCluster(long offset, long count, bool unmap)
     {
         _ = map.Lookup(offset, 1); // refuses the entries QEMU refuses (unaligned, contradictory bitmaps)
         var (table, tableOffset) = WritableL2(offset);
@@ -177,7 +227,11 @@ internal sealed class GuestWriter
         var hasHost = ClusterClassifier.HasHostCluster(map.Classifier.Classify(entry));
         L2Entry newEntry;
         ulong newBitmap;
-        if (count == clusterSize || !map.ExtendedL2)
+        // An external data file's clusters sit at their guest offsets: they are never unmapped.
+        var unmapHost = unmap && hasHost && count == clusterSize && !map.ExternalData;
+        if (unmapHost)
+            (newEntry, newBitmap) = map.ExtendedL2 ? (default(L2Entry), L2Bitmap.AllZero.Value) : (new L2Entry(L2Entry.ZeroFlag), 0UL);
+        else if (count == clusterSize || !map.ExtendedL2)
         {
             // A compressed cluster cannot be a preallocated zero cluster: it is unlinked. Others keep their host cluster.
             if (map.ExtendedL2)
@@ -200,19 +254,19 @@ internal sealed class GuestWriter
         if (newEntry == entry && newBitmap == bitmap)
             return;
         SetEntry(table, tableOffset, index, newEntry, newBitmap);
-        if (entry.Compressed)
-            FreeData(entry, hasHost: false);
+        if (entry.Compressed || unmapHost)
+            FreeData(entry, unmapHost);
     }
 
-    private void DiscardCluster(long offset)
+    private void DiscardCluster(long offset, bool full)
     {
         _ = map.Lookup(offset, 1); // refuses the entries QEMU refuses (unaligned, contradictory bitmaps)
         var l2 = map.L2Table(offset >> (clusterBits + map.L2Bits), out _);
         var (entry, bitmap) = l2 is null ? (default, 0UL) : Get(l2, L2Index(offset));
         var hasHost = ClusterClassifier.HasHostCluster(map.Classifier.Classify(entry));
-        if (!hasHost && !entry.Compressed && image.BackingFileName is null)
+        if (!full && !hasHost && !entry.Compressed && image.BackingFileName is null)
             return;
-        var (newEntry, newBitmap) = map.ExtendedL2 ? (default(L2Entry), L2Bitmap.AllZero.Value) : (new L2Entry(Version3 ? L2Entry.ZeroFlag : 0), 0UL);
+        var (newEntry, newBitmap) = full ? (default(L2Entry), 0UL) : map.ExtendedL2 ? (default(L2Entry), L2Bitmap.AllZero.Value) : (new L2Entry(Version3 ? L2Entry.ZeroFlag : 0), 0UL);
         if (newEntry == entry && newBitmap == bitmap)
             return;
         var (table, tableOffset) = WritableL2(offset);

@@ -94,6 +94,87 @@ public sealed class ConvertTests
         AssertClean(existing);
     }
 
+    /// <summary>
+    /// <c>-c</c>: the same zlib or zstd streams as QEMU's (so the same allocated size), incompressible clusters stored plain,
+    /// and QEMU reads every cluster back.
+    /// </summary>
+    [QemuTheory]
+    [InlineData("")]
+    [InlineData("compression_type=zstd")]
+    [InlineData("cluster_size=4k")]
+    [InlineData("cluster_size=128k,extended_l2=on,compression_type=zstd")]
+    [InlineData("refcount_bits=1")]
+    public void Compressed(string options)
+    {
+        using var dir = new TempDir();
+        var source = dir.File("src.raw");
+        WriteMixedRaw(source, (12 << 20) + 4096, seed: 9);
+        string[] optionArgs = options.Length > 0 ? ["-o", options] : [];
+        AssertLikeQemu(dir, ["-c", "-f", "raw", "-O", "qcow2", .. optionArgs], source, "qcow2");
+        var ours = dir.File("ours.qcow2");
+        var check = Qemu.CheckJson(ours).Json!.Value;
+        Assert.True(check.GetProperty("compressed-clusters").GetInt64() > 0);
+        Assert.True(check.GetProperty("compressed-clusters").GetInt64() < check.GetProperty("allocated-clusters").GetInt64(), "random data stays uncompressed");
+        var read = Qemu.Io("-c", $"read 0 {(12 << 20) + 4096}", ours).EnsureSuccess("qemu-io read");
+        Assert.DoesNotContain("error", read.StandardOutput + read.StandardError, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal("Images are identical.\n", Qemu.Img("compare", "-f", "raw", source, ours).StandardOutput);
+    }
+
+    [QemuFact]
+    public void Compressed_from_a_chain_onto_a_new_backing_file()
+    {
+        using var dir = new TempDir();
+        var basePath = dir.File("base.qcow2");
+        Img("create", "-q", "-f", "qcow2", basePath, "4M");
+        Io(basePath, "write -P 1 0 2M");
+        var top = dir.File("top.qcow2");
+        Img("create", "-q", "-f", "qcow2", "-b", basePath, "-F", "qcow2", top);
+        Io(top, "write -P 2 512k 128k", "write -z 1M 64k", "write -P 3 3M 64k");
+        var ours = dir.File("ours.qcow2");
+        ToolRunner.Run("convert", "-c", "-O", "qcow2", "-B", basePath, "-F", "qcow2", top, ours).EnsureSuccess();
+        Img("compare", top, ours);
+        AssertClean(ours);
+        VerbParity.AssertSameAsQemu("convert", "-c", "-O", "raw", top, dir.File("x.raw"));
+    }
+
+    /// <summary>A sparse raw source: its holes are reported as zeros (not read), and the target stays as sparse as qemu-img's.</summary>
+    [QemuFact]
+    public void Sparse_raw_source_stays_sparse()
+    {
+        using var dir = new TempDir();
+        var source = dir.File("sparse.raw");
+        using (var file = new FileStream(source, FileMode.Create, FileAccess.Write))
+        {
+            file.SetLength(256 << 20);
+            foreach (var at in new long[] { 1 << 20, 100 << 20, 255 << 20 })
+            {
+                file.Position = at;
+                file.Write(Enumerable.Range(0, 1 << 20).Select(i => (byte)(i * 7 + 1)).ToArray());
+            }
+        }
+        using (var stream = new FileStream(source, FileMode.Open, FileAccess.Read))
+        {
+            var extents = Qcow2VirtualDisk.FromRaw(stream).GetAllocation(0, stream.Length).ToList();
+            Assert.Equal(256L << 20, extents.Sum(e => e.Length));
+            Assert.Equal(3L << 20, extents.Where(e => e.Kind == Qcow2ExtentKind.Data).Sum(e => e.Length));
+            Assert.Contains(extents, e => e.Kind == Qcow2ExtentKind.Zero && e.Start <= 50 << 20 && e.End >= 60 << 20);
+        }
+        AssertLikeQemu(dir, ["-f", "raw", "-O", "qcow2"], source, "qcow2");
+        AssertLikeQemu(dir, ["-f", "raw", "-O", "raw"], source, "raw");
+    }
+
+    [QemuFact]
+    public void Target_errors_are_prefixed_as_qemu_img_s()
+    {
+        using var dir = new TempDir();
+        var source = dir.File("s.raw");
+        File.WriteAllBytes(source, new byte[1 << 20]);
+        VerbParity.AssertSameAsQemu("convert", "-O", "qcow2", source, dir.File("missing/t.qcow2"));
+        VerbParity.AssertSameAsQemu("convert", "-O", "raw", source, dir.File("missing/t.raw"));
+        var error = ToolRunner.AssertSingleLineError(ToolRunner.Run("convert", "-O", "qcow2", "-o", "cluster_size=3k", source, dir.File("t.qcow2")));
+        Assert.StartsWith($"qcow2: {dir.File("t.qcow2")}: error while converting qcow2: Cluster size must be a power of two between 512 and 2048k", error, StringComparison.Ordinal);
+    }
+
     private static void AssertLikeQemu(TempDir dir, string[] options, string source, string format)
     {
         var ours = dir.File("ours." + format);

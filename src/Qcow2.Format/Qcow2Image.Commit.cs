@@ -1,0 +1,47 @@
+namespace Qcow2;
+
+public sealed partial class Qcow2Image
+{
+    /// <summary>
+    /// Writes the data this image holds itself (data and zero clusters, not what its backing file shows) into its backing file,
+    /// then empties this image so that the backing file shows through, as <c>qemu-img commit</c> does. The backing file is
+    /// opened writable here, with its lock (refused while another process uses it), and grown when it is smaller than this
+    /// image. It is flushed before this image is emptied, so a crash leaves the guest data as it was in both images.
+    /// </summary>
+    /// <param name="emptyImage">Empty this image afterwards (false is <c>qemu-img commit -d</c>).</param>
+    /// <param name="progress">Reports the fraction done, from 0 to 1.</param>
+    /// <param name="cancellationToken">Stops between blocks, before this image is emptied.</param>
+    /// <exception cref="InvalidOperationException">
+    /// The image is read-only, has no backing file, or was opened with its backing chain (which holds the backing file
+    /// read-only: open the image alone).
+    /// </exception>
+    /// <exception cref="Qcow2LockException">Another process uses the backing file.</exception>
+    /// <exception cref="Qcow2FormatException">A mapping is corrupt, or the backing file cannot be opened (<see cref="OpenBackingFile"/>).</exception>
+    /// <exception cref="IOException">The backing file cannot be read or written.</exception>
+    public void Commit(bool emptyImage = true, IProgress<double>? progress = null, CancellationToken cancellationToken = default)
+    {
+        EnsureWritable();
+        if (BackingFileName is null)
+            throw new InvalidOperationException("Image does not have a backing file");
+        if (backingImage is not null)
+            throw new InvalidOperationException("The image was opened with its backing chain, which holds the backing file read-only; open the image alone to commit it.");
+        var own = GetAllocation(0, VirtualSize).Where(e => e.Kind != Qcow2ExtentKind.Unallocated).Select(e => new Qcow2GuestRange(e.Start, e.Length)).ToList();
+        using (var backing = OpenBackingFile(new Qcow2OpenOptions { Writable = true, OpenBackingChain = true, OpenDataFile = true })!)
+        {
+            if (backing.VirtualSize < VirtualSize)
+                backing.Resize(VirtualSize);
+            var target = Qcow2VirtualDisk.FromImage(backing);
+            // Data is copied as data (no zero detection), zero clusters as zeros that free the backing file's clusters, as
+            // QEMU's commit job does.
+            new DiskCopier(Qcow2VirtualDisk.FromImage(this), target, new Qcow2CopyOptions { SparseSize = 0, Progress = progress, CancellationToken = cancellationToken },
+                unmapZeros: true).Copy(own);
+            target.Flush();
+        }
+        if (emptyImage)
+        {
+            lock (guestGate)
+                Writer(0, VirtualSize).Discard(0, VirtualSize, full: true);
+            Flush();
+        }
+    }
+}

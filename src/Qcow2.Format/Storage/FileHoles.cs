@@ -1,0 +1,46 @@
+using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
+
+namespace Qcow2;
+
+/// <summary>
+/// The data and holes of a sparse file, as <c>lseek(SEEK_DATA/SEEK_HOLE)</c> reports them on Linux, so that a raw disk's holes
+/// are neither read nor written (QEMU's file driver reports them the same way). Elsewhere the whole file is data.
+/// </summary>
+internal static partial class FileHoles
+{
+    private const int SeekData = 3, SeekHole = 4;
+    private const int ENXIO = 6;
+
+    /// <summary>The data runs of [offset, offset + length) in order, each (start, length); the rest reads as zeros.</summary>
+    public static IEnumerable<(long Start, long Length)> DataRuns(SafeFileHandle file, long offset, long length)
+    {
+        var end = offset + length;
+        if (!OperatingSystem.IsLinux())
+        {
+            yield return (offset, length);
+            yield break;
+        }
+        var fd = (int)file.DangerousGetHandle();
+        while (offset < end)
+        {
+            var data = Seek(fd, offset, SeekData);
+            if (data < 0)
+            {
+                // ENXIO: no data past offset; any other failure (a file system without the calls): treat the rest as data.
+                if (Marshal.GetLastPInvokeError() != ENXIO)
+                    yield return (offset, end - offset);
+                yield break;
+            }
+            if (data >= end)
+                yield break;
+            var hole = Seek(fd, data, SeekHole);
+            var runEnd = hole < 0 ? end : Math.Min(hole, end);
+            yield return (data, runEnd - data);
+            offset = runEnd;
+        }
+    }
+
+    [LibraryImport("libc.so.6", EntryPoint = "lseek", SetLastError = true)]
+    private static partial long Seek(int fd, long offset, int whence);
+}

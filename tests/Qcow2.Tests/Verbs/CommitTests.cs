@@ -1,0 +1,111 @@
+using Qcow2.Tests.Infrastructure;
+using static Qcow2.Tests.GuestData.GuestImages;
+
+namespace Qcow2.Tests.Verbs;
+
+/// <summary>
+/// <c>qcow2 commit</c> against <c>qemu-img commit</c> on copies of the same chain: the backing file ends up with the same guest
+/// data and allocation as qemu-img's, the overlay is emptied the same way, and both images check clean.
+/// </summary>
+[Trait("Category", "Interop")]
+public sealed class CommitTests
+{
+    [QemuTheory]
+    [InlineData("", "4M", false)]
+    [InlineData("extended_l2=on", "6M", false)]
+    [InlineData("cluster_size=4k", "6M", true)]
+    public void Commit_is_qemu_img_s(string overlayOptions, string baseSize, bool keep)
+    {
+        using var dir = new TempDir();
+        var top = Chain(dir, overlayOptions, baseSize);
+        var expected = QemuRaw(top, dir);
+        string[] options = keep ? ["-d"] : [];
+        var ours = Copy(dir, "ours");
+        var theirs = Copy(dir, "theirs");
+        Assert.Equal("Image committed.\n", ToolRunner.Run(["commit", .. options, ours]).EnsureSuccess().StandardOutput);
+        Img(["commit", "-q", .. options, theirs]);
+        var (ourBase, theirBase) = (dir.File("ours/base.qcow2"), dir.File("theirs/base.qcow2"));
+        AssertSameBytes(expected, QemuRaw(ours, dir), "the overlay's guest data");
+        Assert.Equal("Images are identical.\n", Qemu.Img("compare", theirBase, ourBase).StandardOutput);
+        foreach (var image in new[] { ours, ourBase })
+        {
+            Assert.Equal(0, Qemu.CheckJson(image).ExitCode);
+            Assert.Equal(RebaseTests.Info(image.Replace("ours", "theirs", StringComparison.Ordinal)), RebaseTests.Info(image));
+            Assert.Equal(RebaseTests.Map(image.Replace("ours", "theirs", StringComparison.Ordinal)), RebaseTests.Map(image));
+        }
+    }
+
+    [QemuFact]
+    public void Errors_are_qemu_img_s()
+    {
+        using var dir = new TempDir();
+        var top = Chain(dir, "", "4M");
+        VerbParity.AssertSameAsQemu("commit", dir.File("base.qcow2"));
+        VerbParity.AssertSameAsQemu("commit", "-q", dir.File("base.qcow2"));
+
+        // The backing file is written, so it is locked: refused while QEMU uses it, and nothing changes.
+        var (topBefore, baseBefore) = (File.ReadAllBytes(top), File.ReadAllBytes(dir.File("base.qcow2")));
+        using (new QemuIoHolder(dir.File("base.qcow2")))
+        {
+            var line = ToolRunner.AssertSingleLineError(ToolRunner.Run("commit", top));
+            Assert.Contains("lock", line, StringComparison.Ordinal);
+        }
+        Assert.Equal(topBefore, File.ReadAllBytes(top));
+        Assert.Equal(baseBefore, File.ReadAllBytes(dir.File("base.qcow2")));
+
+        using var chained = Qcow2Image.Open(top, new Qcow2OpenOptions { Writable = true, OpenBackingChain = true });
+        Assert.Throws<InvalidOperationException>(() => chained.Commit());
+    }
+
+    /// <summary>
+    /// A crash after any write to the overlay while it is emptied (the backing file is complete and flushed before) leaves the
+    /// guest data as it was and the overlay consistent.
+    /// </summary>
+    [QemuFact]
+    public void A_crash_while_emptying_keeps_the_guest_data()
+    {
+        using var dir = new TempDir();
+        var top = Chain(dir, "", "4M", absolute: true);
+        var expected = QemuRaw(top, dir);
+        var template = File.ReadAllBytes(top);
+        int Commit(CrashAfterWritesStream stream)
+        {
+            using var image = Qcow2Image.Open(stream, new Qcow2OpenOptions { Writable = true, LeaveOpen = true });
+            image.Commit();
+            return stream.Writes;
+        }
+        var writes = Commit(new CrashAfterWritesStream(template, int.MaxValue));
+        Assert.InRange(writes, 2, 500);
+        var crashed = dir.File("crashed.qcow2");
+        for (var n = 0; n <= writes; n++)
+        {
+            var stream = new CrashAfterWritesStream(template, n);
+            Commit(stream);
+            File.WriteAllBytes(crashed, stream.PersistedBytes);
+            var check = Qemu.Img("check", "-f", "qcow2", crashed);
+            Assert.True(check.ExitCode is 0 or 3, $"crash after {n} writes: {check.StandardOutput}{check.StandardError}");
+            AssertSameBytes(expected, QemuRaw(crashed, dir), $"crash after {n} writes");
+        }
+    }
+
+    /// <summary>base.qcow2 with data, and top.qcow2 (6 MiB) on it with data over it, zeros over data, and data past its end.</summary>
+    private static string Chain(TempDir dir, string overlayOptions, string baseSize, bool absolute = false)
+    {
+        var basePath = dir.File("base.qcow2");
+        Img("create", "-q", "-f", "qcow2", basePath, baseSize);
+        Io(basePath, "write -P 1 0 2M", "write -P 6 3M 64k");
+        var top = dir.File("top.qcow2");
+        string[] options = overlayOptions.Length > 0 ? ["-o", overlayOptions] : [];
+        Img(["create", "-q", "-f", "qcow2", .. options, "-b", absolute ? basePath : "base.qcow2", "-F", "qcow2", top, "6M"]);
+        Io(top, "write -P 2 512k 100k", "write -z 1M 64k", "write -P 3 5M 64k", "write -z 3M 4k", "write -P 4 2M 8k");
+        return top;
+    }
+
+    private static string Copy(TempDir dir, string folder)
+    {
+        Directory.CreateDirectory(dir.File(folder));
+        File.Copy(dir.File("base.qcow2"), dir.File($"{folder}/base.qcow2"));
+        File.Copy(dir.File("top.qcow2"), dir.File($"{folder}/top.qcow2"));
+        return dir.File($"{folder}/top.qcow2");
+    }
+}
