@@ -5,7 +5,7 @@ namespace Qcow2;
 /// <summary>A persistent dirty bitmap from the bitmap directory (spec §3.3).</summary>
 public sealed class Qcow2Bitmap
 {
-    internal Qcow2Bitmap(string name, BitmapDirectoryEntryHeader entry, long entryOffset)
+    internal Qcow2Bitmap(string name, BitmapDirectoryEntry entry, long entryOffset)
     {
         Name = name;
         Entry = entry;
@@ -15,7 +15,7 @@ public sealed class Qcow2Bitmap
     /// <summary>The file offset of the bitmap's directory entry.</summary>
     internal long EntryOffset { get; }
 
-    internal BitmapDirectoryEntryHeader Entry { get; }
+    internal BitmapDirectoryEntry Entry { get; }
 
     /// <summary>The bitmap's name.</summary>
     public string Name { get; }
@@ -27,10 +27,10 @@ public sealed class Qcow2Bitmap
     public long Granularity => 1L << Entry.GranularityBits;
 
     /// <summary>The in_use flag: the saved data may be stale (for example after a crash).</summary>
-    public bool InUse => (Entry.Flags & BitmapDirectoryEntryHeader.InUseFlag) != 0;
+    public bool InUse => (Entry.Flags & BitmapDirectoryEntry.InUseFlag) != 0;
 
     /// <summary>The auto flag: the bitmap is enabled and tracks writes.</summary>
-    public bool Enabled => (Entry.Flags & BitmapDirectoryEntryHeader.AutoFlag) != 0;
+    public bool Enabled => (Entry.Flags & BitmapDirectoryEntry.AutoFlag) != 0;
 
     /// <summary>Whether the data can be trusted; false for in-use bitmaps, which QEMU lists but never loads.</summary>
     public bool IsConsistent => !InUse;

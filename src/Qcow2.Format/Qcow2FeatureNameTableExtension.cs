@@ -13,30 +13,27 @@ public sealed class Qcow2FeatureNameTableExtension : Qcow2HeaderExtension
     /// <summary>The entries in file order.</summary>
     public IReadOnlyList<Qcow2FeatureName> Features { get; }
 
+    /// <summary>Reads the whole entries of <paramref name="data"/>; QEMU ignores the bytes of a last partial one too.</summary>
     internal static Qcow2FeatureNameTableExtension Decode(ReadOnlySpan<byte> data)
     {
-        var features = new List<Qcow2FeatureName>(data.Length / FeatureNameTableEntry.Size);
-        for (var at = 0; at + FeatureNameTableEntry.Size <= data.Length; at += FeatureNameTableEntry.Size)
-        {
-            var entry = FeatureNameTableEntry.ReadUnchecked(data[at..]);
-            var name = entry.Name.AsSpan();
-            var nul = name.IndexOf((byte)0);
-            features.Add(new((Qcow2FeatureType)entry.Type, entry.Bit, Encoding.UTF8.GetString(nul < 0 ? name : name[..nul])));
-        }
-        return new(features);
+        var table = FeatureNameTable.Read(data[..(data.Length - data.Length % FeatureNameTableEntry.Size)]);
+        return new([.. table.Entries.Select(entry => new Qcow2FeatureName((Qcow2FeatureType)entry.Type, entry.Bit, DecodeName(entry.Name)))]);
     }
 
-    internal override byte[] EncodeData()
+    private static string DecodeName(byte[] name)
     {
-        var data = new byte[Features.Count * FeatureNameTableEntry.Size];
-        for (var i = 0; i < Features.Count; i++)
-        {
-            var name = new byte[FeatureNameTableEntry.NameLength];
-            var text = Encoding.UTF8.GetBytes(Features[i].Name);
-            text.AsSpan(0, Math.Min(name.Length, text.Length)).CopyTo(name);
-            new FeatureNameTableEntry { Type = (byte)Features[i].Type, Bit = (byte)Features[i].Bit, Name = name }
-                .Write(data.AsSpan(i * FeatureNameTableEntry.Size));
-        }
-        return data;
+        var nul = name.AsSpan().IndexOf((byte)0);
+        return Encoding.UTF8.GetString(name, 0, nul < 0 ? name.Length : nul);
+    }
+
+    internal override byte[] EncodeData() => Encode(new FeatureNameTable { Entries = [.. Features.Select(EncodeEntry)] });
+
+    /// <summary>A name longer than the 46-byte field is cut.</summary>
+    private static FeatureNameTableEntry EncodeEntry(Qcow2FeatureName feature)
+    {
+        var name = new byte[FeatureNameTableEntry.NameLength];
+        var text = Encoding.UTF8.GetBytes(feature.Name);
+        text.AsSpan(0, Math.Min(name.Length, text.Length)).CopyTo(name);
+        return new FeatureNameTableEntry { Type = (byte)feature.Type, Bit = (byte)feature.Bit, Name = name };
     }
 }

@@ -14,9 +14,9 @@ public abstract class Qcow2HeaderExtension
     internal abstract byte[] EncodeData();
 
     /// <summary>The bytes of a declared extension payload.</summary>
-    private protected static byte[] Encode<T>(T payload) where T : IBinaryFormat<T>
+    private protected static byte[] Encode<T>(T payload) where T : IBinaryLayout<T>
     {
-        var data = new byte[T.Size];
+        var data = new byte[payload.GetEncodedSize()];
         payload.Write(data);
         return data;
     }

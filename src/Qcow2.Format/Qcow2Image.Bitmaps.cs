@@ -8,7 +8,7 @@ namespace Qcow2;
 public sealed partial class Qcow2Image
 {
     private const string NameField = "BitmapDirectoryEntry.Name";
-    private const string FlagsField = "BitmapDirectoryEntryHeader.Flags";
+    private const string FlagsField = "BitmapDirectoryEntry.Flags";
 
     /// <summary>
     /// Adds an empty persistent dirty bitmap, as <c>qemu-img bitmap --add</c> does (spec §3.6). The bitmap is appended to the
@@ -37,7 +37,7 @@ public sealed partial class Qcow2Image
         // A granularity that is not a power of two has no bit count: -1 lets the directory's rules refuse it in QEMU's order.
         var bits = bytes > 0 && BitOperations.IsPow2(bytes) ? BitOperations.Log2((ulong)bytes) : -1;
         var definitions = Bitmaps.Select(b => BitmapDefinition.Keep(b)).ToList();
-        definitions.Add(BitmapDefinition.New(name, bits, enabled ? BitmapDirectoryEntryHeader.AutoFlag : 0, BitmapContent.Empty));
+        definitions.Add(BitmapDefinition.New(name, bits, enabled ? BitmapDirectoryEntry.AutoFlag : 0, BitmapContent.Empty));
         WriteBitmaps(definitions);
     }
 
@@ -220,7 +220,7 @@ public sealed partial class Qcow2Image
         var bitmap = FindConsistentBitmap(name);
         if (bitmap.Enabled == enabled)
             return;
-        var flags = enabled ? bitmap.Entry.Flags | BitmapDirectoryEntryHeader.AutoFlag : bitmap.Entry.Flags & ~BitmapDirectoryEntryHeader.AutoFlag;
+        var flags = enabled ? bitmap.Entry.Flags | BitmapDirectoryEntry.AutoFlag : bitmap.Entry.Flags & ~BitmapDirectoryEntry.AutoFlag;
         Rewrite(bitmap, BitmapDefinition.Keep(bitmap, flags));
     }
 

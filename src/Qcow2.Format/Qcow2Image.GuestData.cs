@@ -221,7 +221,7 @@ public sealed partial class Qcow2Image
             if (enabled.Count > 0)
             {
                 new BitmapDirectoryWriter(this).Write(Bitmaps
-                    .Select(b => enabled.Contains(b.Name) ? BitmapDefinition.Keep(b, b.Entry.Flags | BitmapDirectoryEntryHeader.InUseFlag) : BitmapDefinition.Keep(b))
+                    .Select(b => enabled.Contains(b.Name) ? BitmapDefinition.Keep(b, b.Entry.Flags | BitmapDirectoryEntry.InUseFlag) : BitmapDefinition.Keep(b))
                     .ToList());
                 trackedBitmaps = enabled;
                 disk = Disk();
@@ -282,7 +282,7 @@ public sealed partial class Qcow2Image
         var ranges = changedRanges.OrderBy(r => r.Start).ToList();
         new BitmapDirectoryWriter(this).Write(Bitmaps
             .Select(b => names.Contains(b.Name)
-                ? BitmapDefinition.Replace(b, new MergedContent(storage, b, ClusterSize, ranges.GetEnumerator()), b.Entry.Flags & ~BitmapDirectoryEntryHeader.InUseFlag)
+                ? BitmapDefinition.Replace(b, new MergedContent(storage, b, ClusterSize, ranges.GetEnumerator()), b.Entry.Flags & ~BitmapDirectoryEntry.InUseFlag)
                 : BitmapDefinition.Keep(b))
             .ToList());
         trackedBitmaps = null;

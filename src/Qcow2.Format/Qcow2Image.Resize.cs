@@ -124,7 +124,7 @@ public sealed partial class Qcow2Image
         {
             if (bitmap.InUse)
                 throw new Qcow2FormatException($"Bitmap '{bitmap.Name}' is inconsistent and cannot be used (its in_use flag is set; remove it first)",
-                    "BitmapDirectoryEntryHeader.Flags", bitmap.Name);
+                    "BitmapDirectoryEntry.Flags", bitmap.Name);
         }
         if (newSize == oldSize)
             return;

@@ -54,7 +54,7 @@ internal sealed class BitmapDirectoryWriter
         {
             if (bitmap.InUse)
                 throw new Qcow2FormatException($"Bitmap '{bitmap.Name}' is inconsistent and cannot be used (its in_use flag is set; remove it first)",
-                    "BitmapDirectoryEntryHeader.Flags", bitmap.Name);
+                    "BitmapDirectoryEntry.Flags", bitmap.Name);
             if ((ulong)bitmap.TableSize != BitmapTableEntry.RequiredTableSize(image.VirtualSize, bitmap.GranularityBits, image.ClusterSize))
                 throw new InvalidOperationException(
                     $"Bitmap '{bitmap.Name}' does not fit the current virtual size: call PrepareResized before the new size is put into the metadata");
@@ -81,16 +81,18 @@ internal sealed class BitmapDirectoryWriter
         var keptDataClusters = new HashSet<ulong>();
         try
         {
-            var entries = new List<(BitmapDefinition Definition, BitmapDirectoryEntryHeader Entry)>(definitions.Count);
+            var entries = new List<(BitmapDefinition Definition, BitmapDirectoryEntry Entry)>(definitions.Count);
             foreach (var definition in definitions)
             {
-                var entry = new BitmapDirectoryEntryHeader
+                var name = Encoding.UTF8.GetBytes(definition.Name);
+                var entry = new BitmapDirectoryEntry
                 {
                     Flags = definition.Flags,
-                    Type = BitmapDirectoryEntryHeader.DirtyTrackingType,
+                    Type = BitmapDirectoryEntry.DirtyTrackingType,
                     GranularityBits = (byte)definition.GranularityBits,
-                    NameSize = (ushort)Encoding.UTF8.GetByteCount(definition.Name),
-                    ExtraDataSize = 0,
+                    NameSize = (ushort)name.Length,
+                    Name = name,
+                    ExtraData = [],
                 };
                 if (definition.Content is null)
                 {
@@ -112,19 +114,18 @@ internal sealed class BitmapDirectoryWriter
             {
                 long directorySize = 0;
                 foreach (var (_, entry) in entries)
-                    directorySize += entry.EntrySize;
+                    directorySize += entry.GetEncodedSize();
                 var directoryClusters = (directorySize + clusterSize - 1) / clusterSize;
                 var directoryOffset = allocator.Allocate(directoryClusters);
                 allocated.Add((directoryOffset, directoryClusters));
                 // Bounded by the 67,107,840-byte directory limit checked in Validate.
                 var directory = new byte[directoryClusters * clusterSize];
-                long at = 0;
+                var at = 0;
                 foreach (var (definition, entry) in entries)
                 {
-                    entry.Write(directory.AsSpan((int)at));
-                    Encoding.UTF8.GetBytes(definition.Name, directory.AsSpan((int)at + BitmapDirectoryEntryHeader.Size));
+                    entry.Write(directory.AsSpan(at));
                     bitmaps.Add(new Qcow2Bitmap(definition.Name, entry, directoryOffset + at));
-                    at += entry.EntrySize;
+                    at += entry.GetEncodedSize();
                 }
                 storage.Write(directoryOffset, directory);
                 extension = new BitmapsExtensionData
@@ -170,12 +171,13 @@ internal sealed class BitmapDirectoryWriter
         long directorySize = 0;
         foreach (var definition in definitions)
         {
-            var nameSize = Encoding.UTF8.GetByteCount(definition.Name);
+            var name = Encoding.UTF8.GetBytes(definition.Name);
+            var nameSize = name.Length;
             if (nameSize > Limits.MaxNameSize)
                 throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
                     $"Name length exceeds maximum (1023 characters) (the name is {nameSize} bytes of UTF-8)"));
-            if ((definition.Flags & ~(BitmapDirectoryEntryHeader.InUseFlag | BitmapDirectoryEntryHeader.AutoFlag)) != 0)
-                throw new Qcow2FormatException("Unknown bitmap flags", "BitmapDirectoryEntryHeader.Flags", definition.Flags.ToString(CultureInfo.InvariantCulture));
+            if ((definition.Flags & ~(BitmapDirectoryEntry.InUseFlag | BitmapDirectoryEntry.AutoFlag)) != 0)
+                throw new Qcow2FormatException("Unknown bitmap flags", "BitmapDirectoryEntry.Flags", definition.Flags.ToString(CultureInfo.InvariantCulture));
             if (definition.Existing is { } old)
             {
                 if (!existing.Add(old))
@@ -187,7 +189,7 @@ internal sealed class BitmapDirectoryWriter
                 throw new InvalidOperationException($"Bitmap '{definition.Name}' has neither an existing table nor new contents");
             if (definition.Content is not null)
                 CheckTableLimits(definition.GranularityBits, virtualSize, image.ClusterSize);
-            directorySize += Align.Up8(BitmapDirectoryEntryHeader.Size + nameSize);
+            directorySize += new BitmapDirectoryEntry { Name = name }.GetEncodedSize();
         }
         if (definitions.Count > Limits.MaxBitmaps)
             throw new Qcow2FormatException(string.Create(CultureInfo.InvariantCulture, $"Maximum number of persistent bitmaps is already reached ({Limits.MaxBitmaps})"),
@@ -206,10 +208,10 @@ internal sealed class BitmapDirectoryWriter
         if (tableSize == 0)
             throw new Qcow2FormatException("Cannot store a bitmap for an image of size 0: its bitmap table would be empty",
                 nameof(Qcow2Header) + ".VirtualSize", "0");
-        if (tableSize > BitmapDirectoryEntryHeader.MaxTableEntries || tableSize * (ulong)clusterSize > BitmapDirectoryEntryHeader.MaxTableBytes)
+        if (tableSize > BitmapDirectoryEntry.MaxTableEntries || tableSize * (ulong)clusterSize > BitmapDirectoryEntry.MaxTableBytes)
             throw new Qcow2FormatException(string.Create(CultureInfo.InvariantCulture,
-                $"Too much space will be occupied by the bitmap. Use larger granularity (a table of {tableSize} clusters of {clusterSize} bytes; at most {BitmapDirectoryEntryHeader.MaxTableBytes} bytes and {BitmapDirectoryEntryHeader.MaxTableEntries} entries)"),
-                "BitmapDirectoryEntryHeader.TableSize", tableSize.ToString(CultureInfo.InvariantCulture));
+                $"Too much space will be occupied by the bitmap. Use larger granularity (a table of {tableSize} clusters of {clusterSize} bytes; at most {BitmapDirectoryEntry.MaxTableBytes} bytes and {BitmapDirectoryEntry.MaxTableEntries} entries)"),
+                "BitmapDirectoryEntry.TableSize", tableSize.ToString(CultureInfo.InvariantCulture));
     }
 
     /// <summary>Allocates the table, then a data cluster for every produced cluster with a set bit; returns the table offset.</summary>

@@ -19,41 +19,42 @@ internal static class BitmapLoader
         var context = new ValidationContext().Set(ContextKeys.ClusterSize, clusterSize).Set(ContextKeys.VirtualSize, (long)virtualSize);
 
         var bitmaps = new List<Qcow2Bitmap>();
-        long at = 0;
+        var at = 0;
         while (at < directory.Length)
         {
             var position = (long)ext.DirectoryOffset + at;
-            if (directory.Length - at < BitmapDirectoryEntryHeader.Size)
-                throw Broken(position, "the entry header does not fit in the directory");
+            // Read without the rules first: QEMU checks the entry's size before its contents.
+            var reader = new BinaryFormatValidator(nameof(BitmapDirectoryEntry), "", position, null, null);
+            var size = BitmapDirectoryEntry.ReadInto(directory.AsSpan(at), out var entry, ref reader);
+            if (reader.First is { MemberPath: "" } noHead)
+                throw Broken(noHead);
             if (bitmaps.Count + 1 > ext.NbBitmaps)
                 throw Qcow2FormatException.ForField("More bitmaps found than specified in header extension", "BitmapsExtensionData.NbBitmaps", position,
                     ext.NbBitmaps, "is smaller than the number of directory entries");
-            var entry = BitmapDirectoryEntryHeader.ReadUnchecked(directory.AsSpan((int)at));
-            // QEMU computes the entry size as an int, so a huge extra_data_size wraps negative and passes this check; the
-            // extra-data check below then refuses it. Compare the same way to fail with the same message.
-            if (unchecked((int)entry.EntrySize) > directory.Length - at)
-                throw Broken(position, $"the entry of {entry.EntrySize} bytes runs past the directory end");
+            // QEMU computes the entry size as an int, so a huge extra_data_size wraps negative and passes its size check;
+            // the extra-data rule then refuses it. Let that case through to the rules to fail with the same message.
+            if (reader.First is { } overrun
+                && unchecked((int)Align.Up8((long)BitmapDirectoryEntry.HeadSize + entry.ExtraDataSize + entry.NameSize)) > directory.Length - at)
+                throw Broken(overrun);
             var errors = entry.Validate(context, position);
-            if (errors.FirstOrDefault(e => e.MemberPath == nameof(BitmapDirectoryEntryHeader.ExtraDataSize)) is { } extra)
+            if (errors.FirstOrDefault(e => e.MemberPath == nameof(BitmapDirectoryEntry.ExtraDataSize)) is { } extra)
                 throw Qcow2FormatException.FromRule("Bitmap extra data is not supported", extra);
-            var name = Encoding.UTF8.GetString(directory, (int)at + BitmapDirectoryEntryHeader.Size, entry.NameSize);
+            var name = Encoding.UTF8.GetString(entry.Name);
             if (errors.Count > 0)
                 throw Qcow2FormatException.FromRule($"Bitmap '{name}' doesn't satisfy the constraints", errors[0]);
             bitmaps.Add(new Qcow2Bitmap(name, entry, position));
-            at += entry.EntrySize;
+            at += size;
         }
         if (bitmaps.Count != ext.NbBitmaps)
             throw Qcow2FormatException.ForField("Less bitmaps found than specified in header extension", "BitmapsExtensionData.NbBitmaps", 0,
                 ext.NbBitmaps, $"is larger than the {bitmaps.Count} directory entries");
-        if (at != directory.Length)
-            throw Broken((long)ext.DirectoryOffset + at, $"the directory size {directory.Length} is not the sum of its entries ({at})");
 
         var names = new HashSet<string>(StringComparer.Ordinal);
         foreach (var bitmap in bitmaps)
         {
             if (!names.Add(bitmap.Name))
                 throw new Qcow2FormatException(string.Create(CultureInfo.InvariantCulture,
-                    $"Bitmap already exists: {bitmap.Name} (BitmapDirectoryEntry.Name at offset {bitmap.EntryOffset + BitmapDirectoryEntryHeader.Size + bitmap.Entry.ExtraDataSize}: '{bitmap.Name}' is not unique)"),
+                    $"Bitmap already exists: {bitmap.Name} (BitmapDirectoryEntry.Name at offset {bitmap.EntryOffset + BitmapDirectoryEntry.HeadSize}: '{bitmap.Name}' is not unique)"),
                     "BitmapDirectoryEntry.Name", bitmap.Name);
             // In-use data is never loaded, so its table is neither read nor checked (QEMU).
             if (!bitmap.InUse)
@@ -65,7 +66,7 @@ internal static class BitmapLoader
     private static void CheckTable(IImageStorage storage, Qcow2Bitmap bitmap, long clusterSize, ulong virtualSize)
     {
         Addressable.Require(bitmap.Entry.TableOffset, (ulong)bitmap.TableSize * sizeof(ulong),
-            $"Could not read bitmap_table table from image for bitmap '{bitmap.Name}'", "BitmapDirectoryEntryHeader.TableOffset", bitmap.EntryOffset);
+            $"Could not read bitmap_table table from image for bitmap '{bitmap.Name}'", "BitmapDirectoryEntry.TableOffset", bitmap.EntryOffset);
         // Past the end of the file every entry reads as zero, which is valid: only the part inside the file is read, so a tiny
         // file claiming 65535 tables of 512 MiB each opens in no time.
         var table = EntryTableReader.ForBitmap(storage, bitmap);
@@ -79,11 +80,9 @@ internal static class BitmapLoader
         }
         var required = BitmapTableEntry.RequiredTableSize(virtualSize, bitmap.GranularityBits, clusterSize);
         if ((ulong)bitmap.TableSize != required)
-            throw Qcow2FormatException.ForField($"Could not read bitmap '{bitmap.Name}' from image: Invalid argument", "BitmapDirectoryEntryHeader.TableSize",
+            throw Qcow2FormatException.ForField($"Could not read bitmap '{bitmap.Name}' from image: Invalid argument", "BitmapDirectoryEntry.TableSize",
                 bitmap.EntryOffset + 8, bitmap.TableSize, $"is not the {required} entries the virtual size needs");
     }
 
-    private static Qcow2FormatException Broken(long offset, string rule) =>
-        new(string.Create(CultureInfo.InvariantCulture, $"Broken bitmap directory (BitmapDirectoryEntryHeader at offset {offset}: {rule})"),
-            "BitmapDirectoryEntryHeader", offset.ToString(CultureInfo.InvariantCulture));
+    private static Qcow2FormatException Broken(BinaryFormatError error) => Qcow2FormatException.FromRule("Broken bitmap directory", error);
 }

@@ -322,8 +322,8 @@ internal sealed class ReferenceCountPass
         Span<byte> bytes = stackalloc byte[sizeof(ulong)];
         if (!markedInUse)
         {
-            BinaryPrimitives.WriteUInt32BigEndian(bytes, bitmap.Entry.Flags | BitmapDirectoryEntryHeader.InUseFlag);
-            storage.Write(bitmap.EntryOffset + BitmapDirectoryEntryHeader.FlagsOffset, bytes[..sizeof(uint)]);
+            BinaryPrimitives.WriteUInt32BigEndian(bytes, bitmap.Entry.Flags | BitmapDirectoryEntry.InUseFlag);
+            storage.Write(bitmap.EntryOffset + BitmapDirectoryEntry.FlagsOffset, bytes[..sizeof(uint)]);
             storage.Flush();
             markedInUse = true;
         }

@@ -6,51 +6,52 @@ namespace Qcow2;
 /// <summary>Reads and writes the extension area of cluster 0 (spec §2.1).</summary>
 internal static class HeaderExtensionArea
 {
-    internal const uint EndMagic = 0;
-
     /// <summary>
-    /// Splits [start, end) of cluster 0 into frames the way <c>qcow2_read_extensions</c> walks it. A framing error does
-    /// not throw here: it is returned so that the caller can raise it after the frames before it, in QEMU's order.
+    /// Splits [start, end) of cluster 0 into frames the way <c>qcow2_read_extensions</c> walks it: each frame's length is
+    /// checked before its magic, so garbage after an END marker still fails. A framing error does not throw here: it is
+    /// returned so that the caller can raise it after the frames before it, in QEMU's order.
     /// </summary>
     public static List<RawHeaderExtension> Split(ReadOnlySpan<byte> cluster0, long start, long end, out Qcow2FormatException? framingError)
     {
         var result = new List<RawHeaderExtension>();
         framingError = null;
-        var offset = start;
+        var offset = (int)start;
         while (offset < end)
         {
-            // The frame and the length are checked before the magic, so garbage after an END marker still fails.
-            if (end - offset < HeaderExtensionHeader.Size)
+            var area = cluster0[offset..(int)end];
+            if (!HeaderExtensionFrame.TryRead(area, offset, out var frame, out var consumed, out var error)
+                && (error.MemberPath != nameof(HeaderExtensionFrame.Padding) || !TryReadWithoutPadding(area, offset, out frame, out consumed)))
             {
-                framingError = Qcow2FormatException.ForField("Header extension too large", "HeaderExtensionHeader", offset,
-                    offset, $"is too close to the end of the extension area at {end} for an 8-byte extension header");
+                framingError = Qcow2FormatException.FromRule("Header extension too large", error);
                 return result;
             }
-            var header = HeaderExtensionHeader.ReadUnchecked(cluster0[(int)offset..]);
-            offset += HeaderExtensionHeader.Size;
-            if (header.Length > end - offset)
-            {
-                framingError = Qcow2FormatException.ForField("Header extension too large", "HeaderExtensionHeader.Length", offset - 4,
-                    header.Length, $"bytes do not fit between {offset} and the end of the extension area at {end}");
+            if (frame.Magic == HeaderExtensionFrame.EndMagic)
                 return result;
-            }
-            if (header.Magic == EndMagic)
-                return result;
-            result.Add(new(header.Magic, offset - HeaderExtensionHeader.Size, cluster0.Slice((int)offset, (int)header.Length).ToArray()));
-            offset += Align.Up8(header.Length);
+            result.Add(new(frame.Magic, offset, frame.Data));
+            offset += consumed;
         }
         return result;
     }
 
-    /// <summary>Appends one padded extension at <paramref name="offset"/>; false when it does not fit before <paramref name="end"/>.</summary>
-    public static bool TryAppend(Span<byte> cluster0, ref int offset, int end, uint magic, ReadOnlySpan<byte> data)
+    /// <summary>
+    /// QEMU never reads the padding, so a last frame whose data ends just before the end of the area (a backing file
+    /// name not 8-aligned after it) is accepted: read it from a copy where the padding is zeros.
+    /// </summary>
+    private static bool TryReadWithoutPadding(ReadOnlySpan<byte> area, long position, out HeaderExtensionFrame frame, out int consumed)
     {
-        var total = HeaderExtensionHeader.Size + Align.Up8(data.Length);
-        if (end - offset < total)
+        var padded = new byte[Align.Up8(area.Length)];
+        area.CopyTo(padded);
+        return HeaderExtensionFrame.TryRead(padded, position, out frame, out consumed, out _);
+    }
+
+    /// <summary>Writes <paramref name="frame"/> at <paramref name="offset"/> and moves past it; false when it does not fit in <paramref name="cluster0"/>.</summary>
+    public static bool TryAppend(Span<byte> cluster0, ref int offset, HeaderExtensionFrame frame)
+    {
+        var size = frame.GetEncodedSize();
+        if (cluster0.Length - offset < size)
             return false;
-        new HeaderExtensionHeader { Magic = magic, Length = (uint)data.Length }.Write(cluster0[offset..]);
-        data.CopyTo(cluster0[(offset + HeaderExtensionHeader.Size)..]);
-        offset += (int)total;
+        frame.Write(cluster0[offset..]);
+        offset += size;
         return true;
     }
 

@@ -31,13 +31,13 @@ internal static class HeaderWriter
         var extensions = Extensions(image);
         foreach (var extension in extensions)
         {
-            var data = extension.EncodeData();
-            if (!HeaderExtensionArea.TryAppend(cluster, ref offset, clusterSize, extension.Magic, data))
-                throw NoSpace($"header extension 0x{extension.Magic.ToString("X8", CultureInfo.InvariantCulture)}",
-                    offset + HeaderExtensionHeader.Size + Align.Up8(data.Length), clusterSize);
+            var frame = new HeaderExtensionFrame { Magic = extension.Magic, Data = extension.EncodeData() };
+            if (!HeaderExtensionArea.TryAppend(cluster, ref offset, frame))
+                throw NoSpace($"header extension 0x{extension.Magic.ToString("X8", CultureInfo.InvariantCulture)}", offset + frame.GetEncodedSize(), clusterSize);
         }
-        if (!HeaderExtensionArea.TryAppend(cluster, ref offset, clusterSize, HeaderExtensionArea.EndMagic, []))
-            throw NoSpace("the end-of-extensions marker", offset + HeaderExtensionHeader.Size, clusterSize);
+        var end = new HeaderExtensionFrame { Magic = HeaderExtensionFrame.EndMagic };
+        if (!HeaderExtensionArea.TryAppend(cluster, ref offset, end))
+            throw NoSpace("the end-of-extensions marker", offset + end.GetEncodedSize(), clusterSize);
 
         header.BackingFileOffset = 0;
         header.BackingFileSize = 0;

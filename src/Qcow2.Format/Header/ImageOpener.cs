@@ -165,12 +165,12 @@ internal static class ImageOpener
         var dropBitmaps = false;
         foreach (var frame in frames)
         {
-            var dataOffset = frame.Offset + HeaderExtensionHeader.Size;
+            var dataOffset = frame.Offset + HeaderExtensionFrame.DataOffset;
             switch (frame.Magic)
             {
                 case Qcow2BackingFormatExtension.MagicValue:
                     if (frame.Data.Length > Limits.MaxBackingFormatLength)
-                        throw Qcow2FormatException.ForField($"ERROR: ext_backing_format: len={frame.Data.Length} too large (>=16)", "HeaderExtensionHeader.Length",
+                        throw Qcow2FormatException.ForField($"ERROR: ext_backing_format: len={frame.Data.Length} too large (>=16)", "HeaderExtensionFrame.Length",
                             frame.Offset + 4, frame.Data.Length, "is not below 16 for a backing format extension");
                     var format = new Qcow2BackingFormatExtension(HeaderExtensionArea.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;
@@ -184,7 +184,7 @@ internal static class ImageOpener
 
                 case Qcow2BitmapsExtension.MagicValue:
                     if (frame.Data.Length != BitmapsExtensionData.Size)
-                        throw Qcow2FormatException.ForField("bitmaps_ext: Invalid extension length", "HeaderExtensionHeader.Length", frame.Offset + 4,
+                        throw Qcow2FormatException.ForField("bitmaps_ext: Invalid extension length", "HeaderExtensionFrame.Length", frame.Offset + 4,
                             frame.Data.Length, $"is not {BitmapsExtensionData.Size} for a bitmaps extension");
                     var data = BitmapsExtensionData.ReadUnchecked(frame.Data);
                     extensions.Add(new Qcow2BitmapsExtension(data));
@@ -208,7 +208,7 @@ internal static class ImageOpener
                         throw Qcow2FormatException.ForField("CRYPTO header extension only expected with LUKS encryption method", H + ".CryptMethod", 32,
                             header.CryptMethod, "is not 2 (LUKS), but a full disk encryption extension is present");
                     if (frame.Data.Length != FullDiskEncryptionExtensionData.Size)
-                        throw Qcow2FormatException.ForField($"CRYPTO header extension size {frame.Data.Length}, but expected size 16", "HeaderExtensionHeader.Length",
+                        throw Qcow2FormatException.ForField($"CRYPTO header extension size {frame.Data.Length}, but expected size 16", "HeaderExtensionFrame.Length",
                             frame.Offset + 4, frame.Data.Length, "is not 16 for a full disk encryption extension");
                     var fde = FullDiskEncryptionExtensionData.ReadUnchecked(frame.Data);
                     if (fde.Validate(context, dataOffset) is [var misaligned, ..])

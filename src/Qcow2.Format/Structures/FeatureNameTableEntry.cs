@@ -8,12 +8,13 @@ internal partial struct FeatureNameTableEntry
 {
     public const int NameLength = 46;
 
-    [Field(0)]
+    [Field]
     public byte Type { get; set; }
 
-    [Field(1)]
+    [Field]
     public byte Bit { get; set; }
 
-    [Field(2, Length = NameLength)]
+    /// <summary>Padded with NULs; no NUL when the name takes all 46 bytes. Bytes, not a string: QEMU prints whatever is there.</summary>
+    [Field, Length(NameLength)]
     public byte[] Name { get; set; }
 }

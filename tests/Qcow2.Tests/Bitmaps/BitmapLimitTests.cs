@@ -20,7 +20,7 @@ public sealed class BitmapLimitTests
         using (var image = Qcow2Image.Create(path, 1 << 20, new Qcow2CreateOptions { ClusterSize = 512 }))
         {
             var definitions = Enumerable.Range(0, 65535)
-                .Select(i => BitmapDefinition.New("b" + i, 16, BitmapDirectoryEntryHeader.AutoFlag, BitmapContent.Empty))
+                .Select(i => BitmapDefinition.New("b" + i, 16, BitmapDirectoryEntry.AutoFlag, BitmapContent.Empty))
                 .ToList();
             new BitmapDirectoryWriter(image).Write(definitions);
             Assert.Equal(65535, image.Bitmaps.Count);

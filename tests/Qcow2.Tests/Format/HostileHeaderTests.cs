@@ -65,13 +65,13 @@ public sealed class HostileHeaderTests
         ["2 backing name > 1023"] = new(Edit(p => { WriteU64(p, 8, 4096); WriteU32(p, 16, 1024); }), "Backing file name too long", "Qcow2Header.BackingFileSize"),
         ["2 backing name past cluster 0"] = new(Edit(p => { WriteU64(p, 8, 65000); WriteU32(p, 16, 537); }), "Backing file name too long", "Qcow2Header.BackingFileSize"),
         // Row 3: extension framing.
-        ["3 extension length past the area"] = new(Edit(p => WriteU32(p, 116, 0xFFFFFFF0)), "Header extension too large", "HeaderExtensionHeader.Length"),
-        ["3 length checked before the END magic"] = new(Edit(p => WriteU32(p, 100, 108)), "Header extension too large", "HeaderExtensionHeader.Length"),
-        ["3 frame crosses the backing offset"] = new(Edit(p => { WriteU64(p, 8, 116); WriteU32(p, 16, 4); }), "Header extension too large", "HeaderExtensionHeader"),
+        ["3 extension length past the area"] = new(Edit(p => WriteU32(p, 116, 0xFFFFFFF0)), "Header extension too large", "HeaderExtensionFrame.Data"),
+        ["3 length checked before the END magic"] = new(Edit(p => WriteU32(p, 100, 108)), "Header extension too large", "HeaderExtensionFrame.Data"),
+        ["3 frame crosses the backing offset"] = new(Edit(p => { WriteU64(p, 8, 116); WriteU32(p, 16, 4); }), "Header extension too large", "HeaderExtensionFrame"),
         // Row 4: backing format and FDE pointer.
-        ["4 backing format >= 16 bytes"] = new(Compose(112, 0, (BackingFormatMagic, Encoding.ASCII.GetBytes("sixteen-bytes-xx"))), "ERROR: ext_backing_format: len=16 too large (>=16)", "HeaderExtensionHeader.Length"),
+        ["4 backing format >= 16 bytes"] = new(Compose(112, 0, (BackingFormatMagic, Encoding.ASCII.GetBytes("sixteen-bytes-xx"))), "ERROR: ext_backing_format: len=16 too large (>=16)", "HeaderExtensionFrame.Length"),
         ["4 FDE without LUKS"] = new(Compose(112, 0, (CryptoMagic, Fde(0x10000, 4096))), "CRYPTO header extension only expected with LUKS encryption method", "Qcow2Header.CryptMethod"),
-        ["4 FDE not 16 bytes"] = new(Compose(112, 2, (CryptoMagic, new byte[8])), "CRYPTO header extension size 8, but expected size 16", "HeaderExtensionHeader.Length", QemuRejects: false),
+        ["4 FDE not 16 bytes"] = new(Compose(112, 2, (CryptoMagic, new byte[8])), "CRYPTO header extension size 8, but expected size 16", "HeaderExtensionFrame.Length", QemuRejects: false),
         ["4 FDE unaligned"] = new(Compose(112, 2, (CryptoMagic, Fde(512, 4096))), "Encryption header offset '512' is not a multiple of cluster size '65536'", "FullDiskEncryptionExtensionData.Offset", QemuRejects: false),
         // Row 5: cluster bits, refcount order, subclusters.
         ["5 cluster_bits 8"] = new(Edit(p => WriteU32(p, 20, 8)), "Unsupported cluster size: 2^8", "Qcow2Header.ClusterBits"),
@@ -108,7 +108,7 @@ public sealed class HostileHeaderTests
         ["11 crypt_method 3"] = new(Edit(p => WriteU32(p, 32, 3)), "Unsupported encryption method 3", "Qcow2Header.CryptMethod"),
         ["11 LUKS without FDE"] = new(Edit(p => WriteU32(p, 32, 2)), "Missing CRYPTO header for crypt method 2", "Qcow2Header.CryptMethod", QemuRejects: false),
         // Row 12: bitmaps extension.
-        ["12 bitmaps length != 24"] = new(Compose(112, 0, (BitmapsMagic, new byte[16])), "bitmaps_ext: Invalid extension length", "HeaderExtensionHeader.Length"),
+        ["12 bitmaps length != 24"] = new(Compose(112, 0, (BitmapsMagic, new byte[16])), "bitmaps_ext: Invalid extension length", "HeaderExtensionFrame.Length"),
         ["12 bitmaps reserved"] = new(EditBitmaps((p, ext, _) => WriteU32(p, ext + 4, 1)), "bitmaps_ext: Reserved field is not zero", "BitmapsExtensionData.Reserved32"),
         ["12 zero bitmaps"] = new(EditBitmaps((p, ext, _) => WriteU32(p, ext, 0)), "found bitmaps extension with zero bitmaps", "BitmapsExtensionData.NbBitmaps"),
         ["12 65536 bitmaps"] = new(EditBitmaps((p, ext, _) => WriteU32(p, ext, 65536)), "bitmaps_ext: Image has 65536 bitmaps, exceeding the QEMU supported maximum of 65535", "BitmapsExtensionData.NbBitmaps"),
@@ -116,22 +116,22 @@ public sealed class HostileHeaderTests
         ["12 directory beyond the readable range"] = new(EditBitmaps((p, ext, _) => WriteU64(p, ext + 16, 0x8000000000000000)), "Failed to read bitmap directory: Input/output error", "BitmapsExtensionData.DirectoryOffset"),
         ["12 directory size 0"] = new(EditBitmaps((p, ext, _) => WriteU64(p, ext + 8, 0)), "Requested bitmap directory size is zero", "BitmapsExtensionData.DirectorySize"),
         ["12 directory too large"] = new(EditBitmaps((p, ext, _) => WriteU64(p, ext + 8, 67107841)), "bitmaps_ext: bitmap directory size (67107841) exceeds the maximum supported size (67107840)", "BitmapsExtensionData.DirectorySize"),
-        ["12 directory size not the sum"] = new(EditBitmaps((p, ext, _) => WriteU64(p, ext + 8, ReadU64(p, ext + 8) + 8)), "Broken bitmap directory", "BitmapDirectoryEntryHeader"),
+        ["12 directory size not the sum"] = new(EditBitmaps((p, ext, _) => WriteU64(p, ext + 8, ReadU64(p, ext + 8) + 8)), "Broken bitmap directory", "BitmapDirectoryEntry"),
         ["12 fewer entries than nb"] = new(EditBitmaps((p, ext, _) => WriteU32(p, ext, 2)), "Less bitmaps found than specified in header extension", "BitmapsExtensionData.NbBitmaps"),
         // Row 13: bitmap directory entries.
-        ["13 table offset 0"] = new(EditBitmaps((p, _, e) => WriteU64(p, e, 0)), "Bitmap 'bm0' doesn't satisfy the constraints", "BitmapDirectoryEntryHeader.TableOffset"),
-        ["13 table offset unaligned"] = new(EditBitmaps((p, _, e) => WriteU64(p, e, ReadU64(p, e) + 512)), "Bitmap 'bm0' doesn't satisfy the constraints", "BitmapDirectoryEntryHeader.TableOffset"),
-        ["13 table size 0"] = new(EditBitmaps((p, _, e) => WriteU32(p, e + 8, 0)), "Bitmap 'bm0' doesn't satisfy the constraints", "BitmapDirectoryEntryHeader.TableSize"),
-        ["13 table size > 0x8000000"] = new(EditBitmaps((p, _, e) => WriteU32(p, e + 8, 0x8000001)), "Bitmap 'bm0' doesn't satisfy the constraints", "BitmapDirectoryEntryHeader.TableSize"),
-        ["13 table bytes > 512 MiB"] = new(EditBitmaps((p, _, e) => WriteU32(p, e + 8, 8193)), "Bitmap 'bm0' doesn't satisfy the constraints", "BitmapDirectoryEntryHeader.TableSize"),
-        ["13 granularity 8"] = new(EditBitmaps((p, _, e) => WriteBytes(p, e + 17, [8])), "Bitmap 'bm0' doesn't satisfy the constraints", "BitmapDirectoryEntryHeader.GranularityBits"),
-        ["13 granularity 32"] = new(EditBitmaps((p, _, e) => WriteBytes(p, e + 17, [32])), "Bitmap 'bm0' doesn't satisfy the constraints", "BitmapDirectoryEntryHeader.GranularityBits"),
-        ["13 reserved flag"] = new(EditBitmaps((p, _, e) => WriteU32(p, e + 12, 4 | ReadU32(p, e + 12))), "Bitmap 'bm0' doesn't satisfy the constraints", "BitmapDirectoryEntryHeader.Flags"),
-        ["13 type 2"] = new(EditBitmaps((p, _, e) => WriteBytes(p, e + 16, [2])), "Bitmap 'bm0' doesn't satisfy the constraints", "BitmapDirectoryEntryHeader.Type"),
-        ["13 extra data"] = new(EditBitmaps((p, ext, e) => { WriteU32(p, e + 20, 8); WriteU64(p, ext + 8, 40); }), "Bitmap extra data is not supported", "BitmapDirectoryEntryHeader.ExtraDataSize"),
-        ["13 table does not cover the disk"] = new(EditBitmaps((p, _, e) => WriteBytes(p, e + 17, [9]), "cluster_size=512"), "Bitmap 'bm0' doesn't satisfy the constraints", "BitmapDirectoryEntryHeader.TableSize"),
-        ["13 table size not exact"] = new(EditBitmaps((p, _, e) => WriteU32(p, e + 8, 2)), "Could not read bitmap 'bm0' from image: Invalid argument", "BitmapDirectoryEntryHeader.TableSize"),
-        ["13 table beyond the readable range"] = new(EditBitmaps((p, _, e) => WriteU64(p, e, 0xFFFFFFFFFFFF0000)), "Could not read bitmap_table table from image for bitmap 'bm0': Input/output error", "BitmapDirectoryEntryHeader.TableOffset"),
+        ["13 table offset 0"] = new(EditBitmaps((p, _, e) => WriteU64(p, e, 0)), "Bitmap 'bm0' doesn't satisfy the constraints", "BitmapDirectoryEntry.TableOffset"),
+        ["13 table offset unaligned"] = new(EditBitmaps((p, _, e) => WriteU64(p, e, ReadU64(p, e) + 512)), "Bitmap 'bm0' doesn't satisfy the constraints", "BitmapDirectoryEntry.TableOffset"),
+        ["13 table size 0"] = new(EditBitmaps((p, _, e) => WriteU32(p, e + 8, 0)), "Bitmap 'bm0' doesn't satisfy the constraints", "BitmapDirectoryEntry.TableSize"),
+        ["13 table size > 0x8000000"] = new(EditBitmaps((p, _, e) => WriteU32(p, e + 8, 0x8000001)), "Bitmap 'bm0' doesn't satisfy the constraints", "BitmapDirectoryEntry.TableSize"),
+        ["13 table bytes > 512 MiB"] = new(EditBitmaps((p, _, e) => WriteU32(p, e + 8, 8193)), "Bitmap 'bm0' doesn't satisfy the constraints", "BitmapDirectoryEntry.TableSize"),
+        ["13 granularity 8"] = new(EditBitmaps((p, _, e) => WriteBytes(p, e + 17, [8])), "Bitmap 'bm0' doesn't satisfy the constraints", "BitmapDirectoryEntry.GranularityBits"),
+        ["13 granularity 32"] = new(EditBitmaps((p, _, e) => WriteBytes(p, e + 17, [32])), "Bitmap 'bm0' doesn't satisfy the constraints", "BitmapDirectoryEntry.GranularityBits"),
+        ["13 reserved flag"] = new(EditBitmaps((p, _, e) => WriteU32(p, e + 12, 4 | ReadU32(p, e + 12))), "Bitmap 'bm0' doesn't satisfy the constraints", "BitmapDirectoryEntry.Flags"),
+        ["13 type 2"] = new(EditBitmaps((p, _, e) => WriteBytes(p, e + 16, [2])), "Bitmap 'bm0' doesn't satisfy the constraints", "BitmapDirectoryEntry.Type"),
+        ["13 extra data"] = new(EditBitmaps((p, ext, e) => { WriteU32(p, e + 20, 8); WriteU64(p, ext + 8, 40); }), "Bitmap extra data is not supported", "BitmapDirectoryEntry.ExtraDataSize"),
+        ["13 table does not cover the disk"] = new(EditBitmaps((p, _, e) => WriteBytes(p, e + 17, [9]), "cluster_size=512"), "Bitmap 'bm0' doesn't satisfy the constraints", "BitmapDirectoryEntry.TableSize"),
+        ["13 table size not exact"] = new(EditBitmaps((p, _, e) => WriteU32(p, e + 8, 2)), "Could not read bitmap 'bm0' from image: Invalid argument", "BitmapDirectoryEntry.TableSize"),
+        ["13 table beyond the readable range"] = new(EditBitmaps((p, _, e) => WriteU64(p, e, 0xFFFFFFFFFFFF0000)), "Could not read bitmap_table table from image for bitmap 'bm0': Input/output error", "BitmapDirectoryEntry.TableOffset"),
         ["13 duplicate names"] = new(DuplicateBitmapNames, "Bitmap already exists: bm0", "BitmapDirectoryEntry.Name"),
         // Row 14: bitmap table entries (the bitmap needs a data cluster, so it is written to first).
         ["14 table entry reserved bits"] = new(BitmapTableEntry(v => v | 0x0100000000000000), "Could not read bitmap_table table from image for bitmap 'bm0': Invalid argument", "BitmapTableEntry"),
@@ -172,6 +172,22 @@ public sealed class HostileHeaderTests
         var snapshot = Assert.Single(image.Snapshots);
         Assert.NotEqual(0, snapshot.L1TableOffset % image.ClusterSize);
         Assert.Equal(4194305, snapshot.L1Size);
+        Assert.Equal(0, Qemu.Img("info", "-f", "qcow2", path).ExitCode);
+    }
+
+    [QemuFact]
+    public void A_last_extension_whose_padding_passes_the_area_end_opens_as_in_qemu()
+    {
+        using var dir = new TempDir();
+        var path = Plain(dir);
+        ComposeCluster0(path, 112, [], [(0x12345678, "hello"u8.ToArray())], null);
+        // The area ends at the (empty) backing file name right after the 5 data bytes: no END marker, no room for padding.
+        WriteU64(path, 8, 112 + 8 + 5);
+        using (var image = Qcow2Image.Open(path))
+        {
+            var extension = Assert.IsType<Qcow2UnknownHeaderExtension>(Assert.Single(image.Extensions));
+            Assert.Equal("hello"u8.ToArray(), extension.Data.ToArray());
+        }
         Assert.Equal(0, Qemu.Img("info", "-f", "qcow2", path).ExitCode);
     }
 

@@ -3,12 +3,12 @@ using BinaryFormat;
 namespace Qcow2;
 
 /// <summary>
-/// The fixed 24 bytes of a bitmap directory entry (spec §3.3); extra data, the name and padding follow.
+/// A bitmap directory entry (spec §3.3): 24 fixed bytes, extra data, the name, padding to a multiple of 8.
 /// The declared rules and <see cref="OnValidate"/> are QEMU's <c>check_dir_entry</c>; the hook needs the context keys
 /// <see cref="ContextKeys.ClusterSize"/> and <see cref="ContextKeys.VirtualSize"/>.
 /// </summary>
 [BinaryFormat(ByteOrder.BigEndian)]
-internal partial struct BitmapDirectoryEntryHeader
+internal partial struct BitmapDirectoryEntry
 {
     public const uint InUseFlag = 1;
 
@@ -19,29 +19,41 @@ internal partial struct BitmapDirectoryEntryHeader
     public const uint MaxTableEntries = 0x8000000;
     public const ulong MaxTableBytes = 0x20000000;
 
-    [Field(0), AlignedTo(ContextKey = ContextKeys.ClusterSize)]
+    /// <summary>The bytes of the fixed members; the extra data starts there.</summary>
+    public const int HeadSize = 24;
+
+    [Field, AlignedTo(ContextKey = ContextKeys.ClusterSize)]
     public ulong TableOffset { get; set; }
 
-    [Field(8), Range(1, MaxTableEntries)]
+    [Field, Range(1, MaxTableEntries)]
     public uint TableSize { get; set; }
 
     [Field(FlagsOffset), FlagsField(InUseFlag | AutoFlag, RejectUnknown = true)]
     public uint Flags { get; set; }
 
-    [Field(16), OneOf(DirtyTrackingType)]
+    [Field, OneOf(DirtyTrackingType)]
     public byte Type { get; set; }
 
-    [Field(17), Range(9, 31)]
+    [Field, Range(9, 31)]
     public byte GranularityBits { get; set; }
 
-    [Field(18), Range(0, Limits.MaxNameSize)]
+    [Field, Range(0, Limits.MaxNameSize)]
     public ushort NameSize { get; set; }
 
-    [Field(20), Range(0, 0)]
+    [Field, Range(0, 0)]
     public uint ExtraDataSize { get; set; }
 
-    /// <summary>The padded size of the whole entry.</summary>
-    public readonly long EntrySize => Align.Up8(Size + (long)ExtraDataSize + NameSize);
+    /// <summary>Always empty in a valid entry: QEMU refuses extra data.</summary>
+    [Field(HeadSize), Length(nameof(ExtraDataSize))]
+    public byte[] ExtraData { get; set; }
+
+    /// <summary>The name's bytes, without NUL. Bytes, not a string: QEMU accepts any, and the library decodes them leniently.</summary>
+    [Field, Length(nameof(NameSize))]
+    public byte[] Name { get; set; }
+
+    /// <summary>Not checked by QEMU, which writes zeros.</summary>
+    [Field, PadTo(8)]
+    public byte[] Padding { get; set; }
 
     partial void OnValidate(ref BinaryFormatValidator validator)
     {
