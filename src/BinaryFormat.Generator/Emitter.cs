@@ -45,6 +45,7 @@ internal static class Emitter
         EmitWrite(w, layout);
         EmitValidate(w, layout);
         EmitFlagsProperties(w, type);
+        EmitBitsProperties(w, type);
         w.Close();
 
         foreach (var _ in type.ContainingTypes)
@@ -95,6 +96,11 @@ internal static class Emitter
             foreach (var signature in signatures)
                 w.Line($"{signature} => {fail};");
         }
+        foreach (var property in stub.PartialProperties)
+        {
+            var accessors = (property.HasGetter ? $"get => {fail}; " : "") + (property.Setter is { } setter ? $"{setter} => {fail}; " : "");
+            w.Line($"{property.Modifiers} partial {property.TypeName} {property.Name} {{ {accessors}}}");
+        }
         w.Close();
         foreach (var _ in stub.ContainingTypes)
             w.Close();
@@ -123,6 +129,10 @@ internal static class Emitter
         public int HeadSize => Type.Size;
 
         public string Name => Literal(Type.Name);
+
+        /// <summary>Whether Validate checks anything for the member: its own rules or those of its bitfields.</summary>
+        public bool HasRules(FieldModel field) =>
+            Emitter.HasRules(field) || Type.Bits.Any(b => b.Container == field.Name && b.HasRules);
 
         public static string Position(FieldModel field) =>
             field.FollowsDynamic || field.IsDynamic ? "offset" : field.Offset.ToString(CultureInfo.InvariantCulture);
@@ -867,17 +877,17 @@ internal static class Emitter
         w.Open();
         foreach (var field in layout.Head)
         {
-            if (HasRules(field))
+            if (layout.HasRules(field))
                 WhenPresent(w, field, "this", () => EmitFieldRules(w, layout, field, field.Offset.ToString(CultureInfo.InvariantCulture)), otherwise: null);
         }
-        if (type.IsVariable && layout.Tail.Any(HasRules))
+        if (type.IsVariable && layout.Tail.Any(layout.HasRules))
         {
             w.Line($"var offset = {layout.HeadSize};");
             foreach (var field in layout.Tail)
             {
                 WhenPresent(w, field, "this", () =>
                 {
-                    if (HasRules(field))
+                    if (layout.HasRules(field))
                         EmitFieldRules(w, layout, field, "offset");
                     w.Line($"offset += {SizeExpression(layout, field)};");
                 }, otherwise: null);
@@ -898,6 +908,14 @@ internal static class Emitter
         || (field.Kind == FieldKind.Array && (field.Element!.Kind == FieldKind.Nested || field.UntilValue is not null || field.CountMember is null && field.CountConstant > 0));
 
     private static void EmitFieldRules(CodeWriter w, Layout layout, FieldModel field, string at)
+    {
+        EmitOwnRules(w, layout, field, at);
+        // A bitfield's rules are checked right after those of the integer that holds it, at that integer's offset.
+        foreach (var bits in layout.Type.Bits.Where(b => b.Container == field.Name && b.HasRules))
+            EmitOwnRules(w, layout, bits.Rules, at);
+    }
+
+    private static void EmitOwnRules(CodeWriter w, Layout layout, FieldModel field, string at)
     {
         var member = Literal(field.Name);
         var value = "this." + field.Name;
@@ -1090,6 +1108,51 @@ internal static class Emitter
             w.Line();
             w.Line($"/// <summary>The bits of <see cref=\"{field.Name}\"/> outside the known mask 0x{field.FlagsKnown!.Value:X}.</summary>");
             w.Line($"public ulong {field.Name}UnknownBits => unchecked((ulong){number}) & ~0x{field.FlagsKnown.Value:X}UL;");
+        }
+    }
+
+    /// <summary>
+    /// The [Bits] properties: each reads its bits out of the integer member that holds them, and writes them back leaving
+    /// the member's other bits as they are; a value wider than the bits is a caller mistake.
+    /// </summary>
+    private static void EmitBitsProperties(CodeWriter w, TypeModel type)
+    {
+        foreach (var bits in type.Bits)
+        {
+            var field = bits.Rules;
+            var mask = "0x" + bits.Mask.ToString("X", CultureInfo.InvariantCulture) + "UL";
+            var raw = $"((unchecked((ulong)this.{bits.Container}) >> {bits.FirstBit}) & {mask})";
+            var get = field.Kind switch
+            {
+                FieldKind.Boolean => $"{raw} != 0",
+                FieldKind.Enum => $"({field.TypeName})unchecked(({field.IntegerType}){raw})",
+                _ => $"unchecked(({field.IntegerType}){raw})",
+            };
+            var bitsOfValue = field.Kind switch
+            {
+                FieldKind.Boolean => "(value ? 1UL : 0UL)",
+                FieldKind.Enum => $"unchecked((ulong)({field.IntegerType})value)",
+                _ => "unchecked((ulong)value)",
+            };
+            // An unsigned type no wider than the bits cannot hold a value that does not fit.
+            var canOverflow = field.Kind != FieldKind.Boolean && (field.IsSigned || field.Width * 8 > bits.Count);
+            var last = (bits.FirstBit + bits.Count - 1).ToString(CultureInfo.InvariantCulture);
+            w.Line();
+            w.Line($"/// <summary>Bits {bits.FirstBit}..{last} of <see cref=\"{bits.Container}\"/>; setting them leaves its other bits as they are.</summary>");
+            w.Line($"{bits.Modifiers} partial {field.TypeName} {field.Name}");
+            w.Open();
+            w.Line($"get => {get};");
+            w.Line("set");
+            w.Open();
+            w.Line($"var bits = {bitsOfValue};");
+            if (canOverflow)
+            {
+                w.Line($"if (bits > {mask})");
+                w.Line($"    {Runtime}BinaryLayout.ThrowBitsOutOfRange({Literal(type.Name)}, {Literal(field.Name)}, bits, {bits.Count});");
+            }
+            w.Line($"this.{bits.Container} = unchecked(({bits.ContainerIntegerType})((unchecked((ulong)this.{bits.Container}) & ~({mask} << {bits.FirstBit})) | (bits << {bits.FirstBit})));");
+            w.Close();
+            w.Close();
         }
     }
 

@@ -44,7 +44,12 @@ internal static class Parser
             type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat),
             Keyword(type),
             containing.ToEquatableArray(),
-            type.GetMembers().Where(m => !m.IsImplicitlyDeclared).Select(m => m.Name).Distinct().OrderBy(n => n, StringComparer.Ordinal).ToEquatableArray()));
+            type.GetMembers().Where(m => !m.IsImplicitlyDeclared).Select(m => m.Name).Distinct().OrderBy(n => n, StringComparer.Ordinal).ToEquatableArray(),
+            type.GetMembers().OfType<IPropertySymbol>()
+                .Where(p => p.IsPartialDefinition && p.PartialImplementationPart is null && FindAttribute(p, "BitsAttribute") is not null)
+                .Select(p => new PartialPropertyModel(Modifiers(p), p.Type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat), p.Name,
+                    p.GetMethod is not null, p.SetMethod is null ? null : p.SetMethod.IsInitOnly ? "init" : "set"))
+                .ToEquatableArray()));
     }
 
     public static (TypeModel? Model, ImmutableArray<Diagnostic> Diagnostics) Parse(INamedTypeSymbol type, CancellationToken cancellationToken) =>
@@ -74,6 +79,7 @@ internal static class Parser
         var declaredSize = NamedInt(formatAttribute, "Size") ?? 0;
 
         var fields = new List<(FieldModel Model, ISymbol Member, AttributeData FieldAttribute)>();
+        var bits = new List<(BitsModel Model, ISymbol Member, AttributeData Attribute)>();
         // A nested layout with errors of its own: nothing is generated here either, but the errors are reported there only.
         var dependsOnInvalidLayout = false;
         foreach (var member in type.GetMembers())
@@ -85,6 +91,15 @@ internal static class Parser
             if (member.Name == "EncodedSize" && !member.IsImplicitlyDeclared && type.GetMembers("Size").Any())
                 diagnostics.Add(Diagnostic.Create(Diagnostics.NameCollision, member.Locations.FirstOrDefault(), member.Name, "the size constant, as 'Size' is taken"));
             var fieldAttribute = member.GetAttributes().FirstOrDefault(a => IsAttribute(a, "FieldAttribute"));
+            if (FindAttribute(member, "BitsAttribute") is { } bitsAttribute)
+            {
+                if (fieldAttribute is not null)
+                    diagnostics.Add(Diagnostic.Create(Diagnostics.RuleNotApplicable, AttributeLocation(bitsAttribute) ?? member.Locations.FirstOrDefault(),
+                        "[Bits] with [Field]", member.Name, MemberType(member)?.ToDisplayString() ?? "?"));
+                else if (ParseBits(member, bitsAttribute, diagnostics) is { } parsedBits)
+                    bits.Add(parsedBits);
+                continue;
+            }
             if (fieldAttribute is null)
             {
                 if (member is IFieldSymbol { IsRequired: true } or IPropertySymbol { IsRequired: true })
@@ -106,6 +121,7 @@ internal static class Parser
         // Fixed members by offset, then the members whose offsets are known only at run time, in declaration order.
         fields = fields.OrderBy(f => f.Model.FollowsDynamic ? 1 : 0).ThenBy(f => f.Model.FollowsDynamic ? 0 : f.Model.Offset).ToList();
         ResolveReferences(type, fields, diagnostics);
+        ResolveBits(type, fields, bits, diagnostics);
         CheckOverlaps(fields, diagnostics);
 
         var fixedFields = fields.Where(f => !f.Model.FollowsDynamic && f.Model.Width >= 0).ToList();
@@ -142,7 +158,8 @@ internal static class Parser
             type.GetMembers("Size").Any(m => !m.IsImplicitlyDeclared),
             // The runtime's default struct equality throws on [InlineArray] fields; records and hand-written Equals are left alone.
             type.TypeKind == TypeKind.Struct && !type.IsRecord && fields.Any(f => f.Model.Kind == FieldKind.InlineArray)
-                && !type.GetMembers("Equals").Concat(type.GetMembers("GetHashCode")).Any(m => !m.IsImplicitlyDeclared));
+                && !type.GetMembers("Equals").Concat(type.GetMembers("GetHashCode")).Any(m => !m.IsImplicitlyDeclared),
+            bits.Select(b => b.Model).ToEquatableArray());
         return (model, diagnostics.ToImmutable());
     }
 
@@ -641,6 +658,137 @@ internal static class Parser
         }
         return false;
     }
+
+    /// <summary>Reads a <c>[Bits]</c> property: its type, bit range and rules; the container is resolved once all fields are known.</summary>
+    private static (BitsModel, ISymbol, AttributeData)? ParseBits(ISymbol member, AttributeData attribute, ImmutableArray<Diagnostic>.Builder diagnostics)
+    {
+        var location = member.Locations.FirstOrDefault();
+        var attributeLocation = AttributeLocation(attribute) ?? location;
+        var container = attribute.ConstructorArguments[0].Value as string ?? "";
+        var firstBit = (int)ToLong(attribute.ConstructorArguments[1].Value);
+        var count = (int)ToLong(attribute.ConstructorArguments[2].Value);
+        var hadError = false;
+        // The generator implements the property, so it must be a partial declaration with both accessors. (The analyzer
+        // sees the generated implementation, so its presence says nothing.)
+        if (member is not IPropertySymbol { IsStatic: false, IsPartialDefinition: true, GetMethod: not null, SetMethod.IsInitOnly: false } property)
+        {
+            diagnostics.Add(Diagnostic.Create(Diagnostics.BitsNotPartialProperty, location, member.Name, container, MemberType(member)?.ToDisplayString() ?? "byte"));
+            return null;
+        }
+        var typeDisplay = property.Type.ToDisplayString();
+        var scalar = ClassifyScalar(property.Type);
+        // A signed type gives up its sign bit: the bits are read as an unsigned number.
+        var capacity = scalar is null ? 0 : scalar.Value.Kind == FieldKind.Boolean ? 1 : scalar.Value.Width * 8 - (scalar.Value.Signed ? 1 : 0);
+        if (scalar is null || count > capacity)
+        {
+            diagnostics.Add(Diagnostic.Create(Diagnostics.BitsTypeTooNarrow, location, member.Name, typeDisplay, count));
+            hadError = true;
+        }
+        var mask = count is <= 0 or > 64 ? 0 : count == 64 ? ulong.MaxValue : (1UL << count) - 1;
+        long? rangeMin = null, rangeMax = null;
+        var oneOf = new List<long>();
+        var reserved = false;
+        bool Fits(string rule, object? value)
+        {
+            var number = ToLong(value);
+            if (value is ulong unsignedValue ? unsignedValue <= mask : number >= 0 && (ulong)number <= mask)
+                return true;
+            diagnostics.Add(Diagnostic.Create(Diagnostics.ValueDoesNotFit, AttributeLocation(attribute) ?? location, rule, FormatValue(value), member.Name,
+                typeDisplay + " of " + count.ToString(CultureInfo.InvariantCulture) + " bits"));
+            hadError = true;
+            return false;
+        }
+        foreach (var rule in member.GetAttributes())
+        {
+            var name = rule.AttributeClass?.Name ?? "";
+            if (!IsAttribute(rule, name) || name == "BitsAttribute")
+                continue;
+            var ruleLocation = AttributeLocation(rule) ?? location;
+            if (name == "RangeAttribute")
+            {
+                if (Fits("[Range] minimum", rule.ConstructorArguments[0].Value) & Fits("[Range] maximum", rule.ConstructorArguments[1].Value))
+                {
+                    rangeMin = ToLong(rule.ConstructorArguments[0].Value);
+                    rangeMax = ToLong(rule.ConstructorArguments[1].Value);
+                }
+            }
+            else if (name == "ReservedAttribute")
+            {
+                reserved = true;
+            }
+            else if (name == "OneOfAttribute")
+            {
+                foreach (var value in rule.ConstructorArguments.SelectMany(a => a.Kind == TypedConstantKind.Array ? a.Values : ImmutableArray.Create(a)))
+                {
+                    if (Fits("[OneOf]", value.Value))
+                        oneOf.Add(ToLong(value.Value));
+                }
+            }
+            else
+            {
+                diagnostics.Add(Diagnostic.Create(Diagnostics.RuleNotApplicable, ruleLocation, "[" + name.Substring(0, name.Length - "Attribute".Length) + "] on a [Bits] property", member.Name, typeDisplay));
+                hadError = true;
+            }
+        }
+        if (hadError || scalar is not { } kind)
+            return null;
+        var rules = new FieldModel(member.Name, 0, kind.Width, kind.Kind, property.Type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat),
+            kind.IntegerType, kind.Signed, false, false, null, reserved, rangeMin, rangeMax, oneOf.ToEquatableArray(), 0, null, null, null, false,
+            EquatableArray<ConditionModel>.Empty, 0, false);
+        return (new BitsModel(Modifiers(property), container, "", firstBit, count, rules), member, attribute);
+    }
+
+    /// <summary>Checks that each [Bits] property names an integer field and bits inside it that no other property takes.</summary>
+    private static void ResolveBits(INamedTypeSymbol type, List<(FieldModel Model, ISymbol Member, AttributeData FieldAttribute)> fields,
+        List<(BitsModel Model, ISymbol Member, AttributeData Attribute)> bits, ImmutableArray<Diagnostic>.Builder diagnostics)
+    {
+        var taken = new Dictionary<string, List<BitsModel>>(StringComparer.Ordinal);
+        for (var i = 0; i < bits.Count; i++)
+        {
+            var (model, member, attribute) = bits[i];
+            var location = AttributeLocation(attribute) ?? member.Locations.FirstOrDefault();
+            var container = fields.FirstOrDefault(f => f.Model.Name == model.Container).Model;
+            if (container is null)
+            {
+                diagnostics.Add(Diagnostic.Create(Diagnostics.UnknownMember, location, "[Bits]", model.Name, model.Container, type.Name));
+                continue;
+            }
+            if (container.Kind != FieldKind.Integer)
+            {
+                diagnostics.Add(Diagnostic.Create(Diagnostics.RuleNotApplicable, location, "[Bits] naming '" + container.Name + "'", model.Name, container.TypeName));
+                continue;
+            }
+            var width = container.Width * 8;
+            if (model.FirstBit < 0 || model.Count < 1 || model.FirstBit + model.Count > width)
+            {
+                diagnostics.Add(Diagnostic.Create(Diagnostics.BitsOutsideMember, location, model.Name, model.FirstBit, model.FirstBit + model.Count - 1, container.Name, width, width - 1));
+                continue;
+            }
+            if (!taken.TryGetValue(container.Name, out var others))
+                taken[container.Name] = others = [];
+            if (others.FirstOrDefault(o => o.FirstBit < model.FirstBit + model.Count && model.FirstBit < o.FirstBit + o.Count) is { } overlapped)
+            {
+                diagnostics.Add(Diagnostic.Create(Diagnostics.BitsOverlap, location, model.Name, model.FirstBit, model.FirstBit + model.Count - 1,
+                    overlapped.Name, overlapped.FirstBit, overlapped.FirstBit + overlapped.Count - 1, container.Name));
+                continue;
+            }
+            others.Add(model);
+            bits[i] = (model with { ContainerIntegerType = container.IntegerType }, member, attribute);
+        }
+    }
+
+    private static ITypeSymbol? MemberType(ISymbol member) => (member as IFieldSymbol)?.Type ?? (member as IPropertySymbol)?.Type;
+
+    /// <summary>The accessibility (and static) modifiers a partial member's implementation must repeat.</summary>
+    private static string Modifiers(ISymbol member) => member.DeclaredAccessibility switch
+    {
+        Accessibility.Public => "public",
+        Accessibility.Internal => "internal",
+        Accessibility.Protected => "protected",
+        Accessibility.ProtectedOrInternal => "protected internal",
+        Accessibility.ProtectedAndInternal => "private protected",
+        _ => "private",
+    } + (member.IsStatic ? " static" : "");
 
     private static AttributeData? FindAttribute(ISymbol member, string name) =>
         member.GetAttributes().FirstOrDefault(a => IsAttribute(a, name));

@@ -406,3 +406,37 @@ public sealed class ChecksumAttribute : Attribute
     /// <summary>The member whose last byte ends the range (default: the member before the checksum).</summary>
     public string? To { get; set; }
 }
+
+/// <summary>
+/// Maps a partial property onto <see cref="Count"/> bits of an integer member, starting at bit <see cref="FirstBit"/>
+/// (bit 0 is the least significant, as in qcow2's and most specs' "bit 63"; deku's <c>bits</c>, Kaitai's <c>bX</c>).
+/// The generator implements the property: the getter extracts the bits, the setter replaces them and leaves every other
+/// bit of the member as it is, and throws <see cref="ArgumentOutOfRangeException"/> for a value that does not fit.
+/// <see cref="ReservedAttribute"/> (the bits must be zero), <see cref="RangeAttribute"/> and <see cref="OneOfAttribute"/> on the
+/// property are checked by <c>Read</c> and <c>Validate</c>, at the offset of the member.
+/// <code>
+/// [Field] public ushort OffsetAndFlags;
+/// [Bits(nameof(OffsetAndFlags), 12, 4), Range(5, 15)] public partial byte DataOffset { get; set; }
+/// [Bits(nameof(OffsetAndFlags), 0, 9)] public partial TcpFlags Flags { get; set; }
+/// </code>
+/// </summary>
+[AttributeUsage(AttributeTargets.Property, Inherited = false)]
+public sealed class BitsAttribute : Attribute
+{
+    /// <summary>Maps the property onto bits <paramref name="firstBit"/> .. <paramref name="firstBit"/> + <paramref name="count"/> - 1 of <paramref name="member"/>.</summary>
+    public BitsAttribute(string member, int firstBit, int count)
+    {
+        Member = member;
+        FirstBit = firstBit;
+        Count = count;
+    }
+
+    /// <summary>The integer [Field] member that holds the bits.</summary>
+    public string Member { get; }
+
+    /// <summary>The lowest bit, counted from the least significant bit (0).</summary>
+    public int FirstBit { get; }
+
+    /// <summary>The number of bits.</summary>
+    public int Count { get; }
+}

@@ -58,6 +58,12 @@ public static class BinaryLayout
     public static void ThrowUnwritable(string typeName, string member, string problem) =>
         throw new ArgumentException($"{typeName}.{member} {problem}.");
 
+    /// <summary>Throws the exception of a bitfield setter given a value wider than its bits.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never), DoesNotReturn]
+    public static void ThrowBitsOutOfRange(string typeName, string member, ulong value, int count) =>
+        throw new ArgumentOutOfRangeException(member, value,
+            $"{typeName}.{member} holds {count} bits (0..{(count == 64 ? ulong.MaxValue : (1UL << count) - 1)}), so it cannot take {value}.");
+
     /// <summary>
     /// Runs the declared rules: first a pass that keeps only the first error and allocates nothing, and only when that
     /// finds one, a second pass that collects them all. Generated <c>Validate</c> methods call this.
