@@ -688,12 +688,12 @@ internal static class Parser
         long? rangeMin = null, rangeMax = null;
         var oneOf = new List<long>();
         var reserved = false;
-        bool Fits(string rule, object? value)
+        bool Fits(AttributeData ruleAttribute, string rule, object? value)
         {
             var number = ToLong(value);
             if (value is ulong unsignedValue ? unsignedValue <= mask : number >= 0 && (ulong)number <= mask)
                 return true;
-            diagnostics.Add(Diagnostic.Create(Diagnostics.ValueDoesNotFit, AttributeLocation(attribute) ?? location, rule, FormatValue(value), member.Name,
+            diagnostics.Add(Diagnostic.Create(Diagnostics.ValueDoesNotFit, AttributeLocation(ruleAttribute) ?? location, rule, FormatValue(value), member.Name,
                 typeDisplay + " of " + count.ToString(CultureInfo.InvariantCulture) + " bits"));
             hadError = true;
             return false;
@@ -706,7 +706,7 @@ internal static class Parser
             var ruleLocation = AttributeLocation(rule) ?? location;
             if (name == "RangeAttribute")
             {
-                if (Fits("[Range] minimum", rule.ConstructorArguments[0].Value) & Fits("[Range] maximum", rule.ConstructorArguments[1].Value))
+                if (Fits(rule, "[Range] minimum", rule.ConstructorArguments[0].Value) & Fits(rule, "[Range] maximum", rule.ConstructorArguments[1].Value))
                 {
                     rangeMin = ToLong(rule.ConstructorArguments[0].Value);
                     rangeMax = ToLong(rule.ConstructorArguments[1].Value);
@@ -720,7 +720,7 @@ internal static class Parser
             {
                 foreach (var value in rule.ConstructorArguments.SelectMany(a => a.Kind == TypedConstantKind.Array ? a.Values : ImmutableArray.Create(a)))
                 {
-                    if (Fits("[OneOf]", value.Value))
+                    if (Fits(rule, "[OneOf]", value.Value))
                         oneOf.Add(ToLong(value.Value));
                 }
             }

@@ -33,6 +33,9 @@ public class SnapshotTests
     public void TaggedMember() => VerifyGenerated(TestInputs.Tagged);
 
     [Fact]
+    public void Bitfields() => VerifyGenerated(TestInputs.Bitfields);
+
+    [Fact]
     public void AllInputsTogetherCompileWithoutConflicts()
     {
         // Several layouts in one compilation must not produce clashing hint names or helper types.

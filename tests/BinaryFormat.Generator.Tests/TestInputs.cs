@@ -202,5 +202,28 @@ internal static class TestInputs
         }
         """;
 
-    public static readonly string[] All = [BigEndianHeader, LittleEndianWithOverride, Nested, ClassAndRecord, ByteBlocks, VariableLength, Tagged];
+    public const string Bitfields = """
+        using BinaryFormat;
+
+        namespace Sample.Net;
+
+        [System.Flags]
+        public enum TcpFlags : ushort { None = 0, Fin = 1, Syn = 2, Ack = 16 }
+
+        /// <summary>Bitfields of every property kind: integer with a range, reserved bits, a flags enum and a single bool.</summary>
+        [BinaryFormat(ByteOrder.BigEndian)]
+        public partial struct Segment
+        {
+            [Field] public ushort Port;
+            [Field] public ushort OffsetAndFlags;
+            [Bits(nameof(OffsetAndFlags), 12, 4), Range(5, 15)] public partial byte DataOffset { get; set; }
+            [Bits(nameof(OffsetAndFlags), 9, 3), Reserved] internal partial byte ReservedBits { get; set; }
+            [Bits(nameof(OffsetAndFlags), 0, 9)] public partial TcpFlags Flags { get; set; }
+            [Field] public ulong Entry;
+            [Bits(nameof(Entry), 63, 1)] public partial bool Copied { get; set; }
+            [Bits(nameof(Entry), 9, 47), OneOf(0, 1, 2)] public partial ulong HostSector { get; set; }
+        }
+        """;
+
+    public static readonly string[] All = [BigEndianHeader, LittleEndianWithOverride, Nested, ClassAndRecord, ByteBlocks, VariableLength, Tagged, Bitfields];
 }
