@@ -41,6 +41,7 @@ internal static class Emitter
         if (type.GeneratesEquality)
             EmitEquality(w, type);
         EmitSize(w, layout);
+        EmitReadsToEnd(w, type);
         EmitRead(w, layout);
         EmitWrite(w, layout);
         EmitValidate(w, layout);
@@ -193,6 +194,25 @@ internal static class Emitter
             WhenPresent(w, field, "this", () => w.Line($"offset += {SizeExpression(layout, field)};"), otherwise: null);
         w.Line("return offset;");
         w.Close();
+        w.Line();
+    }
+
+    /// <summary>
+    /// For a layout that takes every byte it is given (its own <c>[Length(ToEnd = true)]</c>, or an unbounded nested layout
+    /// that does), says so, so that stream and file readers read to the end for it.
+    /// </summary>
+    private static void EmitReadsToEnd(CodeWriter w, TypeModel type)
+    {
+        var unbounded = type.Fields.Where(f => f.LengthMember is null && (f.Kind == FieldKind.Switch || f.Kind == FieldKind.Nested && f.Width < 0))
+            .SelectMany(f => f.Kind == FieldKind.Switch ? CaseTypes(f) : [f.TypeName])
+            .Where(t => t != type.FullyQualifiedName)
+            .Distinct()
+            .Select(t => $"{Runtime}BinaryLayout.ReadsToEnd<{t}>()")
+            .ToList();
+        var expression = type.Fields.Any(f => f.LengthToEnd) ? "true" : unbounded.Count > 0 ? string.Join(" || ", unbounded) : null;
+        if (expression is null)
+            return;
+        w.Line($"static bool {Runtime}IBinaryLayout<{type.FullyQualifiedName}>.ReadsToEnd => {expression};");
         w.Line();
     }
 

@@ -4,7 +4,7 @@ using System.Diagnostics.CodeAnalysis;
 namespace BinaryFormat;
 
 /// <summary>Operations on any declared layout that need no generated code of their own.</summary>
-public static class BinaryLayout
+public static partial class BinaryLayout
 {
     /// <summary>
     /// Walks <paramref name="count"/> records of <typeparamref name="T"/> laid out every <paramref name="stride"/> bytes
@@ -18,6 +18,10 @@ public static class BinaryLayout
         ArgumentOutOfRangeException.ThrowIfNegative(stride);
         return new(source, count, stride, position);
     }
+
+    /// <summary>Whether <typeparamref name="T"/> takes every byte it is given. Generated code calls this for nested layouts.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public static bool ReadsToEnd<T>() where T : IBinaryLayout<T> => T.ReadsToEnd;
 
     /// <summary>The bytes an array of layouts takes when each is written right after the previous one. Generated code calls this.</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
