@@ -22,7 +22,7 @@ public sealed class BinaryFormatAnalyzer : DiagnosticAnalyzer
         Diagnostics.StrideTooSmall, Diagnostics.ConflictingLength, Diagnostics.MemberAfterToEnd, Diagnostics.SizeOnVariableLayout,
         Diagnostics.MeasuredTwice, Diagnostics.InvalidLength, Diagnostics.InvalidCase, Diagnostics.DuplicateCase,
         Diagnostics.ChecksumRangeReversed, Diagnostics.BitsOutsideMember, Diagnostics.BitsOverlap, Diagnostics.BitsTypeTooNarrow,
-        Diagnostics.BitsNotPartialProperty);
+        Diagnostics.BitsNotPartialProperty, Diagnostics.InvalidByteOrderMember, Diagnostics.ArgsMismatch);
 
     /// <inheritdoc />
     public override void Initialize(AnalysisContext context)

@@ -100,6 +100,12 @@ internal static class Diagnostics
     public static readonly DiagnosticDescriptor BitsNotPartialProperty = Error("BF0031", "Bitfield is not a partial property",
         "[Bits] member '{0}' must be an instance partial property declared with get and set and no body, such as 'public partial {2} {0} {{ get; set; }}', so that it can be generated over the bits of '{1}'");
 
+    public static readonly DiagnosticDescriptor InvalidByteOrderMember = Error("BF0032", "Byte order taken from an unsuitable member",
+        "[ByteOrderFrom] on '{0}' names '{1}', which must be an integer or enum [Field] with different Little and Big values, or an [Argument] of type ByteOrder");
+
+    public static readonly DiagnosticDescriptor ArgsMismatch = Error("BF0033", "Arguments do not match the nested layout",
+        "[Args] on '{0}' passes {1}, but '{2}' declares {3} [Argument] member(s){4}");
+
     private static DiagnosticDescriptor Error(string id, string title, string message) =>
         new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
 }

@@ -309,10 +309,36 @@ internal static class Emitter
         w.Line("    TryRead(source, position, out value, out _, out error);");
         w.Line();
         w.Line("/// <summary>Reads and validates a value without throwing and says how many bytes it took; short input gives an error with <c>BytesNeeded</c>.</summary>");
-        w.Line($"public static bool TryRead({Span} source, long position, out {self} value, out int bytesConsumed, {error})");
+        var arguments = type.Arguments;
+        var parameters = string.Concat(arguments.Select(a => $", {a.TypeName} {ParameterName(a)}"));
+        var passed = string.Concat(arguments.Select(a => ", " + ParameterName(a)));
+        var defaults = string.Concat(arguments.Select(_ => ", default"));
+        if (arguments.Count > 0)
+        {
+            // Without arguments, the arguments take their defaults; the overloads below take them.
+            w.Line($"public static bool TryRead({Span} source, long position, out {self} value, out int bytesConsumed, {error}) =>");
+            w.Line($"    TryRead(source, position{defaults}, out value, out bytesConsumed, out error);");
+            w.Line();
+            var names = string.Join(", ", arguments.Select(a => $"<paramref name=\"{ParameterName(a).TrimStart('@')}\"/>"));
+            w.Line($"/// <summary>Reads and validates a value given its arguments ({names}).</summary>");
+            w.Line($"/// <exception cref=\"{Runtime}BinaryFormatException\">The input is too short or breaks a rule.</exception>");
+            w.Line($"public static {self} Read({Span} source, long position{parameters}) => Read(source, position{passed}, out _);");
+            w.Line();
+            w.Line($"/// <summary>Reads and validates a value given its arguments ({names}) and says how many bytes it took.</summary>");
+            w.Line($"/// <exception cref=\"{Runtime}BinaryFormatException\">The input is too short or breaks a rule.</exception>");
+            w.Line($"public static {self} Read({Span} source, long position{parameters}, out int bytesConsumed)");
+            w.Open();
+            w.Line($"if (!TryRead(source, position{passed}, out var value, out bytesConsumed, out var error))");
+            w.Line($"    throw new {Runtime}BinaryFormatException(error);");
+            w.Line("return value;");
+            w.Close();
+            w.Line();
+            w.Line($"/// <summary>Reads and validates a value given its arguments ({names}) without throwing.</summary>");
+        }
+        w.Line($"public static bool TryRead({Span} source, long position{parameters}, out {self} value, out int bytesConsumed, {error})");
         w.Open();
         w.Line($"var validator = new {Runtime}BinaryFormatValidator({name}, \"\", position, null, null);");
-        w.Line("bytesConsumed = ReadInto(source, out value, ref validator);");
+        w.Line($"bytesConsumed = ReadInto(source, out value, ref validator{passed});");
         w.Line("if (validator.First is null)");
         w.Open();
         if (type.Fields.Any(f => f.Checksum is not null))
@@ -345,7 +371,15 @@ internal static class Emitter
 
         w.Line("/// <summary>Reads without the declared rules, reporting input that ends too early into <paramref name=\"validator\"/>; returns the bytes taken.</summary>");
         w.Line("[global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]");
-        w.Line($"public static int ReadInto({Span} source, out {self} value, ref {Runtime}BinaryFormatValidator validator)");
+        if (arguments.Count > 0)
+        {
+            w.Line($"public static int ReadInto({Span} source, out {self} value, ref {Runtime}BinaryFormatValidator validator) =>");
+            w.Line($"    ReadInto(source, out value, ref validator{defaults});");
+            w.Line();
+            w.Line("/// <summary>Reads without the declared rules, given the arguments; used by containers that pass them.</summary>");
+            w.Line("[global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]");
+        }
+        w.Line($"public static int ReadInto({Span} source, out {self} value, ref {Runtime}BinaryFormatValidator validator{parameters})");
         w.Open();
         if (layout.HeadSize > 0)
         {
@@ -356,7 +390,7 @@ internal static class Emitter
             w.Line("return 0;");
             w.Close();
         }
-        if (!type.IsVariable && !reportsWhileReading)
+        if (!type.IsVariable && !reportsWhileReading && arguments.Count == 0)
         {
             w.Line("value = ReadUnchecked(source);");
             w.Line($"return {type.Size};");
@@ -365,6 +399,8 @@ internal static class Emitter
             return;
         }
         w.Line($"value = {newValue};");
+        foreach (var argument in arguments)
+            w.Line($"value.{argument.Name} = {ParameterName(argument)};");
         foreach (var field in layout.Head)
             EmitReadMember(w, layout, field);
         if (!type.IsVariable)
@@ -384,6 +420,13 @@ internal static class Emitter
         w.Close();
         w.Line();
         EmitChecksumRanges(w, layout);
+    }
+
+    /// <summary>The parameter that passes an argument: its name in camel case, kept apart from the methods' own parameters.</summary>
+    private static string ParameterName(ArgumentModel argument)
+    {
+        var name = char.ToLowerInvariant(argument.Name[0]) + argument.Name.Substring(1);
+        return "@" + (name is "source" or "position" or "value" or "validator" or "bytesConsumed" or "error" ? name + "Argument" : name);
     }
 
     private static void EmitChecksumChecks(CodeWriter w, TypeModel type)
@@ -553,7 +596,8 @@ internal static class Emitter
                     slice = "source.Slice(offset, (int)length)";
                 }
                 w.Line($"var nested = validator.Nested({name}, offset);");
-                w.Line($"var consumed = {field.TypeName}.ReadInto({slice}, out var item, ref nested);");
+                var args = string.Concat(field.Args.Select((a, i) => $", unchecked(({field.ArgTypes[i]})value.{a})"));
+                w.Line($"var consumed = {field.TypeName}.ReadInto({slice}, out var item, ref nested{args});");
                 w.Line($"{target} = item;");
                 w.Line("validator.Absorb(nested);");
                 w.Line("if (validator.First is not null)");
@@ -879,7 +923,9 @@ internal static class Emitter
 
     private static string WriteInteger(FieldModel field, string at, string value) => field.Width == 1
         ? $"destination[{at}] = unchecked((byte){value});"
-        : $"{Primitives}Write{PrimitiveName(field)}{Endian(field)}(destination.Slice({at}), {value});";
+        : field.BigEndianWhen is { } big
+            ? $"if ({string.Format(CultureInfo.InvariantCulture, big, "this")}) {Primitives}Write{PrimitiveName(field)}BigEndian(destination.Slice({at}), {value}); else {Primitives}Write{PrimitiveName(field)}LittleEndian(destination.Slice({at}), {value});"
+            : $"{Primitives}Write{PrimitiveName(field)}{Endian(field)}(destination.Slice({at}), {value});";
 
     private static void EmitValidate(CodeWriter w, Layout layout)
     {
@@ -1224,6 +1270,8 @@ internal static class Emitter
     {
         if (field.Width == 1)
             return field.IntegerType == "sbyte" ? $"unchecked((sbyte)source[{at}])" : $"source[{at}]";
+        if (field.BigEndianWhen is { } big)
+            return $"({string.Format(CultureInfo.InvariantCulture, big, "value")} ? {Primitives}Read{PrimitiveName(field)}BigEndian(source.Slice({at})) : {Primitives}Read{PrimitiveName(field)}LittleEndian(source.Slice({at})))";
         return $"{Primitives}Read{PrimitiveName(field)}{Endian(field)}(source.Slice({at}))";
     }
 

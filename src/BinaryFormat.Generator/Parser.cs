@@ -80,6 +80,7 @@ internal static class Parser
 
         var fields = new List<(FieldModel Model, ISymbol Member, AttributeData FieldAttribute)>();
         var bits = new List<(BitsModel Model, ISymbol Member, AttributeData Attribute)>();
+        var arguments = new List<ArgumentModel>();
         // A nested layout with errors of its own: nothing is generated here either, but the errors are reported there only.
         var dependsOnInvalidLayout = false;
         foreach (var member in type.GetMembers())
@@ -91,6 +92,18 @@ internal static class Parser
             if (member.Name == "EncodedSize" && !member.IsImplicitlyDeclared && type.GetMembers("Size").Any())
                 diagnostics.Add(Diagnostic.Create(Diagnostics.NameCollision, member.Locations.FirstOrDefault(), member.Name, "the size constant, as 'Size' is taken"));
             var fieldAttribute = member.GetAttributes().FirstOrDefault(a => IsAttribute(a, "FieldAttribute"));
+            if (FindAttribute(member, "ArgumentAttribute") is { } argumentAttribute)
+            {
+                var argumentType = MemberType(member);
+                if (fieldAttribute is not null || argumentType is null || ClassifyScalar(argumentType) is null)
+                    diagnostics.Add(Diagnostic.Create(Diagnostics.RuleNotApplicable, AttributeLocation(argumentAttribute) ?? member.Locations.FirstOrDefault(),
+                        fieldAttribute is not null ? "[Argument] with [Field]" : "[Argument]", member.Name, argumentType?.ToDisplayString() ?? "?"));
+                else if (member is IFieldSymbol { IsReadOnly: true } or IFieldSymbol { IsStatic: true } or IPropertySymbol { SetMethod: null or { IsInitOnly: true } } or IPropertySymbol { IsStatic: true })
+                    diagnostics.Add(Diagnostic.Create(Diagnostics.MemberNotWritable, member.Locations.FirstOrDefault(), member.Name));
+                else
+                    arguments.Add(new ArgumentModel(member.Name, argumentType.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat)));
+                continue;
+            }
             if (FindAttribute(member, "BitsAttribute") is { } bitsAttribute)
             {
                 if (fieldAttribute is not null)
@@ -117,10 +130,11 @@ internal static class Parser
                 diagnostics.Add(Diagnostic.Create(Diagnostics.NameCollision, type.GetMembers(field.Name + "UnknownBits")[0].Locations.FirstOrDefault(),
                     field.Name + "UnknownBits", "the unknown-bits property of [FlagsField] " + field.Name));
         }
-        var firstDynamic = LayOut(fields, diagnostics);
+        ApplyRunTimeByteOrder(type, fields, arguments, diagnostics);
+        var firstDynamic = LayOut(fields, new HashSet<string>(arguments.Select(a => a.Name), StringComparer.Ordinal), diagnostics);
         // Fixed members by offset, then the members whose offsets are known only at run time, in declaration order.
         fields = fields.OrderBy(f => f.Model.FollowsDynamic ? 1 : 0).ThenBy(f => f.Model.FollowsDynamic ? 0 : f.Model.Offset).ToList();
-        ResolveReferences(type, fields, diagnostics);
+        ResolveReferences(type, fields, arguments, diagnostics);
         ResolveBits(type, fields, bits, diagnostics);
         CheckOverlaps(fields, diagnostics);
 
@@ -159,7 +173,8 @@ internal static class Parser
             // The runtime's default struct equality throws on [InlineArray] fields; records and hand-written Equals are left alone.
             type.TypeKind == TypeKind.Struct && !type.IsRecord && fields.Any(f => f.Model.Kind == FieldKind.InlineArray)
                 && !type.GetMembers("Equals").Concat(type.GetMembers("GetHashCode")).Any(m => !m.IsImplicitlyDeclared),
-            bits.Select(b => b.Model).ToEquatableArray());
+            bits.Select(b => b.Model).ToEquatableArray(),
+            arguments.ToEquatableArray());
         return (model, diagnostics.ToImmutable());
     }
 
@@ -210,6 +225,10 @@ internal static class Parser
         var nullTerminatedAttribute = FindAttribute(member, "NullTerminatedAttribute");
         var encodingAttribute = FindAttribute(member, "EncodingAttribute");
         var padToAttribute = FindAttribute(member, "PadToAttribute");
+        var argsAttribute = FindAttribute(member, "ArgsAttribute");
+        var args = argsAttribute is null ? [] : argsAttribute.ConstructorArguments.SelectMany(a => a.Kind == TypedConstantKind.Array ? a.Values : ImmutableArray.Create(a))
+            .Select(v => v.Value as string ?? "").ToList();
+        var argTypes = new List<string>();
         var padTo = padToAttribute is null ? 0 : (int)ToLong(padToAttribute.ConstructorArguments[0].Value);
         if (padToAttribute is not null && padTo <= 0)
         {
@@ -447,8 +466,11 @@ internal static class Parser
                 return null;
             }
             kind = FieldKind.Nested;
-            // Given a length by its container, a nested layout takes exactly that many bytes, whatever its own size.
-            width = lengthMember is not null ? -1 : nestedSize;
+            // Given a length by its container, a nested layout takes exactly that many bytes, whatever its own size. Given
+            // arguments, it is read through ReadInto, which takes them.
+            width = lengthMember is not null || argsAttribute is not null ? -1 : nestedSize;
+            argTypes.AddRange(nested.GetMembers().Where(m => FindAttribute(m, "ArgumentAttribute") is not null)
+                .Select(m => MemberType(m)?.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat) ?? "?"));
         }
         else
         {
@@ -476,6 +498,11 @@ internal static class Parser
         if (checksumAttribute is not null && !(kind == FieldKind.Integer && integerType == "uint"))
         {
             diagnostics.Add(Diagnostic.Create(Diagnostics.RuleNotApplicable, AttributeLocation(checksumAttribute) ?? location, "[Checksum]", member.Name, memberTypeDisplay));
+            hadError = true;
+        }
+        if (argsAttribute is not null && kind != FieldKind.Nested)
+        {
+            diagnostics.Add(Diagnostic.Create(Diagnostics.RuleNotApplicable, AttributeLocation(argsAttribute) ?? location, "[Args]", member.Name, memberTypeDisplay));
             hadError = true;
         }
         if (padToAttribute is not null && kind is not (FieldKind.ByteArray or FieldKind.Memory))
@@ -632,6 +659,8 @@ internal static class Parser
             Cases = cases.ToEquatableArray(),
             Encoding = encoding,
             Element = element,
+            Args = args.ToEquatableArray(),
+            ArgTypes = argTypes.ToEquatableArray(),
         };
     }
 
@@ -777,6 +806,70 @@ internal static class Parser
         }
     }
 
+    /// <summary>An argument seen as a field, so that rules resolve it like one.</summary>
+    private static FieldModel ArgumentField(INamedTypeSymbol type, ArgumentModel argument)
+    {
+        var member = type.GetMembers(argument.Name).First();
+        var (kind, integerType, width, signed) = ClassifyScalar(MemberType(member)!)!.Value;
+        return new FieldModel(argument.Name, 0, width, kind, argument.TypeName, integerType, signed, false, false, null, false, null, null,
+            EquatableArray<long>.Empty, 0, null, null, null, false, EquatableArray<ConditionModel>.Empty, 0, false);
+    }
+
+    /// <summary>
+    /// Applies <c>[ByteOrderFrom]</c>: the multi-byte members declared after the deciding field (all, for an argument) without
+    /// a byte order of their own get the run-time test, and the deciding field accepts only its two values.
+    /// </summary>
+    private static void ApplyRunTimeByteOrder(INamedTypeSymbol type, List<(FieldModel Model, ISymbol Member, AttributeData FieldAttribute)> fields,
+        List<ArgumentModel> arguments, ImmutableArray<Diagnostic>.Builder diagnostics)
+    {
+        var attribute = type.GetAttributes().FirstOrDefault(a => IsAttribute(a, "ByteOrderFromAttribute"));
+        if (attribute is null)
+            return;
+        var location = AttributeLocation(attribute) ?? type.Locations.FirstOrDefault();
+        var name = attribute.ConstructorArguments[0].Value as string ?? "";
+        long little = NamedLong(attribute, "Little") ?? 0, big = NamedLong(attribute, "Big") ?? 0;
+        string test;
+        var first = 0;
+        if (arguments.FirstOrDefault(a => a.Name == name) is { } argument)
+        {
+            if (argument.TypeName != "global::BinaryFormat.ByteOrder")
+            {
+                diagnostics.Add(Diagnostic.Create(Diagnostics.InvalidByteOrderMember, location, type.Name, name));
+                return;
+            }
+            test = "{0}." + name + " == global::BinaryFormat.ByteOrder.BigEndian";
+        }
+        else
+        {
+            var index = fields.FindIndex(f => f.Model.Name == name);
+            if (index < 0)
+            {
+                diagnostics.Add(Diagnostic.Create(Diagnostics.UnknownMember, location, "[ByteOrderFrom]", type.Name, name, type.Name));
+                return;
+            }
+            var decider = fields[index].Model;
+            if (decider.Kind is not (FieldKind.Integer or FieldKind.Enum) || little == big || decider.Conditions.Count > 0)
+            {
+                diagnostics.Add(Diagnostic.Create(Diagnostics.InvalidByteOrderMember, location, type.Name, name));
+                return;
+            }
+            test = "unchecked((long){0}." + name + ") == " + big.ToString(CultureInfo.InvariantCulture) + "L";
+            if (decider.OneOf.Count == 0)
+                fields[index] = (decider with { OneOf = new[] { little, big }.ToEquatableArray() }, fields[index].Member, fields[index].FieldAttribute);
+            first = index + 1;
+        }
+        for (var i = first; i < fields.Count; i++)
+        {
+            var (field, member, fieldAttribute) = fields[i];
+            if (NamedLong(fieldAttribute, "ByteOrder") is not null)
+                continue;
+            if (field.Kind is FieldKind.Integer or FieldKind.Enum && field.Width > 1)
+                fields[i] = (field with { BigEndianWhen = test }, member, fieldAttribute);
+            else if (field.Element is { Kind: FieldKind.Integer or FieldKind.Enum, Width: > 1 } element)
+                fields[i] = (field with { Element = element with { BigEndianWhen = test } }, member, fieldAttribute);
+        }
+    }
+
     private static ITypeSymbol? MemberType(ISymbol member) => (member as IFieldSymbol)?.Type ?? (member as IPropertySymbol)?.Type;
 
     /// <summary>The accessibility (and static) modifiers a partial member's implementation must repeat.</summary>
@@ -797,7 +890,8 @@ internal static class Parser
     /// Gives members without an offset the end of the member declared before them, and marks those after the first
     /// variable-length member as placed at run time (offset -1). Returns that first variable-length member, if any.
     /// </summary>
-    private static FieldModel? LayOut(List<(FieldModel Model, ISymbol Member, AttributeData FieldAttribute)> fields, ImmutableArray<Diagnostic>.Builder diagnostics)
+    private static FieldModel? LayOut(List<(FieldModel Model, ISymbol Member, AttributeData FieldAttribute)> fields, HashSet<string> arguments,
+        ImmutableArray<Diagnostic>.Builder diagnostics)
     {
         FieldModel? firstDynamic = null;
         var firstDynamicIndex = fields.Count;
@@ -812,6 +906,15 @@ internal static class Parser
             {
                 diagnostics.Add(Diagnostic.Create(Diagnostics.OffsetAfterVariableMember, AttributeLocation(attribute) ?? member.Locations.FirstOrDefault(), field.Name, firstDynamic.Name));
                 continue;
+            }
+            // A sequential member whose presence the caller or container decides (a condition on an argument) takes
+            // no bytes when absent, so it starts the part placed at run time.
+            var presenceFromArgument = field.Offset < 0 && field.Conditions.Any(c => arguments.Contains(c.Member));
+            if (presenceFromArgument && firstDynamic is null)
+            {
+                // Recorded with the offset where the run-time part starts, for the checks below.
+                firstDynamic = field with { Offset = cursor };
+                firstDynamicIndex = i;
             }
             if (field.Offset < 0 && firstDynamic is null)
                 field = field with { Offset = cursor };
@@ -846,8 +949,10 @@ internal static class Parser
     /// the emitter needs to know about them, and marks length and count members with what they measure.
     /// </summary>
     private static void ResolveReferences(INamedTypeSymbol type, List<(FieldModel Model, ISymbol Member, AttributeData FieldAttribute)> fields,
-        ImmutableArray<Diagnostic>.Builder diagnostics)
+        List<ArgumentModel> arguments, ImmutableArray<Diagnostic>.Builder diagnostics)
     {
+        // Arguments are known before any field is read, so rules may name them like the earliest fields.
+        var argumentFields = arguments.ToDictionary(a => a.Name, a => ArgumentField(type, a), StringComparer.Ordinal);
         var order = new Dictionary<string, int>(StringComparer.Ordinal);
         for (var i = 0; i < fields.Count; i++)
             order[fields[i].Model.Name] = i;
@@ -858,9 +963,19 @@ internal static class Parser
             {
                 var attributeName = rule.Trim('[', ']') + "Attribute";
                 var location = member.GetAttributes().FirstOrDefault(a => a.AttributeClass?.Name == attributeName
-                        && a.ConstructorArguments.Length > 0 && a.ConstructorArguments[0].Value as string == name) is { } attribute
+                        && a.ConstructorArguments.Length > 0 && (a.ConstructorArguments[0].Kind == TypedConstantKind.Array
+                            ? a.ConstructorArguments[0].Values.Any(v => v.Value as string == name)
+                            : a.ConstructorArguments[0].Value as string == name)) is { } attribute
                     ? AttributeLocation(attribute) ?? member.Locations.FirstOrDefault()
                     : member.Locations.FirstOrDefault();
+                if (argumentFields.TryGetValue(name, out var argument))
+                {
+                    if (integerOnly ? argument.Kind == FieldKind.Integer : argument.IsScalar)
+                        return argument;
+                    diagnostics.Add(Diagnostic.Create(integerOnly ? Diagnostics.LengthMemberNotInteger : Diagnostics.RuleNotApplicable, location,
+                        rule + " naming '" + name + "'", field.Name, argument.TypeName));
+                    return null;
+                }
                 if (!order.TryGetValue(name, out var targetIndex))
                 {
                     diagnostics.Add(Diagnostic.Create(Diagnostics.UnknownMember, location, rule, field.Name, name, type.Name));
@@ -882,7 +997,8 @@ internal static class Parser
             }
             void Measure(string rule, string name, MeasureKind kind, bool allowEnum = false)
             {
-                if (Resolve(rule, name, integerOnly: !allowEnum) is not { } target)
+                // An argument is given, not written, so nothing fills it in.
+                if (Resolve(rule, name, integerOnly: !allowEnum) is not { } target || argumentFields.ContainsKey(name))
                     return;
                 var targetIndex = order[name];
                 if (fields[targetIndex].Model.Measures is { } other)
@@ -895,6 +1011,26 @@ internal static class Parser
 
             if (field.AlignMember is { } alignMember)
                 Resolve("[AlignedTo]", alignMember);
+            if (field.Args.Count > 0)
+            {
+                var passed = field.Args.Select(name => Resolve("[Args]", name)).ToList();
+                var argsLocation = AttributeLocation(member.GetAttributes().First(a => a.AttributeClass?.Name == "ArgsAttribute")) ?? member.Locations.FirstOrDefault();
+                if (field.Args.Count != field.ArgTypes.Count)
+                {
+                    diagnostics.Add(Diagnostic.Create(Diagnostics.ArgsMismatch, argsLocation, field.Name,
+                        field.Args.Count.ToString(CultureInfo.InvariantCulture) + " value(s)", field.TypeName, field.ArgTypes.Count, ""));
+                }
+                else
+                {
+                    for (var a = 0; a < passed.Count; a++)
+                    {
+                        // Integers and enums convert with a cast; a bool only from a bool.
+                        if (passed[a] is { } source && (source.Kind == FieldKind.Boolean) != (field.ArgTypes[a] == "bool"))
+                            diagnostics.Add(Diagnostic.Create(Diagnostics.ArgsMismatch, argsLocation, field.Name, "'" + field.Args[a] + "' of type " + source.TypeName,
+                                field.TypeName, field.ArgTypes.Count, "; argument " + (a + 1).ToString(CultureInfo.InvariantCulture) + " is of type " + field.ArgTypes[a]));
+                    }
+                }
+            }
             if (field.LengthMember is { } lengthMember)
                 Measure("[Length]", lengthMember, MeasureKind.Bytes);
             if (field.CountMember is { } countMember)

@@ -440,3 +440,53 @@ public sealed class BitsAttribute : Attribute
     /// <summary>The number of bits.</summary>
     public int Count { get; }
 }
+
+/// <summary>
+/// A member that is not read from the bytes but given to the layout: by the caller (the generated <c>Read</c> and
+/// <c>TryRead</c> overloads take one parameter per argument, in declaration order) or by the containing layout
+/// (<see cref="ArgsAttribute"/>), as binrw's <c>import</c> and Kaitai's <c>params</c>. Rules such as
+/// <see cref="PresentWhenAttribute"/>, <see cref="LengthAttribute"/> and <see cref="ByteOrderFromAttribute"/> may name it like
+/// an earlier field. <c>Write</c>, <c>GetEncodedSize</c> and <c>Validate</c> use the value the member holds.
+/// </summary>
+[AttributeUsage(AttributeTargets.Field | AttributeTargets.Property, Inherited = false)]
+public sealed class ArgumentAttribute : Attribute
+{
+}
+
+/// <summary>
+/// Passes values of this layout to the <see cref="ArgumentAttribute"/> members of a nested layout, in their declaration
+/// order (binrw's <c>args</c>): <c>[Field, Args(nameof(ExtraDataSize))] public SnapshotExtra Extra;</c>.
+/// </summary>
+[AttributeUsage(AttributeTargets.Field | AttributeTargets.Property, Inherited = false)]
+public sealed class ArgsAttribute : Attribute
+{
+    /// <summary>Passes the members <paramref name="members"/> (earlier fields or arguments of this layout).</summary>
+    public ArgsAttribute(params string[] members) => Members = members;
+
+    /// <summary>The names of the members passed.</summary>
+    public string[] Members { get; }
+}
+
+/// <summary>
+/// Decides the byte order at run time (Kaitai's calculated endianness, binrw's <c>is_big</c>): from an earlier integer
+/// field, whose values <see cref="Little"/> and <see cref="Big"/> mean little- and big-endian (ELF's <c>EI_DATA</c> 1 and 2,
+/// TIFF's <c>0x4949</c> and <c>0x4D4D</c>), or from an <see cref="ArgumentAttribute"/> member of type <see cref="ByteOrder"/>
+/// that the caller or the containing layout passes. Multi-byte members declared after the field (every member, for an
+/// argument) use that order unless their <see cref="FieldAttribute.ByteOrder"/> says otherwise; members before it use
+/// the layout's declared order. Any other value of the field is reported by <c>Read</c> and <c>Validate</c>.
+/// </summary>
+[AttributeUsage(AttributeTargets.Struct | AttributeTargets.Class, Inherited = false)]
+public sealed class ByteOrderFromAttribute : Attribute
+{
+    /// <summary>Takes the byte order from <paramref name="member"/>.</summary>
+    public ByteOrderFromAttribute(string member) => Member = member;
+
+    /// <summary>The deciding member.</summary>
+    public string Member { get; }
+
+    /// <summary>The value of an integer member that means little-endian.</summary>
+    public long Little { get; set; }
+
+    /// <summary>The value of an integer member that means big-endian.</summary>
+    public long Big { get; set; }
+}
