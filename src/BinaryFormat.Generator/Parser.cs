@@ -89,7 +89,7 @@ internal static class Parser
             if (member is IFieldSymbol or IPropertySymbol && !member.IsImplicitlyDeclared && GeneratedMemberNames.Contains(member.Name))
                 diagnostics.Add(Diagnostic.Create(Diagnostics.NameCollision, member.Locations.FirstOrDefault(), member.Name, "a generated method"));
             // A member called Size (qcow2's header has one) moves the size constant to EncodedSize.
-            if (member.Name == "EncodedSize" && !member.IsImplicitlyDeclared && type.GetMembers("Size").Any())
+            if (member.Name == "EncodedSize" && IsDeclaredByUser(member) && type.GetMembers("Size").Any())
                 diagnostics.Add(Diagnostic.Create(Diagnostics.NameCollision, member.Locations.FirstOrDefault(), member.Name, "the size constant, as 'Size' is taken"));
             var fieldAttribute = member.GetAttributes().FirstOrDefault(a => IsAttribute(a, "FieldAttribute"));
             if (FindAttribute(member, "ArgumentAttribute") is { } argumentAttribute)
@@ -126,7 +126,7 @@ internal static class Parser
 
         foreach (var (field, member, _) in fields)
         {
-            if (field.FlagsKnown is not null && type.GetMembers(field.Name + "UnknownBits").Any())
+            if (field.FlagsKnown is not null && type.GetMembers(field.Name + "UnknownBits").Any(IsDeclaredByUser))
                 diagnostics.Add(Diagnostic.Create(Diagnostics.NameCollision, type.GetMembers(field.Name + "UnknownBits")[0].Locations.FirstOrDefault(),
                     field.Name + "UnknownBits", "the unknown-bits property of [FlagsField] " + field.Name));
         }
@@ -869,6 +869,13 @@ internal static class Parser
                 fields[i] = (field with { Element = element with { BigEndianWhen = test } }, member, fieldAttribute);
         }
     }
+
+    /// <summary>
+    /// Whether the user wrote the member. The analyzer sees the generated members too (EncodedSize, XUnknownBits); taking them
+    /// for the user's would report a collision with itself, hidden in generated code, and silently drop the layout's model.
+    /// </summary>
+    private static bool IsDeclaredByUser(ISymbol member) =>
+        !member.IsImplicitlyDeclared && member.DeclaringSyntaxReferences.Any(r => !r.SyntaxTree.FilePath.EndsWith(".g.cs", StringComparison.Ordinal));
 
     private static ITypeSymbol? MemberType(ISymbol member) => (member as IFieldSymbol)?.Type ?? (member as IPropertySymbol)?.Type;
 

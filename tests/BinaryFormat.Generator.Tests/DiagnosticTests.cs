@@ -424,6 +424,56 @@ public class DiagnosticTests
         """, "[Range] maximum value 16 does not fit member 'Offset' of type 'byte of 4 bits'");
 
     [Fact]
+    public void BF0032_ByteOrderFromAnUnsuitableMember() => Verify("BF0032", """
+        [BinaryFormat, {|BF0032:ByteOrderFrom(nameof(Data))|}]
+        public partial struct Header { [Field] public byte Data; [Field] public uint Value; }
+        [BinaryFormat, {|BF0032:ByteOrderFrom(nameof(Order))|}]
+        public partial struct Passed { [Argument] public uint Order; [Field] public uint Value; }
+        [BinaryFormat, {|BF0032:ByteOrderFrom(nameof(Name), Little = 1, Big = 2)|}]
+        public partial struct Named { [Field, Length(4)] public byte[] Name; [Field] public uint Value; }
+        """, "[ByteOrderFrom] on 'Header' names 'Data', which must be an integer or enum [Field] with different Little and Big values, or an [Argument] of type ByteOrder");
+
+    [Fact]
+    public void BF0006_ByteOrderFromAnUnknownMember() => Verify("BF0006", """
+        [BinaryFormat, {|BF0006:ByteOrderFrom("Missing", Little = 1, Big = 2)|}]
+        public partial struct Header { [Field] public uint Value; }
+        """);
+
+    [Fact]
+    public void BF0033_ArgsDoNotMatchTheNestedLayout() => Verify("BF0033", """
+        [BinaryFormat] public partial class Inner { [Argument] public uint Size; [Argument] public bool Flag; [Field] public uint Value; }
+        [BinaryFormat] public partial class Outer
+        {
+            [Field] public uint Size;
+            [Field] public uint Other;
+            [Field, {|BF0033:Args(nameof(Size))|}] public Inner A = new();
+            [Field, {|BF0033:Args(nameof(Size), nameof(Other))|}] public Inner B = new();
+        }
+        """, "[Args] on 'A' passes 1 value(s), but 'global::Inner' declares 2 [Argument] member(s)",
+        "[Args] on 'B' passes 'Other' of type uint, but 'global::Inner' declares 2 [Argument] member(s); argument 2 is of type bool");
+
+    [Fact]
+    public void BF0007_ArgsNameALaterMember() => Verify("BF0007", """
+        [BinaryFormat] public partial class Inner { [Argument] public uint Size; [Field] public uint Value; }
+        [BinaryFormat] public partial class Outer
+        {
+            [Field, {|BF0007:Args("Size")|}] public Inner A = new();
+            [Field] public uint Size;
+        }
+        """);
+
+    [Fact]
+    public void BF0011_ArgumentAndArgsMisused() => Verify("BF0011", """
+        [BinaryFormat] public partial class Layout
+        {
+            [{|BF0011:Argument|}] public string Name = "";
+            [Field, {|BF0011:Argument|}] public uint Both;
+            [Field] public uint Size;
+            [Field, {|BF0011:Args(nameof(Size))|}] public uint NotNested;
+        }
+        """);
+
+    [Fact]
     public void ErrorInANestedLayoutIsReportedOnlyWhereItIs() => Verify("BF0002", """
         [BinaryFormat] public partial struct Inner { [Field(0)] public uint A; [{|BF0002:Field(2)|}] public ushort B; }
         [BinaryFormat] public partial struct Outer { [Field(0)] public Inner I; [Field(8)] public byte After; }

@@ -225,5 +225,40 @@ internal static class TestInputs
         }
         """;
 
-    public static readonly string[] All = [BigEndianHeader, LittleEndianWithOverride, Nested, ClassAndRecord, ByteBlocks, VariableLength, Tagged, Bitfields];
+    public const string RunTimeByteOrderAndArguments = """
+        using BinaryFormat;
+
+        namespace Sample.Elf;
+
+        /// <summary>Byte order from an earlier field; the magic before it keeps the declared order.</summary>
+        [BinaryFormat(ByteOrder.LittleEndian), ByteOrderFrom(nameof(Data), Little = 1, Big = 2)]
+        public partial struct Ident
+        {
+            [Field] public uint Magic;
+            [Field] public byte Data;
+            [Field] public ushort Type;
+            [Field(ByteOrder = ByteOrder.BigEndian)] public uint AlwaysBig;
+            [Field, Count(2)] public uint[] Pair;
+        }
+
+        /// <summary>Byte order and presence passed in by the caller or the container.</summary>
+        [BinaryFormat, ByteOrderFrom(nameof(Order))]
+        public partial class Extra
+        {
+            [Argument] public ByteOrder Order;
+            [Argument] public uint Size;
+            [Field, PresentWhen(nameof(Size), Comparison.GreaterOrEqual, 8)] public ulong First;
+            [Field, Length(ToEnd = true)] public byte[] Rest = [];
+        }
+
+        [BinaryFormat(ByteOrder.BigEndian)]
+        public partial class Container
+        {
+            [Field] public ByteOrder Order;
+            [Field] public uint ExtraSize;
+            [Field, Length(nameof(ExtraSize)), Args(nameof(Order), nameof(ExtraSize))] public Extra Extra = new();
+        }
+        """;
+
+    public static readonly string[] All = [BigEndianHeader, LittleEndianWithOverride, Nested, ClassAndRecord, ByteBlocks, VariableLength, Tagged, Bitfields, RunTimeByteOrderAndArguments];
 }

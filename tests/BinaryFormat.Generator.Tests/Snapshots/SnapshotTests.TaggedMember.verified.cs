@@ -341,6 +341,8 @@ namespace Sample.Tagged
             return offset;
         }
 
+        static bool global::BinaryFormat.IBinaryLayout<global::Sample.Tagged.Raw>.ReadsToEnd => true;
+
         /// <summary>Reads and validates a value from the start of <paramref name="source"/>.</summary>
         /// <exception cref="global::BinaryFormat.BinaryFormatException">The input is too short or breaks a rule.</exception>
         public static global::Sample.Tagged.Raw Read(global::System.ReadOnlySpan<byte> source) => Read(source, 0, out _);
