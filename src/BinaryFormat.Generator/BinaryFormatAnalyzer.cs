@@ -21,7 +21,8 @@ public sealed class BinaryFormatAnalyzer : DiagnosticAnalyzer
         Diagnostics.OffsetAfterVariableMember, Diagnostics.LengthMemberNotInteger, Diagnostics.MissingLengthSpecification,
         Diagnostics.StrideTooSmall, Diagnostics.ConflictingLength, Diagnostics.MemberAfterToEnd, Diagnostics.SizeOnVariableLayout,
         Diagnostics.MeasuredTwice, Diagnostics.InvalidLength, Diagnostics.InvalidCase, Diagnostics.DuplicateCase,
-        Diagnostics.ChecksumRangeReversed);
+        Diagnostics.ChecksumRangeReversed, Diagnostics.BitsOutsideMember, Diagnostics.BitsOverlap, Diagnostics.BitsTypeTooNarrow,
+        Diagnostics.BitsNotPartialProperty, Diagnostics.InvalidByteOrderMember, Diagnostics.ArgsMismatch);
 
     /// <inheritdoc />
     public override void Initialize(AnalysisContext context)

@@ -88,6 +88,24 @@ internal static class Diagnostics
     public static readonly DiagnosticDescriptor ChecksumRangeReversed = Error("BF0027", "Checksum range ends before it starts",
         "[Checksum] on '{0}' covers '{1}' to '{2}', but '{2}' comes before '{1}'");
 
+    public static readonly DiagnosticDescriptor BitsOutsideMember = Error("BF0028", "Bits outside the member",
+        "[Bits] on '{0}' takes bits {1}..{2}, but '{3}' has {4} bits, numbered 0..{5} from the least significant; give a first bit of 0 or more and a count of 1 or more that fit");
+
+    public static readonly DiagnosticDescriptor BitsOverlap = Error("BF0029", "Bitfields overlap",
+        "[Bits] on '{0}' takes bits {1}..{2} of '{6}', which overlap bits {4}..{5} taken by '{3}'");
+
+    public static readonly DiagnosticDescriptor BitsTypeTooNarrow = Error("BF0030", "Bitfield type cannot hold its bits",
+        "'{0}' of type '{1}' cannot hold {2} bits; use bool for one bit, or an integer or enum type wide enough (a signed type holds one bit less)");
+
+    public static readonly DiagnosticDescriptor BitsNotPartialProperty = Error("BF0031", "Bitfield is not a partial property",
+        "[Bits] member '{0}' must be an instance partial property declared with get and set and no body, such as 'public partial {2} {0} {{ get; set; }}', so that it can be generated over the bits of '{1}'");
+
+    public static readonly DiagnosticDescriptor InvalidByteOrderMember = Error("BF0032", "Byte order taken from an unsuitable member",
+        "[ByteOrderFrom] on '{0}' names '{1}', which must be an integer or enum [Field] with different Little and Big values, or an [Argument] of type ByteOrder");
+
+    public static readonly DiagnosticDescriptor ArgsMismatch = Error("BF0033", "Arguments do not match the nested layout",
+        "[Args] on '{0}' passes {1}, but '{2}' declares {3} [Argument] member(s){4}");
+
     private static DiagnosticDescriptor Error(string id, string title, string message) =>
         new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
 }

@@ -41,10 +41,12 @@ internal static class Emitter
         if (type.GeneratesEquality)
             EmitEquality(w, type);
         EmitSize(w, layout);
+        EmitReadsToEnd(w, type);
         EmitRead(w, layout);
         EmitWrite(w, layout);
         EmitValidate(w, layout);
         EmitFlagsProperties(w, type);
+        EmitBitsProperties(w, type);
         w.Close();
 
         foreach (var _ in type.ContainingTypes)
@@ -104,6 +106,11 @@ internal static class Emitter
             foreach (var signature in signatures)
                 w.Line($"{signature} => {fail};");
         }
+        foreach (var property in stub.PartialProperties)
+        {
+            var accessors = (property.HasGetter ? $"get => {fail}; " : "") + (property.Setter is { } setter ? $"{setter} => {fail}; " : "");
+            w.Line($"{property.Modifiers} partial {property.TypeName} {property.Name} {{ {accessors}}}");
+        }
         w.Close();
         foreach (var _ in stub.ContainingTypes)
             w.Close();
@@ -132,6 +139,10 @@ internal static class Emitter
         public int HeadSize => Type.Size;
 
         public string Name => Literal(Type.Name);
+
+        /// <summary>Whether Validate checks anything for the member: its own rules or those of its bitfields.</summary>
+        public bool HasRules(FieldModel field) =>
+            Emitter.HasRules(field) || Type.Bits.Any(b => b.Container == field.Name && b.HasRules);
 
         public static string Position(FieldModel field) =>
             field.FollowsDynamic || field.IsDynamic ? "offset" : field.Offset.ToString(CultureInfo.InvariantCulture);
@@ -192,6 +203,25 @@ internal static class Emitter
             WhenPresent(w, field, "this", () => w.Line($"offset += {SizeExpression(layout, field)};"), otherwise: null);
         w.Line("return offset;");
         w.Close();
+        w.Line();
+    }
+
+    /// <summary>
+    /// For a layout that takes every byte it is given (its own <c>[Length(ToEnd = true)]</c>, or an unbounded nested layout
+    /// that does), says so, so that stream and file readers read to the end for it.
+    /// </summary>
+    private static void EmitReadsToEnd(CodeWriter w, TypeModel type)
+    {
+        var unbounded = type.Fields.Where(f => f.LengthMember is null && (f.Kind == FieldKind.Switch || f.Kind == FieldKind.Nested && f.Width < 0))
+            .SelectMany(f => f.Kind == FieldKind.Switch ? CaseTypes(f) : [f.TypeName])
+            .Where(t => t != type.FullyQualifiedName)
+            .Distinct()
+            .Select(t => $"{Runtime}BinaryLayout.ReadsToEnd<{t}>()")
+            .ToList();
+        var expression = type.Fields.Any(f => f.LengthToEnd) ? "true" : unbounded.Count > 0 ? string.Join(" || ", unbounded) : null;
+        if (expression is null)
+            return;
+        w.Line($"static bool {Runtime}IBinaryLayout<{type.FullyQualifiedName}>.ReadsToEnd => {expression};");
         w.Line();
     }
 
@@ -286,10 +316,36 @@ internal static class Emitter
         w.Line("    TryRead(source, position, out value, out _, out error);");
         w.Line();
         w.Line("/// <inheritdoc/>");
-        w.Line($"public static bool TryRead({Span} source, long position, out {self} value, out int bytesConsumed, {error})");
+        var arguments = type.Arguments;
+        var parameters = string.Concat(arguments.Select(a => $", {a.TypeName} {ParameterName(a)}"));
+        var passed = string.Concat(arguments.Select(a => ", " + ParameterName(a)));
+        var defaults = string.Concat(arguments.Select(_ => ", default"));
+        if (arguments.Count > 0)
+        {
+            // Without arguments, the arguments take their defaults; the overloads below take them.
+            w.Line($"public static bool TryRead({Span} source, long position, out {self} value, out int bytesConsumed, {error}) =>");
+            w.Line($"    TryRead(source, position{defaults}, out value, out bytesConsumed, out error);");
+            w.Line();
+            var names = string.Join(", ", arguments.Select(a => $"<paramref name=\"{ParameterName(a).TrimStart('@')}\"/>"));
+            w.Line($"/// <summary>Reads and validates a value given its arguments ({names}).</summary>");
+            w.Line($"/// <exception cref=\"{Runtime}BinaryFormatException\">The input is too short or breaks a rule.</exception>");
+            w.Line($"public static {self} Read({Span} source, long position{parameters}) => Read(source, position{passed}, out _);");
+            w.Line();
+            w.Line($"/// <summary>Reads and validates a value given its arguments ({names}) and says how many bytes it took.</summary>");
+            w.Line($"/// <exception cref=\"{Runtime}BinaryFormatException\">The input is too short or breaks a rule.</exception>");
+            w.Line($"public static {self} Read({Span} source, long position{parameters}, out int bytesConsumed)");
+            w.Open();
+            w.Line($"if (!TryRead(source, position{passed}, out var value, out bytesConsumed, out var error))");
+            w.Line($"    throw new {Runtime}BinaryFormatException(error);");
+            w.Line("return value;");
+            w.Close();
+            w.Line();
+            w.Line($"/// <summary>Reads and validates a value given its arguments ({names}) without throwing.</summary>");
+        }
+        w.Line($"public static bool TryRead({Span} source, long position{parameters}, out {self} value, out int bytesConsumed, {error})");
         w.Open();
         w.Line($"var validator = new {Runtime}BinaryFormatValidator({name}, \"\", position, null, null);");
-        w.Line("bytesConsumed = ReadInto(source, out value, ref validator);");
+        w.Line($"bytesConsumed = ReadInto(source, out value, ref validator{passed});");
         w.Line("if (validator.First is null)");
         w.Open();
         if (type.Fields.Any(f => f.Checksum is not null))
@@ -322,7 +378,15 @@ internal static class Emitter
 
         w.Line("/// <inheritdoc/>");
         w.Line("[__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]");
-        w.Line($"public static int ReadInto({Span} source, out {self} value, ref {Runtime}BinaryFormatValidator validator)");
+        if (arguments.Count > 0)
+        {
+            w.Line($"public static int ReadInto({Span} source, out {self} value, ref {Runtime}BinaryFormatValidator validator) =>");
+            w.Line($"    ReadInto(source, out value, ref validator{defaults});");
+            w.Line();
+            w.Line("/// <summary>Reads without the declared rules, given the arguments; used by containers that pass them.</summary>");
+            w.Line("[__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]");
+        }
+        w.Line($"public static int ReadInto({Span} source, out {self} value, ref {Runtime}BinaryFormatValidator validator{parameters})");
         w.Open();
         if (layout.HeadSize > 0)
         {
@@ -333,7 +397,7 @@ internal static class Emitter
             w.Line("return 0;");
             w.Close();
         }
-        if (!type.IsVariable && !reportsWhileReading)
+        if (!type.IsVariable && !reportsWhileReading && arguments.Count == 0)
         {
             w.Line("value = ReadUnchecked(source);");
             w.Line($"return {type.Size};");
@@ -342,6 +406,8 @@ internal static class Emitter
             return;
         }
         w.Line($"value = {newValue};");
+        foreach (var argument in arguments)
+            w.Line($"value.{argument.Name} = {ParameterName(argument)};");
         foreach (var field in layout.Head)
             EmitReadMember(w, layout, field);
         if (!type.IsVariable)
@@ -361,6 +427,13 @@ internal static class Emitter
         w.Close();
         w.Line();
         EmitChecksumRanges(w, layout);
+    }
+
+    /// <summary>The parameter that passes an argument: its name in camel case, kept apart from the methods' own parameters.</summary>
+    private static string ParameterName(ArgumentModel argument)
+    {
+        var name = char.ToLowerInvariant(argument.Name[0]) + argument.Name.Substring(1);
+        return "@" + (name is "source" or "position" or "value" or "validator" or "bytesConsumed" or "error" ? name + "Argument" : name);
     }
 
     private static void EmitChecksumChecks(CodeWriter w, TypeModel type)
@@ -530,7 +603,8 @@ internal static class Emitter
                     slice = "source.Slice(offset, (int)length)";
                 }
                 w.Line($"var nested = validator.Nested({name}, offset);");
-                w.Line($"var consumed = {field.TypeName}.ReadInto({slice}, out var item, ref nested);");
+                var args = string.Concat(field.Args.Select((a, i) => $", unchecked(({field.ArgTypes[i]})value.{a})"));
+                w.Line($"var consumed = {field.TypeName}.ReadInto({slice}, out var item, ref nested{args});");
                 w.Line($"{target} = item;");
                 w.Line("validator.Absorb(nested);");
                 w.Line("if (validator.First is not null)");
@@ -856,7 +930,9 @@ internal static class Emitter
 
     private static string WriteInteger(FieldModel field, string at, string value) => field.Width == 1
         ? $"destination[{at}] = unchecked((byte){value});"
-        : $"{Primitives}Write{PrimitiveName(field)}{Endian(field)}(destination.Slice({at}), {value});";
+        : field.BigEndianWhen is { } big
+            ? $"if ({string.Format(CultureInfo.InvariantCulture, big, "this")}) {Primitives}Write{PrimitiveName(field)}BigEndian(destination.Slice({at}), {value}); else {Primitives}Write{PrimitiveName(field)}LittleEndian(destination.Slice({at}), {value});"
+            : $"{Primitives}Write{PrimitiveName(field)}{Endian(field)}(destination.Slice({at}), {value});";
 
     private static void EmitValidate(CodeWriter w, Layout layout)
     {
@@ -874,17 +950,17 @@ internal static class Emitter
         w.Open();
         foreach (var field in layout.Head)
         {
-            if (HasRules(field))
+            if (layout.HasRules(field))
                 WhenPresent(w, field, "this", () => EmitFieldRules(w, layout, field, field.Offset.ToString(CultureInfo.InvariantCulture)), otherwise: null);
         }
-        if (type.IsVariable && layout.Tail.Any(HasRules))
+        if (type.IsVariable && layout.Tail.Any(layout.HasRules))
         {
             w.Line($"var offset = {layout.HeadSize};");
             foreach (var field in layout.Tail)
             {
                 WhenPresent(w, field, "this", () =>
                 {
-                    if (HasRules(field))
+                    if (layout.HasRules(field))
                         EmitFieldRules(w, layout, field, "offset");
                     w.Line($"offset += {SizeExpression(layout, field)};");
                 }, otherwise: null);
@@ -905,6 +981,14 @@ internal static class Emitter
         || (field.Kind == FieldKind.Array && (field.Element!.Kind == FieldKind.Nested || field.UntilValue is not null || field.CountMember is null && field.CountConstant > 0));
 
     private static void EmitFieldRules(CodeWriter w, Layout layout, FieldModel field, string at)
+    {
+        EmitOwnRules(w, layout, field, at);
+        // A bitfield's rules are checked right after those of the integer that holds it, at that integer's offset.
+        foreach (var bits in layout.Type.Bits.Where(b => b.Container == field.Name && b.HasRules))
+            EmitOwnRules(w, layout, bits.Rules, at);
+    }
+
+    private static void EmitOwnRules(CodeWriter w, Layout layout, FieldModel field, string at)
     {
         var member = Literal(field.Name);
         var value = "this." + field.Name;
@@ -1102,6 +1186,51 @@ internal static class Emitter
         }
     }
 
+    /// <summary>
+    /// The [Bits] properties: each reads its bits out of the integer member that holds them, and writes them back leaving
+    /// the member's other bits as they are; a value wider than the bits is a caller mistake.
+    /// </summary>
+    private static void EmitBitsProperties(CodeWriter w, TypeModel type)
+    {
+        foreach (var bits in type.Bits)
+        {
+            var field = bits.Rules;
+            var mask = "0x" + bits.Mask.ToString("X", CultureInfo.InvariantCulture) + "UL";
+            var raw = $"((unchecked((ulong)this.{bits.Container}) >> {bits.FirstBit}) & {mask})";
+            var get = field.Kind switch
+            {
+                FieldKind.Boolean => $"{raw} != 0",
+                FieldKind.Enum => $"({field.TypeName})unchecked(({field.IntegerType}){raw})",
+                _ => $"unchecked(({field.IntegerType}){raw})",
+            };
+            var bitsOfValue = field.Kind switch
+            {
+                FieldKind.Boolean => "(value ? 1UL : 0UL)",
+                FieldKind.Enum => $"unchecked((ulong)({field.IntegerType})value)",
+                _ => "unchecked((ulong)value)",
+            };
+            // An unsigned type no wider than the bits cannot hold a value that does not fit.
+            var canOverflow = field.Kind != FieldKind.Boolean && (field.IsSigned || field.Width * 8 > bits.Count);
+            var last = (bits.FirstBit + bits.Count - 1).ToString(CultureInfo.InvariantCulture);
+            w.Line();
+            w.Line($"/// <summary>Bits {bits.FirstBit}..{last} of <see cref=\"{bits.Container}\"/>; setting them leaves its other bits as they are.</summary>");
+            w.Line($"{bits.Modifiers} partial {field.TypeName} {field.Name}");
+            w.Open();
+            w.Line($"get => {get};");
+            w.Line("set");
+            w.Open();
+            w.Line($"var bits = {bitsOfValue};");
+            if (canOverflow)
+            {
+                w.Line($"if (bits > {mask})");
+                w.Line($"    {Runtime}BinaryLayout.ThrowBitsOutOfRange({Literal(type.Name)}, {Literal(field.Name)}, bits, {bits.Count});");
+            }
+            w.Line($"this.{bits.Container} = unchecked(({bits.ContainerIntegerType})((unchecked((ulong)this.{bits.Container}) & ~({mask} << {bits.FirstBit})) | (bits << {bits.FirstBit})));");
+            w.Close();
+            w.Close();
+        }
+    }
+
     /// <summary>Wraps <paramref name="body"/> in the field's [PresentWhen] conditions, evaluated on <paramref name="instance"/>.</summary>
     private static void WhenPresent(CodeWriter w, FieldModel field, string instance, System.Action body, System.Action? otherwise)
     {
@@ -1150,6 +1279,8 @@ internal static class Emitter
     {
         if (field.Width == 1)
             return field.IntegerType == "sbyte" ? $"unchecked((sbyte)source[{at}])" : $"source[{at}]";
+        if (field.BigEndianWhen is { } big)
+            return $"({string.Format(CultureInfo.InvariantCulture, big, "value")} ? {Primitives}Read{PrimitiveName(field)}BigEndian(source.Slice({at})) : {Primitives}Read{PrimitiveName(field)}LittleEndian(source.Slice({at})))";
         return $"{Primitives}Read{PrimitiveName(field)}{Endian(field)}(source.Slice({at}))";
     }
 

@@ -21,7 +21,9 @@ internal sealed record TypeModel(
     EquatableArray<FieldModel> Fields,
     bool IsVariable,
     bool SizeNameTaken,
-    bool GeneratesEquality)
+    bool GeneratesEquality,
+    EquatableArray<BitsModel> Bits,
+    EquatableArray<ArgumentModel> Arguments)
 {
     /// <summary>The name of the size constant: <c>Size</c>, or <c>EncodedSize</c> when a member already is called Size.</summary>
     public string SizeConstant => SizeNameTaken ? "EncodedSize" : "Size";
@@ -42,12 +44,40 @@ internal sealed record StubModel(
     string FullyQualifiedName,
     string Keyword,
     EquatableArray<ContainingTypeModel> ContainingTypes,
-    EquatableArray<string> TakenNames)
+    EquatableArray<string> TakenNames,
+    EquatableArray<PartialPropertyModel> PartialProperties)
 {
     public string HintName =>
         (Namespace is null ? "" : Namespace + ".")
         + string.Concat(ContainingTypes.Select(t => t.Name + "."))
         + Name + ".g.cs";
+}
+
+/// <summary>An <c>[Argument]</c> member: set by the caller or the container before the fields are read.</summary>
+internal sealed record ArgumentModel(string Name, string TypeName);
+
+/// <summary>A partial property the generator must implement even in a stub, so that the compiler reports no CS9248 on top of the BF diagnostics.</summary>
+internal sealed record PartialPropertyModel(string Modifiers, string TypeName, string Name, bool HasGetter, string? Setter);
+
+/// <summary>
+/// A <c>[Bits]</c> partial property: <see cref="Count"/> bits of the integer member <see cref="Container"/> from
+/// <see cref="FirstBit"/> (0 = least significant), seen as a value of the property's type. <see cref="Rules"/> carries its
+/// [Range]/[OneOf] rules in the shape the emitter validates fields with (name, kind, integer type and width of the property).
+/// </summary>
+internal sealed record BitsModel(
+    string Modifiers,
+    string Container,
+    string ContainerIntegerType,
+    int FirstBit,
+    int Count,
+    FieldModel Rules)
+{
+    public string Name => Rules.Name;
+
+    /// <summary>The mask of <see cref="Count"/> low bits.</summary>
+    public ulong Mask => Count == 64 ? ulong.MaxValue : (1UL << Count) - 1;
+
+    public bool HasRules => Rules.Reserved || Rules.RangeMin is not null || Rules.OneOf.Count > 0;
 }
 
 /// <summary>What the parser makes of one [BinaryFormat] type: a model to emit, or a stub when it has errors.</summary>
@@ -147,6 +177,14 @@ internal sealed record FieldModel(
     /// <summary>For a length or count member: the member it measures.</summary>
     public string? Measures { get; init; }
     public MeasureKind MeasureKind { get; init; }
+    /// <summary>
+    /// For a member whose byte order is decided at run time (<c>[ByteOrderFrom]</c>): the test that means big-endian, with
+    /// <c>{0}</c> standing for the instance (<c>value</c> when reading, <c>this</c> when writing).
+    /// </summary>
+    public string? BigEndianWhen { get; init; }
+    /// <summary>For a nested layout with <c>[Args]</c>: the members passed, and the types of the nested layout's arguments.</summary>
+    public EquatableArray<string> Args { get; init; } = EquatableArray<string>.Empty;
+    public EquatableArray<string> ArgTypes { get; init; } = EquatableArray<string>.Empty;
 }
 
 /// <summary>A <c>[PresentWhen]</c> condition on an earlier scalar member.</summary>

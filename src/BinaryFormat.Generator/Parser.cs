@@ -44,7 +44,12 @@ internal static class Parser
             type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat),
             Keyword(type),
             containing.ToEquatableArray(),
-            type.GetMembers().Where(m => !m.IsImplicitlyDeclared).Select(m => m.Name).Distinct().OrderBy(n => n, StringComparer.Ordinal).ToEquatableArray()));
+            type.GetMembers().Where(m => !m.IsImplicitlyDeclared).Select(m => m.Name).Distinct().OrderBy(n => n, StringComparer.Ordinal).ToEquatableArray(),
+            type.GetMembers().OfType<IPropertySymbol>()
+                .Where(p => p.IsPartialDefinition && p.PartialImplementationPart is null && FindAttribute(p, "BitsAttribute") is not null)
+                .Select(p => new PartialPropertyModel(Modifiers(p), p.Type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat), p.Name,
+                    p.GetMethod is not null, p.SetMethod is null ? null : p.SetMethod.IsInitOnly ? "init" : "set"))
+                .ToEquatableArray()));
     }
 
     public static (TypeModel? Model, ImmutableArray<Diagnostic> Diagnostics) Parse(INamedTypeSymbol type, CancellationToken cancellationToken) =>
@@ -74,6 +79,8 @@ internal static class Parser
         var declaredSize = NamedInt(formatAttribute, "Size") ?? 0;
 
         var fields = new List<(FieldModel Model, ISymbol Member, AttributeData FieldAttribute)>();
+        var bits = new List<(BitsModel Model, ISymbol Member, AttributeData Attribute)>();
+        var arguments = new List<ArgumentModel>();
         // A nested layout with errors of its own: nothing is generated here either, but the errors are reported there only.
         var dependsOnInvalidLayout = false;
         foreach (var member in type.GetMembers())
@@ -82,9 +89,30 @@ internal static class Parser
             if (member is IFieldSymbol or IPropertySymbol && !member.IsImplicitlyDeclared && GeneratedMemberNames.Contains(member.Name))
                 diagnostics.Add(Diagnostic.Create(Diagnostics.NameCollision, member.Locations.FirstOrDefault(), member.Name, "a generated method"));
             // A member called Size (qcow2's header has one) moves the size constant to EncodedSize.
-            if (member.Name == "EncodedSize" && !member.IsImplicitlyDeclared && type.GetMembers("Size").Any())
+            if (member.Name == "EncodedSize" && IsDeclaredByUser(member) && type.GetMembers("Size").Any())
                 diagnostics.Add(Diagnostic.Create(Diagnostics.NameCollision, member.Locations.FirstOrDefault(), member.Name, "the size constant, as 'Size' is taken"));
             var fieldAttribute = member.GetAttributes().FirstOrDefault(a => IsAttribute(a, "FieldAttribute"));
+            if (FindAttribute(member, "ArgumentAttribute") is { } argumentAttribute)
+            {
+                var argumentType = MemberType(member);
+                if (fieldAttribute is not null || argumentType is null || ClassifyScalar(argumentType) is null)
+                    diagnostics.Add(Diagnostic.Create(Diagnostics.RuleNotApplicable, AttributeLocation(argumentAttribute) ?? member.Locations.FirstOrDefault(),
+                        fieldAttribute is not null ? "[Argument] with [Field]" : "[Argument]", member.Name, argumentType?.ToDisplayString() ?? "?"));
+                else if (member is IFieldSymbol { IsReadOnly: true } or IFieldSymbol { IsStatic: true } or IPropertySymbol { SetMethod: null or { IsInitOnly: true } } or IPropertySymbol { IsStatic: true })
+                    diagnostics.Add(Diagnostic.Create(Diagnostics.MemberNotWritable, member.Locations.FirstOrDefault(), member.Name));
+                else
+                    arguments.Add(new ArgumentModel(member.Name, argumentType.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat)));
+                continue;
+            }
+            if (FindAttribute(member, "BitsAttribute") is { } bitsAttribute)
+            {
+                if (fieldAttribute is not null)
+                    diagnostics.Add(Diagnostic.Create(Diagnostics.RuleNotApplicable, AttributeLocation(bitsAttribute) ?? member.Locations.FirstOrDefault(),
+                        "[Bits] with [Field]", member.Name, MemberType(member)?.ToDisplayString() ?? "?"));
+                else if (ParseBits(member, bitsAttribute, diagnostics) is { } parsedBits)
+                    bits.Add(parsedBits);
+                continue;
+            }
             if (fieldAttribute is null)
             {
                 if (member is IFieldSymbol { IsRequired: true } or IPropertySymbol { IsRequired: true })
@@ -98,14 +126,16 @@ internal static class Parser
 
         foreach (var (field, member, _) in fields)
         {
-            if (field.FlagsKnown is not null && type.GetMembers(field.Name + "UnknownBits").Any())
+            if (field.FlagsKnown is not null && type.GetMembers(field.Name + "UnknownBits").Any(IsDeclaredByUser))
                 diagnostics.Add(Diagnostic.Create(Diagnostics.NameCollision, type.GetMembers(field.Name + "UnknownBits")[0].Locations.FirstOrDefault(),
                     field.Name + "UnknownBits", "the unknown-bits property of [FlagsField] " + field.Name));
         }
-        var firstDynamic = LayOut(fields, diagnostics);
+        ApplyRunTimeByteOrder(type, fields, arguments, diagnostics);
+        var firstDynamic = LayOut(fields, new HashSet<string>(arguments.Select(a => a.Name), StringComparer.Ordinal), diagnostics);
         // Fixed members by offset, then the members whose offsets are known only at run time, in declaration order.
         fields = fields.OrderBy(f => f.Model.FollowsDynamic ? 1 : 0).ThenBy(f => f.Model.FollowsDynamic ? 0 : f.Model.Offset).ToList();
-        ResolveReferences(type, fields, diagnostics);
+        ResolveReferences(type, fields, arguments, diagnostics);
+        ResolveBits(type, fields, bits, diagnostics);
         CheckOverlaps(fields, diagnostics);
 
         var fixedFields = fields.Where(f => !f.Model.FollowsDynamic && f.Model.Width >= 0).ToList();
@@ -142,7 +172,9 @@ internal static class Parser
             type.GetMembers("Size").Any(m => !m.IsImplicitlyDeclared),
             // The runtime's default struct equality throws on [InlineArray] fields; records and hand-written Equals are left alone.
             type.TypeKind == TypeKind.Struct && !type.IsRecord && fields.Any(f => f.Model.Kind == FieldKind.InlineArray)
-                && !type.GetMembers("Equals").Concat(type.GetMembers("GetHashCode")).Any(m => !m.IsImplicitlyDeclared));
+                && !type.GetMembers("Equals").Concat(type.GetMembers("GetHashCode")).Any(m => !m.IsImplicitlyDeclared),
+            bits.Select(b => b.Model).ToEquatableArray(),
+            arguments.ToEquatableArray());
         return (model, diagnostics.ToImmutable());
     }
 
@@ -193,6 +225,10 @@ internal static class Parser
         var nullTerminatedAttribute = FindAttribute(member, "NullTerminatedAttribute");
         var encodingAttribute = FindAttribute(member, "EncodingAttribute");
         var padToAttribute = FindAttribute(member, "PadToAttribute");
+        var argsAttribute = FindAttribute(member, "ArgsAttribute");
+        var args = argsAttribute is null ? [] : argsAttribute.ConstructorArguments.SelectMany(a => a.Kind == TypedConstantKind.Array ? a.Values : ImmutableArray.Create(a))
+            .Select(v => v.Value as string ?? "").ToList();
+        var argTypes = new List<string>();
         var padTo = padToAttribute is null ? 0 : (int)ToLong(padToAttribute.ConstructorArguments[0].Value);
         if (padToAttribute is not null && padTo <= 0)
         {
@@ -430,8 +466,11 @@ internal static class Parser
                 return null;
             }
             kind = FieldKind.Nested;
-            // Given a length by its container, a nested layout takes exactly that many bytes, whatever its own size.
-            width = lengthMember is not null ? -1 : nestedSize;
+            // Given a length by its container, a nested layout takes exactly that many bytes, whatever its own size. Given
+            // arguments, it is read through ReadInto, which takes them.
+            width = lengthMember is not null || argsAttribute is not null ? -1 : nestedSize;
+            argTypes.AddRange(nested.GetMembers().Where(m => FindAttribute(m, "ArgumentAttribute") is not null)
+                .Select(m => MemberType(m)?.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat) ?? "?"));
         }
         else
         {
@@ -459,6 +498,11 @@ internal static class Parser
         if (checksumAttribute is not null && !(kind == FieldKind.Integer && integerType == "uint"))
         {
             diagnostics.Add(Diagnostic.Create(Diagnostics.RuleNotApplicable, AttributeLocation(checksumAttribute) ?? location, "[Checksum]", member.Name, memberTypeDisplay));
+            hadError = true;
+        }
+        if (argsAttribute is not null && kind != FieldKind.Nested)
+        {
+            diagnostics.Add(Diagnostic.Create(Diagnostics.RuleNotApplicable, AttributeLocation(argsAttribute) ?? location, "[Args]", member.Name, memberTypeDisplay));
             hadError = true;
         }
         if (padToAttribute is not null && kind is not (FieldKind.ByteArray or FieldKind.Memory))
@@ -615,6 +659,8 @@ internal static class Parser
             Cases = cases.ToEquatableArray(),
             Encoding = encoding,
             Element = element,
+            Args = args.ToEquatableArray(),
+            ArgTypes = argTypes.ToEquatableArray(),
         };
     }
 
@@ -642,6 +688,208 @@ internal static class Parser
         return false;
     }
 
+    /// <summary>Reads a <c>[Bits]</c> property: its type, bit range and rules; the container is resolved once all fields are known.</summary>
+    private static (BitsModel, ISymbol, AttributeData)? ParseBits(ISymbol member, AttributeData attribute, ImmutableArray<Diagnostic>.Builder diagnostics)
+    {
+        var location = member.Locations.FirstOrDefault();
+        var attributeLocation = AttributeLocation(attribute) ?? location;
+        var container = attribute.ConstructorArguments[0].Value as string ?? "";
+        var firstBit = (int)ToLong(attribute.ConstructorArguments[1].Value);
+        var count = (int)ToLong(attribute.ConstructorArguments[2].Value);
+        var hadError = false;
+        // The generator implements the property, so it must be a partial declaration with both accessors. (The analyzer
+        // sees the generated implementation, so its presence says nothing.)
+        if (member is not IPropertySymbol { IsStatic: false, IsPartialDefinition: true, GetMethod: not null, SetMethod.IsInitOnly: false } property)
+        {
+            diagnostics.Add(Diagnostic.Create(Diagnostics.BitsNotPartialProperty, location, member.Name, container, MemberType(member)?.ToDisplayString() ?? "byte"));
+            return null;
+        }
+        var typeDisplay = property.Type.ToDisplayString();
+        var scalar = ClassifyScalar(property.Type);
+        // A signed type gives up its sign bit: the bits are read as an unsigned number.
+        var capacity = scalar is null ? 0 : scalar.Value.Kind == FieldKind.Boolean ? 1 : scalar.Value.Width * 8 - (scalar.Value.Signed ? 1 : 0);
+        if (scalar is null || count > capacity)
+        {
+            diagnostics.Add(Diagnostic.Create(Diagnostics.BitsTypeTooNarrow, location, member.Name, typeDisplay, count));
+            hadError = true;
+        }
+        var mask = count is <= 0 or > 64 ? 0 : count == 64 ? ulong.MaxValue : (1UL << count) - 1;
+        long? rangeMin = null, rangeMax = null;
+        var oneOf = new List<long>();
+        var reserved = false;
+        bool Fits(AttributeData ruleAttribute, string rule, object? value)
+        {
+            var number = ToLong(value);
+            if (value is ulong unsignedValue ? unsignedValue <= mask : number >= 0 && (ulong)number <= mask)
+                return true;
+            diagnostics.Add(Diagnostic.Create(Diagnostics.ValueDoesNotFit, AttributeLocation(ruleAttribute) ?? location, rule, FormatValue(value), member.Name,
+                typeDisplay + " of " + count.ToString(CultureInfo.InvariantCulture) + " bits"));
+            hadError = true;
+            return false;
+        }
+        foreach (var rule in member.GetAttributes())
+        {
+            var name = rule.AttributeClass?.Name ?? "";
+            if (!IsAttribute(rule, name) || name == "BitsAttribute")
+                continue;
+            var ruleLocation = AttributeLocation(rule) ?? location;
+            if (name == "RangeAttribute")
+            {
+                if (Fits(rule, "[Range] minimum", rule.ConstructorArguments[0].Value) & Fits(rule, "[Range] maximum", rule.ConstructorArguments[1].Value))
+                {
+                    rangeMin = ToLong(rule.ConstructorArguments[0].Value);
+                    rangeMax = ToLong(rule.ConstructorArguments[1].Value);
+                }
+            }
+            else if (name == "ReservedAttribute")
+            {
+                reserved = true;
+            }
+            else if (name == "OneOfAttribute")
+            {
+                foreach (var value in rule.ConstructorArguments.SelectMany(a => a.Kind == TypedConstantKind.Array ? a.Values : ImmutableArray.Create(a)))
+                {
+                    if (Fits(rule, "[OneOf]", value.Value))
+                        oneOf.Add(ToLong(value.Value));
+                }
+            }
+            else
+            {
+                diagnostics.Add(Diagnostic.Create(Diagnostics.RuleNotApplicable, ruleLocation, "[" + name.Substring(0, name.Length - "Attribute".Length) + "] on a [Bits] property", member.Name, typeDisplay));
+                hadError = true;
+            }
+        }
+        if (hadError || scalar is not { } kind)
+            return null;
+        var rules = new FieldModel(member.Name, 0, kind.Width, kind.Kind, property.Type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat),
+            kind.IntegerType, kind.Signed, false, false, null, reserved, rangeMin, rangeMax, oneOf.ToEquatableArray(), 0, null, null, null, false,
+            EquatableArray<ConditionModel>.Empty, 0, false);
+        return (new BitsModel(Modifiers(property), container, "", firstBit, count, rules), member, attribute);
+    }
+
+    /// <summary>Checks that each [Bits] property names an integer field and bits inside it that no other property takes.</summary>
+    private static void ResolveBits(INamedTypeSymbol type, List<(FieldModel Model, ISymbol Member, AttributeData FieldAttribute)> fields,
+        List<(BitsModel Model, ISymbol Member, AttributeData Attribute)> bits, ImmutableArray<Diagnostic>.Builder diagnostics)
+    {
+        var taken = new Dictionary<string, List<BitsModel>>(StringComparer.Ordinal);
+        for (var i = 0; i < bits.Count; i++)
+        {
+            var (model, member, attribute) = bits[i];
+            var location = AttributeLocation(attribute) ?? member.Locations.FirstOrDefault();
+            var container = fields.FirstOrDefault(f => f.Model.Name == model.Container).Model;
+            if (container is null)
+            {
+                diagnostics.Add(Diagnostic.Create(Diagnostics.UnknownMember, location, "[Bits]", model.Name, model.Container, type.Name));
+                continue;
+            }
+            if (container.Kind != FieldKind.Integer)
+            {
+                diagnostics.Add(Diagnostic.Create(Diagnostics.RuleNotApplicable, location, "[Bits] naming '" + container.Name + "'", model.Name, container.TypeName));
+                continue;
+            }
+            var width = container.Width * 8;
+            if (model.FirstBit < 0 || model.Count < 1 || model.FirstBit + model.Count > width)
+            {
+                diagnostics.Add(Diagnostic.Create(Diagnostics.BitsOutsideMember, location, model.Name, model.FirstBit, model.FirstBit + model.Count - 1, container.Name, width, width - 1));
+                continue;
+            }
+            if (!taken.TryGetValue(container.Name, out var others))
+                taken[container.Name] = others = [];
+            if (others.FirstOrDefault(o => o.FirstBit < model.FirstBit + model.Count && model.FirstBit < o.FirstBit + o.Count) is { } overlapped)
+            {
+                diagnostics.Add(Diagnostic.Create(Diagnostics.BitsOverlap, location, model.Name, model.FirstBit, model.FirstBit + model.Count - 1,
+                    overlapped.Name, overlapped.FirstBit, overlapped.FirstBit + overlapped.Count - 1, container.Name));
+                continue;
+            }
+            others.Add(model);
+            bits[i] = (model with { ContainerIntegerType = container.IntegerType }, member, attribute);
+        }
+    }
+
+    /// <summary>An argument seen as a field, so that rules resolve it like one.</summary>
+    private static FieldModel ArgumentField(INamedTypeSymbol type, ArgumentModel argument)
+    {
+        var member = type.GetMembers(argument.Name).First();
+        var (kind, integerType, width, signed) = ClassifyScalar(MemberType(member)!)!.Value;
+        return new FieldModel(argument.Name, 0, width, kind, argument.TypeName, integerType, signed, false, false, null, false, null, null,
+            EquatableArray<long>.Empty, 0, null, null, null, false, EquatableArray<ConditionModel>.Empty, 0, false);
+    }
+
+    /// <summary>
+    /// Applies <c>[ByteOrderFrom]</c>: the multi-byte members declared after the deciding field (all, for an argument) without
+    /// a byte order of their own get the run-time test, and the deciding field accepts only its two values.
+    /// </summary>
+    private static void ApplyRunTimeByteOrder(INamedTypeSymbol type, List<(FieldModel Model, ISymbol Member, AttributeData FieldAttribute)> fields,
+        List<ArgumentModel> arguments, ImmutableArray<Diagnostic>.Builder diagnostics)
+    {
+        var attribute = type.GetAttributes().FirstOrDefault(a => IsAttribute(a, "ByteOrderFromAttribute"));
+        if (attribute is null)
+            return;
+        var location = AttributeLocation(attribute) ?? type.Locations.FirstOrDefault();
+        var name = attribute.ConstructorArguments[0].Value as string ?? "";
+        long little = NamedLong(attribute, "Little") ?? 0, big = NamedLong(attribute, "Big") ?? 0;
+        string test;
+        var first = 0;
+        if (arguments.FirstOrDefault(a => a.Name == name) is { } argument)
+        {
+            if (argument.TypeName != "global::BinaryFormat.ByteOrder")
+            {
+                diagnostics.Add(Diagnostic.Create(Diagnostics.InvalidByteOrderMember, location, type.Name, name));
+                return;
+            }
+            test = "{0}." + name + " == global::BinaryFormat.ByteOrder.BigEndian";
+        }
+        else
+        {
+            var index = fields.FindIndex(f => f.Model.Name == name);
+            if (index < 0)
+            {
+                diagnostics.Add(Diagnostic.Create(Diagnostics.UnknownMember, location, "[ByteOrderFrom]", type.Name, name, type.Name));
+                return;
+            }
+            var decider = fields[index].Model;
+            if (decider.Kind is not (FieldKind.Integer or FieldKind.Enum) || little == big || decider.Conditions.Count > 0)
+            {
+                diagnostics.Add(Diagnostic.Create(Diagnostics.InvalidByteOrderMember, location, type.Name, name));
+                return;
+            }
+            test = "unchecked((long){0}." + name + ") == " + big.ToString(CultureInfo.InvariantCulture) + "L";
+            if (decider.OneOf.Count == 0)
+                fields[index] = (decider with { OneOf = new[] { little, big }.ToEquatableArray() }, fields[index].Member, fields[index].FieldAttribute);
+            first = index + 1;
+        }
+        for (var i = first; i < fields.Count; i++)
+        {
+            var (field, member, fieldAttribute) = fields[i];
+            if (NamedLong(fieldAttribute, "ByteOrder") is not null)
+                continue;
+            if (field.Kind is FieldKind.Integer or FieldKind.Enum && field.Width > 1)
+                fields[i] = (field with { BigEndianWhen = test }, member, fieldAttribute);
+            else if (field.Element is { Kind: FieldKind.Integer or FieldKind.Enum, Width: > 1 } element)
+                fields[i] = (field with { Element = element with { BigEndianWhen = test } }, member, fieldAttribute);
+        }
+    }
+
+    /// <summary>
+    /// Whether the user wrote the member. The analyzer sees the generated members too (EncodedSize, XUnknownBits); taking them
+    /// for the user's would report a collision with itself, hidden in generated code, and silently drop the layout's model.
+    /// </summary>
+    private static bool IsDeclaredByUser(ISymbol member) =>
+        !member.IsImplicitlyDeclared && member.DeclaringSyntaxReferences.Any(r => !r.SyntaxTree.FilePath.EndsWith(".g.cs", StringComparison.Ordinal));
+
+    private static ITypeSymbol? MemberType(ISymbol member) => (member as IFieldSymbol)?.Type ?? (member as IPropertySymbol)?.Type;
+
+    /// <summary>The accessibility (and static) modifiers a partial member's implementation must repeat.</summary>
+    private static string Modifiers(ISymbol member) => member.DeclaredAccessibility switch
+    {
+        Accessibility.Public => "public",
+        Accessibility.Internal => "internal",
+        Accessibility.Protected => "protected",
+        Accessibility.ProtectedOrInternal => "protected internal",
+        Accessibility.ProtectedAndInternal => "private protected",
+        _ => "private",
+    } + (member.IsStatic ? " static" : "");
+
     private static AttributeData? FindAttribute(ISymbol member, string name) =>
         member.GetAttributes().FirstOrDefault(a => IsAttribute(a, name));
 
@@ -649,7 +897,8 @@ internal static class Parser
     /// Gives members without an offset the end of the member declared before them, and marks those after the first
     /// variable-length member as placed at run time (offset -1). Returns that first variable-length member, if any.
     /// </summary>
-    private static FieldModel? LayOut(List<(FieldModel Model, ISymbol Member, AttributeData FieldAttribute)> fields, ImmutableArray<Diagnostic>.Builder diagnostics)
+    private static FieldModel? LayOut(List<(FieldModel Model, ISymbol Member, AttributeData FieldAttribute)> fields, HashSet<string> arguments,
+        ImmutableArray<Diagnostic>.Builder diagnostics)
     {
         FieldModel? firstDynamic = null;
         var firstDynamicIndex = fields.Count;
@@ -664,6 +913,15 @@ internal static class Parser
             {
                 diagnostics.Add(Diagnostic.Create(Diagnostics.OffsetAfterVariableMember, AttributeLocation(attribute) ?? member.Locations.FirstOrDefault(), field.Name, firstDynamic.Name));
                 continue;
+            }
+            // A sequential member whose presence the caller or container decides (a condition on an argument) takes
+            // no bytes when absent, so it starts the part placed at run time.
+            var presenceFromArgument = field.Offset < 0 && field.Conditions.Any(c => arguments.Contains(c.Member));
+            if (presenceFromArgument && firstDynamic is null)
+            {
+                // Recorded with the offset where the run-time part starts, for the checks below.
+                firstDynamic = field with { Offset = cursor };
+                firstDynamicIndex = i;
             }
             if (field.Offset < 0 && firstDynamic is null)
                 field = field with { Offset = cursor };
@@ -698,8 +956,10 @@ internal static class Parser
     /// the emitter needs to know about them, and marks length and count members with what they measure.
     /// </summary>
     private static void ResolveReferences(INamedTypeSymbol type, List<(FieldModel Model, ISymbol Member, AttributeData FieldAttribute)> fields,
-        ImmutableArray<Diagnostic>.Builder diagnostics)
+        List<ArgumentModel> arguments, ImmutableArray<Diagnostic>.Builder diagnostics)
     {
+        // Arguments are known before any field is read, so rules may name them like the earliest fields.
+        var argumentFields = arguments.ToDictionary(a => a.Name, a => ArgumentField(type, a), StringComparer.Ordinal);
         var order = new Dictionary<string, int>(StringComparer.Ordinal);
         for (var i = 0; i < fields.Count; i++)
             order[fields[i].Model.Name] = i;
@@ -710,9 +970,19 @@ internal static class Parser
             {
                 var attributeName = rule.Trim('[', ']') + "Attribute";
                 var location = member.GetAttributes().FirstOrDefault(a => a.AttributeClass?.Name == attributeName
-                        && a.ConstructorArguments.Length > 0 && a.ConstructorArguments[0].Value as string == name) is { } attribute
+                        && a.ConstructorArguments.Length > 0 && (a.ConstructorArguments[0].Kind == TypedConstantKind.Array
+                            ? a.ConstructorArguments[0].Values.Any(v => v.Value as string == name)
+                            : a.ConstructorArguments[0].Value as string == name)) is { } attribute
                     ? AttributeLocation(attribute) ?? member.Locations.FirstOrDefault()
                     : member.Locations.FirstOrDefault();
+                if (argumentFields.TryGetValue(name, out var argument))
+                {
+                    if (integerOnly ? argument.Kind == FieldKind.Integer : argument.IsScalar)
+                        return argument;
+                    diagnostics.Add(Diagnostic.Create(integerOnly ? Diagnostics.LengthMemberNotInteger : Diagnostics.RuleNotApplicable, location,
+                        rule + " naming '" + name + "'", field.Name, argument.TypeName));
+                    return null;
+                }
                 if (!order.TryGetValue(name, out var targetIndex))
                 {
                     diagnostics.Add(Diagnostic.Create(Diagnostics.UnknownMember, location, rule, field.Name, name, type.Name));
@@ -734,7 +1004,8 @@ internal static class Parser
             }
             void Measure(string rule, string name, MeasureKind kind, bool allowEnum = false)
             {
-                if (Resolve(rule, name, integerOnly: !allowEnum) is not { } target)
+                // An argument is given, not written, so nothing fills it in.
+                if (Resolve(rule, name, integerOnly: !allowEnum) is not { } target || argumentFields.ContainsKey(name))
                     return;
                 var targetIndex = order[name];
                 if (fields[targetIndex].Model.Measures is { } other)
@@ -747,6 +1018,26 @@ internal static class Parser
 
             if (field.AlignMember is { } alignMember)
                 Resolve("[AlignedTo]", alignMember);
+            if (field.Args.Count > 0)
+            {
+                var passed = field.Args.Select(name => Resolve("[Args]", name)).ToList();
+                var argsLocation = AttributeLocation(member.GetAttributes().First(a => a.AttributeClass?.Name == "ArgsAttribute")) ?? member.Locations.FirstOrDefault();
+                if (field.Args.Count != field.ArgTypes.Count)
+                {
+                    diagnostics.Add(Diagnostic.Create(Diagnostics.ArgsMismatch, argsLocation, field.Name,
+                        field.Args.Count.ToString(CultureInfo.InvariantCulture) + " value(s)", field.TypeName, field.ArgTypes.Count, ""));
+                }
+                else
+                {
+                    for (var a = 0; a < passed.Count; a++)
+                    {
+                        // Integers and enums convert with a cast; a bool only from a bool.
+                        if (passed[a] is { } source && (source.Kind == FieldKind.Boolean) != (field.ArgTypes[a] == "bool"))
+                            diagnostics.Add(Diagnostic.Create(Diagnostics.ArgsMismatch, argsLocation, field.Name, "'" + field.Args[a] + "' of type " + source.TypeName,
+                                field.TypeName, field.ArgTypes.Count, "; argument " + (a + 1).ToString(CultureInfo.InvariantCulture) + " is of type " + field.ArgTypes[a]));
+                    }
+                }
+            }
             if (field.LengthMember is { } lengthMember)
                 Measure("[Length]", lengthMember, MeasureKind.Bytes);
             if (field.CountMember is { } countMember)

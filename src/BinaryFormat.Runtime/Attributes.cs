@@ -406,3 +406,87 @@ public sealed class ChecksumAttribute : Attribute
     /// <summary>The member whose last byte ends the range (default: the member before the checksum).</summary>
     public string? To { get; set; }
 }
+
+/// <summary>
+/// Maps a partial property onto <see cref="Count"/> bits of an integer member, starting at bit <see cref="FirstBit"/>
+/// (bit 0 is the least significant, as in qcow2's and most specs' "bit 63"; deku's <c>bits</c>, Kaitai's <c>bX</c>).
+/// The generator implements the property: the getter extracts the bits, the setter replaces them and leaves every other
+/// bit of the member as it is, and throws <see cref="ArgumentOutOfRangeException"/> for a value that does not fit.
+/// <see cref="ReservedAttribute"/> (the bits must be zero), <see cref="RangeAttribute"/> and <see cref="OneOfAttribute"/> on the
+/// property are checked by <c>Read</c> and <c>Validate</c>, at the offset of the member.
+/// <code>
+/// [Field] public ushort OffsetAndFlags;
+/// [Bits(nameof(OffsetAndFlags), 12, 4), Range(5, 15)] public partial byte DataOffset { get; set; }
+/// [Bits(nameof(OffsetAndFlags), 0, 9)] public partial TcpFlags Flags { get; set; }
+/// </code>
+/// </summary>
+[AttributeUsage(AttributeTargets.Property, Inherited = false)]
+public sealed class BitsAttribute : Attribute
+{
+    /// <summary>Maps the property onto bits <paramref name="firstBit"/> .. <paramref name="firstBit"/> + <paramref name="count"/> - 1 of <paramref name="member"/>.</summary>
+    public BitsAttribute(string member, int firstBit, int count)
+    {
+        Member = member;
+        FirstBit = firstBit;
+        Count = count;
+    }
+
+    /// <summary>The integer [Field] member that holds the bits.</summary>
+    public string Member { get; }
+
+    /// <summary>The lowest bit, counted from the least significant bit (0).</summary>
+    public int FirstBit { get; }
+
+    /// <summary>The number of bits.</summary>
+    public int Count { get; }
+}
+
+/// <summary>
+/// A member that is not read from the bytes but given to the layout: by the caller (the generated <c>Read</c> and
+/// <c>TryRead</c> overloads take one parameter per argument, in declaration order) or by the containing layout
+/// (<see cref="ArgsAttribute"/>), as binrw's <c>import</c> and Kaitai's <c>params</c>. Rules such as
+/// <see cref="PresentWhenAttribute"/>, <see cref="LengthAttribute"/> and <see cref="ByteOrderFromAttribute"/> may name it like
+/// an earlier field. <c>Write</c>, <c>GetEncodedSize</c> and <c>Validate</c> use the value the member holds.
+/// </summary>
+[AttributeUsage(AttributeTargets.Field | AttributeTargets.Property, Inherited = false)]
+public sealed class ArgumentAttribute : Attribute
+{
+}
+
+/// <summary>
+/// Passes values of this layout to the <see cref="ArgumentAttribute"/> members of a nested layout, in their declaration
+/// order (binrw's <c>args</c>): <c>[Field, Args(nameof(ExtraDataSize))] public SnapshotExtra Extra;</c>.
+/// </summary>
+[AttributeUsage(AttributeTargets.Field | AttributeTargets.Property, Inherited = false)]
+public sealed class ArgsAttribute : Attribute
+{
+    /// <summary>Passes the members <paramref name="members"/> (earlier fields or arguments of this layout).</summary>
+    public ArgsAttribute(params string[] members) => Members = members;
+
+    /// <summary>The names of the members passed.</summary>
+    public string[] Members { get; }
+}
+
+/// <summary>
+/// Decides the byte order at run time (Kaitai's calculated endianness, binrw's <c>is_big</c>): from an earlier integer
+/// field, whose values <see cref="Little"/> and <see cref="Big"/> mean little- and big-endian (ELF's <c>EI_DATA</c> 1 and 2,
+/// TIFF's <c>0x4949</c> and <c>0x4D4D</c>), or from an <see cref="ArgumentAttribute"/> member of type <see cref="ByteOrder"/>
+/// that the caller or the containing layout passes. Multi-byte members declared after the field (every member, for an
+/// argument) use that order unless their <see cref="FieldAttribute.ByteOrder"/> says otherwise; members before it use
+/// the layout's declared order. Any other value of the field is reported by <c>Read</c> and <c>Validate</c>.
+/// </summary>
+[AttributeUsage(AttributeTargets.Struct | AttributeTargets.Class, Inherited = false)]
+public sealed class ByteOrderFromAttribute : Attribute
+{
+    /// <summary>Takes the byte order from <paramref name="member"/>.</summary>
+    public ByteOrderFromAttribute(string member) => Member = member;
+
+    /// <summary>The deciding member.</summary>
+    public string Member { get; }
+
+    /// <summary>The value of an integer member that means little-endian.</summary>
+    public long Little { get; set; }
+
+    /// <summary>The value of an integer member that means big-endian.</summary>
+    public long Big { get; set; }
+}

@@ -4,7 +4,7 @@ using System.Diagnostics.CodeAnalysis;
 namespace BinaryFormat;
 
 /// <summary>Operations on any declared layout that need no generated code of their own.</summary>
-public static class BinaryLayout
+public static partial class BinaryLayout
 {
     /// <summary>
     /// Walks <paramref name="count"/> records of <typeparamref name="T"/> laid out every <paramref name="stride"/> bytes
@@ -18,6 +18,10 @@ public static class BinaryLayout
         ArgumentOutOfRangeException.ThrowIfNegative(stride);
         return new(source, count, stride, position);
     }
+
+    /// <summary>Whether <typeparamref name="T"/> takes every byte it is given. Generated code calls this for nested layouts.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public static bool ReadsToEnd<T>() where T : IBinaryLayout<T> => T.ReadsToEnd;
 
     /// <summary>The bytes an array of layouts takes when each is written right after the previous one. Generated code calls this.</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
@@ -57,6 +61,12 @@ public static class BinaryLayout
     [EditorBrowsable(EditorBrowsableState.Never), DoesNotReturn]
     public static void ThrowUnwritable(string typeName, string member, string problem) =>
         throw new ArgumentException($"{typeName}.{member} {problem}.");
+
+    /// <summary>Throws the exception of a bitfield setter given a value wider than its bits.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never), DoesNotReturn]
+    public static void ThrowBitsOutOfRange(string typeName, string member, ulong value, int count) =>
+        throw new ArgumentOutOfRangeException(member, value,
+            $"{typeName}.{member} holds {count} bits (0..{(count == 64 ? ulong.MaxValue : (1UL << count) - 1)}), so it cannot take {value}.");
 
     /// <summary>
     /// Runs the declared rules: first a pass that keeps only the first error and allocates nothing, and only when that

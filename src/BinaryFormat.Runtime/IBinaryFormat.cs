@@ -31,6 +31,13 @@ public interface IBinaryLayout<TSelf> where TSelf : IBinaryLayout<TSelf>
     [EditorBrowsable(EditorBrowsableState.Never)]
     static abstract int ReadInto(ReadOnlySpan<byte> source, out TSelf value, ref BinaryFormatValidator validator);
 
+    /// <summary>
+    /// Whether the layout takes every byte it is given (a <c>[Length(ToEnd = true)]</c> member that no length bounds), so that
+    /// reading it from a stream or file must read to the end. Generated code overrides it for such layouts.
+    /// </summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    static virtual bool ReadsToEnd => false;
+
     /// <summary>The number of bytes <see cref="Write"/> writes for this value.</summary>
     int GetEncodedSize();
 

@@ -122,7 +122,7 @@ public class CacheabilityTests
     {
         var result = Run(CreateCompilation(TestInputs.All)).Result;
         var models = Models(result);
-        Assert.Equal(TestInputs.All.Length + 6, models.Count); // Nested, ClassAndRecord, VariableLength and Tagged declare 2, 3, 2 and 3 layouts
+        Assert.Equal(TestInputs.All.Length + 8, models.Count); // Nested, ClassAndRecord, VariableLength, Tagged and RunTimeByteOrderAndArguments declare 2, 3, 2, 3 and 3 layouts
         foreach (var model in models)
             AssertNoRoslynObjects(model);
         // The emitted-source step is cached too, so it must be just as clean.

@@ -351,6 +351,129 @@ public class DiagnosticTests
         """);
 
     [Fact]
+    public void BF0028_BitsOutsideTheMember() => Verify("BF0028", """
+        [BinaryFormat] public partial struct Header
+        {
+            [Field] public ushort Word;
+            [{|BF0028:Bits(nameof(Word), 12, 5)|}] public partial byte High { get; set; }
+            [{|BF0028:Bits(nameof(Word), 0, 0)|}] public partial byte None { get; set; }
+        }
+        """, "[Bits] on 'High' takes bits 12..16, but 'Word' has 16 bits, numbered 0..15 from the least significant; give a first bit of 0 or more and a count of 1 or more that fit");
+
+    [Fact]
+    public void BF0029_BitfieldsOverlap() => Verify("BF0029", """
+        [BinaryFormat] public partial struct Header
+        {
+            [Field] public ushort Word;
+            [Bits(nameof(Word), 0, 9)] public partial ushort Flags { get; set; }
+            [{|BF0029:Bits(nameof(Word), 8, 4)|}] public partial byte Offset { get; set; }
+        }
+        """, "[Bits] on 'Offset' takes bits 8..11 of 'Word', which overlap bits 0..8 taken by 'Flags'");
+
+    [Fact]
+    public void BF0030_BitfieldTypeTooNarrow() => Verify("BF0030", """
+        [BinaryFormat] public partial struct Header
+        {
+            [Field] public ulong Entry;
+            [Bits(nameof(Entry), 0, 9)] public partial byte {|BF0030:Low|} { get; set; }
+            [Bits(nameof(Entry), 9, 2)] public partial bool {|BF0030:Pair|} { get; set; }
+            [Bits(nameof(Entry), 11, 8)] public partial sbyte {|BF0030:Signed|} { get; set; }
+            [Bits(nameof(Entry), 19, 4)] public partial string {|BF0030:Text|} { get; set; }
+        }
+        """, "'Low' of type 'byte' cannot hold 9 bits; use bool for one bit, or an integer or enum type wide enough (a signed type holds one bit less)");
+
+    [Fact]
+    public void BF0031_BitfieldIsNotAPartialProperty() => Verify("BF0031", """
+        [BinaryFormat] public partial struct Header
+        {
+            [Field] public ushort Word;
+            [Bits(nameof(Word), 4, 4)] public byte {|BF0031:Mid|} { get; set; }
+            [Bits(nameof(Word), 8, 4)] public partial byte {|BF0031:High|} { get; init; }
+        }
+        """, "[Bits] member 'Mid' must be an instance partial property declared with get and set and no body, such as 'public partial byte Mid { get; set; }', so that it can be generated over the bits of 'Word'");
+
+    [Fact]
+    public void BF0006_BitsOfAnUnknownMember() => Verify("BF0006", """
+        [BinaryFormat] public partial struct Header
+        {
+            [Field] public ushort Word;
+            [{|BF0006:Bits("Missing", 0, 4)|}] public partial byte Low { get; set; }
+        }
+        """, "[Bits] on 'Low' names 'Missing', which is not a [Field] member of 'Header'");
+
+    [Fact]
+    public void BF0011_BitsMisused() => Verify("BF0011", """
+        public enum Kind : byte { A }
+        [BinaryFormat] public partial struct Header
+        {
+            [Field] public Kind Tag;
+            [Field] public ushort Word;
+            [{|BF0011:Bits(nameof(Tag), 0, 4)|}] public partial byte FromEnum { get; set; }
+            [Bits(nameof(Word), 0, 4), {|BF0011:Magic(1)|}] public partial byte WithMagic { get; set; }
+            [Field, {|BF0011:Bits(nameof(Word), 4, 4)|}] public partial byte AlsoField { get; set; }
+        }
+        """);
+
+    [Fact]
+    public void BF0004_BitfieldRuleValueWiderThanTheBits() => Verify("BF0004", """
+        [BinaryFormat] public partial struct Header
+        {
+            [Field] public ushort Word;
+            [Bits(nameof(Word), 12, 4), {|BF0004:Range(5, 16)|}] public partial byte Offset { get; set; }
+        }
+        """, "[Range] maximum value 16 does not fit member 'Offset' of type 'byte of 4 bits'");
+
+    [Fact]
+    public void BF0032_ByteOrderFromAnUnsuitableMember() => Verify("BF0032", """
+        [BinaryFormat, {|BF0032:ByteOrderFrom(nameof(Data))|}]
+        public partial struct Header { [Field] public byte Data; [Field] public uint Value; }
+        [BinaryFormat, {|BF0032:ByteOrderFrom(nameof(Order))|}]
+        public partial struct Passed { [Argument] public uint Order; [Field] public uint Value; }
+        [BinaryFormat, {|BF0032:ByteOrderFrom(nameof(Name), Little = 1, Big = 2)|}]
+        public partial struct Named { [Field, Length(4)] public byte[] Name; [Field] public uint Value; }
+        """, "[ByteOrderFrom] on 'Header' names 'Data', which must be an integer or enum [Field] with different Little and Big values, or an [Argument] of type ByteOrder");
+
+    [Fact]
+    public void BF0006_ByteOrderFromAnUnknownMember() => Verify("BF0006", """
+        [BinaryFormat, {|BF0006:ByteOrderFrom("Missing", Little = 1, Big = 2)|}]
+        public partial struct Header { [Field] public uint Value; }
+        """);
+
+    [Fact]
+    public void BF0033_ArgsDoNotMatchTheNestedLayout() => Verify("BF0033", """
+        [BinaryFormat] public partial class Inner { [Argument] public uint Size; [Argument] public bool Flag; [Field] public uint Value; }
+        [BinaryFormat] public partial class Outer
+        {
+            [Field] public uint Size;
+            [Field] public uint Other;
+            [Field, {|BF0033:Args(nameof(Size))|}] public Inner A = new();
+            [Field, {|BF0033:Args(nameof(Size), nameof(Other))|}] public Inner B = new();
+        }
+        """, "[Args] on 'A' passes 1 value(s), but 'global::Inner' declares 2 [Argument] member(s)",
+        "[Args] on 'B' passes 'Other' of type uint, but 'global::Inner' declares 2 [Argument] member(s); argument 2 is of type bool");
+
+    [Fact]
+    public void BF0007_ArgsNameALaterMember() => Verify("BF0007", """
+        [BinaryFormat] public partial class Inner { [Argument] public uint Size; [Field] public uint Value; }
+        [BinaryFormat] public partial class Outer
+        {
+            [Field, {|BF0007:Args("Size")|}] public Inner A = new();
+            [Field] public uint Size;
+        }
+        """);
+
+    [Fact]
+    public void BF0011_ArgumentAndArgsMisused() => Verify("BF0011", """
+        [BinaryFormat] public partial class Layout
+        {
+            [{|BF0011:Argument|}] public string Name = "";
+            [Field, {|BF0011:Argument|}] public uint Both;
+            [Field] public uint Size;
+            [Field, {|BF0011:Args(nameof(Size))|}] public uint NotNested;
+        }
+        """);
+
+    [Fact]
     public void ErrorInANestedLayoutIsReportedOnlyWhereItIs() => Verify("BF0002", """
         [BinaryFormat] public partial struct Inner { [Field(0)] public uint A; [{|BF0002:Field(2)|}] public ushort B; }
         [BinaryFormat] public partial struct Outer { [Field(0)] public Inner I; [Field(8)] public byte After; }

@@ -33,6 +33,12 @@ public class SnapshotTests
     public void TaggedMember() => VerifyGenerated(TestInputs.Tagged);
 
     [Fact]
+    public void Bitfields() => VerifyGenerated(TestInputs.Bitfields);
+
+    [Fact]
+    public void RunTimeByteOrderAndArguments() => VerifyGenerated(TestInputs.RunTimeByteOrderAndArguments);
+
+    [Fact]
     public void AllInputsTogetherCompileWithoutConflicts()
     {
         // Several layouts in one compilation must not produce clashing hint names or helper types.

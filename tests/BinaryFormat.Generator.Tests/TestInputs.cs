@@ -202,5 +202,63 @@ internal static class TestInputs
         }
         """;
 
-    public static readonly string[] All = [BigEndianHeader, LittleEndianWithOverride, Nested, ClassAndRecord, ByteBlocks, VariableLength, Tagged];
+    public const string Bitfields = """
+        using BinaryFormat;
+
+        namespace Sample.Net;
+
+        [System.Flags]
+        public enum TcpFlags : ushort { None = 0, Fin = 1, Syn = 2, Ack = 16 }
+
+        /// <summary>Bitfields of every property kind: integer with a range, reserved bits, a flags enum and a single bool.</summary>
+        [BinaryFormat(ByteOrder.BigEndian)]
+        public partial struct Segment
+        {
+            [Field] public ushort Port;
+            [Field] public ushort OffsetAndFlags;
+            [Bits(nameof(OffsetAndFlags), 12, 4), Range(5, 15)] public partial byte DataOffset { get; set; }
+            [Bits(nameof(OffsetAndFlags), 9, 3), Reserved] internal partial byte ReservedBits { get; set; }
+            [Bits(nameof(OffsetAndFlags), 0, 9)] public partial TcpFlags Flags { get; set; }
+            [Field] public ulong Entry;
+            [Bits(nameof(Entry), 63, 1)] public partial bool Copied { get; set; }
+            [Bits(nameof(Entry), 9, 47), OneOf(0, 1, 2)] public partial ulong HostSector { get; set; }
+        }
+        """;
+
+    public const string RunTimeByteOrderAndArguments = """
+        using BinaryFormat;
+
+        namespace Sample.Elf;
+
+        /// <summary>Byte order from an earlier field; the magic before it keeps the declared order.</summary>
+        [BinaryFormat(ByteOrder.LittleEndian), ByteOrderFrom(nameof(Data), Little = 1, Big = 2)]
+        public partial struct Ident
+        {
+            [Field] public uint Magic;
+            [Field] public byte Data;
+            [Field] public ushort Type;
+            [Field(ByteOrder = ByteOrder.BigEndian)] public uint AlwaysBig;
+            [Field, Count(2)] public uint[] Pair;
+        }
+
+        /// <summary>Byte order and presence passed in by the caller or the container.</summary>
+        [BinaryFormat, ByteOrderFrom(nameof(Order))]
+        public partial class Extra
+        {
+            [Argument] public ByteOrder Order;
+            [Argument] public uint Size;
+            [Field, PresentWhen(nameof(Size), Comparison.GreaterOrEqual, 8)] public ulong First;
+            [Field, Length(ToEnd = true)] public byte[] Rest = [];
+        }
+
+        [BinaryFormat(ByteOrder.BigEndian)]
+        public partial class Container
+        {
+            [Field] public ByteOrder Order;
+            [Field] public uint ExtraSize;
+            [Field, Length(nameof(ExtraSize)), Args(nameof(Order), nameof(ExtraSize))] public Extra Extra = new();
+        }
+        """;
+
+    public static readonly string[] All = [BigEndianHeader, LittleEndianWithOverride, Nested, ClassAndRecord, ByteBlocks, VariableLength, Tagged, Bitfields, RunTimeByteOrderAndArguments];
 }

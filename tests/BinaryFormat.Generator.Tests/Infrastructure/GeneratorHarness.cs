@@ -99,8 +99,13 @@ public static class GeneratorHarness
 
     public static ImmutableArray<Diagnostic> RunAnalyzer(Compilation compilation)
     {
-        var withAnalyzers = compilation.WithAnalyzers([CreateAnalyzer()]);
-        return withAnalyzers.GetAnalyzerDiagnosticsAsync().GetAwaiter().GetResult();
+        // An analyzer that throws would otherwise just report nothing; make it fail the test instead.
+        Exception? thrown = null;
+        var options = new CompilationWithAnalyzersOptions(new AnalyzerOptions([]), (exception, _, _) => thrown ??= exception,
+            concurrentAnalysis: false, logAnalyzerExecutionTime: false);
+        var diagnostics = compilation.WithAnalyzers([CreateAnalyzer()], options).GetAnalyzerDiagnosticsAsync().GetAwaiter().GetResult();
+        Assert.True(thrown is null, $"the analyzer threw: {thrown}");
+        return diagnostics;
     }
 }
 

@@ -142,6 +142,8 @@ namespace Sample.Variable
             return offset;
         }
 
+        static bool global::BinaryFormat.IBinaryLayout<global::Sample.Variable.Record>.ReadsToEnd => true;
+
         /// <summary>Reads and validates a value from the start of <paramref name="source"/>.</summary>
         /// <exception cref="__BF.BinaryFormatException">The input is too short or breaks a rule.</exception>
         public static global::Sample.Variable.Record Read(__Span source) => Read(source, 0, out _);
