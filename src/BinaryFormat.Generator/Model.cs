@@ -23,7 +23,8 @@ internal sealed record TypeModel(
     bool SizeNameTaken,
     bool GeneratesEquality,
     EquatableArray<BitsModel> Bits,
-    EquatableArray<ArgumentModel> Arguments)
+    EquatableArray<ArgumentModel> Arguments,
+    bool HasValidateHook)
 {
     /// <summary>The name of the size constant: <c>Size</c>, or <c>EncodedSize</c> when a member already is called Size.</summary>
     public string SizeConstant => SizeNameTaken ? "EncodedSize" : "Size";

@@ -133,6 +133,8 @@ namespace Sample.Kinds
         /// <summary>The encoded size in bytes, the same for every value.</summary>
         public int GetEncodedSize() => 4;
 
+        static bool global::BinaryFormat.IBinaryLayout<global::Sample.Kinds.Pair>.HasRules => false;
+
         /// <summary>Reads and validates a value from the start of <paramref name="source"/>.</summary>
         /// <exception cref="global::BinaryFormat.BinaryFormatException">The input is too short or breaks a rule.</exception>
         public static global::Sample.Kinds.Pair Read(global::System.ReadOnlySpan<byte> source) => Read(source, 0, out _);
@@ -239,6 +241,8 @@ namespace Sample.Kinds
 
         /// <summary>The encoded size in bytes, the same for every value.</summary>
         public int GetEncodedSize() => 8;
+
+        static bool global::BinaryFormat.IBinaryLayout<global::Sample.Kinds.Point>.HasRules => false;
 
         /// <summary>Reads and validates a value from the start of <paramref name="source"/>.</summary>
         /// <exception cref="global::BinaryFormat.BinaryFormatException">The input is too short or breaks a rule.</exception>

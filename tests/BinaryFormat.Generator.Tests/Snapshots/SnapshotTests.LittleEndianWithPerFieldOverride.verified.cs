@@ -14,6 +14,8 @@ namespace Sample.Mixed
         /// <summary>The encoded size in bytes, the same for every value.</summary>
         public int GetEncodedSize() => 40;
 
+        static bool global::BinaryFormat.IBinaryLayout<global::Sample.Mixed.AllTypes>.HasRules => false;
+
         /// <summary>Reads and validates a value from the start of <paramref name="source"/>.</summary>
         /// <exception cref="global::BinaryFormat.BinaryFormatException">The input is too short or breaks a rule.</exception>
         public static global::Sample.Mixed.AllTypes Read(global::System.ReadOnlySpan<byte> source) => Read(source, 0, out _);

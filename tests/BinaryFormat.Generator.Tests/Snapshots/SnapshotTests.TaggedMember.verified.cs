@@ -343,6 +343,8 @@ namespace Sample.Tagged
 
         static bool global::BinaryFormat.IBinaryLayout<global::Sample.Tagged.Raw>.ReadsToEnd => true;
 
+        static bool global::BinaryFormat.IBinaryLayout<global::Sample.Tagged.Raw>.HasRules => false;
+
         /// <summary>Reads and validates a value from the start of <paramref name="source"/>.</summary>
         /// <exception cref="global::BinaryFormat.BinaryFormatException">The input is too short or breaks a rule.</exception>
         public static global::Sample.Tagged.Raw Read(global::System.ReadOnlySpan<byte> source) => Read(source, 0, out _);
