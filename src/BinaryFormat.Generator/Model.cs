@@ -63,7 +63,7 @@ internal sealed record PartialPropertyModel(string Modifiers, string TypeName, s
 /// <summary>
 /// A <c>[Bits]</c> partial property: <see cref="Count"/> bits of the integer member <see cref="Container"/> from
 /// <see cref="FirstBit"/> (0 = least significant), seen as a value of the property's type. <see cref="Rules"/> carries its
-/// [Range]/[OneOf] rules in the shape the emitter validates fields with (name, kind, integer type and width of the property).
+/// [Reserved]/[Range]/[OneOf] rules in the shape the emitter validates fields with (name, kind, integer type and width of the property).
 /// </summary>
 internal sealed record BitsModel(
     string Modifiers,

@@ -694,7 +694,6 @@ internal static class Parser
     private static (BitsModel, ISymbol, AttributeData)? ParseBits(ISymbol member, AttributeData attribute, ImmutableArray<Diagnostic>.Builder diagnostics)
     {
         var location = member.Locations.FirstOrDefault();
-        var attributeLocation = AttributeLocation(attribute) ?? location;
         var container = attribute.ConstructorArguments[0].Value as string ?? "";
         var firstBit = (int)ToLong(attribute.ConstructorArguments[1].Value);
         var count = (int)ToLong(attribute.ConstructorArguments[2].Value);
