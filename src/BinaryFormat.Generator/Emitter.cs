@@ -42,6 +42,11 @@ internal static class Emitter
             EmitEquality(w, type);
         EmitSize(w, layout);
         EmitReadsToEnd(w, type);
+        if (!type.HasValidateHook && !type.Fields.Any(layout.HasRules))
+        {
+            w.Line($"static bool {Runtime}IBinaryLayout<{type.FullyQualifiedName}>.HasRules => false;");
+            w.Line();
+        }
         EmitRead(w, layout);
         EmitWrite(w, layout);
         EmitValidate(w, layout);

@@ -23,7 +23,8 @@ internal sealed record TypeModel(
     bool SizeNameTaken,
     bool GeneratesEquality,
     EquatableArray<BitsModel> Bits,
-    EquatableArray<ArgumentModel> Arguments)
+    EquatableArray<ArgumentModel> Arguments,
+    bool HasValidateHook)
 {
     /// <summary>The name of the size constant: <c>Size</c>, or <c>EncodedSize</c> when a member already is called Size.</summary>
     public string SizeConstant => SizeNameTaken ? "EncodedSize" : "Size";
@@ -62,7 +63,7 @@ internal sealed record PartialPropertyModel(string Modifiers, string TypeName, s
 /// <summary>
 /// A <c>[Bits]</c> partial property: <see cref="Count"/> bits of the integer member <see cref="Container"/> from
 /// <see cref="FirstBit"/> (0 = least significant), seen as a value of the property's type. <see cref="Rules"/> carries its
-/// [Range]/[OneOf] rules in the shape the emitter validates fields with (name, kind, integer type and width of the property).
+/// [Reserved]/[Range]/[OneOf] rules in the shape the emitter validates fields with (name, kind, integer type and width of the property).
 /// </summary>
 internal sealed record BitsModel(
     string Modifiers,

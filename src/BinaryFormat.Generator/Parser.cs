@@ -174,7 +174,9 @@ internal static class Parser
             type.TypeKind == TypeKind.Struct && !type.IsRecord && fields.Any(f => f.Model.Kind == FieldKind.InlineArray)
                 && !type.GetMembers("Equals").Concat(type.GetMembers("GetHashCode")).Any(m => !m.IsImplicitlyDeclared),
             bits.Select(b => b.Model).ToEquatableArray(),
-            arguments.ToEquatableArray());
+            arguments.ToEquatableArray(),
+            // Seen before generation, an OnValidate the type has is the user's implementation of the hook.
+            type.GetMembers("OnValidate").Any(m => !m.IsImplicitlyDeclared));
         return (model, diagnostics.ToImmutable());
     }
 
@@ -692,7 +694,6 @@ internal static class Parser
     private static (BitsModel, ISymbol, AttributeData)? ParseBits(ISymbol member, AttributeData attribute, ImmutableArray<Diagnostic>.Builder diagnostics)
     {
         var location = member.Locations.FirstOrDefault();
-        var attributeLocation = AttributeLocation(attribute) ?? location;
         var container = attribute.ConstructorArguments[0].Value as string ?? "";
         var firstBit = (int)ToLong(attribute.ConstructorArguments[1].Value);
         var count = (int)ToLong(attribute.ConstructorArguments[2].Value);

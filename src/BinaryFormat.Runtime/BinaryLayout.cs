@@ -127,11 +127,13 @@ public ref struct RecordEnumerator<T> where T : IBinaryLayout<T>
         index = -1;
         offset = 0;
         consumed = 0;
-        Current = default!;
+        current = default!;
     }
 
+    private T current;
+
     /// <summary>The record read by the last <see cref="MoveNext"/>.</summary>
-    public T Current { get; private set; }
+    public readonly T Current => current;
 
     /// <summary>The offset of <see cref="Current"/> from the start of the span.</summary>
     public readonly int CurrentOffset => offset;
@@ -145,7 +147,18 @@ public ref struct RecordEnumerator<T> where T : IBinaryLayout<T>
         var next = index < 0 ? 0 : offset + (stride > 0 ? stride : consumed);
         if (next > source.Length)
             throw new BinaryFormatException(BinaryFormatError.ShortInput(typeof(T).Name, position + source.Length, next - source.Length, 0));
-        Current = T.Read(source[next..], position + next, out consumed);
+        if (T.HasRules)
+        {
+            current = T.Read(source[next..], position + next, out consumed);
+        }
+        else
+        {
+            // Nothing to validate: read straight into the current record, without the copies of Read's return path.
+            var validator = new BinaryFormatValidator(typeof(T).Name, "", position + next, null, null);
+            consumed = T.ReadInto(source[next..], out current, ref validator);
+            if (validator.First is { } error)
+                throw new BinaryFormatException(error);
+        }
         offset = next;
         index++;
         return true;

@@ -38,6 +38,13 @@ public interface IBinaryLayout<TSelf> where TSelf : IBinaryLayout<TSelf>
     [EditorBrowsable(EditorBrowsableState.Never)]
     static virtual bool ReadsToEnd => false;
 
+    /// <summary>
+    /// Whether validating a value checks anything. Generated code says false for layouts without rules and without an
+    /// <c>OnValidate</c> hook, which lets <see cref="BinaryLayout.Records{T}"/> read them without a validation pass.
+    /// </summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    static virtual bool HasRules => true;
+
     /// <summary>The number of bytes <see cref="Write"/> writes for this value.</summary>
     int GetEncodedSize();
 

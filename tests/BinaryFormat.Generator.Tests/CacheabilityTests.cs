@@ -103,6 +103,61 @@ public class CacheabilityTests
     }
 
     [Fact]
+    public void EditingOneOfManyLayoutsRegeneratesOnlyThatLayout()
+    {
+        var compilation = Baseline();
+        var first = Run(compilation);
+        var edited = Replace(compilation, "Input1.cs", "[Field(38, ByteOrder = ByteOrder.LittleEndian)] public ushort ExplicitLittle;",
+            "[Field(40, ByteOrder = ByteOrder.LittleEndian)] public ushort ExplicitLittle;");
+        var result = Run(edited, first.Driver).Result;
+
+        var sources = SourceReasons(result);
+        Assert.Equal(TestInputs.All.Length + 8, sources.Count);
+        var regenerated = sources.Where(s => s.Reason is not (IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged)).ToList();
+        Assert.Equal([("Sample.Mixed.AllTypes.g.cs", IncrementalStepRunReason.Modified)], regenerated);
+        // The generated file of every other layout is reused, not rewritten.
+        var outputs = result.TrackedOutputSteps.SelectMany(s => s.Value).SelectMany(s => s.Outputs).Select(o => o.Reason).ToList();
+        Assert.Single(outputs, r => r == IncrementalStepRunReason.Modified);
+    }
+
+    [Fact]
+    public void EditingANestedLayoutsSizeRegeneratesItsContainersOnly()
+    {
+        var inner = Parse("""
+            using BinaryFormat;
+            namespace Sample;
+            [BinaryFormat] public partial struct Inner { [Field(0)] public uint A; }
+            """, "Inner.cs");
+        var outer = Parse("""
+            using BinaryFormat;
+            namespace Sample;
+            [BinaryFormat] public partial struct Outer { [Field] public Inner Inner; [Field] public byte After; }
+            [BinaryFormat] public partial class Table { [Field] public byte Count; [Field, Count(nameof(Count))] public Inner[] Items = []; }
+            """, "Outer.cs");
+        var unrelated = Parse("""
+            using BinaryFormat;
+            namespace Sample;
+            [BinaryFormat] public partial struct Unrelated { [Field(0)] public ulong B; }
+            """, "Unrelated.cs");
+        var compilation = CreateCompilation([inner, outer, unrelated]);
+        var first = Run(compilation);
+
+        var edited = Replace(compilation, "Inner.cs", "[Field(0)] public uint A; }", "[Field(0)] public uint A; [Field(4)] public uint B; }");
+        var result = Run(edited, first.Driver).Result;
+        var regenerated = SourceReasons(result)
+            .Where(s => s.Reason is not (IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged))
+            .Select(s => s.HintName).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(["Sample.Inner.g.cs", "Sample.Outer.g.cs", "Sample.Table.g.cs"], regenerated);
+        Assert.Contains("value.After = source[8];", GeneratedText(result));
+    }
+
+    /// <summary>The hint name of each generated source of the last run, with why its emit step ran.</summary>
+    private static List<(string HintName, IncrementalStepRunReason Reason)> SourceReasons(GeneratorRunResult result) =>
+        result.TrackedSteps[SourceStep].SelectMany(s => s.Outputs)
+            .Select(o => ((string)o.Value.GetType().GetProperty("HintName")!.GetValue(o.Value)!, o.Reason))
+            .ToList();
+
+    [Fact]
     public void ModelsOfIdenticalInputsAreEqual()
     {
         // Two independent parses share no objects, so only value equality can make these equal.

@@ -1,32 +1,5 @@
 namespace BinaryFormat.Tests.Samples;
 
-/// <summary>
-/// The ELF64 file header of either byte order: <c>EI_DATA</c> (byte 5) says which, 1 little-endian and 2 big-endian.
-/// The magic before it is declared little-endian, so it reads the same bytes either way.
-/// </summary>
-[BinaryFormat(ByteOrder.LittleEndian), ByteOrderFrom(nameof(Data), Little = 1, Big = 2)]
-public partial struct ElfHeader
-{
-    [Field, Magic(0x464C457F)] public uint Magic;
-    [Field, Magic(2)] public byte Class;
-    [Field] public byte Data;
-    [Field] public byte IdentVersion;
-    [Field] public byte OsAbi;
-    [Field(16)] public ushort Type;
-    [Field] public ushort Machine;
-    [Field] public uint Version;
-    [Field] public ulong Entry;
-    [Field] public ulong ProgramHeaderOffset;
-    [Field] public ulong SectionHeaderOffset;
-    [Field] public uint Flags;
-    [Field] public ushort HeaderSize;
-    [Field] public ushort ProgramHeaderSize;
-    [Field] public ushort ProgramHeaderCount;
-    [Field] public ushort SectionHeaderSize;
-    [Field] public ushort SectionHeaderCount;
-    [Field] public ushort SectionNameTableIndex;
-}
-
 /// <summary>An ELF64 program header, in the byte order its caller passes (the file header's).</summary>
 [BinaryFormat, ByteOrderFrom(nameof(Order))]
 public partial struct ElfProgramHeader

@@ -27,8 +27,8 @@ public class RunTimeTests
     public void ElfHeaderOfBinLsReadsTheSameInBothByteOrders()
     {
         var (little, big) = ElfHeaders();
-        var fromLittle = ElfHeader.Read(little);
-        var fromBig = ElfHeader.Read(big);
+        var fromLittle = Elf64Header.Read(little);
+        var fromBig = Elf64Header.Read(big);
         Assert.Equal(1, fromLittle.Data);
         Assert.Equal(2, fromBig.Data);
         Assert.Equal(BinaryPrimitives.ReadUInt64LittleEndian(little.AsSpan(24)), fromLittle.Entry);
@@ -55,15 +55,15 @@ public class RunTimeTests
     {
         var (little, _) = ElfHeaders();
         little[5] = 3;
-        var error = Assert.Throws<BinaryFormatException>(() => ElfHeader.Read(little)).Error;
-        Assert.Equal("ElfHeader.Data at offset 5: 3 is not one of 1, 2", error.Message);
+        var error = Assert.Throws<BinaryFormatException>(() => Elf64Header.Read(little)).Error;
+        Assert.Equal("Elf64Header.Data at offset 5: 3 is not one of 1, 2", error.Message);
     }
 
     [Fact]
     public void ProgramHeadersReadInTheOrderTheCallerPasses()
     {
         var file = File.ReadAllBytes("/bin/ls");
-        var header = ElfHeader.Read(file);
+        var header = Elf64Header.Read(file);
         var at = (int)header.ProgramHeaderOffset;
         var little = ElfProgramHeader.Read(file.AsSpan(at), at, ByteOrder.LittleEndian);
         Assert.Equal(6u, little.Type); // PT_PHDR comes first

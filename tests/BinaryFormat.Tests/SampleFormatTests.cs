@@ -136,4 +136,22 @@ public class GptTests
         header.Write(disk.AsSpan(512));
         Assert.Empty(GptHeader.Read(disk.AsSpan(512)).Validate());
     }
+
+    [Fact]
+    public void RecordsOfALayoutWithoutRulesStillReportShortInputAtItsOffset()
+    {
+        // Elf64ProgramHeader has no rules, so the walk reads it without a validation pass; short input is still an error.
+        var file = File.ReadAllBytes("/bin/ls");
+        var header = Elf64Header.Read(file);
+        var at = (int)header.ProgramHeaderOffset;
+        var types = new List<uint>();
+        var error = Assert.Throws<BinaryFormatException>(() =>
+        {
+            foreach (var program in BinaryLayout.Records<Elf64ProgramHeader>(file.AsSpan(at, Elf64ProgramHeader.Size + 10), 2, position: at))
+                types.Add(program.Type);
+        }).Error;
+        Assert.Equal([6u], types); // PT_PHDR
+        Assert.Equal(at + Elf64ProgramHeader.Size, error.Offset);
+        Assert.Equal(BinaryFormatRule.ShortInput, error.Rule);
+    }
 }

@@ -65,13 +65,16 @@ public partial class ZipEndOfCentralDirectory
     [Field, Length(nameof(CommentLength))] public string Comment = "";
 }
 
-/// <summary>The ELF64 file header of a little-endian executable.</summary>
-[BinaryFormat(ByteOrder.LittleEndian)]
+/// <summary>
+/// The ELF64 file header of either byte order: <c>EI_DATA</c> (byte 5) says which, 1 little-endian and 2 big-endian.
+/// The magic before it is declared little-endian, so it reads the same bytes either way.
+/// </summary>
+[BinaryFormat(ByteOrder.LittleEndian), ByteOrderFrom(nameof(Data), Little = 1, Big = 2)]
 public partial struct Elf64Header
 {
     [Field, Magic(0x464C457F)] public uint Magic;
     [Field, Magic(2)] public byte Class;
-    [Field, Magic(1)] public byte Data;
+    [Field] public byte Data;
     [Field] public byte IdentVersion;
     [Field] public byte OsAbi;
     [Field(16)] public ushort Type;

@@ -141,6 +141,8 @@ namespace Sample.Kinds
         /// <inheritdoc/>
         public int GetEncodedSize() => 4;
 
+        static bool global::BinaryFormat.IBinaryLayout<global::Sample.Kinds.Pair>.HasRules => false;
+
         /// <summary>Reads and validates a value from the start of <paramref name="source"/>.</summary>
         /// <exception cref="__BF.BinaryFormatException">The input is too short or breaks a rule.</exception>
         public static global::Sample.Kinds.Pair Read(__Span source) => Read(source, 0, out _);
@@ -249,6 +251,8 @@ namespace Sample.Kinds
 
         /// <inheritdoc/>
         public int GetEncodedSize() => 8;
+
+        static bool global::BinaryFormat.IBinaryLayout<global::Sample.Kinds.Point>.HasRules => false;
 
         /// <summary>Reads and validates a value from the start of <paramref name="source"/>.</summary>
         /// <exception cref="__BF.BinaryFormatException">The input is too short or breaks a rule.</exception>

@@ -153,6 +153,8 @@ namespace Sample.Elf
 
         static bool global::BinaryFormat.IBinaryLayout<global::Sample.Elf.Extra>.ReadsToEnd => true;
 
+        static bool global::BinaryFormat.IBinaryLayout<global::Sample.Elf.Extra>.HasRules => false;
+
         /// <summary>Reads and validates a value from the start of <paramref name="source"/>.</summary>
         /// <exception cref="global::BinaryFormat.BinaryFormatException">The input is too short or breaks a rule.</exception>
         public static global::Sample.Elf.Extra Read(global::System.ReadOnlySpan<byte> source) => Read(source, 0, out _);

@@ -352,6 +352,8 @@ namespace Sample.Tagged
 
         static bool global::BinaryFormat.IBinaryLayout<global::Sample.Tagged.Raw>.ReadsToEnd => true;
 
+        static bool global::BinaryFormat.IBinaryLayout<global::Sample.Tagged.Raw>.HasRules => false;
+
         /// <summary>Reads and validates a value from the start of <paramref name="source"/>.</summary>
         /// <exception cref="__BF.BinaryFormatException">The input is too short or breaks a rule.</exception>
         public static global::Sample.Tagged.Raw Read(__Span source) => Read(source, 0, out _);
