@@ -7,7 +7,8 @@
 #   backup of 500 dirty 64 KiB ranges (a bitmap increment over a full backup) vs qemu-img convert of an image holding the
 #   same 500 ranges.
 # Prints a markdown table of medians (RUNS runs after one warm-up, default 5) and ratios (ours / qemu-img).
-# Usage: bench/data-verbs-vs-qemu-img.sh [WORK_DIR]   (SIZE=4G for the issue's size; it needs about 4 x SIZE of disk)
+# Usage: bench/data-verbs-vs-qemu-img.sh [WORK_DIR]   (SIZE=4G for the issue's size; it needs about 4 x SIZE of disk;
+#        QCOW2_BIN=path uses an already published tool instead of publishing it with NativeAOT)
 set -euo pipefail
 work=${1:-/tmp/qcow2-verbs-bench}
 runs=${RUNS:-5}
@@ -15,8 +16,8 @@ size=${SIZE:-1G}
 csize=${CSIZE:-256M}
 root=$(cd "$(dirname "$0")/.." && pwd)
 mkdir -p "$work"
-dotnet publish "$root/src/Qcow2.Tool" -c Release -r linux-x64 -o "$work/bin" >/dev/null
-ours="$work/bin/qcow2"
+ours=${QCOW2_BIN:-$work/bin/qcow2}
+[ -n "${QCOW2_BIN:-}" ] || dotnet publish "$root/src/Qcow2.Tool" -c Release -r linux-x64 -o "$work/bin" >/dev/null
 cd "$work"
 bytes=$(numfmt --from=iec "$size")
 if [ ! -f data.raw ] || [ "$(stat -c %s data.raw)" != "$bytes" ]; then
