@@ -66,14 +66,35 @@ public static class Interleaved
             b.ReadGenerated();
             b.WriteGenerated();
         }
+        Console.WriteLine($"(generated read + write allocate {Allocated(() => { b.ReadGenerated(); b.WriteGenerated(); })} bytes per call)");
+        Report(b, pairs, rounds, iterations);
+    }
+
+    /// <summary>The same cross-check for the PNG chunk walk with CRC checks (<see cref="PngBenchmarks"/>).</summary>
+    public static void RunPng(int rounds = 100, int iterations = 20_000)
+    {
+        var b = new PngBenchmarks();
+        b.Setup();
+        var pairs = new (string Name, Func<PngBenchmarks, int, long> Baseline, Func<PngBenchmarks, int, long> Candidate)[]
+        {
+            ("PNG chunk walk, span path (chunk heads + IHDR declared, CRCs)", static (x, n) => Loop(x.WalkHandWritten, n), static (x, n) => Loop(x.WalkGeneratedSpan, n)),
+            ("PNG chunk walk, whole file declared (PngFile.Read)", static (x, n) => Loop(x.WalkHandWritten, n), static (x, n) => Loop(x.WalkGeneratedDeclared, n)),
+        };
+        for (var i = 0; i < 20_000; i++)
+        {
+            b.WalkGeneratedSpan();
+            b.WalkGeneratedDeclared();
+        }
+        Console.WriteLine($"(span path allocates {Allocated(() => b.WalkGeneratedSpan())} bytes per walk; whole file declared: {Allocated(() => b.WalkGeneratedDeclared())})");
+        Report(b, pairs, rounds, iterations);
+    }
+
+    private static double Allocated(Action walk)
+    {
         var before = GC.GetAllocatedBytesForCurrentThread();
         for (var i = 0; i < 1_000; i++)
-        {
-            b.ReadGenerated();
-            b.WriteGenerated();
-        }
-        Console.WriteLine($"(generated read + write allocate {(GC.GetAllocatedBytesForCurrentThread() - before) / 1_000.0} bytes per call)");
-        Report(b, pairs, rounds, iterations);
+            walk();
+        return (GC.GetAllocatedBytesForCurrentThread() - before) / 1_000.0;
     }
 
     private static void Report<T>(T b, (string Name, Func<T, int, long> Baseline, Func<T, int, long> Candidate)[] pairs, int rounds, int iterations)

@@ -13,6 +13,11 @@ if (args is ["--interleaved"])
     BinaryFormat.Benchmarks.Interleaved.Run();
     return;
 }
+if (args is ["--interleaved-png"])
+{
+    BinaryFormat.Benchmarks.Interleaved.RunPng();
+    return;
+}
 if (args is ["--interleaved-gpt"])
 {
     BinaryFormat.Benchmarks.Interleaved.RunGpt();
