@@ -60,7 +60,7 @@ echo "| image | metadata clusters (reads) | metadata read once | qemu-img check 
 echo "|---|---|---|---|---|---|---|---|---|${baseline:+---|---|}"
 for image in meta4k-4G.qcow2 meta4k-16G.qcow2 meta4k-64G.qcow2 scattered64k.qcow2 snap20.qcow2 compressed.qcow2; do
   hyperfine -N --warmup 3 --runs "$runs" --export-json hyperfine.json "qemu-img check $image" "$ours check $image" ${baseline:+"$baseline check $image"} >/dev/null
-  read -r qemu_ms ours_ms base_ms < <(python3 -c "import json; r = json.load(open('hyperfine.json'))['results']; print(*(x['median'] * 1000 for x in r), 0)")
+  read -r qemu_ms ours_ms base_ms _ < <(python3 -c "import json; r = json.load(open('hyperfine.json'))['results']; print(*(x['median'] * 1000 for x in r), 0)")
   read -r read_ms clusters reads < <(RUNS=$runs python3 "$root/bench/read-metadata.py" "$image")
   qemu_kb=$(peak_rss_kb qemu-img check "$image")
   ours_kb=$(peak_rss_kb "$ours" check "$image")
