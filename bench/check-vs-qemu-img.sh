@@ -3,7 +3,7 @@
 # for any check: reading the metadata it walks (L2 tables and refcount blocks, once, in file order; bench/read-metadata.py).
 # Prints a markdown table of median wall times (hyperfine), median peak RSS (/usr/bin/time) and the ratios.
 # Usage: bench/check-vs-qemu-img.sh [WORK_DIR]   (RUNS=N to change the number of timed runs; images are kept for reuse;
-# IMAGES_ONLY=1 builds the images and stops)
+# IMAGES_ONLY=1 builds the images and stops; BASELINE=path/to/an/older/qcow2 adds its time and peak RSS for comparison)
 set -euo pipefail
 work=${1:-/tmp/qcow2-bench}
 runs=${RUNS:-10}
@@ -25,7 +25,7 @@ if [ ! -f scattered64k.qcow2 ]; then
   python3 -c "
 import random
 random.seed(1)
-slots = random.sample(range(64 << 10 >> 6 << 10), 8 << 10 >> 6 << 10)
+slots = random.sample(range(1 << 20), 1 << 17)  # 131,072 of the 1,048,576 clusters of 64 KiB
 print('\n'.join(f'write -P 0x5a {s * 65536} 64k' for s in slots))" | qemu-io scattered64k.tmp >/dev/null
   mv scattered64k.tmp scattered64k.qcow2
 fi
@@ -41,7 +41,7 @@ fi
 # Compressed: 2 GiB of patterned data through `convert -c`.
 if [ ! -f compressed.qcow2 ]; then
   qemu-img create -q -f qcow2 plain.tmp 2G
-  qemu-io -c "write -P 0x33 0 2G" plain.tmp >/dev/null
+  for i in 0 1 2 3; do qemu-io -c "write -P 0x33 $((i * 512))M 512M" plain.tmp >/dev/null; done
   qemu-img convert -c -O qcow2 plain.tmp compressed.tmp
   rm plain.tmp
   mv compressed.tmp compressed.qcow2
@@ -55,13 +55,20 @@ peak_rss_kb() { # median of 5 runs
   for _ in 1 2 3 4 5; do /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -n 1; done | sort -n | sed -n 3p
 }
 
-echo "| image | metadata clusters (reads) | metadata read once | qemu-img check | qcow2 check | qcow2 / qemu-img | qcow2 / metadata read | qemu-img peak RSS | qcow2 peak RSS |"
-echo "|---|---|---|---|---|---|---|---|---|"
+baseline=${BASELINE:-}
+echo "| image | metadata clusters (reads) | metadata read once | qemu-img check | qcow2 check | qcow2 / qemu-img | qcow2 / metadata read | qemu-img peak RSS | qcow2 peak RSS |${baseline:+ baseline check | baseline peak RSS |}"
+echo "|---|---|---|---|---|---|---|---|---|${baseline:+---|---|}"
 for image in meta4k-4G.qcow2 meta4k-16G.qcow2 meta4k-64G.qcow2 scattered64k.qcow2 snap20.qcow2 compressed.qcow2; do
-  hyperfine -N --warmup 3 --runs "$runs" --export-json hyperfine.json "qemu-img check $image" "$ours check $image" >/dev/null
-  read -r qemu_ms ours_ms < <(python3 -c "import json; r = json.load(open('hyperfine.json'))['results']; print(r[0]['median'] * 1000, r[1]['median'] * 1000)")
+  hyperfine -N --warmup 3 --runs "$runs" --export-json hyperfine.json "qemu-img check $image" "$ours check $image" ${baseline:+"$baseline check $image"} >/dev/null
+  read -r qemu_ms ours_ms base_ms _ < <(python3 -c "import json; r = json.load(open('hyperfine.json'))['results']; print(*(x['median'] * 1000 for x in r), 0)")
   read -r read_ms clusters reads < <(RUNS=$runs python3 "$root/bench/read-metadata.py" "$image")
   qemu_kb=$(peak_rss_kb qemu-img check "$image")
   ours_kb=$(peak_rss_kb "$ours" check "$image")
-  python3 -c "print(f'| $image | $clusters ($reads) | {$read_ms:.1f} ms | {$qemu_ms:.1f} ms | {$ours_ms:.1f} ms | {$ours_ms / $qemu_ms:.2f} | {$ours_ms / $read_ms:.1f} | {$qemu_kb / 1024:.1f} MiB | {$ours_kb / 1024:.1f} MiB |')"
+  base=""
+  if [ -n "$baseline" ]; then
+    base_kb=$(peak_rss_kb "$baseline" check "$image")
+    base=$(python3 -c "print(f' {$base_ms:.1f} ms | {$base_kb / 1024:.1f} MiB |')")
+  fi
+  python3 -c "print(f'| $image | $clusters ($reads) | {$read_ms:.1f} ms | {$qemu_ms:.1f} ms | {$ours_ms:.1f} ms | {$ours_ms / $qemu_ms:.2f} | {$ours_ms / $read_ms:.1f} | {$qemu_kb / 1024:.1f} MiB | {$ours_kb / 1024:.1f} MiB |', end='')"
+  echo "$base"
 done

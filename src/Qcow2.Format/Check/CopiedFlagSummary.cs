@@ -8,6 +8,14 @@ namespace Qcow2;
 /// </summary>
 internal sealed class CopiedFlagSummary
 {
+    /// <summary>
+    /// 2^20 clusters a page: 128 KiB of bits, so that pages go straight to the large object heap instead of being copied out of
+    /// the young generation (which would hold them twice for a while); untouched parts of them take no memory.
+    /// </summary>
+    private const int PageBits = 20;
+    private const int CountPagesPerPage = 1 << (PageBits - InMemoryRefcounts.PageBits);
+    private const int WordsPerCountPage = InMemoryRefcounts.PageSize / 64;
+
     private readonly long clusters;
     private ulong[]?[] copiedSet;
     private ulong[]?[] copiedClear;
@@ -16,7 +24,7 @@ internal sealed class CopiedFlagSummary
     public CopiedFlagSummary(long clusters)
     {
         this.clusters = clusters;
-        var pages = (int)((clusters + InMemoryRefcounts.PageSize - 1) >> InMemoryRefcounts.PageBits);
+        var pages = (int)((clusters + (1L << PageBits) - 1) >> PageBits);
         copiedSet = new ulong[]?[pages];
         copiedClear = new ulong[]?[pages];
     }
@@ -33,8 +41,8 @@ internal sealed class CopiedFlagSummary
             return;
         }
         var pages = copied ? copiedSet : copiedClear;
-        var page = pages[cluster >> InMemoryRefcounts.PageBits] ??= new ulong[InMemoryRefcounts.PageSize / 64];
-        var index = (int)(cluster & InMemoryRefcounts.PageMask);
+        var page = pages[cluster >> PageBits] ??= new ulong[(1 << PageBits) / 64];
+        var index = (int)(cluster & ((1 << PageBits) - 1));
         page[index >> 6] |= 1UL << index;
     }
 
@@ -51,10 +59,15 @@ internal sealed class CopiedFlagSummary
             return true;
         for (var p = 0; p < copiedSet.Length; p++)
         {
-            if (copiedSet[p] is { } set && refcounts.AnyMarked(p, set, one: false))
-                return true;
-            if (copiedClear[p] is { } clear && refcounts.AnyMarked(p, clear, one: true))
-                return true;
+            for (var c = 0; c < CountPagesPerPage; c++)
+            {
+                // The marks of one page of counts.
+                var countPage = p * CountPagesPerPage + c;
+                if (copiedSet[p] is { } set && refcounts.AnyMarked(countPage, set.AsSpan(c * WordsPerCountPage, WordsPerCountPage), one: false))
+                    return true;
+                if (copiedClear[p] is { } clear && refcounts.AnyMarked(countPage, clear.AsSpan(c * WordsPerCountPage, WordsPerCountPage), one: true))
+                    return true;
+            }
         }
         return false;
     }

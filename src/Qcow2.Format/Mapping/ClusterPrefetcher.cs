@@ -8,19 +8,22 @@ namespace Qcow2;
 /// Reads cluster-sized tables listed in processing order on a second thread, a few runs ahead of the caller, so that the
 /// kernel's part of the reads overlaps the caller's work on the tables already read. Runs of tables that lie back to back
 /// are fetched with one read, as by <see cref="ClusterRunReader"/>; what the caller sees, and in which order, is the same.
-/// Only for storage that allows concurrent reads, and only while nothing writes the tables.
+/// A fixed set of buffers circulates between the two threads, so memory stays at 1 MiB (two clusters for clusters of 1 MiB
+/// or more). Only for storage that allows concurrent reads, and only while nothing writes the tables.
 /// </summary>
 internal sealed class ClusterPrefetcher : IDisposable
 {
-    private const int MaxRunBytes = 1 << 20;
-    /// <summary>Runs read ahead: with the one in use, at most 4 MiB held, as much as one <see cref="ClusterRunReader"/>.</summary>
-    private const int Depth = 3;
+    /// <summary>Large enough to make a read of adjacent tables cheap per byte, small enough that the buffers stay small.</summary>
+    private const int MaxRunBytes = 256 << 10;
 
     private readonly int clusterSize;
-    private readonly BlockingCollection<Run> ready = new(Depth);
+    private readonly int bufferBytes;
+    private readonly BlockingCollection<Run> ready;
+    private readonly BlockingCollection<byte[]> free;
     private readonly CancellationTokenSource stop = new();
-    private readonly Task producer;
-    private Run current;
+    private readonly byte[][] buffers;
+    private readonly Thread producer;
+    private Run current = new(-1, 0, null, null);
 
     /// <param name="storage">Storage whose reads may run on another thread.</param>
     /// <param name="clusterSize">The size of one table.</param>
@@ -28,8 +31,16 @@ internal sealed class ClusterPrefetcher : IDisposable
     public ClusterPrefetcher(IImageStorage storage, int clusterSize, ulong[] offsets)
     {
         this.clusterSize = clusterSize;
-        current = new Run(-1, 0, [], null);
-        producer = Task.Run(() => Produce(storage, offsets));
+        bufferBytes = Math.Max(MaxRunBytes, clusterSize);
+        // Pooled, so that the passes of one check, one after the other, use the same buffers.
+        buffers = new byte[bufferBytes > MaxRunBytes ? 2 : 4][];
+        ready = new BlockingCollection<Run>(buffers.Length);
+        free = new BlockingCollection<byte[]>(buffers.Length);
+        for (var i = 0; i < buffers.Length; i++)
+            free.Add(buffers[i] = ArrayPool<byte>.Shared.Rent(bufferBytes));
+        // A thread of its own with a small stack: the thread pool would start more threads than the one needed.
+        producer = new Thread(() => Produce(storage, offsets), maxStackSize: 256 << 10) { IsBackground = true, Name = "qcow2 table reader" };
+        producer.Start();
     }
 
     /// <summary>The table at <c>offsets[index]</c> (non-zero, cluster-aligned); indexes must come in increasing order.</summary>
@@ -37,37 +48,31 @@ internal sealed class ClusterPrefetcher : IDisposable
     {
         while (index >= current.FirstIndex + current.Count)
         {
-            Release(current);
+            if (current.Buffer is { } used)
+                free.Add(used);
             current = ready.Take();
             current.Error?.Throw();
         }
         if (index < current.FirstIndex)
-            throw new InvalidOperationException("tables must be asked for in increasing order");
-        // Within a run the tables lie back to back, so index i of the run is cluster i of the buffer.
+            throw new InvalidOperationException("Tables must be asked for in increasing order.");
+        // Within a run the tables lie back to back, so table i of the run is cluster i of the buffer.
         return current.Buffer.AsSpan((index - current.FirstIndex) * clusterSize, clusterSize);
     }
 
     public void Dispose()
     {
         stop.Cancel();
-        try
-        {
-            producer.Wait();
-        }
-        catch (AggregateException)
-        {
-            // Cancelled, or failed with an error the caller no longer needs.
-        }
-        Release(current);
-        while (ready.TryTake(out var run))
-            Release(run);
+        producer.Join();
+        foreach (var buffer in buffers)
+            ArrayPool<byte>.Shared.Return(buffer);
         ready.Dispose();
+        free.Dispose();
         stop.Dispose();
     }
 
     private void Produce(IImageStorage storage, ulong[] offsets)
     {
-        var maxRun = Math.Max(1, MaxRunBytes / clusterSize);
+        var maxRun = bufferBytes / clusterSize;
         try
         {
             for (var i = 0; i < offsets.Length;)
@@ -80,17 +85,9 @@ internal sealed class ClusterPrefetcher : IDisposable
                 var run = 1;
                 while (run < maxRun && i + run < offsets.Length && offsets[i + run] == offsets[i] + (ulong)run * (ulong)clusterSize)
                     run++;
-                var buffer = ArrayPool<byte>.Shared.Rent(run * clusterSize);
-                try
-                {
-                    storage.Read((long)offsets[i], buffer.AsSpan(0, run * clusterSize));
-                    ready.Add(new Run(i, run, buffer, null), stop.Token);
-                }
-                catch
-                {
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    throw;
-                }
+                var buffer = free.Take(stop.Token);
+                storage.Read((long)offsets[i], buffer.AsSpan(0, run * clusterSize));
+                ready.Add(new Run(i, run, buffer, null), stop.Token);
                 i += run;
             }
         }
@@ -99,7 +96,14 @@ internal sealed class ClusterPrefetcher : IDisposable
         }
         catch (Exception e)
         {
-            ready.Add(new Run(int.MaxValue / 2, 1, [], ExceptionDispatchInfo.Capture(e)), stop.Token);
+            // Handed to the caller at its next table (an index no table has, so that it is taken); nothing may escape a thread.
+            try
+            {
+                ready.Add(new Run(int.MaxValue / 2, 1, null, ExceptionDispatchInfo.Capture(e)), stop.Token);
+            }
+            catch (OperationCanceledException)
+            {
+            }
         }
         finally
         {
@@ -107,11 +111,5 @@ internal sealed class ClusterPrefetcher : IDisposable
         }
     }
 
-    private static void Release(Run run)
-    {
-        if (run.Buffer.Length != 0)
-            ArrayPool<byte>.Shared.Return(run.Buffer);
-    }
-
-    private readonly record struct Run(int FirstIndex, int Count, byte[] Buffer, ExceptionDispatchInfo? Error);
+    private readonly record struct Run(int FirstIndex, int Count, byte[]? Buffer, ExceptionDispatchInfo? Error);
 }

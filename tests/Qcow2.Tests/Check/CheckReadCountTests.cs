@@ -11,36 +11,6 @@ namespace Qcow2.Tests.Check;
 /// </summary>
 public sealed class CheckReadCountTests
 {
-    private sealed class CountingStorage(IImageStorage inner) : IImageStorage
-    {
-        public List<(long Offset, int Length)> Reads { get; } = [];
-        public int LengthCalls { get; private set; }
-
-        public long Length
-        {
-            get
-            {
-                LengthCalls++;
-                return inner.Length;
-            }
-        }
-
-        public bool CanWrite => inner.CanWrite;
-
-        public void Read(long offset, Span<byte> buffer)
-        {
-            Reads.Add((offset, buffer.Length));
-            inner.Read(offset, buffer);
-        }
-
-        public void Write(long offset, ReadOnlySpan<byte> data) => inner.Write(offset, data);
-        public void Flush() => inner.Flush();
-        public void SetLength(long length) => inner.SetLength(length);
-        public void Dispose() => inner.Dispose();
-
-        public int TimesRead(long offset) => Reads.Count(r => r.Offset <= offset && offset < r.Offset + r.Length);
-    }
-
     [QemuFact]
     public void A_consistent_image_has_each_l2_table_read_once_and_its_length_asked_a_few_times()
     {

@@ -6,30 +6,6 @@ namespace Qcow2.Tests.Format;
 /// <summary>A writable open writes exactly what QEMU writes: nothing, or one whole-cluster header rewrite (spec §5).</summary>
 public sealed class WriteCountTests
 {
-    private sealed class CountingStorage(IImageStorage inner) : IImageStorage
-    {
-        public List<(long Offset, int Length)> Writes { get; } = [];
-        public int Flushes { get; private set; }
-        public long Length => inner.Length;
-        public bool CanWrite => inner.CanWrite;
-        public void Read(long offset, Span<byte> buffer) => inner.Read(offset, buffer);
-
-        public void Write(long offset, ReadOnlySpan<byte> data)
-        {
-            Writes.Add((offset, data.Length));
-            inner.Write(offset, data);
-        }
-
-        public void Flush()
-        {
-            Flushes++;
-            inner.Flush();
-        }
-
-        public void SetLength(long length) => throw new InvalidOperationException("an open must not resize the file");
-        public void Dispose() => inner.Dispose();
-    }
-
     [QemuTheory]
     [InlineData(0x0ul, 1)] // the untrusted bitmaps extension is dropped
     [InlineData(0x1ul, 0)]
@@ -42,7 +18,7 @@ public sealed class WriteCountTests
         AddBitmap(path, "bm0");
         WriteU64(path, 88, autoclear);
 
-        var storage = new CountingStorage(new StreamStorage(new MemoryStream(File.ReadAllBytes(path)), writable: true, leaveOpen: false));
+        var storage = new CountingStorage(new StreamStorage(new MemoryStream(File.ReadAllBytes(path)), writable: true, leaveOpen: false), allowSetLength: false);
         using (var image = Qcow2Image.Open(storage, writable: true, forCheck: false, fileName: null))
         {
             Assert.Equal(autoclear & 3, (ulong)image.AutoclearFeatures);
