@@ -141,7 +141,7 @@ namespace Sample.Kinds
         /// <inheritdoc/>
         public int GetEncodedSize() => 4;
 
-        static bool global::BinaryFormat.IBinaryLayout<global::Sample.Kinds.Pair>.HasRules => false;
+        static bool __BF.IBinaryLayout<global::Sample.Kinds.Pair>.HasRules => false;
 
         /// <summary>Reads and validates a value from the start of <paramref name="source"/>.</summary>
         /// <exception cref="__BF.BinaryFormatException">The input is too short or breaks a rule.</exception>
@@ -252,7 +252,7 @@ namespace Sample.Kinds
         /// <inheritdoc/>
         public int GetEncodedSize() => 8;
 
-        static bool global::BinaryFormat.IBinaryLayout<global::Sample.Kinds.Point>.HasRules => false;
+        static bool __BF.IBinaryLayout<global::Sample.Kinds.Point>.HasRules => false;
 
         /// <summary>Reads and validates a value from the start of <paramref name="source"/>.</summary>
         /// <exception cref="__BF.BinaryFormatException">The input is too short or breaks a rule.</exception>

@@ -18,7 +18,7 @@ namespace Sample.Mixed
         /// <inheritdoc/>
         public int GetEncodedSize() => 40;
 
-        static bool global::BinaryFormat.IBinaryLayout<global::Sample.Mixed.AllTypes>.HasRules => false;
+        static bool __BF.IBinaryLayout<global::Sample.Mixed.AllTypes>.HasRules => false;
 
         /// <summary>Reads and validates a value from the start of <paramref name="source"/>.</summary>
         /// <exception cref="__BF.BinaryFormatException">The input is too short or breaks a rule.</exception>

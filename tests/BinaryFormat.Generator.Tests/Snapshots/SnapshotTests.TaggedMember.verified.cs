@@ -350,9 +350,9 @@ namespace Sample.Tagged
             return offset;
         }
 
-        static bool global::BinaryFormat.IBinaryLayout<global::Sample.Tagged.Raw>.ReadsToEnd => true;
+        static bool __BF.IBinaryLayout<global::Sample.Tagged.Raw>.ReadsToEnd => true;
 
-        static bool global::BinaryFormat.IBinaryLayout<global::Sample.Tagged.Raw>.HasRules => false;
+        static bool __BF.IBinaryLayout<global::Sample.Tagged.Raw>.HasRules => false;
 
         /// <summary>Reads and validates a value from the start of <paramref name="source"/>.</summary>
         /// <exception cref="__BF.BinaryFormatException">The input is too short or breaks a rule.</exception>

@@ -142,7 +142,7 @@ namespace Sample.Variable
             return offset;
         }
 
-        static bool global::BinaryFormat.IBinaryLayout<global::Sample.Variable.Record>.ReadsToEnd => true;
+        static bool __BF.IBinaryLayout<global::Sample.Variable.Record>.ReadsToEnd => true;
 
         /// <summary>Reads and validates a value from the start of <paramref name="source"/>.</summary>
         /// <exception cref="__BF.BinaryFormatException">The input is too short or breaks a rule.</exception>
