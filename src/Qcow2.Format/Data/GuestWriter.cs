@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 
 namespace Qcow2;
@@ -50,8 +51,12 @@ internal sealed class GuestWriter
     {
         while (data.Length > 0)
         {
-            var count = (int)Math.Min(data.Length, clusterSize - (offset & clusterMask));
-            WriteInCluster(offset, data[..count]);
+            var count = (offset & clusterMask) == 0 && data.Length >= clusterSize ? WriteNewClusters(offset, data) : 0;
+            if (count == 0)
+            {
+                count = (int)Math.Min(data.Length, clusterSize - (offset & clusterMask));
+                WriteInCluster(offset, data[..count]);
+            }
             offset += count;
             data = data[count..];
         }
@@ -158,6 +163,53 @@ internal sealed class GuestWriter
         if (map.ExternalData)
             disk.DataStorage.Flush();
     }
+
+    /// <summary>
+    /// Whole clusters that have no host cluster yet (unallocated or plain zero), as many as follow one another in one L2 table:
+    /// one allocation of a contiguous run (its refcount blocks written once), one data write, then one write of their L2
+    /// entries, in the order of <see cref="WriteInCluster"/>. This is what a convert or a backup writes, cluster after
+    /// cluster; per cluster it would cost a refcount-block write and an entry write each. Returns the bytes written, or 0
+    /// when no such cluster starts at <paramref name="offset"/> (the caller then writes one cluster its own way).
+    /// </summary>
+    private int WriteNewClusters(long offset, ReadOnlySpan<byte> data)
+    {
+        if (map.ExtendedL2 || map.ExternalData)
+            return 0;
+        _ = map.Lookup(offset, 1); // refuses the entries QEMU refuses (unaligned L2 table)
+        var first = L2Index(offset);
+        var tableEntries = 1 << map.L2Bits;
+        var wanted = (int)Math.Min(data.Length >> clusterBits, tableEntries - first);
+        var l1Index = offset >> (clusterBits + map.L2Bits);
+        var current = map.L2Table(l1Index, out _);
+        var count = 0;
+        while (count < wanted && IsUnbacked(current is null ? default : new L2Entry(current[first + count])))
+            count++;
+        if (count == 0)
+            return 0;
+
+        var (table, tableOffset) = WritableL2(offset);
+        var host = allocator.Allocate(count);
+        var length = count << clusterBits;
+        storage.Write(host, data[..length]);
+        var raw = ArrayPool<byte>.Shared.Rent(count * sizeof(ulong));
+        try
+        {
+            for (var i = 0; i < count; i++)
+            {
+                var entry = (ulong)(host + ((long)i << clusterBits)) | L2Entry.CopiedFlag;
+                table[first + i] = entry;
+                BinaryPrimitives.WriteUInt64BigEndian(raw.AsSpan(i * sizeof(ulong)), entry);
+            }
+            storage.Write(tableOffset + (long)first * sizeof(ulong), raw.AsSpan(0, count * sizeof(ulong)));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(raw);
+        }
+        return length;
+    }
+
+    private bool IsUnbacked(L2Entry entry) => map.Classifier.Classify(entry) is ClusterType.Unallocated or ClusterType.ZeroPlain;
 
     private void WriteInCluster(long offset, ReadOnlySpan<byte> data)
     {

@@ -16,6 +16,39 @@ public sealed class GuestDataBehaviourTests
         return BinaryPrimitives.ReadUInt64BigEndian(header.AsSpan(72));
     }
 
+    [QemuFact]
+    public void Whole_new_clusters_are_allocated_as_one_run_with_one_data_write_and_one_entry_write()
+    {
+        using var dir = new TempDir();
+        var path = dir.File("run.qcow2");
+        Qemu.Img("create", "-q", "-f", "qcow2", path, "64M").EnsureSuccess("qemu-img create");
+        Qemu.Io("-c", "write -P 0x11 0 64k", path).EnsureSuccess("qemu-io write");
+        var data = new byte[1 << 20];
+        Random.Shared.NextBytes(data);
+
+        using var file = new MemoryStream();
+        file.Write(File.ReadAllBytes(path));
+        var storage = new CountingStorage(new StreamStorage(file, writable: true, leaveOpen: true), allowSetLength: true);
+        using (var image = Qcow2Image.Open(storage, writable: true, forCheck: false, fileName: null))
+        {
+            // Cluster 0 is allocated (written in place), the 16 after it are new: they cost one data write of all their bytes
+            // and one write of their 16 L2 entries, not one refcount-block write and one entry write each.
+            image.Write(0, data.AsSpan(0, 65536));
+            var before = storage.Writes.Count;
+            image.Write(65536, data);
+            var writes = storage.Writes.Skip(before).ToList();
+            Assert.Single(writes, w => w.Length == data.Length);
+            Assert.Contains(writes, w => w.Length == 16 * sizeof(ulong));
+            Assert.True(writes.Count <= 3, $"{writes.Count} writes: {string.Join(", ", writes)}");
+        }
+        File.WriteAllBytes(path, file.ToArray());
+        Assert.Equal(0, Qemu.Img("check", "-q", path).ExitCode);
+        var raw = dir.File("run.raw");
+        File.WriteAllBytes(raw, [.. data.AsSpan(0, 65536), .. data]);
+        var compare = Qemu.Img("compare", "-f", "raw", "-F", "qcow2", raw, path);
+        Assert.True(compare.ExitCode == 0, compare.StandardOutput + compare.StandardError);
+    }
+
     [Fact]
     public void Lazy_refcounts_set_the_dirty_bit_while_writing_and_a_clean_close_clears_it()
     {
