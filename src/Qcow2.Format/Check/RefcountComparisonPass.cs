@@ -1,7 +1,3 @@
-using System.Buffers;
-using System.Buffers.Binary;
-using System.Runtime.InteropServices;
-
 namespace Qcow2;
 
 /// <summary>
@@ -19,7 +15,6 @@ internal sealed class RefcountComparisonPass
     private CheckCounters counters;
     private bool rebuild;
     private long highestCluster;
-    private ushort[] scratch = [];
 
     private RefcountComparisonPass(CheckContext context, InMemoryRefcounts computed, Qcow2CheckRepair fix)
     {
@@ -51,16 +46,7 @@ internal sealed class RefcountComparisonPass
         // Repairs write blocks back through the reader; a comparison that only counts may read ahead.
         using var prefetcher = context.CanPrefetch(fix) ? new ClusterPrefetcher(context.Storage, context.ClusterSize, blockOffsets) : null;
         using var reader = prefetcher is null ? new ClusterRunReader(context.Storage, context.ClusterSize) : null;
-        scratch = refcountOrder == 4 ? ArrayPool<ushort>.Shared.Rent((int)refcountsPerBlock) : [];
-        try
-        {
-            CompareBlocks(prefetcher, reader, blocks, blockOffsets);
-        }
-        finally
-        {
-            if (scratch.Length != 0)
-                ArrayPool<ushort>.Shared.Return(scratch);
-        }
+        CompareBlocks(prefetcher, reader, blocks, blockOffsets);
     }
 
     private void CompareBlocks(ClusterPrefetcher? prefetcher, ClusterRunReader? reader, long blocks, ulong[] blockOffsets)
@@ -99,22 +85,28 @@ internal sealed class RefcountComparisonPass
     }
 
     /// <summary>
-    /// Whether a block of 16-bit refcounts (the default width) equals the counts, compared whole; then the highest cluster
-    /// is the block's last non-zero one. False (compare each cluster) for other widths and where the counts are not one span.
+    /// Whether a block of 16-bit (the default) or 8-bit refcounts equals the counts, compared whole; then the highest cluster
+    /// is the block's last non-zero one. False (compare each cluster) for other widths and where the counts are not 8-bit.
     /// </summary>
     private bool BlockMatches(ReadOnlySpan<byte> block, long first, int count)
     {
-        if (refcountOrder != 4 || !computed.TryGetNarrow(first, count, out var counts))
+        if (refcountOrder is not (3 or 4))
             return false;
-        var onDisk = scratch.AsSpan(0, count);
-        var bigEndian = MemoryMarshal.Cast<byte, ushort>(block[..(count * sizeof(ushort))]);
-        if (BitConverter.IsLittleEndian)
-            BinaryPrimitives.ReverseEndianness(bigEndian, onDisk);
-        else
-            bigEndian.CopyTo(onDisk);
-        if (!onDisk.SequenceEqual(counts))
-            return false;
-        var last = counts.LastIndexOfAnyExcept((ushort)0);
+        var last = -1;
+        // A block of more than a page of counts (clusters of 128 KiB or more) is compared a page at a time.
+        for (var done = 0; done < count;)
+        {
+            var part = Math.Min(count - done, InMemoryRefcounts.PageSize - (int)((first + done) & InMemoryRefcounts.PageMask));
+            if (!computed.TryGetBytes(first + done, part, out var counts))
+                return false;
+            var onDisk = block[((done << refcountOrder) >> 3)..];
+            if (!(refcountOrder == 3 ? onDisk[..part].SequenceEqual(counts) : Refcounts.Equal16(onDisk, counts)))
+                return false;
+            var partLast = counts.LastIndexOfAnyExcept((byte)0);
+            if (partLast >= 0)
+                last = done + partLast;
+            done += part;
+        }
         if (last >= 0)
             highestCluster = first + last;
         return true;

@@ -1,4 +1,6 @@
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Qcow2;
 
@@ -42,5 +44,31 @@ internal static class Refcounts
             case 32: BinaryPrimitives.WriteUInt32BigEndian(block[(int)(index * 4)..], (uint)value); break;
             default: BinaryPrimitives.WriteUInt64BigEndian(block[(int)(index * 8)..], value); break;
         }
+    }
+
+    /// <summary>
+    /// Whether the first <c>counts.Length</c> 16-bit refcounts of <paramref name="block"/> equal <paramref name="counts"/>,
+    /// 16 at a time: read as little-endian, a big-endian refcount equal to an 8-bit count c is c shifted left by 8.
+    /// </summary>
+    public static bool Equal16(ReadOnlySpan<byte> block, ReadOnlySpan<byte> counts)
+    {
+        var swapped = MemoryMarshal.Cast<byte, ushort>(block[..(counts.Length * sizeof(ushort))]);
+        var i = 0;
+        if (BitConverter.IsLittleEndian)
+        {
+            for (; i <= counts.Length - Vector128<byte>.Count; i += Vector128<byte>.Count)
+            {
+                var (lower, upper) = Vector128.Widen(Vector128.Create(counts.Slice(i, Vector128<byte>.Count)));
+                if (!Vector128.EqualsAll(Vector128.ShiftLeft(lower, 8), Vector128.Create(swapped.Slice(i, Vector128<ushort>.Count)))
+                    || !Vector128.EqualsAll(Vector128.ShiftLeft(upper, 8), Vector128.Create(swapped.Slice(i + Vector128<ushort>.Count, Vector128<ushort>.Count))))
+                    return false;
+            }
+        }
+        for (; i < counts.Length; i++)
+        {
+            if (BinaryPrimitives.ReadUInt16BigEndian(block[(i * sizeof(ushort))..]) != counts[i])
+                return false;
+        }
+        return true;
     }
 }

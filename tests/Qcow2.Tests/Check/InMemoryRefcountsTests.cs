@@ -1,0 +1,101 @@
+using System.Buffers.Binary;
+
+namespace Qcow2.Tests.Check;
+
+/// <summary>
+/// The computed refcounts start as 8-bit counters and widen a page when a count passes 255: every count stays exact up to
+/// the refcount width's maximum, and the overflow is reported exactly there, whatever the width.
+/// </summary>
+public sealed class InMemoryRefcountsTests
+{
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    public void A_count_reaches_the_width_maximum_and_no_further(int refcountOrder)
+    {
+        var max = Refcounts.MaxRefcount(refcountOrder);
+        var counts = new InMemoryRefcounts(3 * InMemoryRefcounts.PageSize, max);
+        const long cluster = InMemoryRefcounts.PageSize + 7;
+        for (ulong i = 0; i < max; i++)
+            Assert.True(counts.TryIncrement(cluster));
+        Assert.False(counts.TryIncrement(cluster));
+        Assert.Equal(max, counts[cluster]);
+        Assert.Equal(0UL, counts[cluster + 1]);
+    }
+
+    [Theory]
+    [InlineData(4)]
+    [InlineData(5)]
+    [InlineData(6)]
+    public void A_page_widened_past_255_keeps_every_count_of_the_page(int refcountOrder)
+    {
+        var counts = new InMemoryRefcounts(2 * InMemoryRefcounts.PageSize, Refcounts.MaxRefcount(refcountOrder));
+        const long page = InMemoryRefcounts.PageSize;
+        for (var i = 0; i < 3; i++)
+            counts.TryIncrement(page + 100);
+        counts.TryIncrement(page + InMemoryRefcounts.PageMask);
+        for (var i = 0; i < 300; i++)
+            Assert.True(counts.TryIncrement(page + 5));
+
+        Assert.Equal(300UL, counts[page + 5]);
+        Assert.Equal(3UL, counts[page + 100]);
+        Assert.Equal(1UL, counts[page + InMemoryRefcounts.PageMask]);
+        Assert.Equal(0UL, counts[page + 6]);
+        // A widened page has no 8-bit span: the comparison goes cluster by cluster there, and whole elsewhere.
+        Assert.False(counts.TryGetBytes(page, 16, out _));
+        counts.TryIncrement(3);
+        Assert.True(counts.TryGetBytes(0, 16, out var bytes));
+        Assert.Equal(1, bytes[3]);
+        Assert.True(counts.AnyInRange(page + 6, InMemoryRefcounts.PageSize - 6));
+        Assert.False(counts.AnyInRange(page + 6, 94));
+    }
+
+    [Fact]
+    public void A_16_bit_count_overflows_at_65535_after_widening()
+    {
+        var counts = new InMemoryRefcounts(10, Refcounts.MaxRefcount(4));
+        for (var i = 0; i < ushort.MaxValue; i++)
+            Assert.True(counts.TryIncrement(9));
+        Assert.False(counts.TryIncrement(9));
+        Assert.Equal((ulong)ushort.MaxValue, counts[9]);
+    }
+
+    [Fact]
+    public void Set_widens_a_page_for_a_count_past_255_and_grows_the_range()
+    {
+        var counts = new InMemoryRefcounts(10, Refcounts.MaxRefcount(6));
+        counts.TryIncrement(2);
+        counts.Set(1, 1UL << 40);
+        counts.Set(InMemoryRefcounts.PageSize * 5L, 1);
+        Assert.Equal(1UL << 40, counts[1]);
+        Assert.Equal(1UL, counts[2]);
+        Assert.Equal(1UL, counts[InMemoryRefcounts.PageSize * 5L]);
+        Assert.Equal(InMemoryRefcounts.PageSize * 5L + 1, counts.Count);
+    }
+
+    [Fact]
+    public void Big_endian_16_bit_refcounts_equal_8_bit_counts_only_when_every_one_does()
+    {
+        var counts = new byte[37];
+        for (var i = 0; i < counts.Length; i++)
+            counts[i] = (byte)(i * 7);
+        var block = new byte[counts.Length * 2 + 4];
+        for (var i = 0; i < counts.Length; i++)
+            BinaryPrimitives.WriteUInt16BigEndian(block.AsSpan(i * 2), counts[i]);
+        Assert.True(Refcounts.Equal16(block, counts));
+
+        // A high byte set, in the vectorised part and in the tail, or a low byte different: not equal.
+        foreach (var at in (int[])[1, 20, 36])
+        {
+            var high = (byte[])block.Clone();
+            high[at * 2] = 1;
+            Assert.False(Refcounts.Equal16(high, counts));
+            var low = (byte[])block.Clone();
+            low[at * 2 + 1] ^= 0x10;
+            Assert.False(Refcounts.Equal16(low, counts));
+        }
+    }
+}
