@@ -51,7 +51,8 @@ internal sealed class CopiedFlagPass
         var l2Offsets = new ulong[l1.Length];
         for (var i = 0; i < l1.Length; i++)
             l2Offsets[i] = new L1Entry(l1[i]).L2Offset;
-        using var reader = new ClusterRunReader(storage, clusterSize);
+        // The reader's buffer (4 MiB) only when the tables are read.
+        using var reader = readTables ? new ClusterRunReader(storage, clusterSize) : null;
         Span<byte> l1Entry8 = stackalloc byte[sizeof(ulong)];
         for (var i = 0; i < l1.Length; i++)
         {
@@ -74,7 +75,7 @@ internal sealed class CopiedFlagPass
             if (!readTables)
                 continue;
             // An unaligned table was reported by the walk; QEMU reads it all the same.
-            var span = l2Offset % (ulong)clusterSize == 0 ? reader.Get(l2Offsets, i) : ReadUnaligned((long)l2Offset);
+            var span = l2Offset % (ulong)clusterSize == 0 ? reader!.Get(l2Offsets, i) : ReadUnaligned((long)l2Offset);
             var dirty = false;
             for (var j = 0; j < geometry.L2Entries; j++)
             {
