@@ -182,99 +182,136 @@ internal sealed class ReferenceCountPass
     private void CheckL2(Span<byte> table, long l2Offset, bool active, bool noteCopied, long fileLength)
     {
         ulong nextContiguous = 0;
-        for (var i = 0; i < geometry.L2Entries; i++)
+        var entries = (int)geometry.L2Entries;
+        for (var i = 0; i < entries; i++)
         {
-            var entry = geometry.ReadEntry(table, i);
-            var value = entry.Value;
-            var bitmap = geometry.ReadBitmap(table, i);
-            var type = classifier.Classify(entry);
-            if (entry.HasReservedBits)
-                Report(Qcow2CheckFindingKind.ReservedBits, $"ERROR found l2 entry with reserved bits set: {Hex(value)}");
+            // Most entries are plain (unallocated, or a normal cluster with nothing to report): those in a row are told
+            // apart in bulk and only counted; the first other one takes the full path.
+            var plainEnd = i + classifier.CountPlainEntries(table, i, clusterBits);
+            for (; i < plainEnd; i++)
+                CountPlainEntry(geometry.ReadEntry(table, i).Value, active, noteCopied, fileLength, ref nextContiguous);
+            if (i < entries)
+                CheckEntry(table, i, l2Offset, active, noteCopied, fileLength, ref nextContiguous);
+        }
+    }
 
-            switch (type)
-            {
-                case ClusterType.Compressed:
-                    if (entry.Copied)
-                    {
-                        Report(Qcow2CheckFindingKind.Mapping, $"ERROR: coffset={HexPrefixed((ulong)entry.CompressedRange(clusterBits).Offset)}: copied flag must never be set for compressed clusters");
-                        value &= ~L2Entry.CopiedFlag;
-                    }
-                    // QEMU reports these and then ignores the entry: no reference is counted, nor any statistic.
-                    if (context.HasDataFile)
-                    {
-                        Report(Qcow2CheckFindingKind.Mapping, $"ERROR compressed cluster {i} with data file, entry={HexPrefixed(value)}");
-                        break;
-                    }
-                    if (bitmap.Value != 0)
-                    {
-                        Report(Qcow2CheckFindingKind.Mapping, $"ERROR compressed cluster {i} with non-zero subcluster allocation bitmap, entry={HexPrefixed(value)}");
-                        break;
-                    }
-                    var (compressedOffset, compressedSize) = new L2Entry(value).CompressedRange(clusterBits);
-                    Count(compressedOffset, compressedSize, fileLength);
-                    if (active)
-                    {
-                        counters.AllocatedClusters++;
-                        counters.CompressedClusters++;
-                        counters.FragmentedClusters++;
-                    }
+    /// <summary>
+    /// The part of <see cref="CheckEntry"/> that applies to an entry <see cref="ClusterClassifier.CountPlainEntries"/> calls
+    /// plain (so standard entries and no external data file): a normal cluster at an aligned offset is counted, zero is skipped.
+    /// </summary>
+    private void CountPlainEntry(ulong value, bool active, bool noteCopied, long fileLength, ref ulong nextContiguous)
+    {
+        if (value == 0)
+            return;
+        var offset = value & L2Entry.OffsetMask;
+        if (noteCopied)
+            copied.Note((long)(offset >> clusterBits), (value & L2Entry.CopiedFlag) != 0);
+        if (active)
+        {
+            counters.AllocatedClusters++;
+            if (nextContiguous != 0 && offset != nextContiguous)
+                counters.FragmentedClusters++;
+            nextContiguous = offset + (ulong)clusterSize;
+        }
+        if ((long)offset + clusterSize <= fileLength)
+            CountCluster((long)(offset >> clusterBits));
+        else
+            Count((long)offset, clusterSize, fileLength);
+    }
+
+    /// <summary>Checks and counts L2 entry <paramref name="i"/> of <paramref name="table"/>, whatever it holds.</summary>
+    private void CheckEntry(Span<byte> table, int i, long l2Offset, bool active, bool noteCopied, long fileLength, ref ulong nextContiguous)
+    {
+        var entry = geometry.ReadEntry(table, i);
+        var value = entry.Value;
+        var bitmap = geometry.ReadBitmap(table, i);
+        var type = classifier.Classify(entry);
+        if (entry.HasReservedBits)
+            Report(Qcow2CheckFindingKind.ReservedBits, $"ERROR found l2 entry with reserved bits set: {Hex(value)}");
+
+        switch (type)
+        {
+            case ClusterType.Compressed:
+                if (entry.Copied)
+                {
+                    Report(Qcow2CheckFindingKind.Mapping, $"ERROR: coffset={HexPrefixed((ulong)entry.CompressedRange(clusterBits).Offset)}: copied flag must never be set for compressed clusters");
+                    value &= ~L2Entry.CopiedFlag;
+                }
+                // QEMU reports these and then ignores the entry: no reference is counted, nor any statistic.
+                if (context.HasDataFile)
+                {
+                    Report(Qcow2CheckFindingKind.Mapping, $"ERROR compressed cluster {i} with data file, entry={HexPrefixed(value)}");
                     break;
+                }
+                if (bitmap.Value != 0)
+                {
+                    Report(Qcow2CheckFindingKind.Mapping, $"ERROR compressed cluster {i} with non-zero subcluster allocation bitmap, entry={HexPrefixed(value)}");
+                    break;
+                }
+                var (compressedOffset, compressedSize) = new L2Entry(value).CompressedRange(clusterBits);
+                Count(compressedOffset, compressedSize, fileLength);
+                if (active)
+                {
+                    counters.AllocatedClusters++;
+                    counters.CompressedClusters++;
+                    counters.FragmentedClusters++;
+                }
+                break;
 
-                case ClusterType.ZeroAllocated or ClusterType.Normal:
-                    var offset = value & L2Entry.OffsetMask;
-                    if (noteCopied)
+            case ClusterType.ZeroAllocated or ClusterType.Normal:
+                var offset = value & L2Entry.OffsetMask;
+                if (noteCopied)
+                {
+                    // With a data file every such cluster has refcount 1: only a clear flag can be wrong.
+                    if (!context.HasDataFile)
+                        copied.Note((long)(offset >> clusterBits), entry.Copied);
+                    else if (!entry.Copied)
+                        copied.MarkUndecided();
+                }
+                if (bitmap.IsCorrupt)
+                    Report(Qcow2CheckFindingKind.Mapping, $"ERROR offset={Hex(offset)}: Allocated cluster has corrupted subcluster allocation bitmap");
+                if ((offset & clusterMask) != 0)
+                {
+                    var containsData = extendedL2 ? bitmap.AnyAllocated : type == ClusterType.Normal;
+                    if (containsData)
                     {
-                        // With a data file every such cluster has refcount 1: only a clear flag can be wrong.
-                        if (!context.HasDataFile)
-                            copied.Note((long)(offset >> clusterBits), entry.Copied);
-                        else if (!entry.Copied)
-                            copied.MarkUndecided();
+                        Report(Qcow2CheckFindingKind.Unaligned, $"ERROR offset={Hex(offset)}: Data cluster is not properly aligned; L2 entry corrupted.");
                     }
-                    if (bitmap.IsCorrupt)
-                        Report(Qcow2CheckFindingKind.Mapping, $"ERROR offset={Hex(offset)}: Allocated cluster has corrupted subcluster allocation bitmap");
-                    if ((offset & clusterMask) != 0)
+                    else if (fix == Qcow2CheckRepair.All)
                     {
-                        var containsData = extendedL2 ? bitmap.AnyAllocated : type == ClusterType.Normal;
-                        if (containsData)
-                        {
-                            Report(Qcow2CheckFindingKind.Unaligned, $"ERROR offset={Hex(offset)}: Data cluster is not properly aligned; L2 entry corrupted.");
-                        }
-                        else if (fix == Qcow2CheckRepair.All)
-                        {
-                            // A preallocated zero cluster holds no data: turning it into a plain zero cluster loses nothing.
-                            geometry.WriteEntry(table, i, new L2Entry(extendedL2 ? 0UL : L2Entry.ZeroFlag));
-                            var entryBytes = geometry.EntryRange(i);
-                            storage.Write(l2Offset + entryBytes.Start.Value, table[entryBytes]);
-                            storage.Flush();
-                            context.Findings.Add(new Qcow2CheckFinding(Qcow2CheckFindingKind.Unaligned, $"Repairing offset={Hex(offset)}: Preallocated cluster is not properly aligned; L2 entry corrupted.", Repaired: true));
-                            counters.CorruptionsFixed++;
-                            continue;
-                        }
-                        else
-                        {
-                            Report(Qcow2CheckFindingKind.Unaligned, $"ERROR offset={Hex(offset)}: Preallocated cluster is not properly aligned; L2 entry corrupted.");
-                        }
+                        // A preallocated zero cluster holds no data: turning it into a plain zero cluster loses nothing.
+                        geometry.WriteEntry(table, i, new L2Entry(extendedL2 ? 0UL : L2Entry.ZeroFlag));
+                        var entryBytes = geometry.EntryRange(i);
+                        storage.Write(l2Offset + entryBytes.Start.Value, table[entryBytes]);
+                        storage.Flush();
+                        context.Findings.Add(new Qcow2CheckFinding(Qcow2CheckFindingKind.Unaligned, $"Repairing offset={Hex(offset)}: Preallocated cluster is not properly aligned; L2 entry corrupted.", Repaired: true));
+                        counters.CorruptionsFixed++;
+                        return;
                     }
-                    if (active)
-                    {
-                        counters.AllocatedClusters++;
-                        if (nextContiguous != 0 && offset != nextContiguous)
-                            counters.FragmentedClusters++;
-                        nextContiguous = offset + (ulong)clusterSize;
-                    }
-                    if (context.HasDataFile)
-                        break;
-                    if ((offset & clusterMask) == 0 && (long)offset + clusterSize <= fileLength)
-                        CountCluster((long)(offset >> clusterBits));
                     else
-                        Count((long)offset, clusterSize, fileLength);
+                    {
+                        Report(Qcow2CheckFindingKind.Unaligned, $"ERROR offset={Hex(offset)}: Preallocated cluster is not properly aligned; L2 entry corrupted.");
+                    }
+                }
+                if (active)
+                {
+                    counters.AllocatedClusters++;
+                    if (nextContiguous != 0 && offset != nextContiguous)
+                        counters.FragmentedClusters++;
+                    nextContiguous = offset + (ulong)clusterSize;
+                }
+                if (context.HasDataFile)
                     break;
+                if ((offset & clusterMask) == 0 && (long)offset + clusterSize <= fileLength)
+                    CountCluster((long)(offset >> clusterBits));
+                else
+                    Count((long)offset, clusterSize, fileLength);
+                break;
 
-                case ClusterType.Unallocated:
-                    if (bitmap.AnyAllocated)
-                        Report(Qcow2CheckFindingKind.Mapping, $"ERROR: Unallocated cluster has non-zero subcluster allocation map");
-                    break;
-            }
+            case ClusterType.Unallocated:
+                if (bitmap.AnyAllocated)
+                    Report(Qcow2CheckFindingKind.Mapping, $"ERROR: Unallocated cluster has non-zero subcluster allocation map");
+                break;
         }
     }
 

@@ -1,3 +1,7 @@
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
 namespace Qcow2;
 
 /// <summary>
@@ -48,6 +52,44 @@ internal readonly record struct ClusterClassifier(bool ExtendedL2, bool External
             _ when bitmap.IsZero(subcluster) => SubclusterType.ZeroPlain,
             _ => SubclusterType.UnallocatedPlain,
         };
+    }
+
+    /// <summary>
+    /// How many entries of a standard L2 table, from <paramref name="first"/> on, are plain: unallocated (all zero), or a
+    /// normal cluster at a cluster-aligned offset with no flag but COPIED and no reserved bit. Such an entry needs no
+    /// classification; a walk can take its offset and flag as they are. Compares several entries at once. Always 0 with
+    /// extended L2 entries or an external data file, where those bits alone do not say what an entry is.
+    /// </summary>
+    public int CountPlainEntries(ReadOnlySpan<byte> table, int first, int clusterBits)
+    {
+        if (ExtendedL2 || ExternalDataFile)
+            return 0;
+        // Every bit but COPIED and the aligned offset's; compared against the entries as they lie in memory (big-endian).
+        var notPlain = ~((L2Entry.OffsetMask & ~((1UL << clusterBits) - 1)) | L2Entry.CopiedFlag);
+        var inMemory = BitConverter.IsLittleEndian ? BinaryPrimitives.ReverseEndianness(notPlain) : notPlain;
+        var entries = MemoryMarshal.Cast<byte, ulong>(table);
+        var i = first;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var mask = Vector256.Create(inMemory);
+            for (; i <= entries.Length - Vector256<ulong>.Count; i += Vector256<ulong>.Count)
+            {
+                if (!Vector256.EqualsAll(Vector256.Create(entries.Slice(i, Vector256<ulong>.Count)) & mask, Vector256<ulong>.Zero))
+                    break;
+            }
+        }
+        else if (Vector128.IsHardwareAccelerated)
+        {
+            var mask = Vector128.Create(inMemory);
+            for (; i <= entries.Length - Vector128<ulong>.Count; i += Vector128<ulong>.Count)
+            {
+                if (!Vector128.EqualsAll(Vector128.Create(entries.Slice(i, Vector128<ulong>.Count)) & mask, Vector128<ulong>.Zero))
+                    break;
+            }
+        }
+        while (i < entries.Length && (entries[i] & inMemory) == 0)
+            i++;
+        return i - first;
     }
 
     /// <summary>Whether the guest cluster holds a reference to a host cluster (normal or preallocated zero; compressed ones are ranges).</summary>
