@@ -93,7 +93,7 @@ internal sealed class RefcountComparisonPass
         if (refcountOrder is not (3 or 4))
             return false;
         var last = -1;
-        // A block of more than a page of counts (clusters of 128 KiB or more) is compared a page at a time.
+        // A block of more than a page of counts (clusters larger than 128 KiB) is compared a page at a time.
         for (var done = 0; done < count;)
         {
             var part = Math.Min(count - done, InMemoryRefcounts.PageSize - (int)((first + done) & InMemoryRefcounts.PageMask));

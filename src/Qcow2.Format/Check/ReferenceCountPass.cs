@@ -197,13 +197,15 @@ internal sealed class ReferenceCountPass
 
     /// <summary>
     /// The part of <see cref="CheckEntry"/> that applies to an entry <see cref="ClusterClassifier.CountPlainEntries"/> calls
-    /// plain (so standard entries and no external data file): a normal cluster at an aligned offset is counted, zero is skipped.
+    /// plain (so standard entries and no external data file): a normal cluster at an aligned offset is counted, one without an
+    /// offset is skipped.
     /// </summary>
     private void CountPlainEntry(ulong value, bool active, bool noteCopied, long fileLength, ref ulong nextContiguous)
     {
-        if (value == 0)
-            return;
+        // No offset is unallocated, COPIED or not.
         var offset = value & L2Entry.OffsetMask;
+        if (offset == 0)
+            return;
         if (noteCopied)
             copied.Note((long)(offset >> clusterBits), (value & L2Entry.CopiedFlag) != 0);
         if (active)

@@ -66,6 +66,8 @@ public static class CheckScenarios
         })),
         new("l1-copied-cleared", 2, Both, (dir, image) => Edit(dir, Base(dir, image), image, q => q.SetL1Entry(0, q.L1Entry(0) & ~QcowBytes.CopiedFlag))),
         new("l2-copied-cleared", 2, Both, (dir, image) => Edit(dir, Base(dir, image), image, q => q.SetL2Entry(64 << 10, q.L2Entry(64 << 10) & ~QcowBytes.CopiedFlag))),
+        // COPIED alone, no offset: an unallocated cluster, which a walk must not count as one at offset 0.
+        new("l2-copied-without-offset", 0, None, (dir, image) => Edit(dir, Base(dir, image), image, q => q.SetL2Entry(1 << 20, QcowBytes.CopiedFlag))),
         new("l2-reserved-bit", 2, All, (dir, image) => Edit(dir, Base(dir, image), image, q => q.SetL2Entry(128 << 10, q.L2Entry(128 << 10) | 1UL << 56))),
         new("l1-reserved-bit", 2, All, (dir, image) => Edit(dir, Base(dir, image), image, q => q.SetL1Entry(0, q.L1Entry(0) | 1UL << 1))),
         new("l1-entry-unaligned-l2", 2, All, (dir, image) => Edit(dir, Base(dir, image), image, q => q.SetL1Entry(0, q.L1Entry(0) + 512))),

@@ -59,4 +59,38 @@ public sealed class ClusterClassifierTests
         Assert.Equal(0x0000000FFFFFFFF0UL, new L2Bitmap(0x0000000F00000000UL).AllocateAllButZero().Value);
         Assert.Equal(L2Bitmap.AllAllocated, new L2Bitmap(0).AllocateAllButZero());
     }
+
+    [Fact]
+    public void Plain_entries_are_exactly_the_unallocated_and_aligned_normal_ones_without_reserved_bits()
+    {
+        const int clusterBits = 16;
+        // Plain runs of different lengths (so that vector and scalar tails both meet every kind), then each kind of non-plain entry.
+        ulong[] plain = [0, L2Entry.CopiedFlag, 0x8000000000050000UL, 0x0000000000070000UL, 0x80FFFFFFFFFF0000UL];
+        ulong[] other = [1, 0x8000000000050001UL, 0x4000000000000123UL, 0x8000000000050200UL, 0x8100000000050000UL, 0x8000000000050002UL, 1UL << 62];
+        var random = new Random(16);
+        var entries = new ulong[512];
+        for (var i = 0; i < entries.Length; i++)
+            entries[i] = random.Next(4) == 0 ? other[random.Next(other.Length)] : plain[random.Next(plain.Length)];
+        var table = new byte[entries.Length * sizeof(ulong)];
+        var geometry = new L1L2Geometry(clusterBits, ExtendedL2: false);
+        for (var i = 0; i < entries.Length; i++)
+            geometry.WriteEntry(table, i, new L2Entry(entries[i]));
+
+        for (var first = 0; first < entries.Length; first++)
+        {
+            var expected = 0;
+            while (first + expected < entries.Length && IsPlain(new L2Entry(entries[first + expected])))
+                expected++;
+            Assert.Equal(expected, Standard.CountPlainEntries(table, first, clusterBits));
+            Assert.Equal(0, Extended.CountPlainEntries(table, first, clusterBits));
+            Assert.Equal(0, DataFile.CountPlainEntries(table, first, clusterBits));
+        }
+
+        static bool IsPlain(L2Entry entry) => !entry.HasReservedBits && Standard.Classify(entry) switch
+        {
+            ClusterType.Unallocated => true,
+            ClusterType.Normal => (entry.HostOffset & ((1UL << clusterBits) - 1)) == 0,
+            _ => false,
+        };
+    }
 }
