@@ -46,6 +46,27 @@ internal sealed class CopiedFlagSummary
         page[index >> 6] |= 1UL << index;
     }
 
+    /// <summary>Notes active entries with the same flag for the clusters [first, first + count).</summary>
+    public void NoteRange(long first, int count, bool copied)
+    {
+        if ((ulong)first + (ulong)count > (ulong)clusters || ((first + count - 1) >> PageBits) != (first >> PageBits))
+        {
+            for (var cluster = first; cluster < first + count; cluster++)
+                Note(cluster, copied);
+            return;
+        }
+        var pages = copied ? copiedSet : copiedClear;
+        var page = pages[first >> PageBits] ??= new ulong[(1 << PageBits) / 64];
+        var index = (int)(first & ((1 << PageBits) - 1));
+        for (var end = index + count; index < end;)
+        {
+            var bit = index & 63;
+            var bits = Math.Min(64 - bit, end - index);
+            page[index >> 6] |= (bits == 64 ? ulong.MaxValue : (1UL << bits) - 1) << bit;
+            index += bits;
+        }
+    }
+
     /// <summary>Notes an entry whose flag the summary cannot judge (for example one whose refcount is known only from the entry itself).</summary>
     public void MarkUndecided() => Undecided = true;
 

@@ -189,10 +189,49 @@ internal sealed class ReferenceCountPass
             // apart in bulk and only counted; the first other one takes the full path.
             var plainEnd = i + classifier.CountPlainEntries(table, i, clusterBits);
             for (; i < plainEnd; i++)
-                CountPlainEntry(geometry.ReadEntry(table, i).Value, active, noteCopied, fileLength, ref nextContiguous);
+            {
+                // Entries pointing at consecutive clusters (a preallocated or sequentially written image) count as a range.
+                var value = geometry.ReadEntry(table, i).Value;
+                var run = 1;
+                if ((value & L2Entry.OffsetMask) != 0)
+                {
+                    while (i + run < plainEnd && geometry.ReadEntry(table, i + run).Value == value + ((ulong)run << clusterBits))
+                        run++;
+                }
+                if (run == 1 || !CountPlainRun(value, run, active, noteCopied, fileLength, ref nextContiguous))
+                {
+                    for (var k = 0; k < run; k++)
+                        CountPlainEntry(value + ((ulong)k << clusterBits), active, noteCopied, fileLength, ref nextContiguous);
+                }
+                i += run - 1;
+            }
             if (i < entries)
                 CheckEntry(table, i, l2Offset, active, noteCopied, fileLength, ref nextContiguous);
         }
+    }
+
+    /// <summary>
+    /// What <see cref="CountPlainEntry"/> does for each of <paramref name="run"/> plain entries pointing at consecutive clusters
+    /// from <paramref name="value"/>'s on, done at once; false (and nothing done) where one of them must be counted on its
+    /// own: past the end of the file, or at the end of an 8-bit count (where an overflow may have to be reported).
+    /// </summary>
+    private bool CountPlainRun(ulong value, int run, bool active, bool noteCopied, long fileLength, ref ulong nextContiguous)
+    {
+        var offset = value & L2Entry.OffsetMask;
+        var end = offset + ((ulong)run << clusterBits);
+        var first = (long)(offset >> clusterBits);
+        if (end > (ulong)fileLength || !computed.TryIncrementRange(first, run))
+            return false;
+        if (noteCopied)
+            copied.NoteRange(first, run, (value & L2Entry.CopiedFlag) != 0);
+        if (active)
+        {
+            counters.AllocatedClusters += run;
+            if (nextContiguous != 0 && offset != nextContiguous)
+                counters.FragmentedClusters++;
+            nextContiguous = end;
+        }
+        return true;
     }
 
     /// <summary>

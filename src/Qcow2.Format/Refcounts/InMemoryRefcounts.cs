@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.Intrinsics;
 
 namespace Qcow2;
 
@@ -95,6 +96,35 @@ internal sealed class InMemoryRefcounts
             return true;
         }
         return TryIncrementWidened(page, index);
+    }
+
+    /// <summary>
+    /// Adds one reference to each cluster of [first, first + count) at once, when they lie in one page of 8-bit counts (or an
+    /// empty one) and none is at the 8-bit maximum; otherwise changes nothing and returns false (count them one by one).
+    /// </summary>
+    public bool TryIncrementRange(long first, int count)
+    {
+        var page = first >> PageBits;
+        if (count <= 0 || first + count > Count || ((first + count - 1) >> PageBits) != page)
+            return false;
+        if (bytePages[page] is not { } bytes)
+        {
+            if (IsWidened(page))
+                return false;
+            bytes = bytePages[page] = new byte[PageSize];
+        }
+        var counts = bytes.AsSpan((int)(first & PageMask), count);
+        if (counts.Contains(byteMax))
+            return false;
+        var i = 0;
+        for (; i <= counts.Length - Vector128<byte>.Count; i += Vector128<byte>.Count)
+        {
+            var part = counts.Slice(i, Vector128<byte>.Count);
+            (Vector128.Create(part) + Vector128<byte>.One).CopyTo(part);
+        }
+        for (; i < counts.Length; i++)
+            counts[i]++;
+        return true;
     }
 
     /// <summary>The rare case: a count past 255, or one at the maximum of narrow refcounts.</summary>

@@ -98,4 +98,57 @@ public sealed class InMemoryRefcountsTests
             Assert.False(Refcounts.Equal16(low, counts));
         }
     }
+
+    [Fact]
+    public void A_range_is_counted_at_once_only_within_one_8_bit_page_and_below_255()
+    {
+        const long page = InMemoryRefcounts.PageSize;
+        var counts = new InMemoryRefcounts(3 * page, Refcounts.MaxRefcount(4));
+        Assert.True(counts.TryIncrementRange(page - 40, 40));
+        Assert.True(counts.TryIncrementRange(page - 37, 30));
+        Assert.Equal(1UL, counts[page - 40]);
+        Assert.Equal(2UL, counts[page - 37]);
+        Assert.Equal(2UL, counts[page - 8]);
+        Assert.Equal(1UL, counts[page - 7]);
+
+        // Across pages, past the end, or over a count at 255: nothing changes.
+        Assert.False(counts.TryIncrementRange(page - 2, 4));
+        Assert.False(counts.TryIncrementRange(3 * page - 2, 4));
+        for (var i = 0; i < 253; i++)
+            counts.TryIncrement(page - 20);
+        Assert.Equal(255UL, counts[page - 20]);
+        Assert.False(counts.TryIncrementRange(page - 25, 10));
+        Assert.Equal(2UL, counts[page - 25]);
+        Assert.Equal(255UL, counts[page - 20]);
+
+        // A widened page is counted one by one.
+        counts.TryIncrement(page - 20);
+        Assert.False(counts.TryIncrementRange(page - 30, 5));
+        Assert.Equal(256UL, counts[page - 20]);
+    }
+
+    [Fact]
+    public void A_range_of_COPIED_marks_is_the_marks_of_its_clusters()
+    {
+        var summary = new CopiedFlagSummary(1 << 21);
+        summary.NoteRange(60, 70, copied: true);
+        summary.NoteRange((1 << 20) - 3, 6, copied: true);
+        var counts = new InMemoryRefcounts(1 << 21, Refcounts.MaxRefcount(4));
+        for (var c = 60; c < 130; c++)
+            counts.TryIncrement(c);
+        for (var c = (1 << 20) - 3; c < (1 << 20) + 3; c++)
+            counts.TryIncrement(c);
+        Assert.False(summary.MayDisagree(counts));
+
+        foreach (var cluster in (long[])[60, 129, (1 << 20) - 3, (1 << 20) + 2])
+        {
+            var twice = new InMemoryRefcounts(1 << 21, Refcounts.MaxRefcount(4));
+            for (var c = 60; c < 130; c++)
+                twice.TryIncrement(c);
+            for (var c = (1 << 20) - 3; c < (1 << 20) + 3; c++)
+                twice.TryIncrement(c);
+            twice.TryIncrement(cluster);
+            Assert.True(summary.MayDisagree(twice));
+        }
+    }
 }
