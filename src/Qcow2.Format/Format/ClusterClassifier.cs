@@ -56,9 +56,9 @@ internal readonly record struct ClusterClassifier(bool ExtendedL2, bool External
 
     /// <summary>
     /// How many entries of a standard L2 table, from <paramref name="first"/> on, are plain: no bit set but COPIED and those
-    /// of a cluster-aligned offset, so either unallocated (no offset) or a normal cluster with no reserved bit. Such an entry needs no
-    /// classification; a walk can take its offset and flag as they are. Compares several entries at once. Always 0 with
-    /// extended L2 entries or an external data file, where those bits alone do not say what an entry is.
+    /// of a cluster-aligned offset, so either unallocated (no offset) or a normal cluster with no reserved bit. Such an entry
+    /// needs no classification; a walk can take its offset and flag as they are. Compares several entries at once. Always 0
+    /// with extended L2 entries or an external data file, where those bits alone do not say what an entry is.
     /// </summary>
     public int CountPlainEntries(ReadOnlySpan<byte> table, int first, int clusterBits)
     {
