@@ -133,22 +133,22 @@ public sealed class InMemoryRefcountsTests
         var summary = new CopiedFlagSummary(1 << 21);
         summary.NoteRange(60, 70, copied: true);
         summary.NoteRange((1 << 20) - 3, 6, copied: true);
-        var counts = new InMemoryRefcounts(1 << 21, Refcounts.MaxRefcount(4));
-        for (var c = 60; c < 130; c++)
-            counts.TryIncrement(c);
-        for (var c = (1 << 20) - 3; c < (1 << 20) + 3; c++)
-            counts.TryIncrement(c);
-        Assert.False(summary.MayDisagree(counts));
-
+        Assert.False(summary.MayDisagree(CountedOnce()));
         foreach (var cluster in (long[])[60, 129, (1 << 20) - 3, (1 << 20) + 2])
         {
-            var twice = new InMemoryRefcounts(1 << 21, Refcounts.MaxRefcount(4));
-            for (var c = 60; c < 130; c++)
-                twice.TryIncrement(c);
-            for (var c = (1 << 20) - 3; c < (1 << 20) + 3; c++)
-                twice.TryIncrement(c);
+            var twice = CountedOnce();
             twice.TryIncrement(cluster);
             Assert.True(summary.MayDisagree(twice));
+        }
+
+        static InMemoryRefcounts CountedOnce()
+        {
+            var counts = new InMemoryRefcounts(1 << 21, Refcounts.MaxRefcount(4));
+            for (var c = 60; c < 130; c++)
+                counts.TryIncrement(c);
+            for (var c = (1 << 20) - 3; c < (1 << 20) + 3; c++)
+                counts.TryIncrement(c);
+            return counts;
         }
     }
 }
