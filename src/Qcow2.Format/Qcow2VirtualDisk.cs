@@ -129,6 +129,19 @@ public sealed class Qcow2VirtualDisk : IDisposable
     /// <summary>Whether the disk can be written (<see cref="Qcow2Image.IsWritable"/>, or a writable raw stream).</summary>
     public bool IsWritable => image?.IsWritable ?? raw!.CanWrite;
 
+    /// <summary>Whether this disk can be read while <paramref name="other"/> is written: they share no image and no stream.</summary>
+    internal bool IsIndependentOf(Qcow2VirtualDisk other)
+    {
+        if (raw is not null)
+            return !ReferenceEquals(raw, other.raw);
+        for (var layer = image; layer is not null; layer = layer.BackingImage)
+        {
+            if (ReferenceEquals(layer, other.image))
+                return false;
+        }
+        return true;
+    }
+
     internal void Write(long offset, ReadOnlySpan<byte> data)
     {
         if (image is not null)
@@ -168,6 +181,8 @@ public sealed class Qcow2VirtualDisk : IDisposable
     {
         if (image is not null)
             image.Flush();
+        else if (raw is FileStream file)
+            file.Flush(flushToDisk: true);
         else
             raw!.Flush();
     }
