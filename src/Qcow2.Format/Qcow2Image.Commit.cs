@@ -7,7 +7,7 @@ public sealed partial class Qcow2Image
     /// then empties this image so that the backing file shows through, as <c>qemu-img commit</c> does. The backing file is
     /// opened writable here, with its lock (refused while another process uses it), and grown when it is smaller than this
     /// image. It is flushed before this image is emptied, so a crash leaves the guest data as it was in both images. A backing
-    /// file whose format the image names as raw is written as a raw file (zero clusters become zero bytes).
+    /// file whose format the image names as raw is written as a raw file (zero clusters become holes where the file system allows).
     /// </summary>
     /// <param name="emptyImage">Empty this image afterwards (false is <c>qemu-img commit -d</c>).</param>
     /// <param name="progress">Reports the fraction done, from 0 to 1.</param>

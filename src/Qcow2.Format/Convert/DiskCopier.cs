@@ -53,9 +53,9 @@ internal sealed class DiskCopier
                 : ReadPieces(ranges);
             foreach (var piece in pieces)
             {
-                options.CancellationToken.ThrowIfCancellationRequested();
                 try
                 {
+                    options.CancellationToken.ThrowIfCancellationRequested();
                     if (piece.IsData)
                         WriteData(piece.Start, piece.Data, current);
                     else
