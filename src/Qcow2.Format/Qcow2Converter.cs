@@ -6,11 +6,13 @@ public static class Qcow2Converter
     /// <summary>
     /// Copies the guest data of <paramref name="source"/> onto <paramref name="target"/> (writable, at least as large): data
     /// the source allocates is written unless it is zeros the target already reads, and ranges that read as zeros in the
-    /// source are made zeros in the target only where it does not read zeros already. Then the target is flushed.
+    /// source are made zeros in the target only where it does not read zeros already. Then the target is flushed, unless
+    /// <see cref="Qcow2CopyOptions.FlushTarget"/> is false.
     /// </summary>
     /// <exception cref="ArgumentException">The target is read-only or smaller than the source, or bitmaps are asked of a raw disk.</exception>
     /// <exception cref="Qcow2FormatException">A mapping is corrupt, or a bitmap to copy is inconsistent (in use).</exception>
     /// <exception cref="InvalidOperationException">A needed backing or data file was not opened.</exception>
+    /// <exception cref="IOException">A write failed; the message names the guest byte, as qemu-img's (<c>error while writing at byte N: ...</c>).</exception>
     public static void Copy(Qcow2VirtualDisk source, Qcow2VirtualDisk target, Qcow2CopyOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(source);
@@ -43,7 +45,8 @@ public static class Qcow2Converter
                     target.Image.DisableBitmap(bitmap.Name);
             }
         }
-        target.Flush();
+        if (options.FlushTarget)
+            target.Flush();
     }
 
     /// <summary>

@@ -29,4 +29,12 @@ public sealed class Qcow2CopyOptions
 
     /// <summary>Stops the copy between blocks; what was written stays written.</summary>
     public CancellationToken CancellationToken { get; init; }
+
+    /// <summary>
+    /// Make the target durable when the copy is complete (<c>fsync</c> of a raw file, <see cref="Qcow2Image.Flush"/> of an image);
+    /// true by default. False is <c>qemu-img convert</c>'s default (<c>-t unsafe</c>): the data stays in the page cache, which a
+    /// process crash does not lose. Open a qcow2 target with <see cref="Qcow2OpenOptions.SkipFlushes"/> as well so that none
+    /// of its writes waits for the disk.
+    /// </summary>
+    public bool FlushTarget { get; init; } = true;
 }

@@ -298,7 +298,7 @@ public sealed partial class Qcow2Image
         {
             l2CacheBytes = options.L2CacheSize;
             if (options.OpenDataFile && DataFileName is { } dataName)
-                dataFileStorage = FileStorage.Open(ResolveBackingFileName(dataName, null, FileName), IsWritable, options.ForceShare);
+                dataFileStorage = FileStorage.Open(ResolveBackingFileName(dataName, null, FileName), IsWritable, options.ForceShare, options.SkipFlushes);
             if (options.OpenBackingChain)
             {
                 var visited = new HashSet<string>(StringComparer.Ordinal);

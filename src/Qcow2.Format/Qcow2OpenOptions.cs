@@ -36,6 +36,13 @@ public sealed class Qcow2OpenOptions
     /// </summary>
     public bool OpenDataFile { get; init; }
 
+    /// <summary>
+    /// Never make writes durable (QEMU's <c>cache=unsafe</c>, <c>qemu-img convert</c>'s default for its target): flushes do
+    /// nothing, for the image and its data file. Writes still reach the file in the same order, so an interrupted process
+    /// leaves the image as consistent as with flushes; a crash of the operating system or a power loss may not.
+    /// </summary>
+    public bool SkipFlushes { get; init; }
+
     /// <summary>The most memory spent on cached L2 tables, in bytes (QEMU's <c>l2-cache-size</c>); 32 MiB by default.</summary>
     public long L2CacheSize { get; init; } = 32L << 20;
 }

@@ -9,16 +9,22 @@ public sealed class Qcow2VirtualDisk : IDisposable
     private readonly Qcow2Image? image;
     private readonly Stream? raw;
     private readonly Lock rawGate = new();
-    private readonly bool ownsRaw;
+    private readonly IDisposable? owned;
     private readonly bool rawReadsZero;
 
-    private Qcow2VirtualDisk(Qcow2Image? image, Stream? raw, bool ownsRaw = false)
+    private Qcow2VirtualDisk(Qcow2Image? image, Stream? raw, IDisposable? owned = null, bool rawReadsZero = false)
     {
         this.image = image;
         this.raw = raw;
-        this.ownsRaw = ownsRaw;
-        rawReadsZero = ownsRaw;
+        this.owned = owned;
+        this.rawReadsZero = rawReadsZero;
     }
+
+    /// <summary>A disk that disposes the image or stream it wraps (one the library opened itself).</summary>
+    internal static Qcow2VirtualDisk Owning(Qcow2Image image) => new(image, null, image);
+
+    /// <inheritdoc cref="Owning(Qcow2Image)"/>
+    internal static Qcow2VirtualDisk Owning(FileStream raw) => new(null, raw, raw);
 
     /// <summary>The guest disk of <paramref name="image"/>; ranges its backing file holds need the chain opened (<see cref="Qcow2OpenOptions.OpenBackingChain"/>).</summary>
     public static Qcow2VirtualDisk FromImage(Qcow2Image image)
@@ -54,15 +60,11 @@ public sealed class Qcow2VirtualDisk : IDisposable
             stream.Dispose();
             throw;
         }
-        return new Qcow2VirtualDisk(null, stream, ownsRaw: true);
+        return new Qcow2VirtualDisk(null, stream, stream, rawReadsZero: true);
     }
 
     /// <summary>Closes the file of a disk made by <see cref="CreateRaw"/>; other disks do not own what they wrap.</summary>
-    public void Dispose()
-    {
-        if (ownsRaw)
-            raw!.Dispose();
-    }
+    public void Dispose() => owned?.Dispose();
 
     /// <summary>The qcow2 image, or null for a raw disk.</summary>
     public Qcow2Image? Image => image;
@@ -129,6 +131,19 @@ public sealed class Qcow2VirtualDisk : IDisposable
     /// <summary>Whether the disk can be written (<see cref="Qcow2Image.IsWritable"/>, or a writable raw stream).</summary>
     public bool IsWritable => image?.IsWritable ?? raw!.CanWrite;
 
+    /// <summary>Whether this disk can be read while <paramref name="other"/> is written: they share no image and no stream.</summary>
+    internal bool IsIndependentOf(Qcow2VirtualDisk other)
+    {
+        if (raw is not null)
+            return !ReferenceEquals(raw, other.raw);
+        for (var layer = image; layer is not null; layer = layer.BackingImage)
+        {
+            if (ReferenceEquals(layer, other.image))
+                return false;
+        }
+        return true;
+    }
+
     internal void Write(long offset, ReadOnlySpan<byte> data)
     {
         if (image is not null)
@@ -155,6 +170,9 @@ public sealed class Qcow2VirtualDisk : IDisposable
             image.WriteZeroes(offset, length, unmap);
             return;
         }
+        // A raw file's zeros become a hole where the file system allows, as QEMU writes them (and the file stays sparse).
+        if (raw is FileStream file && FileHoles.TryPunchHole(file.SafeFileHandle, offset, length))
+            return;
         var zeros = new byte[(int)Math.Min(length, 1 << 20)];
         for (var end = offset + length; offset < end; offset += zeros.Length)
             Write(offset, zeros.AsSpan(0, (int)Math.Min(zeros.Length, end - offset)));
@@ -168,6 +186,8 @@ public sealed class Qcow2VirtualDisk : IDisposable
     {
         if (image is not null)
             image.Flush();
+        else if (raw is FileStream file)
+            file.Flush(flushToDisk: true);
         else
             raw!.Flush();
     }

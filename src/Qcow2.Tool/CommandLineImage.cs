@@ -17,9 +17,13 @@ internal static class CommandLineImage
         {
             return Qcow2Image.Open(path, options);
         }
+        catch (Qcow2LockException e) when (options.OpenBackingChain && e.ImagePath != Path.GetFullPath(path))
+        {
+            throw new ToolException($"Could not open '{path}': Could not open backing file: {Cli.MessageOf(e)}");
+        }
         catch (Exception e) when (e is Qcow2FormatException or BinaryFormat.BinaryFormatException or IOException or UnauthorizedAccessException or ArgumentException)
         {
-            throw new ToolException($"Could not open '{path}': {Cli.MessageOf(e)}");
+            throw new ToolException($"Could not open '{path}': {Cli.MessageOf(e)}", e);
         }
     }
 }

@@ -1,7 +1,7 @@
 namespace Qcow2.Tool;
 
 /// <summary>
-/// <c>qcow2 convert [-c] [-f FMT] [-O FMT] [-o OPTIONS] [-B BACKING -F FMT] [-S SIZE] [-n] [-p] [-q] [--bitmaps] SRC DST</c>, like
+/// <c>qcow2 convert [-c] [-f FMT] [-O FMT] [-o OPTIONS] [-B BACKING -F FMT] [-S SIZE] [-t CACHE] [-n] [-p] [-q] [--bitmaps] SRC DST</c>, like
 /// <c>qemu-img convert</c>: a thin shell over <see cref="Qcow2Converter.Copy"/>.
 /// </summary>
 internal sealed class ConvertCommand : ICommand
@@ -14,6 +14,7 @@ internal sealed class ConvertCommand : ICommand
     private static readonly OptionSpec Progress = new("progress", 'p', null, false);
     private static readonly OptionSpec Compress = new("compress", 'c', null, false);
     private static readonly OptionSpec Bitmaps = new("bitmaps", null, "bitmaps", false);
+    private static readonly OptionSpec Cache = new("cache", 't', null, true);
 
     public string Name => "convert";
 
@@ -21,7 +22,7 @@ internal sealed class ConvertCommand : ICommand
 
     public string Usage =>
         """
-        usage: qcow2 convert [-c] [-f FMT] [-O FMT] [-o OPTIONS] [-B BACKING -F FMT] [-S SIZE] [-n] [-p] [-q] [--bitmaps] SRC DST
+        usage: qcow2 convert [-c] [-f FMT] [-O FMT] [-o OPTIONS] [-B BACKING -F FMT] [-S SIZE] [-t CACHE] [-n] [-p] [-q] [--bitmaps] SRC DST
 
         Copies what the guest sees in SRC (qcow2 through its backing chain, or raw) into DST.
         Ranges of zeros are not written, so DST stays sparse.
@@ -32,6 +33,8 @@ internal sealed class ConvertCommand : ICommand
           -B BACKING          DST gets this backing file; only what differs from it is written
           -F FMT              the format of BACKING (qcow2)
           -S SIZE             skip runs of at least SIZE zero bytes (default 4k; 0 writes everything)
+          -t CACHE            unsafe (default, as qemu-img): DST is not flushed; writeback, writethrough, none,
+                              directsync: DST is flushed to disk before convert succeeds
           -c                  compress DST's clusters (zlib or zstd, the image's compression type), on every core
           -n                  DST exists already: do not create it
           --bitmaps           copy the persistent dirty bitmaps (qcow2 to qcow2)
@@ -43,7 +46,7 @@ internal sealed class ConvertCommand : ICommand
 
     public IReadOnlyList<OptionSpec> Options { get; } =
         [CommonOptions.Format, OutputFormat, CommonOptions.OptionList, Backing, BackingFormat, Sparse, NoCreate, Progress, Compress,
-         Bitmaps, CommonOptions.Quiet, CommonOptions.ForceShare];
+         Bitmaps, Cache, CommonOptions.Quiet, CommonOptions.ForceShare];
 
     public int Execute(ParsedArguments args, CommandContext context)
     {
@@ -64,12 +67,21 @@ internal sealed class ConvertCommand : ICommand
         var backing = args.Last(Backing.Key);
         if (backing is not null && outputFormat != "qcow2")
             throw new ToolException($"Backing file not supported for file format '{outputFormat}'");
+        var durable = args.Last(Cache.Key) switch
+        {
+            null or "unsafe" => false,
+            // Without O_DIRECT or a flush after every write, these differ from writeback only in speed: the target is
+            // durable when convert succeeds.
+            "writeback" or "writethrough" or "none" or "off" or "directsync" => true,
+            var mode => throw new ToolException($"Invalid cache option: {mode}"),
+        };
         var bitmaps = args.Has(Bitmaps.Key);
         if (bitmaps && outputFormat != "qcow2")
             throw new ToolException("Format driver does not support bitmaps");
 
         using var source = OpenedDisk.Open(sourcePath, args.Last(CommonOptions.Format.Key), args.Has(CommonOptions.ForceShare.Key));
-        using var target = args.Has(NoCreate.Key) ? OpenTarget(targetPath, outputFormat) : CreateTarget(targetPath, outputFormat, source.Disk.Length, args, backing);
+        using var target = args.Has(NoCreate.Key) ? OpenTarget(targetPath, outputFormat, durable)
+            : CreateTarget(targetPath, outputFormat, source.Disk.Length, args, backing, durable);
         if (target.Disk.Length < source.Disk.Length)
             throw new ToolException("output file is smaller than input file");
         using var progress = args.Has(Progress.Key) && !args.Has(CommonOptions.Quiet.Key) ? new TerminalProgress(context.Out) : null;
@@ -80,12 +92,13 @@ internal sealed class ConvertCommand : ICommand
             CopyBitmaps = bitmaps,
             Compress = compress,
             Progress = progress,
+            FlushTarget = durable,
         });
         progress?.Finish();
         return 0;
     }
 
-    private static OpenedDisk OpenTarget(string path, string format)
+    private static OpenedDisk OpenTarget(string path, string format, bool durable)
     {
         if (format == "raw")
         {
@@ -94,11 +107,11 @@ internal sealed class ConvertCommand : ICommand
             var stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read, 1, FileOptions.RandomAccess);
             return new OpenedDisk(Qcow2VirtualDisk.FromRaw(stream), stream);
         }
-        var image = CommandLineImage.Open(path, new Qcow2OpenOptions { Writable = true, OpenBackingChain = true, OpenDataFile = true });
+        var image = CommandLineImage.Open(path, new Qcow2OpenOptions { Writable = true, OpenBackingChain = true, OpenDataFile = true, SkipFlushes = !durable });
         return new OpenedDisk(Qcow2VirtualDisk.FromImage(image), image);
     }
 
-    private static OpenedDisk CreateTarget(string path, string format, long size, ParsedArguments args, string? backing)
+    private static OpenedDisk CreateTarget(string path, string format, long size, ParsedArguments args, string? backing, bool durable)
     {
         var list = CommonOptions.ParseOptionList(args.All(CommonOptions.OptionList.Key));
         if (format == "raw")
@@ -116,7 +129,7 @@ internal sealed class ConvertCommand : ICommand
         }
         var options = CreateCommand.ParseImageOptions(path + ": ", list);
         CreateFailsLikeQemu(path, format, () => Qcow2Image.Create(path, size, options)).Dispose();
-        var image = CommandLineImage.Open(path, new Qcow2OpenOptions { Writable = true, OpenBackingChain = true });
+        var image = CommandLineImage.Open(path, new Qcow2OpenOptions { Writable = true, OpenBackingChain = true, SkipFlushes = !durable });
         return new OpenedDisk(Qcow2VirtualDisk.FromImage(image), image);
     }
 
@@ -133,6 +146,8 @@ internal sealed class ConvertCommand : ICommand
             {
                 DirectoryNotFoundException or FileNotFoundException => $"Could not create '{path}': No such file or directory",
                 UnauthorizedAccessException => $"Could not create '{path}': Permission denied",
+                // EFBIG from sizing the raw file (past RLIMIT_FSIZE or the file system's largest file).
+                ArgumentOutOfRangeException when format == "raw" => "Could not resize file: File too large",
                 _ => Cli.MessageOf(e),
             };
             throw new ToolException($"{path}: error while converting {format}: {reason}");

@@ -43,7 +43,7 @@ internal sealed class CommandContext(TextWriter stdout, TextWriter stderr)
 }
 
 /// <summary>An error that the tool reports as one line <c>qcow2: message</c> with exit code 1.</summary>
-internal class ToolException(string message) : Exception(message);
+internal class ToolException(string message, Exception? inner = null) : Exception(message, inner);
 
 /// <summary>A command-line mistake (unknown option, missing argument, bad value).</summary>
 internal sealed class UsageException(string message) : ToolException(message);

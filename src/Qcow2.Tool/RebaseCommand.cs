@@ -26,7 +26,7 @@ internal sealed class RebaseCommand : ICommand
 
     public string Usage =>
         """
-        usage: qcow2 rebase [-f qcow2] [-u] [-p] [-q] -b BACKING -F FMT IMG
+        usage: qcow2 rebase [-f qcow2] [-u] [-p] [-q] [-U] -b BACKING -F FMT IMG
 
         Makes BACKING the backing file of IMG ('-b ""' removes it). In the default safe mode the guest keeps
         seeing the same data: wherever IMG has no data of its own and the old and new backing files differ,
@@ -36,6 +36,7 @@ internal sealed class RebaseCommand : ICommand
           -b BACKING          the new backing file name, stored as given; "" for none
           -F FMT              the format of BACKING (qcow2 or raw to be read in safe mode)
           -u                  unsafe: only rewrite the name in the header, read no data
+          -U                  open the new backing file even while another process writes it
           -p                  show progress
           -q                  quiet
           -h, --help          show this help
@@ -43,7 +44,7 @@ internal sealed class RebaseCommand : ICommand
         """;
 
     public IReadOnlyList<OptionSpec> Options { get; } =
-        [CommonOptions.Format, Backing, BackingFormat, Unsafe, Progress, CommonOptions.Quiet];
+        [CommonOptions.Format, Backing, BackingFormat, Unsafe, Progress, CommonOptions.Quiet, CommonOptions.ForceShare];
 
     public int Execute(ParsedArguments args, CommandContext context)
     {
@@ -67,7 +68,10 @@ internal sealed class RebaseCommand : ICommand
         else
         {
             using var image = CommandLineImage.Open(path, new Qcow2OpenOptions { Writable = true, OpenBackingChain = true, OpenDataFile = true });
-            using var newBacking = name is null ? null : OpenNewBacking(CommonOptions.PathCombine(path, name), name, format);
+            // -U opens the new backing file with force-share. In qemu-img 7.2 it does nothing for the old chain, which is
+            // opened (and locked) with IMG before -U is looked at; so here too.
+            using var newBacking = name is null ? null
+                : OpenNewBacking(CommonOptions.PathCombine(path, name), name, format, args.Has(CommonOptions.ForceShare.Key));
             ChangeBackingFile(name, () => image.Rebase(newBacking?.Disk, name, format, progress));
         }
         progress?.Finish();
@@ -87,13 +91,18 @@ internal sealed class RebaseCommand : ICommand
         }
     }
 
-    private static OpenedDisk OpenNewBacking(string path, string name, string? format)
+    private static OpenedDisk OpenNewBacking(string path, string name, string? format, bool forceShare)
     {
         if (format is not (null or "qcow2" or "raw"))
             throw new ToolException($"Could not open new backing file '{name}': the format '{format}' cannot be read (qcow2 and raw can)");
         try
         {
-            return OpenedDisk.Open(path, format);
+            return OpenedDisk.Open(path, format, forceShare);
+        }
+        catch (ToolException e) when (e.InnerException is Qcow2LockException locked)
+        {
+            // qemu-img names the lock without repeating the file name.
+            throw new ToolException($"Could not open new backing file '{name}': {Cli.MessageOf(locked)}");
         }
         catch (ToolException e)
         {

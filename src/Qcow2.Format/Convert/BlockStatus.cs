@@ -16,8 +16,10 @@ internal readonly record struct BlockStatus(long Start, long Length, int Flags)
         var size = disk.Length;
         if (disk.Image is not { } image)
         {
-            // A raw file: data throughout, as QEMU reports a fully written one.
-            yield return new BlockStatus(offset, length, Data | OffsetValid | Allocated | (offset + length == size ? EndOfFile : 0));
+            // A raw file: data, except the holes of a sparse file, which QEMU's file driver reports as zeros.
+            foreach (var e in disk.GetAllocation(offset, length))
+                yield return new BlockStatus(e.Start, e.Length,
+                    (e.Kind == Qcow2ExtentKind.Data ? Data : Zero) | OffsetValid | Allocated | (e.End == size ? EndOfFile : 0));
             yield break;
         }
         var hasBacking = new List<bool>();

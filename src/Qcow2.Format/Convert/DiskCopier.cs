@@ -1,15 +1,21 @@
 using System.Buffers;
+using System.Runtime.InteropServices;
 
 namespace Qcow2;
 
 /// <summary>
 /// Copies ranges of guest data from one disk to another in large blocks, following the source's allocation: zeros the
 /// target already reads are skipped, so the target stays sparse; with <see cref="Qcow2CopyOptions.OnlyDifferences"/> a block
-/// equal to what the target reads is skipped too.
+/// equal to what the target reads is skipped too. While one block is written the next ones are read on another thread
+/// (unless the two disks share an image), and blocks are written in guest order, so that a qcow2 target allocates its clusters
+/// in order.
 /// </summary>
 internal sealed class DiskCopier
 {
     private const int ChunkSize = 2 << 20;
+
+    // Blocks read ahead of the writer: enough to keep both threads busy, few enough to bound the memory (4 x 2 MiB).
+    private const int ReadAheadDepth = 4;
 
     private readonly Qcow2VirtualDisk source;
     private readonly Qcow2VirtualDisk target;
@@ -34,68 +40,96 @@ internal sealed class DiskCopier
     }
 
     /// <summary>Copies the ranges (sorted, not overlapping) and reports progress over their total length.</summary>
+    /// <exception cref="IOException">A write failed: the message names the guest byte, as qemu-img's does.</exception>
     public void Copy(IReadOnlyCollection<Qcow2GuestRange> ranges)
     {
         var total = Math.Max(1, ranges.Sum(r => r.Length));
         var done = 0L;
-        var buffer = ArrayPool<byte>.Shared.Rent(chunk);
         var current = options.OnlyDifferences ? ArrayPool<byte>.Shared.Rent(chunk) : null;
         try
         {
-            foreach (var range in ranges)
+            var pieces = source.IsIndependentOf(target)
+                ? ReadAhead.Run(Plan(ranges), c => c.ReadFrom(source), c => c.Release(), ReadAheadDepth, options.CancellationToken)
+                : ReadPieces(ranges);
+            foreach (var piece in pieces)
             {
-                foreach (var extent in source.GetAllocation(range.Start, range.Length))
+                try
                 {
-                    if (extent.Kind == Qcow2ExtentKind.Data)
-                        CopyData(extent.Start, extent.End, buffer, current);
+                    options.CancellationToken.ThrowIfCancellationRequested();
+                    if (piece.IsData)
+                        WriteData(piece.Start, piece.Data, current);
                     else
-                        MakeZero(extent.Start, extent.Length);
-                    done += extent.Length;
-                    options.Progress?.Report((double)done / total);
+                        MakeZero(piece.Start, piece.Length);
                 }
+                catch (Exception e) when (e is IOException or ArgumentException)
+                {
+                    throw new IOException($"error while writing at byte {piece.Start}: {ReasonOf(e)}", e);
+                }
+                finally
+                {
+                    piece.Release();
+                }
+                done += piece.Length;
+                options.Progress?.Report((double)done / total);
             }
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
             if (current is not null)
                 ArrayPool<byte>.Shared.Return(current);
         }
     }
 
-    private void CopyData(long start, long end, byte[] buffer, byte[]? current)
+    /// <summary>The pieces in guest order: data in blocks of at most one chunk, aligned to the zero-detection unit.</summary>
+    private IEnumerable<GuestChunk> Plan(IReadOnlyCollection<Qcow2GuestRange> ranges)
     {
-        // Chunks aligned to the block, so that zero detection sees whole target clusters.
         var unit = Math.Max(block, 1);
-        for (var offset = start; offset < end;)
+        foreach (var range in ranges)
         {
-            options.CancellationToken.ThrowIfCancellationRequested();
-            var chunkEnd = Math.Min(end, (offset / unit * unit) + chunk);
-            var length = (int)(chunkEnd - offset);
-            var data = buffer.AsSpan(0, length);
-            source.Read(offset, data);
-            if (current is not null)
-                target.Read(offset, current.AsSpan(0, length));
-            var pendingStart = -1;
-            for (var at = 0; at < length;)
+            foreach (var extent in source.GetAllocation(range.Start, range.Length))
             {
-                var blockEnd = block == 0 ? length : (int)Math.Min(length, ((offset + at) / block + 1) * block - offset);
-                var part = data[at..blockEnd];
-                var done = current is not null && part.SequenceEqual(current.AsSpan(at, part.Length));
-                if (!done && block != 0 && !part.ContainsAnyExcept((byte)0))
+                for (var offset = extent.Start; offset < extent.End;)
                 {
-                    MakeZero(offset + at, part.Length);
-                    done = true;
+                    var end = extent.Kind == Qcow2ExtentKind.Data ? Math.Min(extent.End, (offset / unit * unit) + chunk) : Math.Min(extent.End, offset + (1L << 30));
+                    yield return new GuestChunk(offset, (int)(end - offset), extent.Kind == Qcow2ExtentKind.Data);
+                    offset = end;
                 }
-                if (done)
-                    Flush(data, offset, ref pendingStart, at);
-                else if (pendingStart < 0)
-                    pendingStart = at;
-                at = blockEnd;
             }
-            Flush(data, offset, ref pendingStart, length);
-            offset = chunkEnd;
         }
+    }
+
+    private IEnumerable<GuestChunk> ReadPieces(IReadOnlyCollection<Qcow2GuestRange> ranges)
+    {
+        foreach (var piece in Plan(ranges))
+        {
+            piece.ReadFrom(source);
+            yield return piece;
+        }
+    }
+
+    private void WriteData(long offset, Span<byte> data, byte[]? current)
+    {
+        var length = data.Length;
+        if (current is not null)
+            target.Read(offset, current.AsSpan(0, length));
+        var pendingStart = -1;
+        for (var at = 0; at < length;)
+        {
+            var blockEnd = block == 0 ? length : (int)Math.Min(length, ((offset + at) / block + 1) * block - offset);
+            var part = data[at..blockEnd];
+            var done = current is not null && part.SequenceEqual(current.AsSpan(at, part.Length));
+            if (!done && block != 0 && !part.ContainsAnyExcept((byte)0))
+            {
+                MakeZero(offset + at, part.Length);
+                done = true;
+            }
+            if (done)
+                Flush(data, offset, ref pendingStart, at);
+            else if (pendingStart < 0)
+                pendingStart = at;
+            at = blockEnd;
+        }
+        Flush(data, offset, ref pendingStart, length);
     }
 
     private void Flush(Span<byte> data, long offset, ref int pendingStart, int end)
@@ -112,4 +146,13 @@ internal sealed class DiskCopier
         if (!target.ReadsZero(offset, length))
             target.WriteZeroes(offset, length, unmapZeros);
     }
+
+    /// <summary>The system's words for a failed write (<c>strerror</c>), as qemu-img prints them.</summary>
+    private static string ReasonOf(Exception e) => e switch
+    {
+        // .NET reports EFBIG (past RLIMIT_FSIZE or the file system's largest file) as an argument error.
+        ArgumentException or IOException { InnerException: ArgumentException } => "File too large",
+        IOException { HResult: > 0 and < 4096 } io => Marshal.GetPInvokeErrorMessage(io.HResult),
+        _ => e.Message,
+    };
 }

@@ -41,6 +41,20 @@ internal static partial class FileHoles
         }
     }
 
+    /// <summary>
+    /// Makes [offset, offset + length) a hole that reads as zeros, keeping the file's size (<c>fallocate</c> with
+    /// <c>FALLOC_FL_PUNCH_HOLE</c>, as QEMU's file driver writes zeros it may unmap); false where that is not possible (not Linux,
+    /// or a file system without it), and the caller writes zeros instead.
+    /// </summary>
+    public static bool TryPunchHole(SafeFileHandle file, long offset, long length)
+    {
+        const int KeepSize = 0x01, PunchHole = 0x02;
+        return OperatingSystem.IsLinux() && Fallocate((int)file.DangerousGetHandle(), KeepSize | PunchHole, offset, length) == 0;
+    }
+
+    [LibraryImport("libc.so.6", EntryPoint = "fallocate", SetLastError = true)]
+    private static partial int Fallocate(int fd, int mode, long offset, long length);
+
     [LibraryImport("libc.so.6", EntryPoint = "lseek", SetLastError = true)]
     private static partial long Seek(int fd, long offset, int whence);
 }

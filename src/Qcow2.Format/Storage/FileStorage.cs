@@ -11,19 +11,25 @@ internal sealed partial class FileStorage : IImageStorage
 {
     private readonly SafeFileHandle handle;
 
-    private FileStorage(SafeFileHandle handle, bool canWrite)
+    private readonly bool skipFlushes;
+
+    private FileStorage(SafeFileHandle handle, bool canWrite, bool skipFlushes = false)
     {
         this.handle = handle;
         CanWrite = canWrite;
+        this.skipFlushes = skipFlushes;
     }
 
-    /// <summary>Opens an existing image and takes QEMU's locks for this kind of use (see <see cref="ImageLock"/>).</summary>
-    public static FileStorage Open(string path, bool writable, bool forceShare)
+    /// <summary>
+    /// Opens an existing image and takes QEMU's locks for this kind of use (see <see cref="ImageLock"/>); with
+    /// <paramref name="skipFlushes"/>, <see cref="Flush"/> does nothing (QEMU's <c>cache=unsafe</c>).
+    /// </summary>
+    public static FileStorage Open(string path, bool writable, bool forceShare, bool skipFlushes = false)
     {
         var handle = File.OpenHandle(path, FileMode.Open, writable ? FileAccess.ReadWrite : FileAccess.Read,
             writable ? FileShare.Read : FileShare.ReadWrite);
         var (held, shared) = ImageLock.For(writable, forceShare);
-        return Locked(handle, path, held, shared, writable);
+        return Locked(handle, path, held, shared, writable, skipFlushes);
     }
 
     /// <summary>
@@ -39,7 +45,8 @@ internal sealed partial class FileStorage : IImageStorage
         return storage;
     }
 
-    private static FileStorage Locked(SafeFileHandle handle, string path, BlockPermissions held, BlockPermissions shared, bool canWrite)
+    private static FileStorage Locked(SafeFileHandle handle, string path, BlockPermissions held, BlockPermissions shared, bool canWrite,
+        bool skipFlushes = false)
     {
         try
         {
@@ -50,7 +57,7 @@ internal sealed partial class FileStorage : IImageStorage
             handle.Dispose();
             throw;
         }
-        return new(handle, canWrite);
+        return new(handle, canWrite, skipFlushes);
     }
 
     public long Length => RandomAccess.GetLength(handle);
@@ -105,7 +112,11 @@ internal sealed partial class FileStorage : IImageStorage
         }
     }
 
-    public void Flush() => RandomAccess.FlushToDisk(handle);
+    public void Flush()
+    {
+        if (!skipFlushes)
+            RandomAccess.FlushToDisk(handle);
+    }
 
     public void SetLength(long length)
     {

@@ -11,7 +11,7 @@ public sealed class QemuIoHolder : IDisposable
     private readonly Process process;
 
     /// <param name="image">The image to hold.</param>
-    /// <param name="options">qemu-io's open options: <c>-r</c>, <c>-U</c>, or none for read-write.</param>
+    /// <param name="options">qemu-io's open options: <c>-r</c>, <c>-U</c>, or none for read-write; <c>-f FMT</c> when not qcow2.</param>
     public QemuIoHolder(string image, params string[] options)
     {
         var start = new ProcessStartInfo(Qemu.IoPath)
@@ -23,8 +23,11 @@ public sealed class QemuIoHolder : IDisposable
         };
         foreach (var option in options)
             start.ArgumentList.Add(option);
-        start.ArgumentList.Add("-f");
-        start.ArgumentList.Add("qcow2");
+        if (!options.Contains("-f"))
+        {
+            start.ArgumentList.Add("-f");
+            start.ArgumentList.Add("qcow2");
+        }
         start.ArgumentList.Add(image);
         process = Process.Start(start) ?? throw new InvalidOperationException("could not start qemu-io");
         var stderr = process.StandardError.ReadToEndAsync();

@@ -36,6 +36,34 @@ public sealed class CommitTests
     }
 
     [QemuFact]
+    public void Commit_into_a_raw_backing_file_is_qemu_img_s()
+    {
+        using var dir = new TempDir();
+        var raw = dir.File("base.raw");
+        WriteMixedRaw(raw, 4 << 20, seed: 9);
+        foreach (var folder in new[] { "ours", "theirs" })
+        {
+            Directory.CreateDirectory(dir.File(folder));
+            File.Copy(raw, dir.File($"{folder}/base.raw"));
+            // The overlay is larger than its raw backing file, which commit grows.
+            Img("create", "-q", "-f", "qcow2", "-b", "base.raw", "-F", "raw", dir.File($"{folder}/top.qcow2"), "6M");
+            Io(dir.File($"{folder}/top.qcow2"), "write -P 2 512k 100k", "write -z 1M 64k", "write -P 3 5M 64k", "write -z 3M 4k");
+        }
+        var (ours, theirs) = (dir.File("ours/top.qcow2"), dir.File("theirs/top.qcow2"));
+        var expected = QemuRaw(ours, dir);
+        Assert.Equal("Image committed.\n", ToolRunner.Run("commit", ours).EnsureSuccess().StandardOutput);
+        Img("commit", "-q", theirs);
+        Assert.Equal(File.ReadAllBytes(dir.File("theirs/base.raw")), File.ReadAllBytes(dir.File("ours/base.raw")));
+        AssertSameBytes(expected, QemuRaw(ours, dir), "the overlay's guest data");
+        Assert.Equal(0, Qemu.CheckJson(ours).ExitCode);
+        Assert.Equal(RebaseTests.Map(theirs), RebaseTests.Map(ours));
+
+        // Locked while QEMU uses it, as a qcow2 backing file is.
+        using (new QemuIoHolder(dir.File("ours/base.raw"), "-f", "raw"))
+            Assert.Contains("lock", ToolRunner.AssertSingleLineError(ToolRunner.Run("commit", ours)), StringComparison.Ordinal);
+    }
+
+    [QemuFact]
     public void Errors_are_qemu_img_s()
     {
         using var dir = new TempDir();

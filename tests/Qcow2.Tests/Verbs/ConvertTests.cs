@@ -198,6 +198,54 @@ public sealed class ConvertTests
         Assert.StartsWith($"qcow2: {dir.File("t.qcow2")}: error while converting qcow2: Cluster size must be a power of two between 512 and 2048k", error, StringComparison.Ordinal);
     }
 
+    [QemuFact]
+    public void Write_errors_name_the_byte_and_exit_as_qemu_img_s()
+    {
+        using var dir = new TempDir();
+        var source = dir.File("s.raw");
+        var data = new byte[4 << 20];
+        new Random(3).NextBytes(data);
+        File.WriteAllBytes(source, data);
+        foreach (var (format, existing) in new[] { ("raw", true), ("qcow2", false), ("raw", false) })
+        {
+            var (ours, theirs) = (dir.File("ours." + format), dir.File("theirs." + format));
+            File.Delete(ours);
+            File.Delete(theirs);
+            if (existing)
+            {
+                Img("create", "-q", "-f", format, ours, "4M");
+                Img("create", "-q", "-f", format, theirs, "4M");
+            }
+            string[] options = ["convert", .. existing ? new[] { "-n" } : [], "-f", "raw", "-O", format, source];
+            var expected = WithFileSizeLimit(["qemu-img", .. options, theirs]);
+            var actual = WithFileSizeLimit(["dotnet", "exec", typeof(Qcow2.Tool.Cli).Assembly.Location, .. options, ours]);
+            Assert.Equal(1, expected.ExitCode);
+            Assert.Equal(expected.ExitCode, actual.ExitCode);
+            Assert.Equal(expected.StandardError.Replace("qemu-img: ", "qcow2: ", StringComparison.Ordinal).Replace(theirs, ours, StringComparison.Ordinal),
+                actual.StandardError);
+            if (format == "qcow2")
+                Assert.Contains(Qemu.CheckJson(ours).ExitCode, new[] { 0, 3 }); // leaked clusters at worst
+        }
+    }
+
+    [QemuFact]
+    public void Cache_modes_are_qemu_img_s()
+    {
+        using var dir = new TempDir();
+        var source = dir.File("s.raw");
+        WriteMixedRaw(source, 2 << 20, seed: 11);
+        foreach (var mode in new[] { "unsafe", "writeback", "writethrough", "none", "off", "directsync" })
+            AssertLikeQemu(dir, ["-t", mode, "-f", "raw", "-O", "qcow2"], source, "qcow2");
+        VerbParity.AssertSameAsQemu("convert", "-t", "bogus", "-f", "raw", "-O", "qcow2", source, dir.File("t.qcow2"));
+    }
+
+    /// <summary>
+    /// Runs a program whose files may grow to 2 MiB (RLIMIT_FSIZE), with SIGXFSZ ignored so that a longer write fails with
+    /// EFBIG instead of killing it (and without .NET's W^X double mapping, whose memory file would hit the limit too).
+    /// </summary>
+    private static ProcessResult WithFileSizeLimit(string[] command) =>
+        Qemu.Run("bash", ["-c", "trap '' XFSZ; ulimit -f 2048; export DOTNET_EnableWriteXorExecute=0; exec \"$@\"", "bash", .. command]);
+
     private static void AssertLikeQemu(TempDir dir, string[] options, string source, string format)
     {
         var ours = dir.File("ours." + format);

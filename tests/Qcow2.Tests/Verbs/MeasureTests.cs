@@ -22,6 +22,16 @@ public sealed class MeasureTests
         var top = dir.File("top.qcow2");
         Img("create", "-q", "-f", "qcow2", "-b", basePath, "-F", "qcow2", top, "6M");
         Io(top, "write -P 3 3M 100k");
+        // A sparse raw file: its holes are not counted, but zeros written into it are (they are data to the file system).
+        var sparse = dir.File("sparse.raw");
+        using (var file = new FileStream(sparse, FileMode.Create))
+        {
+            file.SetLength(16 << 20);
+            file.Position = 1 << 20;
+            file.Write(Enumerable.Repeat((byte)9, 300_000).ToArray());
+            file.Position = 8 << 20;
+            file.Write(new byte[256 << 10]);
+        }
         foreach (var output in new[] { "human", "json" })
         {
             AssertSameAsQemu("measure", "--output=" + output, "--size", "1G", "-O", "qcow2");
@@ -32,6 +42,7 @@ public sealed class MeasureTests
             AssertSameAsQemu("measure", "--output=" + output, "-O", "qcow2", "-o", "compat=0.10", basePath);
             AssertSameAsQemu("measure", "--output=" + output, "-O", "qcow2", "-o", $"backing_file={basePath},backing_fmt=qcow2", top);
             AssertSameAsQemu("measure", "--output=" + output, "-O", "qcow2", "-f", "raw", raw);
+            AssertSameAsQemu("measure", "--output=" + output, "-O", "qcow2", "-f", "raw", sparse);
             AssertSameAsQemu("measure", "--output=" + output, "-O", "raw", top);
         }
         AssertSameAsQemu("measure", "--size", "100T", "-O", "qcow2", "-o", "cluster_size=512");
