@@ -48,7 +48,17 @@ internal sealed class ClusterAllocator
         }
     }
 
-    /// <summary>The refcount of a cluster as stored on disk (0 where no block describes it).</summary>
+    /// <summary>
+    /// Whether <see cref="Allocate"/> leaves the refcounts it raises in existing blocks for <see cref="WritePending"/>, so that
+    /// a caller allocating cluster by cluster writes each block once; it must call <see cref="WritePending"/> (and flush)
+    /// before it links anything allocated. A crash before that leaves the clusters free, as if never allocated.
+    /// </summary>
+    public bool DeferWrites { get; init; }
+
+    /// <summary>Writes the refcount blocks changed by allocations and not written yet (<see cref="DeferWrites"/>).</summary>
+    public void WritePending() => WriteDirtyBlocks();
+
+    /// <summary>The refcount of a cluster as stored on disk, or as allocated already where <see cref="DeferWrites"/> holds it back (0 where no block describes it).</summary>
     public ulong Get(long cluster)
     {
         var block = Block(cluster / perBlock);
@@ -63,7 +73,8 @@ internal sealed class ClusterAllocator
         {
             for (var cluster = first; cluster < first + count; cluster++)
                 Update(cluster, 1);
-            WriteDirtyBlocks();
+            if (!DeferWrites)
+                WriteDirtyBlocks();
         }
         else
             first = AppendRun(count);
