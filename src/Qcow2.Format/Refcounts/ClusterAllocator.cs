@@ -2,7 +2,8 @@ namespace Qcow2;
 
 /// <summary>
 /// Allocates and frees host clusters through the refcounts on disk, creating refcount blocks and growing the refcount table
-/// as needed (spec §4.4). Every refcount change is written through before the call returns, so a caller that links a new
+/// as needed (spec §4.4). Every refcount change is written through before the call returns (unless
+/// <see cref="DeferWrites"/> holds back allocations), so a caller that links a new
 /// cluster only after <see cref="Allocate"/> (and a flush) can leave at worst a leak, never a reference to a free cluster;
 /// and one that unlinks before <see cref="Free"/> likewise. Each call writes every refcount block it changes once, and
 /// only the blocks it changes stay in memory until then: clean blocks are cached up to <see cref="MaxCleanCacheBytes"/>.
@@ -110,6 +111,8 @@ internal sealed class ClusterAllocator
 
     private void Lower(IEnumerable<long> clusters, bool strict, bool releaseSpace)
     {
+        // Held-back allocations go first: a refused free below forgets the unwritten changes.
+        WriteDirtyBlocks();
         var lowest = long.MaxValue;
         // One bit per cluster of each changed block rather than a list: a shrink may free millions of clusters.
         var released = releaseSpace ? new Dictionary<long, ulong[]>() : null;
