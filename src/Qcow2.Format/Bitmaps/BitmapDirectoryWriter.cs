@@ -76,7 +76,8 @@ internal sealed class BitmapDirectoryWriter
     {
         Validate(definitions, virtualSize);
         var clusterSize = image.ClusterSize;
-        var allocator = new ClusterAllocator(storage, image);
+        // Tables, data clusters and directory are linked only by the header switch: their refcounts are written once, at the end.
+        var allocator = new ClusterAllocator(storage, image) { DeferWrites = true };
         var allocated = new List<(long Offset, long Count)>();
         var keptDataClusters = new HashSet<ulong>();
         try
@@ -135,6 +136,7 @@ internal sealed class BitmapDirectoryWriter
                     DirectoryOffset = (ulong)directoryOffset,
                 };
             }
+            allocator.WritePending();
             storage.Flush();
             var hasChanges = image.BitmapsExtension is not null || entries.Count > 0;
             return new PreparedBitmapDirectory(owner, extension, bitmaps, OldClusters(definitions, keptDataClusters), allocated, hasChanges);

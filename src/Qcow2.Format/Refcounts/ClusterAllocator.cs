@@ -2,9 +2,11 @@ namespace Qcow2;
 
 /// <summary>
 /// Allocates and frees host clusters through the refcounts on disk, creating refcount blocks and growing the refcount table
-/// as needed (spec §4.4). Every refcount change is written through before the call returns, so a caller that links a new
+/// as needed (spec §4.4). Every refcount change is written through before the call returns (unless
+/// <see cref="DeferWrites"/> holds back allocations), so a caller that links a new
 /// cluster only after <see cref="Allocate"/> (and a flush) can leave at worst a leak, never a reference to a free cluster;
-/// and one that unlinks before <see cref="Free"/> likewise.
+/// and one that unlinks before <see cref="Free"/> likewise. Each call writes every refcount block it changes once, and
+/// only the blocks it changes stay in memory until then: clean blocks are cached up to <see cref="MaxCleanCacheBytes"/>.
 /// </summary>
 internal sealed class ClusterAllocator
 {
@@ -14,8 +16,12 @@ internal sealed class ClusterAllocator
     private readonly int clusterSize;
     private readonly int refcountOrder;
     private readonly long perBlock;
+    /// <summary>The most bytes of unchanged refcount blocks kept cached: a walk over a large image must not keep them all.</summary>
+    private const int MaxCleanCacheBytes = 1 << 20;
+
     private readonly Dictionary<long, byte[]> blocks = [];
     private readonly SortedSet<long> dirtyBlocks = [];
+    private readonly int maxCleanBlocks;
     private ulong[] table;
     private long searchFrom = 1;
 
@@ -27,6 +33,7 @@ internal sealed class ClusterAllocator
         clusterSize = image.ClusterSize;
         refcountOrder = (int)image.Header.RefcountOrder;
         perBlock = Refcounts.EntriesPerBlock(clusterBits, refcountOrder);
+        maxCleanBlocks = Math.Max(4, MaxCleanCacheBytes / clusterSize);
         var entries = (int)((long)image.Header.RefcountTableClusters * clusterSize / sizeof(ulong));
         // Open accepts a table past the end of the file (QEMU reads zeros there); allocating through it would write there.
         if (image.Header.RefcountTableOffset + (ulong)entries * sizeof(ulong) > (ulong)storage.Length)
@@ -42,7 +49,17 @@ internal sealed class ClusterAllocator
         }
     }
 
-    /// <summary>The refcount of a cluster as stored on disk (0 where no block describes it).</summary>
+    /// <summary>
+    /// Whether <see cref="Allocate"/> leaves the refcounts it raises in existing blocks for <see cref="WritePending"/>, so that
+    /// a caller allocating cluster by cluster writes each block once; it must call <see cref="WritePending"/> (and flush)
+    /// before it links anything allocated. A crash before that leaves the clusters free, as if never allocated.
+    /// </summary>
+    public bool DeferWrites { get; init; }
+
+    /// <summary>Writes the refcount blocks changed by allocations and not written yet (<see cref="DeferWrites"/>).</summary>
+    public void WritePending() => WriteDirtyBlocks();
+
+    /// <summary>The refcount of a cluster as stored on disk, or as allocated already where <see cref="DeferWrites"/> holds it back (0 where no block describes it).</summary>
     public ulong Get(long cluster)
     {
         var block = Block(cluster / perBlock);
@@ -53,10 +70,15 @@ internal sealed class ClusterAllocator
     public long Allocate(long count)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
-        var first = FindFreeRunInDescribedClusters(count) ?? AppendRun(count);
-        for (var cluster = first; cluster < first + count; cluster++)
-            Update(cluster, 1);
-        WriteDirtyBlocks();
+        if (FindFreeRunInDescribedClusters(count) is { } first)
+        {
+            for (var cluster = first; cluster < first + count; cluster++)
+                Update(cluster, 1);
+            if (!DeferWrites)
+                WriteDirtyBlocks();
+        }
+        else
+            first = AppendRun(count);
         searchFrom = first + count;
         return first << clusterBits;
     }
@@ -89,8 +111,11 @@ internal sealed class ClusterAllocator
 
     private void Lower(IEnumerable<long> clusters, bool strict, bool releaseSpace)
     {
+        // Held-back allocations go first: a refused free below forgets the unwritten changes.
+        WriteDirtyBlocks();
         var lowest = long.MaxValue;
-        var released = releaseSpace ? new List<long>() : null;
+        // One bit per cluster of each changed block rather than a list: a shrink may free millions of clusters.
+        var released = releaseSpace ? new Dictionary<long, ulong[]>() : null;
         foreach (var cluster in clusters)
         {
             ulong value;
@@ -113,8 +138,14 @@ internal sealed class ClusterAllocator
                 throw new Qcow2FormatException($"Cannot free cluster {cluster}: its refcount is already 0", "Refcount", "0");
             }
             Update(cluster, value - 1);
-            if (value == 1)
-                released?.Add(cluster);
+            if (value == 1 && released is not null)
+            {
+                var index = cluster / perBlock;
+                if (!released.TryGetValue(index, out var bits))
+                    released[index] = bits = new ulong[(perBlock + 63) / 64];
+                var at = cluster % perBlock;
+                bits[at >> 6] |= 1UL << (int)(at & 63);
+            }
             lowest = Math.Min(lowest, cluster);
         }
         WriteDirtyBlocks();
@@ -127,18 +158,30 @@ internal sealed class ClusterAllocator
             searchFrom = Math.Max(1, Math.Min(searchFrom, lowest));
     }
 
-    /// <summary>Punches one hole per run of adjacent clusters.</summary>
-    private void PunchHoles(List<long> clusters)
+    /// <summary>Punches one hole per run of adjacent clusters, given as one bit per cluster of each refcount block's range.</summary>
+    private void PunchHoles(Dictionary<long, ulong[]> released)
     {
-        clusters.Sort();
-        for (var i = 0; i < clusters.Count;)
+        long runStart = -1, runEnd = -1;
+        foreach (var index in released.Keys.Order())
         {
-            var run = 1;
-            while (i + run < clusters.Count && clusters[i + run] == clusters[i] + run)
-                run++;
-            storage.PunchHole(clusters[i] << clusterBits, (long)run << clusterBits);
-            i += run;
+            var bits = released[index];
+            for (var word = 0; word < bits.Length; word++)
+            {
+                for (var set = bits[word]; set != 0; set &= set - 1)
+                {
+                    var cluster = index * perBlock + word * 64 + System.Numerics.BitOperations.TrailingZeroCount(set);
+                    if (cluster != runEnd)
+                    {
+                        if (runStart >= 0)
+                            storage.PunchHole(runStart << clusterBits, (runEnd - runStart) << clusterBits);
+                        runStart = cluster;
+                    }
+                    runEnd = cluster + 1;
+                }
+            }
         }
+        if (runStart >= 0)
+            storage.PunchHole(runStart << clusterBits, (runEnd - runStart) << clusterBits);
     }
 
     /// <summary>
@@ -179,7 +222,8 @@ internal sealed class ClusterAllocator
     /// Unlinks refcount blocks that describe no used cluster but themselves (QEMU's <c>qcow2_shrink_reftable</c>), so that the
     /// file can be truncated after a shrink. The table entries are cleared with one write and flushed first; then a block whose
     /// refcount sits in another block gets that refcount lowered. A crash in between leaves at worst a leak. Repeats while
-    /// that makes more blocks empty. Returns the number of blocks dropped.
+    /// that makes more blocks empty. Last, holes are punched where the dropped blocks were (QEMU discards them too): a shrink's
+    /// blocks lie every few megabytes through the file, where truncation cannot reach. Returns the number of blocks dropped.
     /// </summary>
     public int DropEmptyBlocks()
     {
@@ -211,14 +255,23 @@ internal sealed class ClusterAllocator
             }
             WriteTableEntries(empty[0], empty[^1]);
             storage.Flush();
+            var freed = new List<long>(owners.Count);
             foreach (var cluster in owners)
             {
                 // A block described by itself is free once unlinked; one described by a remaining block loses that refcount.
-                if (Block(cluster / perBlock) is not null && Get(cluster) > 0)
-                    Update(cluster, Get(cluster) - 1);
+                if (Block(cluster / perBlock) is null)
+                    freed.Add(cluster);
+                else if (Get(cluster) is var refcount and > 0)
+                {
+                    Update(cluster, refcount - 1);
+                    if (refcount == 1)
+                        freed.Add(cluster);
+                }
             }
             WriteDirtyBlocks();
             storage.Flush();
+            foreach (var cluster in freed)
+                storage.PunchHole(cluster << clusterBits, clusterSize);
             dropped += empty.Count;
             searchFrom = 1;
         }
@@ -297,6 +350,7 @@ internal sealed class ClusterAllocator
     /// <summary>
     /// Reserves <paramref name="count"/> clusters after everything in use, first writing the refcount blocks that will
     /// describe them (placed right after the run, describing themselves too) and growing the refcount table if it is too short.
+    /// The run's refcounts are written too, each block once: new blocks are written with them, existing ones updated.
     /// </summary>
     private long AppendRun(long count)
     {
@@ -308,7 +362,7 @@ internal sealed class ClusterAllocator
                 GrowTable(plan.NewBlocks[^1] + 1);
                 continue;
             }
-            WriteNewBlocks(plan, plan.BlocksStart);
+            WriteNewBlocks(plan, plan.Start);
             WriteDirtyBlocks();
             if (plan.NewBlocks.Count > 0)
             {
@@ -362,18 +416,21 @@ internal sealed class ClusterAllocator
     /// </summary>
     private void WriteNewBlocks(RefcountPlacement plan, long firstCounted)
     {
+        // New blocks are not cached (a large run has many): one buffer serves them all, and they are read back when needed.
+        var block = plan.NewBlocks.Count > 0 ? new byte[clusterSize] : [];
         for (var b = 0; b < plan.NewBlocks.Count; b++)
         {
             var index = plan.NewBlocks[b];
-            var block = new byte[clusterSize];
+            block.AsSpan().Clear();
             for (var cluster = Math.Max(firstCounted, index * perBlock); cluster < Math.Min(plan.End, (index + 1) * perBlock); cluster++)
                 Refcounts.Set(block, cluster % perBlock, refcountOrder, 1);
             storage.Write((plan.BlocksStart + b) << clusterBits, block);
-            blocks[index] = block;
         }
-        for (var cluster = firstCounted; cluster < plan.End; cluster++)
+        for (var index = firstCounted / perBlock; index * perBlock < plan.End; index++)
         {
-            if (HasBlock(cluster / perBlock))
+            if (!HasBlock(index))
+                continue;
+            for (var cluster = Math.Max(firstCounted, index * perBlock); cluster < Math.Min(plan.End, (index + 1) * perBlock); cluster++)
                 Update(cluster, 1);
         }
     }
@@ -415,6 +472,16 @@ internal sealed class ClusterAllocator
         dirtyBlocks.Clear();
     }
 
+    /// <summary>Forgets the cached blocks that match the disk (callers may still hold one: it stays valid, as it is unchanged).</summary>
+    private void DropCleanBlocks()
+    {
+        foreach (var index in blocks.Keys.ToList())
+        {
+            if (!dirtyBlocks.Contains(index))
+                blocks.Remove(index);
+        }
+    }
+
     /// <summary>Writes the table entries <paramref name="first"/>..<paramref name="last"/> (inclusive) with one write.</summary>
     private void WriteTableEntries(long first, long last) =>
         EntryTable.Write(storage, (long)image.Header.RefcountTableOffset + first * sizeof(ulong), table.AsSpan((int)first, (int)(last - first + 1)));
@@ -425,6 +492,8 @@ internal sealed class ClusterAllocator
             return null;
         if (!blocks.TryGetValue(index, out var block))
         {
+            if (blocks.Count - dirtyBlocks.Count >= maxCleanBlocks)
+                DropCleanBlocks();
             block = new byte[clusterSize];
             storage.Read((long)new RefcountTableEntry(table[index]).BlockOffset, block);
             blocks[index] = block;

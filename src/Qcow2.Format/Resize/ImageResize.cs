@@ -1,5 +1,3 @@
-using System.Buffers.Binary;
-
 namespace Qcow2;
 
 /// <summary>
@@ -140,9 +138,23 @@ internal sealed class ImageResize
     /// </summary>
     private void ReplaceTable(long index, byte[] table)
     {
+        var frees = new List<long>();
+        SwitchTable(index, table, frees);
+        if (frees.Count > 0)
+        {
+            allocator.Free(frees, releaseSpace: true);
+            storage.Flush();
+        }
+    }
+
+    /// <summary>
+    /// <see cref="ReplaceTable"/> up to the switch: the references it drops are added to <paramref name="frees"/>, for the
+    /// caller to free (after the switch) together with others, so that each refcount block is written once.
+    /// </summary>
+    private void SwitchTable(long index, byte[] table, List<long> frees)
+    {
         var l2Offset = (long)new L1Entry(l1[index]).L2Offset;
         var old = ReadCluster(l2Offset);
-        var frees = new List<long>();
         for (var i = 0; i < l2Entries; i++)
         {
             var entry = geometry.EntryRange(i);
@@ -159,11 +171,6 @@ internal sealed class ImageResize
             LinkNewTable(index, table);
             frees.Add(l2Offset >> clusterBits);
         }
-        if (frees.Count > 0)
-        {
-            allocator.Free(frees, releaseSpace: true);
-            storage.Flush();
-        }
     }
 
     /// <summary>Allocates a cluster for a new L2 table, writes and flushes it, then links it into the L1 (one 8-byte write) and flushes.</summary>
@@ -172,13 +179,14 @@ internal sealed class ImageResize
         var l2Offset = allocator.Allocate(1);
         storage.Write(l2Offset, table);
         storage.Flush();
-        var entry = (ulong)l2Offset | L1Entry.CopiedFlag;
-        var raw = new byte[sizeof(ulong)];
-        BinaryPrimitives.WriteUInt64BigEndian(raw, entry);
-        storage.Write((long)image.Header.L1TableOffset + index * sizeof(ulong), raw);
+        l1[index] = (ulong)l2Offset | L1Entry.CopiedFlag;
+        WriteL1Entries(index, 1);
         storage.Flush();
-        l1[index] = entry;
     }
+
+    /// <summary>Writes <paramref name="count"/> entries of the in-memory L1 from <paramref name="first"/> with one write.</summary>
+    private void WriteL1Entries(long first, long count) =>
+        EntryTable.Write(storage, (long)image.Header.L1TableOffset + first * sizeof(ulong), l1.AsSpan((int)first, (int)count));
 
     /// <summary>Everything a shrink does after the new size is written: zero the tail of the new last cluster and unmap what lies past it.</summary>
     public void FinishShrink(ulong newSize)
@@ -206,7 +214,9 @@ internal sealed class ImageResize
 
     /// <summary>
     /// Unmaps every guest cluster from <paramref name="firstCluster"/> on: clears the L2 entries of the table that holds it,
-    /// zeroes the L1 entries of the tables wholly past it (l1_size stays, as in QEMU), then drops the references.
+    /// zeroes the L1 entries of the tables wholly past it (l1_size stays, as in QEMU), then drops the references, all in one
+    /// <see cref="ClusterAllocator.Free"/>: each refcount block is written once, and the tables are walked in file order
+    /// through one buffer rather than held, with their references, in memory.
     /// </summary>
     private void DiscardFrom(long firstCluster)
     {
@@ -222,7 +232,7 @@ internal sealed class ImageResize
                 if (table.AsSpan(start).IndexOfAnyExcept((byte)0) >= 0)
                 {
                     table.AsSpan(start).Clear();
-                    ReplaceTable(index, table);
+                    SwitchTable(index, table, frees);
                 }
             }
             index++;
@@ -245,20 +255,33 @@ internal sealed class ImageResize
             storage.Write((long)image.Header.L1TableOffset + firstSet * sizeof(ulong), new byte[(lastSet - firstSet + 1) * sizeof(ulong)]);
             storage.Flush();
             Array.Clear(l1, (int)firstSet, (int)(lastSet - firstSet + 1));
-            // A table shared with a snapshot loses the active L1's reference, and so do its data clusters (each L1 that
-            // reaches a table counts once for every cluster in it, as qemu-img check counts).
-            foreach (var offset in tables)
-            {
-                var table = ReadCluster(offset);
-                for (var i = 0; i < l2Entries; i++)
-                    image.Classifier.AddReferencedClusters(geometry.ReadEntry(table, i), clusterBits, frees);
-                frees.Add(offset >> clusterBits);
-            }
         }
-        if (frees.Count > 0)
+        if (frees.Count > 0 || tables.Count > 0)
         {
-            allocator.Free(frees, releaseSpace: true);
+            allocator.Free(frees.Concat(ReferencesOf(tables)), releaseSpace: true);
             storage.Flush();
+        }
+    }
+
+    /// <summary>
+    /// The tables' own clusters and every cluster their entries reference, read in file order through one buffer. A table
+    /// shared with a snapshot loses the active L1's reference, and so do its data clusters (each L1 that reaches a table
+    /// counts once for every cluster in it, as qemu-img check counts).
+    /// </summary>
+    private IEnumerable<long> ReferencesOf(List<long> tables)
+    {
+        tables.Sort();
+        var table = new byte[clusterSize];
+        var referenced = new List<long>();
+        foreach (var offset in tables)
+        {
+            storage.Read(offset, table);
+            referenced.Clear();
+            for (var i = 0; i < l2Entries; i++)
+                image.Classifier.AddReferencedClusters(geometry.ReadEntry(table, i), clusterBits, referenced);
+            foreach (var cluster in referenced)
+                yield return cluster;
+            yield return offset >> clusterBits;
         }
     }
 
@@ -362,52 +385,86 @@ internal sealed class ImageResize
 
     /// <summary>
     /// <c>--preallocation=metadata</c> as QEMU 7.2 does it: every unallocated cluster from the old last one to the new end gets
-    /// a zeroed data cluster and a normal COPIED entry, and the file is extended over them. Per L2 table: data clusters
-    /// allocated and zeroed, then the table written (a new one is linked into the L1 only after that), each step flushed.
-    /// Tables shared with a snapshot are copied (<see cref="ReplaceTable"/>).
+    /// a zeroed data cluster and a normal COPIED entry, and the file is extended over them. Everything is allocated as one run
+    /// first (each refcount block written once, and flushed), laid out as QEMU lays it out: each new L2 table followed by its
+    /// data clusters. Then the tables are written through one buffer and flushed, and last the L1 entries of the new tables
+    /// are written with one write. Only the table holding the old end can exist already (<see cref="DiscardFrom"/> cleared
+    /// the others); it is filled in place, or copied when a snapshot shares it (<see cref="ReplaceTable"/>).
     /// </summary>
     private void Preallocate(ulong oldSize, ulong newSize)
     {
         var first = (long)(oldSize / (ulong)clusterSize);
         var end = FirstClusterPast(newSize);
-        for (var index = first / l2Entries; index * l2Entries < end; index++)
+        if (first >= end)
+            return;
+        var firstIndex = first / l2Entries;
+        var endIndex = (end + l2Entries - 1) / l2Entries;
+        var existingOffset = (long)new L1Entry(l1[firstIndex]).L2Offset;
+        var existing = existingOffset != 0 ? ReadCluster(existingOffset) : null;
+        var existingEnd = Math.Min(end, (firstIndex + 1) * l2Entries);
+        var existingNeeds = 0L;
+        for (var cluster = first; existing is not null && cluster < existingEnd; cluster++)
         {
-            var lo = Math.Max(first, index * l2Entries);
-            var hi = Math.Min(end, (index + 1) * l2Entries);
-            var l2Offset = (long)new L1Entry(l1[index]).L2Offset;
-            byte[] table;
-            table = l2Offset != 0 ? ReadCluster(l2Offset) : new byte[clusterSize];
-
-            var needed = new List<long>();
-            for (var cluster = lo; cluster < hi; cluster++)
-            {
-                if (geometry.ReadEntry(table, cluster - index * l2Entries).Value == 0)
-                    needed.Add(cluster - index * l2Entries);
-            }
-            if (needed.Count == 0)
-                continue;
-
-            var lengthBefore = storage.Length;
-            var run = allocator.Allocate(needed.Count);
-            var runEnd = run + needed.Count * clusterSize;
-            for (var at = run; at < Math.Min(runEnd, lengthBefore); at += ZeroChunk)
-                storage.Write(at, new byte[Math.Min(ZeroChunk, Math.Min(runEnd, lengthBefore) - at)]);
-            if (storage.Length < runEnd)
-                storage.SetLength(runEnd);
-            for (var k = 0; k < needed.Count; k++)
-            {
-                geometry.WriteEntry(table, needed[k], new L2Entry((ulong)(run + k * clusterSize) | L2Entry.CopiedFlag));
-                // Allocate every subcluster that is not marked as reading zeros (both bits set would be corrupt).
-                if (extendedL2)
-                    geometry.WriteBitmap(table, needed[k], geometry.ReadBitmap(table, needed[k]).AllocateAllButZero());
-            }
-            storage.Flush();
-
-            if (l2Offset != 0)
-                ReplaceTable(index, table);
-            else
-                LinkNewTable(index, table);
+            if (geometry.ReadEntry(existing, cluster - firstIndex * l2Entries).Value == 0)
+                existingNeeds++;
         }
+        var firstNewIndex = existing is null ? firstIndex : firstIndex + 1;
+        var newTables = endIndex - firstNewIndex;
+        var newData = newTables > 0 ? end - Math.Max(first, firstNewIndex * l2Entries) : 0;
+        var total = existingNeeds + newTables + newData;
+        if (total == 0)
+            return;
+
+        var lengthBefore = storage.Length;
+        var run = allocator.Allocate(total);
+        var runEnd = run + total * clusterSize;
+        // A run that reuses free clusters inside the file must read as zeros; past the end, extending the file is enough.
+        if (run < lengthBefore)
+        {
+            var zeros = new byte[Math.Min(ZeroChunk, Math.Min(runEnd, lengthBefore) - run)];
+            for (var at = run; at < Math.Min(runEnd, lengthBefore); at += zeros.Length)
+                storage.Write(at, zeros.AsSpan(0, (int)Math.Min(zeros.Length, Math.Min(runEnd, lengthBefore) - at)));
+        }
+        if (storage.Length < runEnd)
+            storage.SetLength(runEnd);
+        storage.Flush();
+
+        var next = run;
+        if (existing is not null)
+        {
+            for (var cluster = first; cluster < existingEnd; cluster++)
+                FillEntry(existing, cluster - firstIndex * l2Entries, ref next);
+            if (existingNeeds > 0)
+                ReplaceTable(firstIndex, existing);
+        }
+        if (newTables == 0)
+            return;
+        var table = new byte[clusterSize];
+        for (var index = firstNewIndex; index < endIndex; index++)
+        {
+            table.AsSpan().Clear();
+            var tableOffset = next;
+            next += clusterSize;
+            for (var cluster = Math.Max(first, index * l2Entries); cluster < Math.Min(end, (index + 1) * l2Entries); cluster++)
+                FillEntry(table, cluster - index * l2Entries, ref next);
+            storage.Write(tableOffset, table);
+            l1[index] = (ulong)tableOffset | L1Entry.CopiedFlag;
+        }
+        storage.Flush();
+        WriteL1Entries(firstNewIndex, newTables);
+        storage.Flush();
+    }
+
+    /// <summary>Points an unallocated entry at the next cluster of the preallocated run (normal, COPIED).</summary>
+    private void FillEntry(byte[] table, long at, ref long next)
+    {
+        if (geometry.ReadEntry(table, at).Value != 0)
+            return;
+        geometry.WriteEntry(table, at, new L2Entry((ulong)next | L2Entry.CopiedFlag));
+        // Allocate every subcluster that is not marked as reading zeros (both bits set would be corrupt).
+        if (extendedL2)
+            geometry.WriteBitmap(table, at, geometry.ReadBitmap(table, at).AllocateAllButZero());
+        next += clusterSize;
     }
 
     private byte[] ReadCluster(long offset)

@@ -36,14 +36,18 @@ public sealed class CrashSafetyTests
         Assert.True(writes > 20, $"only {writes} writes: the grow did not exercise L1 and table growth");
     }
 
-    /// <summary>Metadata preallocation links data clusters and a new L2 table only after they are allocated and zeroed.</summary>
-    [QemuFact]
-    public void Every_crash_point_of_a_grow_with_metadata_preallocation_is_safe()
+    /// <summary>
+    /// Metadata preallocation links data clusters and new L2 tables only after they are allocated and zeroed. 4 KiB clusters:
+    /// one L2 table covers 2 MiB, so 1 MiB → 5 MiB fills the first table and needs two new ones; 1 MiB → 12 MiB needs five,
+    /// and its run of tables and data crosses the 8 MiB the first refcount block describes, so a new block is written too.
+    /// </summary>
+    [QemuTheory]
+    [InlineData(5 * MiB)]
+    [InlineData(12 * MiB)]
+    public void Every_crash_point_of_a_grow_with_metadata_preallocation_is_safe(long newSize)
     {
         using var dir = new TempDir();
-        // 4 KiB clusters: one L2 table covers 2 MiB, so 1 MiB → 5 MiB fills the first table and needs two new ones.
         var template = Template(dir, "cluster_size=4096", "1M", (0x5a, 0, 256 * KiB));
-        const long newSize = 5 * MiB;
 
         var writes = RunAtEveryCrashPoint(dir, template, image =>
         {
