@@ -424,6 +424,9 @@ internal static class Emitter
             EmitChecksumRanges(w, layout);
             return;
         }
+        // A length or count beyond its member's declared range is refused before it sizes a read or an allocation.
+        foreach (var field in layout.Head.Where(f => f.RangeMax is not null && layout.Tail.Any(t => t.LengthMember == f.Name || t.CountMember == f.Name)))
+            EmitRangeRule(w, field, "value", field.Offset.ToString(CultureInfo.InvariantCulture), $"return {layout.HeadSize};");
         w.Line($"var offset = {layout.HeadSize};");
         foreach (var field in layout.Tail)
             EmitReadMember(w, layout, field);
@@ -1041,14 +1044,7 @@ internal static class Emitter
                 w.Close();
             }
         }
-        if (field.RangeMin is { } min && field.RangeMax is { } max)
-        {
-            var condition = field.IsSigned || min > 0
-                ? $"{number} < {Number(min, field)} || {number} > {Number(max, field)}"
-                : $"{number} > {Number(max, field)}";
-            var expected = min.ToString(CultureInfo.InvariantCulture) + ".." + max.ToString(CultureInfo.InvariantCulture);
-            Report(condition, "Range", shown, Literal(expected), $"found + {Literal(" is outside " + expected)}");
-        }
+        EmitRangeRule(w, field, "this", at, "if (validator.ShouldStop) return;");
         if (field.OneOf.Count > 0)
         {
             var condition = string.Join(" && ", field.OneOf.Select(v => $"{number} != {Number(v, field)}"));
@@ -1124,6 +1120,25 @@ internal static class Emitter
             }
             w.Close();
         }
+    }
+
+    /// <summary>The [Range] rule of <paramref name="field"/> of <paramref name="owner"/>; <paramref name="stop"/> follows a report.</summary>
+    private static void EmitRangeRule(CodeWriter w, FieldModel field, string owner, string at, string stop)
+    {
+        if (field.RangeMin is not { } min || field.RangeMax is not { } max)
+            return;
+        var value = owner + "." + field.Name;
+        var number = field.Kind == FieldKind.Enum ? $"(({field.IntegerType}){value})" : value;
+        var condition = field.IsSigned || min > 0
+            ? $"{number} < {Number(min, field)} || {number} > {Number(max, field)}"
+            : $"{number} > {Number(max, field)}";
+        var expected = min.ToString(CultureInfo.InvariantCulture) + ".." + max.ToString(CultureInfo.InvariantCulture);
+        w.Line($"if ({condition})");
+        w.Open();
+        w.Line($"var found = {Runtime}BinaryFormatValidator.Format({number});");
+        w.Line($"validator.Report({Literal(field.Name)}, {at}, {Runtime}BinaryFormatRule.Range, found, {Literal(expected)}, found + {Literal(" is outside " + expected)});");
+        w.Line(stop);
+        w.Close();
     }
 
     private static void EmitArrayRules(CodeWriter w, FieldModel field, string at, string member, string value)
