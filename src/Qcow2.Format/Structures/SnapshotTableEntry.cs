@@ -3,36 +3,56 @@ using BinaryFormat;
 namespace Qcow2;
 
 /// <summary>
-/// The fixed 40 bytes of a snapshot table entry (spec §4.5); extra data, the id, the name and padding follow.
-/// Open enforces only the extra-data limit, as QEMU does; the snapshot L1 rules are reported by <c>check</c>.
+/// A snapshot table entry (spec §4.5): 40 fixed bytes, extra data, the id and the name. Entries start at multiples of 8
+/// and the last one has no padding after it, so the table walk, not the entry, aligns.
+/// Open enforces only the extra-data limit, as QEMU does; the snapshot L1 rules are QEMU's messages in snapshot apply,
+/// delete and <c>check</c>.
 /// </summary>
 [BinaryFormat(ByteOrder.BigEndian)]
-internal partial struct SnapshotTableEntryHeader
+internal sealed partial class SnapshotTableEntry
 {
-    [Field(0), AlignedTo(ContextKey = ContextKeys.ClusterSize)]
+    /// <summary>The bytes of the fixed members; the extra data starts there.</summary>
+    public const int HeadSize = 40;
+
+    [Field]
     public ulong L1TableOffset { get; set; }
 
-    [Field(8), Range(0, Limits.MaxL1Entries)]
+    [Field]
     public uint L1Size { get; set; }
 
-    [Field(12)]
+    /// <summary>The length of <see cref="Id"/>; <c>Write</c> fills it in.</summary>
+    [Field]
     public ushort IdSize { get; set; }
 
-    [Field(14)]
+    /// <summary>The length of <see cref="Name"/>; <c>Write</c> fills it in.</summary>
+    [Field]
     public ushort NameSize { get; set; }
 
-    [Field(16)]
+    [Field]
     public uint DateSeconds { get; set; }
 
-    [Field(20)]
+    [Field]
     public uint DateNanoseconds { get; set; }
 
-    [Field(24)]
+    [Field]
     public ulong VmClockNanoseconds { get; set; }
 
-    [Field(32)]
+    /// <summary>The 32-bit VM state size; <see cref="SnapshotExtraData.VmStateSizeLarge"/> replaces it when present.</summary>
+    [Field]
     public uint VmStateSize { get; set; }
 
-    [Field(36), Range(0, Limits.MaxSnapshotExtraData)]
+    /// <summary>The length of <see cref="Extra"/>; <c>Write</c> fills it in.</summary>
+    [Field, Range(0, Limits.MaxSnapshotExtraData)]
     public uint ExtraDataSize { get; set; }
+
+    [Field(HeadSize), Length(nameof(ExtraDataSize)), Args(nameof(ExtraDataSize))]
+    public SnapshotExtraData Extra { get; set; } = new();
+
+    /// <summary>The id's bytes. Bytes, not a string: QEMU accepts any, and the library decodes them leniently.</summary>
+    [Field, Length(nameof(IdSize))]
+    public byte[] Id { get; set; } = [];
+
+    /// <summary>The name's bytes, decoded leniently like <see cref="Id"/>.</summary>
+    [Field, Length(nameof(NameSize))]
+    public byte[] Name { get; set; } = [];
 }
