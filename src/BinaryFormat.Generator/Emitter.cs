@@ -353,7 +353,8 @@ internal static class Emitter
         w.Line($"bytesConsumed = ReadInto(source, out value, ref validator{passed});");
         w.Line("if (validator.First is null)");
         w.Open();
-        if (type.Fields.Any(f => f.Checksum is not null))
+        if (type.Fields.Any(f => f.Checksum is not null || f.Kind is FieldKind.Nested && ReadThroughReadInto(f) || f.Kind == FieldKind.Switch
+            || f.Element is { Kind: FieldKind.Nested, Width: < 0 }))
             w.Line("validator.ChecksumsVerified = true;");
         w.Line("value.ValidateInto(ref validator);");
         w.Close();
@@ -1096,6 +1097,8 @@ internal static class Emitter
                 w.Line($"if ({value} is not null)");
             w.Open();
             w.Line($"var {field.Name}Validator = validator.Nested({member}, {at});");
+            if (ReadThroughReadInto(field))
+                w.Line($"{field.Name}Validator.ChecksumsVerified = validator.ChecksumsVerified;");
             w.Line($"{value}{(field.IsReferenceType ? "!" : "")}.ValidateInto(ref {field.Name}Validator);");
             w.Line($"validator.Absorb({field.Name}Validator);");
             w.Line("if (validator.ShouldStop) return;");
@@ -1112,6 +1115,7 @@ internal static class Emitter
                 w.Line($"case {caseType} item:");
                 w.Open();
                 w.Line($"var {field.Name}Validator = validator.Nested({member}, {at});");
+                w.Line($"{field.Name}Validator.ChecksumsVerified = validator.ChecksumsVerified;");
                 w.Line($"item.ValidateInto(ref {field.Name}Validator);");
                 w.Line($"validator.Absorb({field.Name}Validator);");
                 w.Line("if (validator.ShouldStop) return;");
@@ -1140,6 +1144,13 @@ internal static class Emitter
         w.Line(stop);
         w.Close();
     }
+
+    /// <summary>
+    /// Whether Read reads the member with the nested type's ReadInto, which checks its checksums against the bytes read; a
+    /// fixed-size member is read with ReadUnchecked, so its validation must still check them.
+    /// </summary>
+    private static bool ReadThroughReadInto(FieldModel field) =>
+        field.Kind == FieldKind.Switch || field.Width < 0;
 
     private static void EmitArrayRules(CodeWriter w, FieldModel field, string at, string member, string value)
     {
@@ -1172,6 +1183,8 @@ internal static class Emitter
         if (element.IsReferenceType)
             w.Line($"if ({field.Name}Items[i] is null) continue;");
         w.Line($"var elementValidator = validator.Element({member}, i, elementAt);");
+        if (element.Width < 0)
+            w.Line("elementValidator.ChecksumsVerified = validator.ChecksumsVerified;");
         w.Line($"{field.Name}Items[i].ValidateInto(ref elementValidator);");
         w.Line("validator.Absorb(elementValidator);");
         w.Line("if (validator.ShouldStop) return;");
