@@ -353,7 +353,8 @@ internal static class Emitter
         w.Line($"bytesConsumed = ReadInto(source, out value, ref validator{passed});");
         w.Line("if (validator.First is null)");
         w.Open();
-        if (type.Fields.Any(f => f.Checksum is not null))
+        if (type.Fields.Any(f => f.Checksum is not null || f.Kind is FieldKind.Nested && ReadThroughReadInto(f) || f.Kind == FieldKind.Switch
+            || f.Element is { Kind: FieldKind.Nested, Width: < 0 }))
             w.Line("validator.ChecksumsVerified = true;");
         w.Line("value.ValidateInto(ref validator);");
         w.Close();
@@ -424,6 +425,9 @@ internal static class Emitter
             EmitChecksumRanges(w, layout);
             return;
         }
+        // A length or count beyond its member's declared range is refused before it sizes a read or an allocation.
+        foreach (var field in layout.Head.Where(f => f.RangeMax is not null && layout.Tail.Any(t => t.LengthMember == f.Name || t.CountMember == f.Name)))
+            EmitRangeRule(w, field, "value", field.Offset.ToString(CultureInfo.InvariantCulture), $"return {layout.HeadSize};");
         w.Line($"var offset = {layout.HeadSize};");
         foreach (var field in layout.Tail)
             EmitReadMember(w, layout, field);
@@ -1041,14 +1045,7 @@ internal static class Emitter
                 w.Close();
             }
         }
-        if (field.RangeMin is { } min && field.RangeMax is { } max)
-        {
-            var condition = field.IsSigned || min > 0
-                ? $"{number} < {Number(min, field)} || {number} > {Number(max, field)}"
-                : $"{number} > {Number(max, field)}";
-            var expected = min.ToString(CultureInfo.InvariantCulture) + ".." + max.ToString(CultureInfo.InvariantCulture);
-            Report(condition, "Range", shown, Literal(expected), $"found + {Literal(" is outside " + expected)}");
-        }
+        EmitRangeRule(w, field, "this", at, "if (validator.ShouldStop) return;");
         if (field.OneOf.Count > 0)
         {
             var condition = string.Join(" && ", field.OneOf.Select(v => $"{number} != {Number(v, field)}"));
@@ -1100,6 +1097,8 @@ internal static class Emitter
                 w.Line($"if ({value} is not null)");
             w.Open();
             w.Line($"var {field.Name}Validator = validator.Nested({member}, {at});");
+            if (ReadThroughReadInto(field))
+                w.Line($"{field.Name}Validator.ChecksumsVerified = validator.ChecksumsVerified;");
             w.Line($"{value}{(field.IsReferenceType ? "!" : "")}.ValidateInto(ref {field.Name}Validator);");
             w.Line($"validator.Absorb({field.Name}Validator);");
             w.Line("if (validator.ShouldStop) return;");
@@ -1116,6 +1115,7 @@ internal static class Emitter
                 w.Line($"case {caseType} item:");
                 w.Open();
                 w.Line($"var {field.Name}Validator = validator.Nested({member}, {at});");
+                w.Line($"{field.Name}Validator.ChecksumsVerified = validator.ChecksumsVerified;");
                 w.Line($"item.ValidateInto(ref {field.Name}Validator);");
                 w.Line($"validator.Absorb({field.Name}Validator);");
                 w.Line("if (validator.ShouldStop) return;");
@@ -1125,6 +1125,32 @@ internal static class Emitter
             w.Close();
         }
     }
+
+    /// <summary>The [Range] rule of <paramref name="field"/> of <paramref name="owner"/>; <paramref name="stop"/> follows a report.</summary>
+    private static void EmitRangeRule(CodeWriter w, FieldModel field, string owner, string at, string stop)
+    {
+        if (field.RangeMin is not { } min || field.RangeMax is not { } max)
+            return;
+        var value = owner + "." + field.Name;
+        var number = field.Kind == FieldKind.Enum ? $"(({field.IntegerType}){value})" : value;
+        var condition = field.IsSigned || min > 0
+            ? $"{number} < {Number(min, field)} || {number} > {Number(max, field)}"
+            : $"{number} > {Number(max, field)}";
+        var expected = min.ToString(CultureInfo.InvariantCulture) + ".." + max.ToString(CultureInfo.InvariantCulture);
+        w.Line($"if ({condition})");
+        w.Open();
+        w.Line($"var found = {Runtime}BinaryFormatValidator.Format({number});");
+        w.Line($"validator.Report({Literal(field.Name)}, {at}, {Runtime}BinaryFormatRule.Range, found, {Literal(expected)}, found + {Literal(" is outside " + expected)});");
+        w.Line(stop);
+        w.Close();
+    }
+
+    /// <summary>
+    /// Whether Read reads the member with the nested type's ReadInto, which checks its checksums against the bytes read; a
+    /// fixed-size member is read with ReadUnchecked, so its validation must still check them.
+    /// </summary>
+    private static bool ReadThroughReadInto(FieldModel field) =>
+        field.Kind == FieldKind.Switch || field.Width < 0;
 
     private static void EmitArrayRules(CodeWriter w, FieldModel field, string at, string member, string value)
     {
@@ -1157,6 +1183,8 @@ internal static class Emitter
         if (element.IsReferenceType)
             w.Line($"if ({field.Name}Items[i] is null) continue;");
         w.Line($"var elementValidator = validator.Element({member}, i, elementAt);");
+        if (element.Width < 0)
+            w.Line("elementValidator.ChecksumsVerified = validator.ChecksumsVerified;");
         w.Line($"{field.Name}Items[i].ValidateInto(ref elementValidator);");
         w.Line("validator.Absorb(elementValidator);");
         w.Line("if (validator.ShouldStop) return;");

@@ -42,9 +42,9 @@ public struct BinaryFormatValidator
     public string TypeName { get; }
 
     /// <summary>
-    /// Set by <c>TryRead</c>: the layout's own checksums were already checked against the bytes read, so validating the
-    /// value need not encode it again to check them. Nested validators do not inherit it: a fixed-size nested layout is
-    /// read without its checksums.
+    /// Set by <c>TryRead</c>: the checksums were already checked against the bytes read, so validating the value need not
+    /// encode it again to check them. Generated code passes it on to nested layouts and elements read with their own
+    /// <c>ReadInto</c> (which checks their checksums), not to fixed-size ones read without them.
     /// </summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
     public bool ChecksumsVerified { get; set; }

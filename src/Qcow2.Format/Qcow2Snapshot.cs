@@ -1,23 +1,19 @@
-using System.Buffers.Binary;
-using BinaryFormat;
+using System.Text;
 
 namespace Qcow2;
 
 /// <summary>An internal snapshot from the snapshot table (spec §4.5).</summary>
 public sealed class Qcow2Snapshot
 {
-    internal Qcow2Snapshot(string id, string name, SnapshotTableEntryHeader entry, byte[] extraData)
+    internal Qcow2Snapshot(SnapshotTableEntry entry)
     {
-        Id = id;
-        Name = name;
         Entry = entry;
-        ExtraData = extraData;
+        Id = Encoding.UTF8.GetString(entry.Id);
+        Name = Encoding.UTF8.GetString(entry.Name);
     }
 
-    internal SnapshotTableEntryHeader Entry { get; }
-
-    /// <summary>The extra data exactly as stored (its length is extra_data_size): unknown fields are written back unchanged.</summary>
-    internal byte[] ExtraData { get; }
+    /// <summary>The entry as stored: a table written back keeps its bytes, unknown extra data included.</summary>
+    internal SnapshotTableEntry Entry { get; }
 
     /// <summary>The snapshot's unique id string.</summary>
     public string Id { get; }
@@ -32,10 +28,10 @@ public sealed class Qcow2Snapshot
     public int L1Size => (int)Entry.L1Size;
 
     /// <summary>The size of the saved VM state in bytes (the 64-bit value from the extra data when present).</summary>
-    public long VmStateSize => ExtraData.Length >= 8 ? (long)BinaryPrimitives.ReadUInt64BigEndian(ExtraData) : Entry.VmStateSize;
+    public long VmStateSize => Entry.Extra.Size >= 8 ? (long)Entry.Extra.VmStateSizeLarge : Entry.VmStateSize;
 
     /// <summary>The virtual disk size when the snapshot was taken, or null when the snapshot does not record it.</summary>
-    public long? DiskSize => ExtraData.Length >= 16 ? (long)BinaryPrimitives.ReadUInt64BigEndian(ExtraData.AsSpan(8)) : null;
+    public long? DiskSize => Entry.Extra.Size >= 16 ? (long)Entry.Extra.DiskSize : null;
 
     /// <summary>
     /// The wall-clock time of the snapshot, in UTC, to the 100 ns a <see cref="DateTimeOffset"/> holds
@@ -50,6 +46,6 @@ public sealed class Qcow2Snapshot
     public long VmClockNanoseconds => (long)Entry.VmClockNanoseconds;
 
     /// <summary>The guest instruction count, or null when the snapshot does not record it (QEMU stores -1 for that).</summary>
-    public long? ICount => ExtraData.Length >= 24 && BinaryPrimitives.ReadUInt64BigEndian(ExtraData.AsSpan(16)) is var icount and not ulong.MaxValue
+    public long? ICount => Entry.Extra.Size >= SnapshotExtraData.KnownSize && Entry.Extra.Icount is var icount and not ulong.MaxValue
         ? (long)icount : null;
 }

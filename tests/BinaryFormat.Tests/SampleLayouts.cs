@@ -225,3 +225,20 @@ public partial class GptEntryArray
 {
     [Field, Count(128), Stride(128)] public GptEntry[] Entries = [];
 }
+
+/// <summary>A fixed-size record with its own CRC, read inside a container without it (ReadUnchecked).</summary>
+[BinaryFormat(ByteOrder.BigEndian)]
+public partial struct CheckedWord
+{
+    [Field] public uint Word;
+    [Field, Checksum(ChecksumAlgorithm.Crc32, From = nameof(Word), To = nameof(Word))] public uint Crc;
+}
+
+/// <summary>Fixed-size checked records as array elements and as a member after a variable one.</summary>
+[BinaryFormat(ByteOrder.BigEndian)]
+public partial class CheckedWords
+{
+    [Field] public byte Count;
+    [Field, Count(nameof(Count))] public CheckedWord[] Words = [];
+    [Field] public CheckedWord Last;
+}

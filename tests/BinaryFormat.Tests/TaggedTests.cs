@@ -73,6 +73,23 @@ public class ChecksumTests
         Assert.Equal(BinaryFormatRule.Checksum, Assert.Throws<BinaryFormatException>(() => PngFile.Read(png)).Error.Rule);
     }
 
+    /// <summary>Read passes "checksums verified" only to what it read with ReadInto; fixed-size records keep their check.</summary>
+    [Fact]
+    public void FixedSizeNestedChecksumsAreStillCheckedByRead()
+    {
+        var value = new CheckedWords { Words = [new CheckedWord { Word = 1 }, new CheckedWord { Word = 2 }], Last = new CheckedWord { Word = 3 } };
+        var bytes = new byte[value.GetEncodedSize()];
+        value.Write(bytes);
+        Assert.Equal(3u, CheckedWords.Read(bytes).Last.Word);
+
+        var broken = (byte[])bytes.Clone();
+        broken[1 + 8 + 4] ^= 1;   // Words[1].Crc
+        Assert.StartsWith("CheckedWords.Words[1].Crc at offset 13: expected 0x", Assert.Throws<BinaryFormatException>(() => CheckedWords.Read(broken)).Error.Message);
+        broken = (byte[])bytes.Clone();
+        broken[1 + 16] ^= 1;      // Last.Word
+        Assert.StartsWith("CheckedWords.Last.Crc at offset 21: expected 0x", Assert.Throws<BinaryFormatException>(() => CheckedWords.Read(broken)).Error.Message);
+    }
+
     [Fact]
     public void ValidateReportsTheChunkWhoseCrcIsWrongAndWriteRepairsIt()
     {

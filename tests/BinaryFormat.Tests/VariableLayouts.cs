@@ -22,6 +22,15 @@ public partial class Tlv
     [Field] public ushort Trailer;
 }
 
+/// <summary>A TLV whose length has a declared limit, as qcow2's snapshot extra data has.</summary>
+[BinaryFormat(ByteOrder.BigEndian)]
+public partial class BoundedTlv
+{
+    [Field] public uint Type;
+    [Field, Range(0, 1024)] public uint Length;
+    [Field, Length(nameof(Length))] public byte[] Data = [];
+}
+
 public enum Color : byte { Red = 1, Green = 2, Blue = 3 }
 
 /// <summary>Every way a string can end, in every encoding.</summary>

@@ -72,6 +72,17 @@ public class VariableLengthTests
         Assert.Equal(8 + 0xFFFFFFFFL, error.BytesNeeded);
     }
 
+    [Fact]
+    public void ALengthBeyondItsRangeIsTheRangeErrorBeforeAnyRead()
+    {
+        // Short input would ask the caller to read 4 GiB; the declared limit answers first.
+        var bytes = Hex("00000007" + "FFFFFFFF" + "AABB");
+        Assert.False(BoundedTlv.TryRead(bytes, 4096, out _, out _, out var error));
+        Assert.Equal(BinaryFormatRule.Range, error.Rule);
+        Assert.Equal("BoundedTlv.Length at offset 4100: 4294967295 is outside 0..1024", error.Message);
+        Assert.Equal(BinaryFormatRule.ShortInput, Assert.Throws<BinaryFormatException>(() => BoundedTlv.Read(Hex("00000007" + "00000400" + "AABB"))).Error.Rule);
+    }
+
     private const string StringBytes =
         "41424300" + "00000000" +         // Fixed: "ABC", zero-padded to 8 (ASCII)
         "05" + "68C3A96C6C" +              // Utf8Length 5, "héll"

@@ -78,7 +78,7 @@ internal sealed class ReferenceCountPass
             }
             CheckL1((long)l1Offset, (uint)snapshot.L1Size, active: false, fileLength, progressShare: 0);
         }
-        Count((long)image.Header.SnapshotsOffset, SnapshotTableSize(), fileLength);
+        Count((long)image.Header.SnapshotsOffset, SnapshotTableWriter.TableBytes(image.Snapshots), fileLength);
         Count((long)image.Header.RefcountTableOffset, (long)context.RefcountTable.Length * sizeof(ulong), fileLength);
         if (image.FullDiskEncryption is { } crypto && crypto.Length != 0)
             Count((long)crypto.Offset, (long)crypto.Length, fileLength);
@@ -471,17 +471,6 @@ internal sealed class ReferenceCountPass
                 rebuild = true;
             }
         }
-    }
-
-    private long SnapshotTableSize()
-    {
-        long size = 0;
-        foreach (var snapshot in image.Snapshots)
-        {
-            size = Align.Up8(size);
-            size += SnapshotTableEntryHeader.Size + snapshot.Entry.ExtraDataSize + snapshot.Entry.IdSize + snapshot.Entry.NameSize;
-        }
-        return size;
     }
 
     private void Report(Qcow2CheckFindingKind kind, string message, long? cluster = null)

@@ -36,8 +36,7 @@ internal sealed class MetadataClusters
         var snapshotBytes = 0L;
         foreach (var snapshot in image.Snapshots)
         {
-            var entry = snapshot.Entry;
-            snapshotBytes += Align.Up8(SnapshotTableEntryHeader.Size + entry.ExtraDataSize + entry.IdSize + entry.NameSize);
+            snapshotBytes += Align.Up8(snapshot.Entry.GetEncodedSize());
             Add(snapshot.L1TableOffset, (long)snapshot.L1Size * sizeof(ulong), "inactive L1 table");
         }
         Add((long)header.SnapshotsOffset, snapshotBytes, "snapshot table");

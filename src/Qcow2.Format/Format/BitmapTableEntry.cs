@@ -3,17 +3,33 @@ using BinaryFormat;
 namespace Qcow2;
 
 /// <summary>A bitmap table entry (spec §3.4).</summary>
-internal readonly record struct BitmapTableEntry(ulong Value)
+/// <remarks>The bit positions are declared once; the masks, for code that works on raw words, follow from them.</remarks>
+[BinaryFormat(ByteOrder.BigEndian)]
+internal partial struct BitmapTableEntry
 {
-    public const ulong ReservedMask = 0xFF000000000001FE;
-    public const ulong OffsetMask = 0x00FFFFFFFFFFFE00;
-    public const ulong AllOnesFlag = 1;
+    private const int OffsetFirstBit = 9;
+    private const int OffsetBitCount = 47;
+    private const int AllOnesBit = 0;
+
+    /// <summary>Bits 9..55 in place: the data cluster's byte offset.</summary>
+    public const ulong OffsetMask = ((1UL << OffsetBitCount) - 1) << OffsetFirstBit;
+    public const ulong AllOnesFlag = 1UL << AllOnesBit;
+    public const ulong ReservedMask = ~(OffsetMask | AllOnesFlag);
+
+    public BitmapTableEntry(ulong value) => Value = value;
+
+    [Field]
+    public ulong Value { get; set; }
+
+    /// <summary>With offset 0: the cluster's bits are all ones (all zeros when clear).</summary>
+    [Bits(nameof(Value), AllOnesBit, 1)]
+    public partial bool AllOnes { get; set; }
 
     public ulong Offset => Value & OffsetMask;
 
     /// <summary>QEMU's <c>check_table_entry</c>.</summary>
     public bool IsValid(long clusterSize) =>
-        (Value & ReservedMask) == 0 && (Offset == 0 || ((Value & AllOnesFlag) == 0 && Offset % (ulong)clusterSize == 0));
+        (Value & ReservedMask) == 0 && (Offset == 0 || (!AllOnes && Offset % (ulong)clusterSize == 0));
 
     /// <summary>QEMU's table size for a bitmap: ceil(ceil(ceil(size / gran) / 64) · 8 / cs).</summary>
     public static ulong RequiredTableSize(ulong virtualSize, int granularityBits, long clusterSize)

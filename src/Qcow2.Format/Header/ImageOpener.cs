@@ -86,7 +86,7 @@ internal static class ImageOpener
             "Reference count table offset invalid", nameof(Qcow2Header.RefcountTableOffset), 48);
 
         Require(errors, nameof(Qcow2Header.NbSnapshots), "Snapshot table too large");
-        CheckTableOffset(errors, header.SnapshotsOffset, (ulong)header.NbSnapshots * SnapshotTableEntryHeader.Size,
+        CheckTableOffset(errors, header.SnapshotsOffset, (ulong)header.NbSnapshots * SnapshotTableEntry.HeadSize,
             "Snapshot table offset invalid", nameof(Qcow2Header.SnapshotsOffset), 64);
 
         Require(errors, nameof(Qcow2Header.L1Size), "Active L1 table too large");
@@ -138,7 +138,7 @@ internal static class ImageOpener
             image.BackingFileName = Encoding.UTF8.GetString(cluster0, (int)header.BackingFileOffset, (int)header.BackingFileSize);
         }
 
-        image.Snapshots = SnapshotLoader.Load(storage, header.SnapshotsOffset, header.NbSnapshots, clusterSize);
+        image.Snapshots = SnapshotLoader.Load(storage, header.SnapshotsOffset, header.NbSnapshots);
 
         rewriteHeader = false;
         if (writable && (header.AutoclearFeatures & ~Features.KnownAutoclear) != 0)

@@ -28,20 +28,19 @@ internal sealed class SnapshotOperations(IImageStorage storage, ImageMetadata im
 
         var l1Bytes = (long)l1.Length * sizeof(ulong);
         var unixNanoseconds = (date.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) * 100;
-        var extra = new byte[SnapshotExtraData.Size];
-        new SnapshotExtraData { VmStateSizeLarge = 0, DiskSize = image.VirtualSize, Icount = 0 }.Write(extra);
-        var id = NextId();
-        var entry = new SnapshotTableEntryHeader
+        var entry = new SnapshotTableEntry
         {
             L1Size = (uint)l1.Length,
-            IdSize = (ushort)Encoding.UTF8.GetByteCount(id),
-            NameSize = (ushort)Encoding.UTF8.GetByteCount(name),
-            ExtraDataSize = (uint)extra.Length,
+            Id = Encoding.UTF8.GetBytes(NextId()),
+            Name = Encoding.UTF8.GetBytes(name),
+            Extra = new SnapshotExtraData { Size = SnapshotExtraData.KnownSize, DiskSize = image.VirtualSize },
             DateSeconds = (uint)(unixNanoseconds / 1_000_000_000),
             DateNanoseconds = (uint)(unixNanoseconds % 1_000_000_000),
         };
+        var snapshot = new Qcow2Snapshot(entry);
         // Sized before anything is written: a table over QEMU's limit is refused with nothing changed.
-        SnapshotTableWriter.Serialize([.. image.Snapshots, new Qcow2Snapshot(id, name, entry, extra)]);
+        List<Qcow2Snapshot> snapshots = [.. image.Snapshots, snapshot];
+        SnapshotTableWriter.Serialize(snapshots);
 
         var allocator = new ClusterAllocator(storage, image);
         allocator.CheckCanAddReferences(references);
@@ -55,8 +54,6 @@ internal sealed class SnapshotOperations(IImageStorage storage, ImageMetadata im
         storage.Flush();
         refcounts.UpdateCopiedFlags(allocator, l1, (long)image.Header.L1TableOffset, l1.Length);
 
-        var snapshot = new Qcow2Snapshot(id, name, entry, extra);
-        List<Qcow2Snapshot> snapshots = [.. image.Snapshots, snapshot];
         SwitchTable(allocator, snapshots);
         return snapshot;
     }
@@ -73,7 +70,7 @@ internal sealed class SnapshotOperations(IImageStorage storage, ImageMetadata im
         ValidateL1(snapshot);
         if (snapshot.L1Size > activeL1Size)
             throw new Qcow2FormatException($"Snapshot '{snapshot.Name}' has an L1 table of {snapshot.L1Size} entries, more than the active one's {activeL1Size}",
-                "SnapshotTableEntryHeader.L1Size", snapshot.L1Size.ToString(CultureInfo.InvariantCulture));
+                "SnapshotTableEntry.L1Size", snapshot.L1Size.ToString(CultureInfo.InvariantCulture));
         var l1 = EntryTable.Read(storage, snapshot.L1TableOffset, snapshot.L1Size);
         var added = refcounts.Collect(l1, "snapshot L1 table");
         new ClusterAllocator(storage, image).CheckCanAddReferences(added);
@@ -148,9 +145,9 @@ internal sealed class SnapshotOperations(IImageStorage storage, ImageMetadata im
     /// <summary>QEMU's <c>qcow2_validate_table</c> for a snapshot's L1 table, before anything is written.</summary>
     private void ValidateL1(Qcow2Snapshot snapshot)
     {
-        const string Field = "SnapshotTableEntryHeader.L1TableOffset";
+        const string Field = "SnapshotTableEntry.L1TableOffset";
         if ((ulong)snapshot.L1Size > Limits.MaxL1Entries)
-            throw new Qcow2FormatException("Snapshot L1 table too large", "SnapshotTableEntryHeader.L1Size", snapshot.L1Size.ToString(CultureInfo.InvariantCulture));
+            throw new Qcow2FormatException("Snapshot L1 table too large", "SnapshotTableEntry.L1Size", snapshot.L1Size.ToString(CultureInfo.InvariantCulture));
         if (snapshot.L1TableOffset % image.ClusterSize != 0 || long.MaxValue - (long)snapshot.L1Size * sizeof(ulong) < snapshot.L1TableOffset
             || (snapshot.L1Size > 0 && snapshot.L1TableOffset == 0))
             throw new Qcow2FormatException("Snapshot L1 table offset invalid", Field, "0x" + snapshot.L1TableOffset.ToString("x", CultureInfo.InvariantCulture));

@@ -48,6 +48,7 @@ namespace Sample.Elf
             bytesConsumed = ReadInto(source, out value, ref validator);
             if (validator.First is null)
             {
+                validator.ChecksumsVerified = true;
                 value.ValidateInto(ref validator);
             }
             error = validator.First;
@@ -121,6 +122,7 @@ namespace Sample.Elf
             if (this.Extra is not null)
             {
                 var ExtraValidator = validator.Nested("Extra", offset);
+                ExtraValidator.ChecksumsVerified = validator.ChecksumsVerified;
                 this.Extra!.ValidateInto(ref ExtraValidator);
                 validator.Absorb(ExtraValidator);
                 if (validator.ShouldStop) return;

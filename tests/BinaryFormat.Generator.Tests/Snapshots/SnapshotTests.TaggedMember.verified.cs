@@ -189,6 +189,7 @@ namespace Sample.Tagged
                 case global::Sample.Tagged.Numbers item:
                 {
                     var BodyValidator = validator.Nested("Body", offset);
+                    BodyValidator.ChecksumsVerified = validator.ChecksumsVerified;
                     item.ValidateInto(ref BodyValidator);
                     validator.Absorb(BodyValidator);
                     if (validator.ShouldStop) return;
@@ -197,6 +198,7 @@ namespace Sample.Tagged
                 case global::Sample.Tagged.Raw item:
                 {
                     var BodyValidator = validator.Nested("Body", offset);
+                    BodyValidator.ChecksumsVerified = validator.ChecksumsVerified;
                     item.ValidateInto(ref BodyValidator);
                     validator.Absorb(BodyValidator);
                     if (validator.ShouldStop) return;

@@ -174,6 +174,7 @@ namespace Sample.Variable
             bytesConsumed = ReadInto(source, out value, ref validator);
             if (validator.First is null)
             {
+                validator.ChecksumsVerified = true;
                 value.ValidateInto(ref validator);
             }
             error = validator.First;
@@ -473,6 +474,7 @@ namespace Sample.Variable
                 {
                     if (ChildrenItems[i] is null) continue;
                     var elementValidator = validator.Element("Children", i, elementAt);
+                    elementValidator.ChecksumsVerified = validator.ChecksumsVerified;
                     ChildrenItems[i].ValidateInto(ref elementValidator);
                     validator.Absorb(elementValidator);
                     if (validator.ShouldStop) return;

@@ -94,7 +94,7 @@ public sealed class HostileHeaderTests
         ["8 too many snapshots"] = new(Edit(p => WriteU32(p, 60, 65537)), "Snapshot table too large", "Qcow2Header.NbSnapshots"),
         ["8 snapshot table unaligned"] = new(Edit(p => { WriteU32(p, 60, 1); WriteU64(p, 64, 0x40100); }), "Snapshot table offset invalid", "Qcow2Header.SnapshotsOffset"),
         ["8 snapshot table beyond the readable range"] = new(Edit(p => { WriteU32(p, 60, 1); WriteU64(p, 64, 0x7FFFFFFFFFF00000); }), "Failed to read snapshot table: Input/output error", "Qcow2Header.SnapshotsOffset"),
-        ["8 extra data > 1024"] = new(Snapshot((p, entry) => WriteU32(p, entry + 36, 1025)), "Too much extra metadata in snapshot table entry 0", "SnapshotTableEntryHeader.ExtraDataSize"),
+        ["8 extra data > 1024"] = new(Snapshot((p, entry) => WriteU32(p, entry + 36, 1025)), "Too much extra metadata in snapshot table entry 0", "SnapshotTableEntry.ExtraDataSize"),
         ["8 snapshot table > 64 MiB"] = new(HugeSnapshotTable, "Snapshot table is too big", "Qcow2Header.NbSnapshots"),
         // Row 9: virtual size.
         ["9 L1 index beyond INT_MAX"] = new(Edit(p => WriteU64(p, 24, 0x7FFFFFFFC0000000)), "Image is too big", "Qcow2Header.VirtualSize"),

@@ -69,9 +69,14 @@ public sealed class SnapshotLibraryTests
         using (var image = Qcow2Image.Open(path))
         {
             // Entries that all point at the active L1: enough to fill the table, not a consistent image (nothing needs it to be).
-            var entry = new SnapshotTableEntryHeader { L1TableOffset = image.Metadata.Header.L1TableOffset, L1Size = image.Metadata.Header.L1Size };
             var snapshots = Enumerable.Range(1, (int)Limits.MaxSnapshots)
-                .Select(i => new Qcow2Snapshot(i.ToString(System.Globalization.CultureInfo.InvariantCulture), "", entry, new byte[24])).ToList();
+                .Select(i => new Qcow2Snapshot(new SnapshotTableEntry
+                {
+                    L1TableOffset = image.Metadata.Header.L1TableOffset,
+                    L1Size = image.Metadata.Header.L1Size,
+                    Id = System.Text.Encoding.UTF8.GetBytes(i.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                    Extra = new SnapshotExtraData { Size = SnapshotExtraData.KnownSize },
+                })).ToList();
             table = SnapshotTableWriter.Serialize(snapshots);
         }
         var bytes = File.ReadAllBytes(path).ToList();
@@ -122,6 +127,43 @@ public sealed class SnapshotLibraryTests
             Assert.Equal(2 << 20, image.VirtualSize);
         }
         Assert.Equal(before, File.ReadAllBytes(path));
+    }
+
+    /// <summary>
+    /// An entry as a newer writer might leave it (8 unknown bytes of extra data, a name that is not UTF-8) and one of an old
+    /// writer (16 bytes: no instruction count) survive our rewrites of the table byte for byte, with no padding after the
+    /// last entry, and qemu-img reads the result.
+    /// </summary>
+    [QemuFact]
+    public void Entries_are_written_back_byte_for_byte_whatever_their_extra_data_and_name_bytes()
+    {
+        using var dir = new TempDir();
+        var path = Create(dir, "");
+        Qemu.Img("snapshot", "-c", "s1", path).EnsureSuccess("snapshot");
+        Qemu.Img("snapshot", "-c", "s2", path).EnsureSuccess("snapshot");
+        var table = (long)Format.ImageFiles.ReadU64(path, 64);
+        var first = Format.ImageFiles.ReadBytes(path, table, 40 + 24 + 1 + 2);
+        var second = Format.ImageFiles.ReadBytes(path, table + 72, 40 + 24 + 1 + 2);
+        byte[] newer = [.. first[..36], 0, 0, 0, 32, .. first[40..64], 0xDE, 0xAD, 0xBE, 0xEF, 1, 2, 3, 4, (byte)'1', 0xFF, (byte)'A'];
+        byte[] older = [.. second[..36], 0, 0, 0, 16, .. second[40..56], (byte)'2', .. "s2"u8];
+        byte[] crafted = [.. newer, 0, 0, 0, 0, 0, .. older];   // the second entry starts at 80, the next multiple of 8
+        Format.ImageFiles.WriteBytes(path, table, crafted);
+
+        ToolRunner.Run("snapshot", "-c", "s3", path).EnsureSuccess();
+        using (var image = Qcow2Image.Open(path))
+        {
+            Assert.Equal(["1", "2", "3"], image.Snapshots.Select(s => s.Id));
+            Assert.Equal("\uFFFDA", image.Snapshots[0].Name);
+            Assert.Null(image.Snapshots[1].ICount);
+            Assert.Equal(1L << 20, image.Snapshots[1].DiskSize);
+        }
+        Assert.Equal(crafted, Format.ImageFiles.ReadBytes(path, (long)Format.ImageFiles.ReadU64(path, 64), crafted.Length));
+        ToolRunner.Run("snapshot", "-d", "3", path).EnsureSuccess();
+        var rewritten = (long)Format.ImageFiles.ReadU64(path, 64);
+        Assert.Equal(crafted, Format.ImageFiles.ReadBytes(path, rewritten, crafted.Length));
+        Assert.Equal(0, Qemu.Img("check", "-f", "qcow2", path).ExitCode);
+        var listing = Qemu.Img("snapshot", "-l", path).EnsureSuccess("snapshot -l").StandardOutput;
+        Assert.Contains("s2", listing);
     }
 
     private static string Create(TempDir dir, string options)
