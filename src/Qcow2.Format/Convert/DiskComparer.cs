@@ -13,6 +13,9 @@ internal sealed class DiskComparer(Qcow2VirtualDisk first, Qcow2VirtualDisk seco
     // Chunks read ahead of the comparison, per disk.
     private const int ReadAheadDepth = 3;
 
+    // Chunks planned at a time (1 GiB), so that memory stays bounded however large the disks are.
+    private const int BatchChunks = 512;
+
     public Qcow2CompareResult Run(bool strict)
     {
         var sizesDiffer = first.Length != second.Length;
@@ -20,11 +23,13 @@ internal sealed class DiskComparer(Qcow2VirtualDisk first, Qcow2VirtualDisk seco
             return new Qcow2CompareResult(Qcow2CompareOutcome.SizeMismatch, null, true);
         var common = Math.Min(first.Length, second.Length);
         var total = Math.Max(first.Length, second.Length);
-        var (chunks, allocationMismatch) = Plan(common, strict);
-        if (FirstDifference(chunks, total) is { } at)
-            return new Qcow2CompareResult(Qcow2CompareOutcome.ContentMismatch, at, sizesDiffer);
-        if (allocationMismatch is { } where)
-            return new Qcow2CompareResult(Qcow2CompareOutcome.AllocationMismatch, where, sizesDiffer);
+        foreach (var (chunks, allocationMismatch) in Plan(common, strict))
+        {
+            if (FirstDifference(chunks, total) is { } at)
+                return new Qcow2CompareResult(Qcow2CompareOutcome.ContentMismatch, at, sizesDiffer);
+            if (allocationMismatch is { } where)
+                return new Qcow2CompareResult(Qcow2CompareOutcome.AllocationMismatch, where, sizesDiffer);
+        }
         if (sizesDiffer)
         {
             var larger = first.Length > second.Length ? first : second;
@@ -48,9 +53,10 @@ internal sealed class DiskComparer(Qcow2VirtualDisk first, Qcow2VirtualDisk seco
 
     /// <summary>
     /// Walks the two disks' block status side by side over the common part: the chunks whose bytes must be compared (ranges
-    /// both know to be zeros are skipped), up to the first range whose allocation differs when <paramref name="strict"/>.
+    /// both know to be zeros are skipped), up to the first range whose allocation differs when <paramref name="strict"/>; in
+    /// batches of at most <see cref="BatchChunks"/> chunks, the last one carrying that range's offset.
     /// </summary>
-    private (List<(long Start, int Length)> Chunks, long? AllocationMismatch) Plan(long common, bool strict)
+    private IEnumerable<(List<(long Start, int Length)> Chunks, long? AllocationMismatch)> Plan(long common, bool strict)
     {
         var chunks = new List<(long, int)>();
         using var runs1 = BlockStatus.Of(first, 0, common).GetEnumerator();
@@ -66,15 +72,25 @@ internal sealed class DiskComparer(Qcow2VirtualDisk first, Qcow2VirtualDisk seco
             var (a, b) = (runs1.Current, runs2.Current);
             var end = Math.Min(a.End, b.End);
             if (strict && a.Flags != b.Flags)
-                return (chunks, offset);
+            {
+                yield return (chunks, offset);
+                yield break;
+            }
             if ((a.Flags & b.Flags & BlockStatus.Zero) == 0)
             {
                 for (var at = offset; at < end; at += ChunkSize)
+                {
                     chunks.Add((at, (int)Math.Min(ChunkSize, end - at)));
+                    if (chunks.Count == BatchChunks)
+                    {
+                        yield return (chunks, null);
+                        chunks = [];
+                    }
+                }
             }
             offset = end;
         }
-        return (chunks, null);
+        yield return (chunks, null);
     }
 
     /// <summary>

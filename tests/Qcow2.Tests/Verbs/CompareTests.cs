@@ -34,6 +34,20 @@ public sealed class CompareTests
         AssertSameAsQemu("compare", top, flat);
     }
 
+    /// <summary>More than one planning batch (1 GiB of chunks to compare): the difference after the first batch is still found.</summary>
+    [QemuFact]
+    public void A_difference_past_the_first_gigabyte_of_data()
+    {
+        using var dir = new TempDir();
+        var (a, b) = (dir.File("a.qcow2"), dir.File("b.qcow2"));
+        // Metadata preallocation: every cluster is allocated, so every chunk is planned and read (the file stays sparse).
+        Img("create", "-q", "-f", "qcow2", "-o", "preallocation=metadata", a, "1536M");
+        File.Copy(a, b);
+        AssertSameAsQemu("compare", a, b);
+        Io(b, "write -P 7 1300M 512");
+        AssertSameAsQemu("compare", a, b);
+    }
+
     [QemuFact]
     public void Different_sizes()
     {
