@@ -103,6 +103,61 @@ public struct BinaryFormatValidator
         all?.Add(error);
     }
 
+    // The reports of the declared rules: generated code passes the member, its offset and the value, and the message is
+    // built here, so that each rule is one short call in the generated source and the wording lives in one place.
+
+    /// <summary>Reports a broken <see cref="MagicAttribute"/>: <paramref name="value"/> is not <paramref name="magic"/> (both shown in hexadecimal). Generated code uses this.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public void ReportMagic(string member, long fieldOffset, ulong value, ulong magic, int hexDigits)
+    {
+        var expected = Hex(magic, hexDigits);
+        var found = Hex(value, hexDigits);
+        Report(member, fieldOffset, BinaryFormatRule.Magic, found, expected, $"expected {expected}, but got {found}");
+    }
+
+    /// <summary>Reports a <see cref="ReservedAttribute"/> integer that is not zero. Generated code uses this.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public void ReportReserved(string member, long fieldOffset, ulong value, int hexDigits)
+    {
+        var found = Hex(value, hexDigits);
+        Report(member, fieldOffset, BinaryFormatRule.Reserved, found, "0", "expected 0 (reserved), but got " + found);
+    }
+
+    /// <summary>Reports a value outside its <see cref="RangeAttribute"/> <paramref name="min"/>..<paramref name="max"/>. Generated code uses this.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public void ReportRange<T>(string member, long fieldOffset, T value, long min, long max) where T : struct, IFormattable
+    {
+        var found = value.ToString(null, CultureInfo.InvariantCulture);
+        var expected = string.Create(CultureInfo.InvariantCulture, $"{min}..{max}");
+        Report(member, fieldOffset, BinaryFormatRule.Range, found, expected, found + " is outside " + expected);
+    }
+
+    /// <summary>Reports a value that is none of its <see cref="OneOfAttribute"/> values (<paramref name="allowed"/>: "1, 2, 4"). Generated code uses this.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public void ReportOneOf<T>(string member, long fieldOffset, T value, string allowed) where T : struct, IFormattable
+    {
+        var found = value.ToString(null, CultureInfo.InvariantCulture);
+        Report(member, fieldOffset, BinaryFormatRule.OneOf, found, allowed, found + " is not one of " + allowed);
+    }
+
+    /// <summary>Reports a value that is not a multiple of its <see cref="AlignedToAttribute"/> alignment. Generated code uses this.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public void ReportAlignment<T>(string member, long fieldOffset, T value, ulong alignment) where T : struct, IFormattable
+    {
+        var found = value.ToString(null, CultureInfo.InvariantCulture);
+        var multiple = alignment.ToString(CultureInfo.InvariantCulture);
+        Report(member, fieldOffset, BinaryFormatRule.Alignment, found, "a multiple of " + multiple, found + " is not a multiple of " + multiple);
+    }
+
+    /// <summary>Reports the set bits <paramref name="unknownBits"/> that a <see cref="FlagsFieldAttribute"/> with <c>RejectUnknown</c> does not know. Generated code uses this.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public void ReportUnknownFlags(string member, long fieldOffset, ulong unknownBits, int hexDigits, ulong known)
+    {
+        var found = Hex(unknownBits, hexDigits);
+        var knownText = "0x" + known.ToString("X", CultureInfo.InvariantCulture);
+        Report(member, fieldOffset, BinaryFormatRule.UnknownFlags, found, "only bits of " + knownText, $"unknown bits {found} are set (known: {knownText})");
+    }
+
     /// <summary>Returns a validator for a nested layout at <paramref name="fieldOffset"/> that shares this one's error list.</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
     public readonly BinaryFormatValidator Nested(string member, long fieldOffset) =>

@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 
 namespace BinaryFormat;
 
@@ -67,6 +68,28 @@ public static partial class BinaryLayout
     public static void ThrowBitsOutOfRange(string typeName, string member, ulong value, int count) =>
         throw new ArgumentOutOfRangeException(member, value,
             $"{typeName}.{member} holds {count} bits (0..{(count == 64 ? ulong.MaxValue : (1UL << count) - 1)}), so it cannot take {value}.");
+
+    /// <summary>
+    /// Reads a value with its <c>ReadInto</c> and then checks its rules, reporting the first error. Generated <c>TryRead</c>
+    /// methods call this: layouts whose rules need a validator, always; the others only once their inlined checks failed,
+    /// to build the error, so that this stays off their valid path.
+    /// </summary>
+    [EditorBrowsable(EditorBrowsableState.Never), MethodImpl(MethodImplOptions.NoInlining)]
+    public static bool TryRead<T>(ReadOnlySpan<byte> source, long position, string typeName, out T value, out int bytesConsumed,
+        [NotNullWhen(false)] out BinaryFormatError? error)
+        where T : IBinaryLayout<T>
+    {
+        var validator = new BinaryFormatValidator(typeName, "", position, null, null);
+        bytesConsumed = T.ReadInto(source, out value, ref validator);
+        if (validator.First is null)
+        {
+            // ReadInto checked the checksums of what it read against the bytes; validating the value need not encode it again.
+            validator.ChecksumsVerified = true;
+            value.ValidateInto(ref validator);
+        }
+        error = validator.First;
+        return error is null;
+    }
 
     /// <summary>
     /// Runs the declared rules: first a pass that keeps only the first error and allocates nothing, and only when that
