@@ -6,198 +6,152 @@ using __BP = global::System.Buffers.Binary.BinaryPrimitives;
 using __Span = global::System.ReadOnlySpan<byte>;
 using __Sys = global::System;
 
-namespace Sample.Images
+namespace Sample.Images;
+
+partial struct ImageHeader : __BF.IBinaryFormat<ImageHeader>
 {
-    partial struct ImageHeader : __BF.IBinaryFormat<global::Sample.Images.ImageHeader>
+    /// <summary>The encoded size in bytes.</summary>
+    public const int Size = 72;
+
+    static int __BF.IBinaryFormat<ImageHeader>.Size => 72;
+
+    /// <inheritdoc/>
+    public int GetEncodedSize() => 72;
+
+    /// <summary>Reads and validates a value; <paramref name="position"/> is the absolute offset of <paramref name="source"/>[0], used in errors.</summary>
+    /// <exception cref="__BF.BinaryFormatException">The input is too short or breaks a rule.</exception>
+    public static ImageHeader Read(__Span source, long position = 0) => Read(source, position, out _);
+
+    /// <inheritdoc/>
+    public static ImageHeader Read(__Span source, long position, out int bytesConsumed) =>
+        TryRead(source, position, out var value, out bytesConsumed, out var error) ? value : throw new __BF.BinaryFormatException(error);
+
+    /// <summary>Reads and validates a value without throwing.</summary>
+    public static bool TryRead(__Span source, out ImageHeader value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
+        TryRead(source, 0, out value, out _, out error);
+
+    /// <inheritdoc/>
+    public static bool TryRead(__Span source, long position, out ImageHeader value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
+        TryRead(source, position, out value, out _, out error);
+
+    /// <inheritdoc/>
+    public static bool TryRead(__Span source, long position, out ImageHeader value, out int bytesConsumed, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
+        __BF.BinaryLayout.TryRead(source, position, "ImageHeader", out value, out bytesConsumed, out error);
+
+    /// <summary>Reads the fields without validating them; <paramref name="source"/> must hold at least 72 bytes.</summary>
+    public static ImageHeader ReadUnchecked(__Span source)
     {
-        /// <summary>The encoded size in bytes.</summary>
-        public const int Size = 72;
-
-        static int __BF.IBinaryFormat<global::Sample.Images.ImageHeader>.Size => 72;
-
-        /// <inheritdoc/>
-        public int GetEncodedSize() => 72;
-
-        /// <summary>Reads and validates a value from the start of <paramref name="source"/>.</summary>
-        /// <exception cref="__BF.BinaryFormatException">The input is too short or breaks a rule.</exception>
-        public static global::Sample.Images.ImageHeader Read(__Span source) => Read(source, 0, out _);
-
-        /// <inheritdoc/>
-        public static global::Sample.Images.ImageHeader Read(__Span source, long position) => Read(source, position, out _);
-
-        /// <inheritdoc/>
-        public static global::Sample.Images.ImageHeader Read(__Span source, long position, out int bytesConsumed)
+        source = source.Slice(0, 72);
+        var value = new ImageHeader();
+        value.Magic = __BP.ReadUInt32BigEndian(source);
+        value.Version = __BP.ReadUInt32BigEndian(source.Slice(4));
+        value.Reserved0 = __BP.ReadUInt32BigEndian(source.Slice(8));
+        value.ClusterBits = __BP.ReadUInt32BigEndian(source.Slice(12));
+        value.ClusterSize = __BP.ReadUInt32BigEndian(source.Slice(16));
+        value.VirtualSize = __BP.ReadUInt64BigEndian(source.Slice(20));
+        value.L1TableOffset = __BP.ReadUInt64BigEndian(source.Slice(28));
+        value.DataOffset = __BP.ReadUInt64BigEndian(source.Slice(36));
+        value.IncompatibleFeatures = __BP.ReadUInt64BigEndian(source.Slice(44));
+        value.Hints = __BP.ReadUInt16BigEndian(source.Slice(52));
+        if (unchecked((ulong)value.Version) >= 3UL)
         {
-            if (!TryRead(source, position, out var value, out bytesConsumed, out var error))
-                throw new __BF.BinaryFormatException(error);
-            return value;
+            value.RefcountOrder = __BP.ReadUInt32BigEndian(source.Slice(54));
         }
-
-        /// <summary>Reads and validates a value without throwing.</summary>
-        public static bool TryRead(__Span source, out global::Sample.Images.ImageHeader value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
-            TryRead(source, 0, out value, out _, out error);
-
-        /// <inheritdoc/>
-        public static bool TryRead(__Span source, long position, out global::Sample.Images.ImageHeader value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
-            TryRead(source, position, out value, out _, out error);
-
-        /// <inheritdoc/>
-        public static bool TryRead(__Span source, long position, out global::Sample.Images.ImageHeader value, out int bytesConsumed, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error)
+        else
         {
-            var validator = new __BF.BinaryFormatValidator("ImageHeader", "", position, null, null);
-            bytesConsumed = ReadInto(source, out value, ref validator);
-            if (validator.First is null)
-            {
-                value.ValidateInto(ref validator);
-            }
-            error = validator.First;
-            return error is null;
+            value.RefcountOrder = 4U;
         }
-
-        /// <summary>Reads the fields without validating them; <paramref name="source"/> must hold at least 72 bytes.</summary>
-        public static global::Sample.Images.ImageHeader ReadUnchecked(__Span source)
+        if (unchecked((ulong)value.Version) == 3UL && unchecked((ulong)value.ClusterBits) < 20UL)
         {
-            source = source.Slice(0, 72);
-            var value = new global::Sample.Images.ImageHeader();
-            value.Magic = __BP.ReadUInt32BigEndian(source.Slice(0));
-            value.Version = __BP.ReadUInt32BigEndian(source.Slice(4));
-            value.Reserved0 = __BP.ReadUInt32BigEndian(source.Slice(8));
-            value.ClusterBits = __BP.ReadUInt32BigEndian(source.Slice(12));
-            value.ClusterSize = __BP.ReadUInt32BigEndian(source.Slice(16));
-            value.VirtualSize = __BP.ReadUInt64BigEndian(source.Slice(20));
-            value.L1TableOffset = __BP.ReadUInt64BigEndian(source.Slice(28));
-            value.DataOffset = __BP.ReadUInt64BigEndian(source.Slice(36));
-            value.IncompatibleFeatures = __BP.ReadUInt64BigEndian(source.Slice(44));
-            value.Hints = __BP.ReadUInt16BigEndian(source.Slice(52));
-            if (unchecked((ulong)value.Version) >= 3UL)
-            {
-                value.RefcountOrder = __BP.ReadUInt32BigEndian(source.Slice(54));
-            }
-            else
-            {
-                value.RefcountOrder = 4U;
-            }
-            if (unchecked((ulong)value.Version) == 3UL && unchecked((ulong)value.ClusterBits) < 20UL)
-            {
-                value.Extra = __BP.ReadUInt16BigEndian(source.Slice(58));
-            }
-            else
-            {
-                value.Extra = (ushort)(0);
-            }
-            value.Timestamp = __BP.ReadInt64BigEndian(source.Slice(60));
-            return value;
+            value.Extra = __BP.ReadUInt16BigEndian(source.Slice(58));
         }
-
-        /// <inheritdoc/>
-        [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
-        public static int ReadInto(__Span source, out global::Sample.Images.ImageHeader value, ref __BF.BinaryFormatValidator validator)
+        else
         {
-            if (source.Length < 72)
-            {
-                value = default!;
-                validator.ReportShortInput("", 0, 72, source.Length);
-                return 0;
-            }
-            value = ReadUnchecked(source);
-            return 72;
+            value.Extra = (ushort)(0);
         }
-
-        /// <inheritdoc/>
-        /// <exception cref="__Sys.ArgumentException"><paramref name="destination"/> is too short, or a member cannot be encoded.</exception>
-        public void Write(__Sys.Span<byte> destination)
-        {
-            if (destination.Length < 72)
-                __BF.BinaryLayout.ThrowDestinationTooShort("ImageHeader", 72, destination.Length);
-            destination = destination.Slice(0, 72);
-            __BP.WriteUInt32BigEndian(destination.Slice(0), 1363560955U);
-            __BP.WriteUInt32BigEndian(destination.Slice(4), this.Version);
-            __BP.WriteUInt32BigEndian(destination.Slice(8), this.Reserved0);
-            __BP.WriteUInt32BigEndian(destination.Slice(12), this.ClusterBits);
-            __BP.WriteUInt32BigEndian(destination.Slice(16), this.ClusterSize);
-            __BP.WriteUInt64BigEndian(destination.Slice(20), this.VirtualSize);
-            __BP.WriteUInt64BigEndian(destination.Slice(28), this.L1TableOffset);
-            __BP.WriteUInt64BigEndian(destination.Slice(36), this.DataOffset);
-            __BP.WriteUInt64BigEndian(destination.Slice(44), this.IncompatibleFeatures);
-            __BP.WriteUInt16BigEndian(destination.Slice(52), this.Hints);
-            if (unchecked((ulong)this.Version) >= 3UL)
-            {
-                __BP.WriteUInt32BigEndian(destination.Slice(54), this.RefcountOrder);
-            }
-            if (unchecked((ulong)this.Version) == 3UL && unchecked((ulong)this.ClusterBits) < 20UL)
-            {
-                __BP.WriteUInt16BigEndian(destination.Slice(58), this.Extra);
-            }
-            __BP.WriteInt64BigEndian(destination.Slice(60), this.Timestamp);
-        }
-
-        /// <summary>Returns every rule this value breaks, in field order; allocates nothing when there is none.</summary>
-        public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate() => Validate(null, 0);
-
-        /// <inheritdoc/>
-        public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate(__BF.IValidationContext? context, long position) =>
-            __BF.BinaryLayout.Validate(this, "ImageHeader", context, position);
-
-        /// <inheritdoc/>
-        [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
-        public void ValidateInto(ref __BF.BinaryFormatValidator validator)
-        {
-            if (this.Magic != 1363560955U)
-            {
-                var found = __BF.BinaryFormatValidator.Hex(unchecked((ulong)this.Magic), 8);
-                validator.Report("Magic", 0, __BF.BinaryFormatRule.Magic, found, "0x514649FB", "expected 0x514649FB, but got " + found);
-                if (validator.ShouldStop) return;
-            }
-            if (this.Version != 2U && this.Version != 3U)
-            {
-                var found = __BF.BinaryFormatValidator.Format(this.Version);
-                validator.Report("Version", 4, __BF.BinaryFormatRule.OneOf, found, "2, 3", found + " is not one of 2, 3");
-                if (validator.ShouldStop) return;
-            }
-            if (this.Reserved0 != 0)
-            {
-                var found = __BF.BinaryFormatValidator.Hex(unchecked((ulong)this.Reserved0), 8);
-                validator.Report("Reserved0", 8, __BF.BinaryFormatRule.Reserved, found, "0", "expected 0 (reserved), but got " + found);
-                if (validator.ShouldStop) return;
-            }
-            if (this.ClusterBits < 9U || this.ClusterBits > 21U)
-            {
-                var found = __BF.BinaryFormatValidator.Format(this.ClusterBits);
-                validator.Report("ClusterBits", 12, __BF.BinaryFormatRule.Range, found, "9..21", found + " is outside 9..21");
-                if (validator.ShouldStop) return;
-            }
-            if (this.VirtualSize % 512UL != 0)
-            {
-                var found = __BF.BinaryFormatValidator.Format(this.VirtualSize);
-                validator.Report("VirtualSize", 20, __BF.BinaryFormatRule.Alignment, found, "a multiple of 512", found + " is not a multiple of 512");
-                if (validator.ShouldStop) return;
-            }
-            if (unchecked((ulong)this.ClusterSize) is var L1TableOffsetAlignment && L1TableOffsetAlignment != 0 && unchecked((ulong)this.L1TableOffset) % L1TableOffsetAlignment != 0)
-            {
-                validator.Report("L1TableOffset", 28, __BF.BinaryFormatRule.Alignment, __BF.BinaryFormatValidator.Format(this.L1TableOffset), "a multiple of " + L1TableOffsetAlignment, __BF.BinaryFormatValidator.Format(this.L1TableOffset) + " is not a multiple of " + L1TableOffsetAlignment);
-                if (validator.ShouldStop) return;
-            }
-            if (validator.Context is { } DataOffsetContext && DataOffsetContext.TryGetValue("SectorSize", out var DataOffsetAlignment) && DataOffsetAlignment > 0 && unchecked((ulong)this.DataOffset) % (ulong)DataOffsetAlignment != 0)
-            {
-                validator.Report("DataOffset", 36, __BF.BinaryFormatRule.Alignment, __BF.BinaryFormatValidator.Format(this.DataOffset), "a multiple of " + DataOffsetAlignment, __BF.BinaryFormatValidator.Format(this.DataOffset) + " is not a multiple of " + DataOffsetAlignment);
-                if (validator.ShouldStop) return;
-            }
-            if ((unchecked((ulong)this.IncompatibleFeatures) & ~0x3UL) != 0)
-            {
-                var found = __BF.BinaryFormatValidator.Hex(unchecked((ulong)(unchecked((ulong)this.IncompatibleFeatures) & ~0x3UL)), 16);
-                validator.Report("IncompatibleFeatures", 44, __BF.BinaryFormatRule.UnknownFlags, found, "only bits of 0x3", "unknown bits " + found + " are set (known: 0x3)");
-                if (validator.ShouldStop) return;
-            }
-            OnValidate(ref validator);
-        }
-
-        /// <summary>Implement this to add hand-written checks; report them with <c>validator.Report</c>.</summary>
-        partial void OnValidate(ref __BF.BinaryFormatValidator validator);
-
-        /// <summary>The bits of <see cref="IncompatibleFeatures"/> outside the known mask 0x3.</summary>
-        public ulong IncompatibleFeaturesUnknownBits => unchecked((ulong)this.IncompatibleFeatures) & ~0x3UL;
-
-        /// <summary>The bits of <see cref="Hints"/> outside the known mask 0x1.</summary>
-        public ulong HintsUnknownBits => unchecked((ulong)this.Hints) & ~0x1UL;
+        value.Timestamp = __BP.ReadInt64BigEndian(source.Slice(60));
+        return value;
     }
+
+    /// <inheritdoc/>
+    [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
+    public static int ReadInto(__Span source, out ImageHeader value, ref __BF.BinaryFormatValidator validator)
+    {
+        if (source.Length < 72)
+        {
+            value = default!;
+            validator.ReportShortInput("", 0, 72, source.Length);
+            return 0;
+        }
+        value = ReadUnchecked(source);
+        return 72;
+    }
+
+    /// <inheritdoc/>
+    /// <exception cref="__Sys.ArgumentException"><paramref name="destination"/> is too short, or a member cannot be encoded.</exception>
+    public void Write(__Sys.Span<byte> destination)
+    {
+        if (destination.Length < 72)
+            __BF.BinaryLayout.ThrowDestinationTooShort("ImageHeader", 72, destination.Length);
+        destination = destination.Slice(0, 72);
+        __BP.WriteUInt32BigEndian(destination, 1363560955U);
+        __BP.WriteUInt32BigEndian(destination.Slice(4), this.Version);
+        __BP.WriteUInt32BigEndian(destination.Slice(8), this.Reserved0);
+        __BP.WriteUInt32BigEndian(destination.Slice(12), this.ClusterBits);
+        __BP.WriteUInt32BigEndian(destination.Slice(16), this.ClusterSize);
+        __BP.WriteUInt64BigEndian(destination.Slice(20), this.VirtualSize);
+        __BP.WriteUInt64BigEndian(destination.Slice(28), this.L1TableOffset);
+        __BP.WriteUInt64BigEndian(destination.Slice(36), this.DataOffset);
+        __BP.WriteUInt64BigEndian(destination.Slice(44), this.IncompatibleFeatures);
+        __BP.WriteUInt16BigEndian(destination.Slice(52), this.Hints);
+        if (unchecked((ulong)this.Version) >= 3UL)
+        {
+            __BP.WriteUInt32BigEndian(destination.Slice(54), this.RefcountOrder);
+        }
+        if (unchecked((ulong)this.Version) == 3UL && unchecked((ulong)this.ClusterBits) < 20UL)
+        {
+            __BP.WriteUInt16BigEndian(destination.Slice(58), this.Extra);
+        }
+        __BP.WriteInt64BigEndian(destination.Slice(60), this.Timestamp);
+    }
+
+    /// <summary>Returns every rule this value breaks, in field order; allocates nothing when there is none.</summary>
+    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate() => Validate(null, 0);
+
+    /// <inheritdoc/>
+    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate(__BF.IValidationContext? context, long position) =>
+        __BF.BinaryLayout.Validate(this, "ImageHeader", context, position);
+
+    /// <inheritdoc/>
+    [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
+    public void ValidateInto(ref __BF.BinaryFormatValidator validator)
+    {
+        if (this.Magic is not 1363560955U)
+            validator.ReportMagic("Magic", 0, this.Magic, 0x514649FBUL, 8);
+        if (this.Version is not (2U or 3U))
+            validator.ReportOneOf("Version", 4, this.Version, "2, 3");
+        if (this.Reserved0 is not 0)
+            validator.ReportReserved("Reserved0", 8, this.Reserved0, 8);
+        if (this.ClusterBits is not (>= 9U and <= 21U))
+            validator.ReportRange("ClusterBits", 12, this.ClusterBits, 9, 21);
+        if (this.VirtualSize % 512UL is not 0)
+            validator.ReportAlignment("VirtualSize", 20, this.VirtualSize, 512UL);
+        if (unchecked((ulong)this.ClusterSize) is var L1TableOffsetAlignment && L1TableOffsetAlignment != 0 && unchecked((ulong)this.L1TableOffset) % L1TableOffsetAlignment != 0)
+            validator.ReportAlignment("L1TableOffset", 28, this.L1TableOffset, L1TableOffsetAlignment);
+        if (validator.Context is { } DataOffsetContext && DataOffsetContext.TryGetValue("SectorSize", out var DataOffsetAlignment) && DataOffsetAlignment > 0 && unchecked((ulong)this.DataOffset) % (ulong)DataOffsetAlignment != 0)
+            validator.ReportAlignment("DataOffset", 36, this.DataOffset, (ulong)DataOffsetAlignment);
+        if ((unchecked((ulong)this.IncompatibleFeatures) & ~0x3UL) is not 0)
+            validator.ReportUnknownFlags("IncompatibleFeatures", 44, (unchecked((ulong)this.IncompatibleFeatures) & ~0x3UL), 16, 0x3UL);
+        if (validator.ShouldStop) return;
+        OnValidate(ref validator);
+    }
+
+    /// <summary>Implement this to add hand-written checks; report them with <c>validator.Report</c>.</summary>
+    partial void OnValidate(ref __BF.BinaryFormatValidator validator);
+
+    /// <summary>The bits of <see cref="IncompatibleFeatures"/> outside the known mask 0x3.</summary>
+    public ulong IncompatibleFeaturesUnknownBits => unchecked((ulong)this.IncompatibleFeatures) & ~0x3UL;
+
+    /// <summary>The bits of <see cref="Hints"/> outside the known mask 0x1.</summary>
+    public ulong HintsUnknownBits => unchecked((ulong)this.Hints) & ~0x1UL;
 }

@@ -6,187 +6,168 @@ using __BP = global::System.Buffers.Binary.BinaryPrimitives;
 using __Span = global::System.ReadOnlySpan<byte>;
 using __Sys = global::System;
 
-namespace Sample.Net
+namespace Sample.Net;
+
+partial struct Segment : __BF.IBinaryFormat<Segment>
 {
-    partial struct Segment : __BF.IBinaryFormat<global::Sample.Net.Segment>
+    /// <summary>The encoded size in bytes.</summary>
+    public const int Size = 12;
+
+    static int __BF.IBinaryFormat<Segment>.Size => 12;
+
+    /// <inheritdoc/>
+    public int GetEncodedSize() => 12;
+
+    /// <summary>Reads and validates a value; <paramref name="position"/> is the absolute offset of <paramref name="source"/>[0], used in errors.</summary>
+    /// <exception cref="__BF.BinaryFormatException">The input is too short or breaks a rule.</exception>
+    public static Segment Read(__Span source, long position = 0) => Read(source, position, out _);
+
+    /// <inheritdoc/>
+    public static Segment Read(__Span source, long position, out int bytesConsumed) =>
+        TryRead(source, position, out var value, out bytesConsumed, out var error) ? value : throw new __BF.BinaryFormatException(error);
+
+    /// <summary>Reads and validates a value without throwing.</summary>
+    public static bool TryRead(__Span source, out Segment value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
+        TryRead(source, 0, out value, out _, out error);
+
+    /// <inheritdoc/>
+    public static bool TryRead(__Span source, long position, out Segment value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
+        TryRead(source, position, out value, out _, out error);
+
+    /// <inheritdoc/>
+    public static bool TryRead(__Span source, long position, out Segment value, out int bytesConsumed, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error)
     {
-        /// <summary>The encoded size in bytes.</summary>
-        public const int Size = 12;
-
-        static int __BF.IBinaryFormat<global::Sample.Net.Segment>.Size => 12;
-
-        /// <inheritdoc/>
-        public int GetEncodedSize() => 12;
-
-        /// <summary>Reads and validates a value from the start of <paramref name="source"/>.</summary>
-        /// <exception cref="__BF.BinaryFormatException">The input is too short or breaks a rule.</exception>
-        public static global::Sample.Net.Segment Read(__Span source) => Read(source, 0, out _);
-
-        /// <inheritdoc/>
-        public static global::Sample.Net.Segment Read(__Span source, long position) => Read(source, position, out _);
-
-        /// <inheritdoc/>
-        public static global::Sample.Net.Segment Read(__Span source, long position, out int bytesConsumed)
+        if (source.Length >= 12)
         {
-            if (!TryRead(source, position, out var value, out bytesConsumed, out var error))
-                throw new __BF.BinaryFormatException(error);
-            return value;
-        }
-
-        /// <summary>Reads and validates a value without throwing.</summary>
-        public static bool TryRead(__Span source, out global::Sample.Net.Segment value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
-            TryRead(source, 0, out value, out _, out error);
-
-        /// <inheritdoc/>
-        public static bool TryRead(__Span source, long position, out global::Sample.Net.Segment value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
-            TryRead(source, position, out value, out _, out error);
-
-        /// <inheritdoc/>
-        public static bool TryRead(__Span source, long position, out global::Sample.Net.Segment value, out int bytesConsumed, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error)
-        {
-            var validator = new __BF.BinaryFormatValidator("Segment", "", position, null, null);
-            bytesConsumed = ReadInto(source, out value, ref validator);
-            if (validator.First is null)
-            {
-                value.ValidateInto(ref validator);
-            }
-            error = validator.First;
-            return error is null;
-        }
-
-        /// <summary>Reads the fields without validating them; <paramref name="source"/> must hold at least 12 bytes.</summary>
-        public static global::Sample.Net.Segment ReadUnchecked(__Span source)
-        {
-            source = source.Slice(0, 12);
-            var value = new global::Sample.Net.Segment();
-            value.Port = __BP.ReadUInt16BigEndian(source.Slice(0));
-            value.OffsetAndFlags = __BP.ReadUInt16BigEndian(source.Slice(2));
-            value.Entry = __BP.ReadUInt64BigEndian(source.Slice(4));
-            return value;
-        }
-
-        /// <inheritdoc/>
-        [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
-        public static int ReadInto(__Span source, out global::Sample.Net.Segment value, ref __BF.BinaryFormatValidator validator)
-        {
-            if (source.Length < 12)
-            {
-                value = default!;
-                validator.ReportShortInput("", 0, 12, source.Length);
-                return 0;
-            }
             value = ReadUnchecked(source);
-            return 12;
-        }
-
-        /// <inheritdoc/>
-        /// <exception cref="__Sys.ArgumentException"><paramref name="destination"/> is too short, or a member cannot be encoded.</exception>
-        public void Write(__Sys.Span<byte> destination)
-        {
-            if (destination.Length < 12)
-                __BF.BinaryLayout.ThrowDestinationTooShort("Segment", 12, destination.Length);
-            destination = destination.Slice(0, 12);
-            __BP.WriteUInt16BigEndian(destination.Slice(0), this.Port);
-            __BP.WriteUInt16BigEndian(destination.Slice(2), this.OffsetAndFlags);
-            __BP.WriteUInt64BigEndian(destination.Slice(4), this.Entry);
-        }
-
-        /// <summary>Returns every rule this value breaks, in field order; allocates nothing when there is none.</summary>
-        public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate() => Validate(null, 0);
-
-        /// <inheritdoc/>
-        public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate(__BF.IValidationContext? context, long position) =>
-            __BF.BinaryLayout.Validate(this, "Segment", context, position);
-
-        /// <inheritdoc/>
-        [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
-        public void ValidateInto(ref __BF.BinaryFormatValidator validator)
-        {
-            if (this.DataOffset < (byte)(5) || this.DataOffset > (byte)(15))
+            if (value.DataOffset is >= (byte)(5) and <= (byte)(15) && value.ReservedBits is 0
+                && value.HostSector is 0UL or 1UL or 2UL)
             {
-                var found = __BF.BinaryFormatValidator.Format(this.DataOffset);
-                validator.Report("DataOffset", 2, __BF.BinaryFormatRule.Range, found, "5..15", found + " is outside 5..15");
-                if (validator.ShouldStop) return;
-            }
-            if (this.ReservedBits != 0)
-            {
-                var found = __BF.BinaryFormatValidator.Hex(unchecked((ulong)this.ReservedBits), 2);
-                validator.Report("ReservedBits", 2, __BF.BinaryFormatRule.Reserved, found, "0", "expected 0 (reserved), but got " + found);
-                if (validator.ShouldStop) return;
-            }
-            if (this.HostSector != 0UL && this.HostSector != 1UL && this.HostSector != 2UL)
-            {
-                var found = __BF.BinaryFormatValidator.Format(this.HostSector);
-                validator.Report("HostSector", 4, __BF.BinaryFormatRule.OneOf, found, "0, 1, 2", found + " is not one of 0, 1, 2");
-                if (validator.ShouldStop) return;
-            }
-            OnValidate(ref validator);
-        }
-
-        /// <summary>Implement this to add hand-written checks; report them with <c>validator.Report</c>.</summary>
-        partial void OnValidate(ref __BF.BinaryFormatValidator validator);
-
-        /// <summary>Bits 12..15 of <see cref="OffsetAndFlags"/>; setting them leaves its other bits as they are.</summary>
-        public partial byte DataOffset
-        {
-            get => unchecked((byte)((unchecked((ulong)this.OffsetAndFlags) >> 12) & 0xFUL));
-            set
-            {
-                var bits = unchecked((ulong)value);
-                if (bits > 0xFUL)
-                    __BF.BinaryLayout.ThrowBitsOutOfRange("Segment", "DataOffset", bits, 4);
-                this.OffsetAndFlags = unchecked((ushort)((unchecked((ulong)this.OffsetAndFlags) & ~(0xFUL << 12)) | (bits << 12)));
+                bytesConsumed = 12;
+                error = null;
+                return true;
             }
         }
+        return __BF.BinaryLayout.TryRead(source, position, "Segment", out value, out bytesConsumed, out error);
+    }
 
-        /// <summary>Bits 9..11 of <see cref="OffsetAndFlags"/>; setting them leaves its other bits as they are.</summary>
-        internal partial byte ReservedBits
+    /// <summary>Reads the fields without validating them; <paramref name="source"/> must hold at least 12 bytes.</summary>
+    public static Segment ReadUnchecked(__Span source)
+    {
+        source = source.Slice(0, 12);
+        return new Segment
         {
-            get => unchecked((byte)((unchecked((ulong)this.OffsetAndFlags) >> 9) & 0x7UL));
-            set
-            {
-                var bits = unchecked((ulong)value);
-                if (bits > 0x7UL)
-                    __BF.BinaryLayout.ThrowBitsOutOfRange("Segment", "ReservedBits", bits, 3);
-                this.OffsetAndFlags = unchecked((ushort)((unchecked((ulong)this.OffsetAndFlags) & ~(0x7UL << 9)) | (bits << 9)));
-            }
+            Port = __BP.ReadUInt16BigEndian(source),
+            OffsetAndFlags = __BP.ReadUInt16BigEndian(source.Slice(2)),
+            Entry = __BP.ReadUInt64BigEndian(source.Slice(4)),
+        };
+    }
+
+    /// <inheritdoc/>
+    [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
+    public static int ReadInto(__Span source, out Segment value, ref __BF.BinaryFormatValidator validator)
+    {
+        if (source.Length < 12)
+        {
+            value = default!;
+            validator.ReportShortInput("", 0, 12, source.Length);
+            return 0;
         }
+        value = ReadUnchecked(source);
+        return 12;
+    }
 
-        /// <summary>Bits 0..8 of <see cref="OffsetAndFlags"/>; setting them leaves its other bits as they are.</summary>
-        public partial global::Sample.Net.TcpFlags Flags
+    /// <inheritdoc/>
+    /// <exception cref="__Sys.ArgumentException"><paramref name="destination"/> is too short, or a member cannot be encoded.</exception>
+    public void Write(__Sys.Span<byte> destination)
+    {
+        if (destination.Length < 12)
+            __BF.BinaryLayout.ThrowDestinationTooShort("Segment", 12, destination.Length);
+        destination = destination.Slice(0, 12);
+        __BP.WriteUInt16BigEndian(destination, this.Port);
+        __BP.WriteUInt16BigEndian(destination.Slice(2), this.OffsetAndFlags);
+        __BP.WriteUInt64BigEndian(destination.Slice(4), this.Entry);
+    }
+
+    /// <summary>Returns every rule this value breaks, in field order; allocates nothing when there is none.</summary>
+    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate() => Validate(null, 0);
+
+    /// <inheritdoc/>
+    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate(__BF.IValidationContext? context, long position) =>
+        __BF.BinaryLayout.Validate(this, "Segment", context, position);
+
+    /// <inheritdoc/>
+    [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
+    public void ValidateInto(ref __BF.BinaryFormatValidator validator)
+    {
+        if (this.DataOffset is not (>= (byte)(5) and <= (byte)(15)))
+            validator.ReportRange("DataOffset", 2, this.DataOffset, 5, 15);
+        if (this.ReservedBits is not 0)
+            validator.ReportReserved("ReservedBits", 2, this.ReservedBits, 2);
+        if (this.HostSector is not (0UL or 1UL or 2UL))
+            validator.ReportOneOf("HostSector", 4, this.HostSector, "0, 1, 2");
+    }
+
+    /// <summary>Bits 12..15 of <see cref="OffsetAndFlags"/>; setting them leaves its other bits as they are.</summary>
+    public partial byte DataOffset
+    {
+        get => unchecked((byte)((unchecked((ulong)this.OffsetAndFlags) >> 12) & 0xFUL));
+        set
         {
-            get => (global::Sample.Net.TcpFlags)unchecked((ushort)((unchecked((ulong)this.OffsetAndFlags) >> 0) & 0x1FFUL));
-            set
-            {
-                var bits = unchecked((ulong)(ushort)value);
-                if (bits > 0x1FFUL)
-                    __BF.BinaryLayout.ThrowBitsOutOfRange("Segment", "Flags", bits, 9);
-                this.OffsetAndFlags = unchecked((ushort)((unchecked((ulong)this.OffsetAndFlags) & ~(0x1FFUL << 0)) | (bits << 0)));
-            }
+            var bits = unchecked((ulong)value);
+            if (bits > 0xFUL)
+                __BF.BinaryLayout.ThrowBitsOutOfRange("Segment", "DataOffset", bits, 4);
+            this.OffsetAndFlags = unchecked((ushort)((unchecked((ulong)this.OffsetAndFlags) & ~(0xFUL << 12)) | (bits << 12)));
         }
+    }
 
-        /// <summary>Bits 63..63 of <see cref="Entry"/>; setting them leaves its other bits as they are.</summary>
-        public partial bool Copied
+    /// <summary>Bits 9..11 of <see cref="OffsetAndFlags"/>; setting them leaves its other bits as they are.</summary>
+    internal partial byte ReservedBits
+    {
+        get => unchecked((byte)((unchecked((ulong)this.OffsetAndFlags) >> 9) & 0x7UL));
+        set
         {
-            get => ((unchecked((ulong)this.Entry) >> 63) & 0x1UL) != 0;
-            set
-            {
-                var bits = (value ? 1UL : 0UL);
-                this.Entry = unchecked((ulong)((unchecked((ulong)this.Entry) & ~(0x1UL << 63)) | (bits << 63)));
-            }
+            var bits = unchecked((ulong)value);
+            if (bits > 0x7UL)
+                __BF.BinaryLayout.ThrowBitsOutOfRange("Segment", "ReservedBits", bits, 3);
+            this.OffsetAndFlags = unchecked((ushort)((unchecked((ulong)this.OffsetAndFlags) & ~(0x7UL << 9)) | (bits << 9)));
         }
+    }
 
-        /// <summary>Bits 9..55 of <see cref="Entry"/>; setting them leaves its other bits as they are.</summary>
-        public partial ulong HostSector
+    /// <summary>Bits 0..8 of <see cref="OffsetAndFlags"/>; setting them leaves its other bits as they are.</summary>
+    public partial global::Sample.Net.TcpFlags Flags
+    {
+        get => (global::Sample.Net.TcpFlags)unchecked((ushort)((unchecked((ulong)this.OffsetAndFlags) >> 0) & 0x1FFUL));
+        set
         {
-            get => unchecked((ulong)((unchecked((ulong)this.Entry) >> 9) & 0x7FFFFFFFFFFFUL));
-            set
-            {
-                var bits = unchecked((ulong)value);
-                if (bits > 0x7FFFFFFFFFFFUL)
-                    __BF.BinaryLayout.ThrowBitsOutOfRange("Segment", "HostSector", bits, 47);
-                this.Entry = unchecked((ulong)((unchecked((ulong)this.Entry) & ~(0x7FFFFFFFFFFFUL << 9)) | (bits << 9)));
-            }
+            var bits = unchecked((ulong)(ushort)value);
+            if (bits > 0x1FFUL)
+                __BF.BinaryLayout.ThrowBitsOutOfRange("Segment", "Flags", bits, 9);
+            this.OffsetAndFlags = unchecked((ushort)((unchecked((ulong)this.OffsetAndFlags) & ~(0x1FFUL << 0)) | (bits << 0)));
+        }
+    }
+
+    /// <summary>Bits 63..63 of <see cref="Entry"/>; setting them leaves its other bits as they are.</summary>
+    public partial bool Copied
+    {
+        get => ((unchecked((ulong)this.Entry) >> 63) & 0x1UL) != 0;
+        set
+        {
+            var bits = (value ? 1UL : 0UL);
+            this.Entry = unchecked((ulong)((unchecked((ulong)this.Entry) & ~(0x1UL << 63)) | (bits << 63)));
+        }
+    }
+
+    /// <summary>Bits 9..55 of <see cref="Entry"/>; setting them leaves its other bits as they are.</summary>
+    public partial ulong HostSector
+    {
+        get => unchecked((ulong)((unchecked((ulong)this.Entry) >> 9) & 0x7FFFFFFFFFFFUL));
+        set
+        {
+            var bits = unchecked((ulong)value);
+            if (bits > 0x7FFFFFFFFFFFUL)
+                __BF.BinaryLayout.ThrowBitsOutOfRange("Segment", "HostSector", bits, 47);
+            this.Entry = unchecked((ulong)((unchecked((ulong)this.Entry) & ~(0x7FFFFFFFFFFFUL << 9)) | (bits << 9)));
         }
     }
 }

@@ -6,148 +6,135 @@ using __BP = global::System.Buffers.Binary.BinaryPrimitives;
 using __Span = global::System.ReadOnlySpan<byte>;
 using __Sys = global::System;
 
-namespace Sample.Blocks
+namespace Sample.Blocks;
+
+partial struct Blocks : __BF.IBinaryFormat<Blocks>, __Sys.IEquatable<Blocks>
 {
-    partial struct Blocks : __BF.IBinaryFormat<global::Sample.Blocks.Blocks>, __Sys.IEquatable<global::Sample.Blocks.Blocks>
+    /// <summary>Compares the declared members; inline arrays by their bytes.</summary>
+    public bool Equals(Blocks other) =>
+        __Sys.Collections.Generic.EqualityComparer<uint>.Default.Equals(this.Length, other.Length)
+        && __Sys.Collections.Generic.EqualityComparer<byte[]>.Default.Equals(this.Id, other.Id)
+        && __Sys.MemoryExtensions.SequenceEqual((__Span)this.Name, (__Span)other.Name)
+        && __Sys.Collections.Generic.EqualityComparer<uint>.Default.Equals(this.Pad, other.Pad);
+
+    /// <inheritdoc />
+    public override bool Equals(object? obj) => obj is Blocks other && Equals(other);
+
+    /// <inheritdoc />
+    public override int GetHashCode()
     {
-        /// <summary>Compares the declared members; inline arrays by their bytes.</summary>
-        public bool Equals(global::Sample.Blocks.Blocks other) =>
-            __Sys.Collections.Generic.EqualityComparer<uint>.Default.Equals(this.Length, other.Length)
-            && __Sys.Collections.Generic.EqualityComparer<byte[]>.Default.Equals(this.Id, other.Id)
-            && __Sys.MemoryExtensions.SequenceEqual((__Span)this.Name, (__Span)other.Name)
-            && __Sys.Collections.Generic.EqualityComparer<uint>.Default.Equals(this.Pad, other.Pad);
+        var hash = new __Sys.HashCode();
+        hash.Add(this.Length);
+        hash.Add(this.Id);
+        hash.AddBytes((__Span)this.Name);
+        hash.Add(this.Pad);
+        return hash.ToHashCode();
+    }
 
-        /// <inheritdoc />
-        public override bool Equals(object? obj) => obj is global::Sample.Blocks.Blocks other && Equals(other);
+    /// <summary>Compares the declared members.</summary>
+    public static bool operator ==(Blocks left, Blocks right) => left.Equals(right);
 
-        /// <inheritdoc />
-        public override int GetHashCode()
+    /// <summary>Compares the declared members.</summary>
+    public static bool operator !=(Blocks left, Blocks right) => !left.Equals(right);
+
+    /// <summary>The encoded size in bytes.</summary>
+    public const int Size = 40;
+
+    static int __BF.IBinaryFormat<Blocks>.Size => 40;
+
+    /// <inheritdoc/>
+    public int GetEncodedSize() => 40;
+
+    /// <summary>Reads and validates a value; <paramref name="position"/> is the absolute offset of <paramref name="source"/>[0], used in errors.</summary>
+    /// <exception cref="__BF.BinaryFormatException">The input is too short or breaks a rule.</exception>
+    public static Blocks Read(__Span source, long position = 0) => Read(source, position, out _);
+
+    /// <inheritdoc/>
+    public static Blocks Read(__Span source, long position, out int bytesConsumed) =>
+        TryRead(source, position, out var value, out bytesConsumed, out var error) ? value : throw new __BF.BinaryFormatException(error);
+
+    /// <summary>Reads and validates a value without throwing.</summary>
+    public static bool TryRead(__Span source, out Blocks value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
+        TryRead(source, 0, out value, out _, out error);
+
+    /// <inheritdoc/>
+    public static bool TryRead(__Span source, long position, out Blocks value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
+        TryRead(source, position, out value, out _, out error);
+
+    /// <inheritdoc/>
+    public static bool TryRead(__Span source, long position, out Blocks value, out int bytesConsumed, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error)
+    {
+        if (source.Length >= 40)
         {
-            var hash = new __Sys.HashCode();
-            hash.Add(this.Length);
-            hash.Add(this.Id);
-            hash.AddBytes((__Span)this.Name);
-            hash.Add(this.Pad);
-            return hash.ToHashCode();
-        }
-
-        /// <summary>Compares the declared members.</summary>
-        public static bool operator ==(global::Sample.Blocks.Blocks left, global::Sample.Blocks.Blocks right) => left.Equals(right);
-
-        /// <summary>Compares the declared members.</summary>
-        public static bool operator !=(global::Sample.Blocks.Blocks left, global::Sample.Blocks.Blocks right) => !left.Equals(right);
-
-        /// <summary>The encoded size in bytes.</summary>
-        public const int Size = 40;
-
-        static int __BF.IBinaryFormat<global::Sample.Blocks.Blocks>.Size => 40;
-
-        /// <inheritdoc/>
-        public int GetEncodedSize() => 40;
-
-        /// <summary>Reads and validates a value from the start of <paramref name="source"/>.</summary>
-        /// <exception cref="__BF.BinaryFormatException">The input is too short or breaks a rule.</exception>
-        public static global::Sample.Blocks.Blocks Read(__Span source) => Read(source, 0, out _);
-
-        /// <inheritdoc/>
-        public static global::Sample.Blocks.Blocks Read(__Span source, long position) => Read(source, position, out _);
-
-        /// <inheritdoc/>
-        public static global::Sample.Blocks.Blocks Read(__Span source, long position, out int bytesConsumed)
-        {
-            if (!TryRead(source, position, out var value, out bytesConsumed, out var error))
-                throw new __BF.BinaryFormatException(error);
-            return value;
-        }
-
-        /// <summary>Reads and validates a value without throwing.</summary>
-        public static bool TryRead(__Span source, out global::Sample.Blocks.Blocks value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
-            TryRead(source, 0, out value, out _, out error);
-
-        /// <inheritdoc/>
-        public static bool TryRead(__Span source, long position, out global::Sample.Blocks.Blocks value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
-            TryRead(source, position, out value, out _, out error);
-
-        /// <inheritdoc/>
-        public static bool TryRead(__Span source, long position, out global::Sample.Blocks.Blocks value, out int bytesConsumed, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error)
-        {
-            var validator = new __BF.BinaryFormatValidator("Blocks", "", position, null, null);
-            bytesConsumed = ReadInto(source, out value, ref validator);
-            if (validator.First is null)
-            {
-                value.ValidateInto(ref validator);
-            }
-            error = validator.First;
-            return error is null;
-        }
-
-        /// <summary>Reads the fields without validating them; <paramref name="source"/> must hold at least 40 bytes.</summary>
-        public static global::Sample.Blocks.Blocks ReadUnchecked(__Span source)
-        {
-            source = source.Slice(0, 40);
-            var value = new global::Sample.Blocks.Blocks();
-            value.Length = __BP.ReadUInt32BigEndian(source.Slice(0));
-            value.Id = source.Slice(4, 16).ToArray();
-            source.Slice(20, 8).CopyTo(value.Name);
-            value.Pad = __BP.ReadUInt32BigEndian(source.Slice(28));
-            return value;
-        }
-
-        /// <inheritdoc/>
-        [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
-        public static int ReadInto(__Span source, out global::Sample.Blocks.Blocks value, ref __BF.BinaryFormatValidator validator)
-        {
-            if (source.Length < 40)
-            {
-                value = default!;
-                validator.ReportShortInput("", 0, 40, source.Length);
-                return 0;
-            }
             value = ReadUnchecked(source);
-            return 40;
-        }
-
-        /// <inheritdoc/>
-        /// <exception cref="__Sys.ArgumentException"><paramref name="destination"/> is too short, or a member cannot be encoded.</exception>
-        public void Write(__Sys.Span<byte> destination)
-        {
-            if (destination.Length < 40)
-                __BF.BinaryLayout.ThrowDestinationTooShort("Blocks", 40, destination.Length);
-            destination = destination.Slice(0, 40);
-            __BP.WriteUInt32BigEndian(destination.Slice(0), this.Length);
-            if ((__Span)this.Id is { IsEmpty: false } IdBytes)
+            if (value.Pad is 0)
             {
-                if (IdBytes.Length != 16)
-                    __BF.BinaryLayout.ThrowUnwritable("Blocks", "Id", "must hold 16 bytes, but holds " + IdBytes.Length);
-                IdBytes.CopyTo(destination.Slice(4, 16));
+                bytesConsumed = 40;
+                error = null;
+                return true;
             }
-            else
-                destination.Slice(4, 16).Clear();
-            ((__Span)this.Name).CopyTo(destination.Slice(20, 8));
-            __BP.WriteUInt32BigEndian(destination.Slice(28), this.Pad);
         }
+        return __BF.BinaryLayout.TryRead(source, position, "Blocks", out value, out bytesConsumed, out error);
+    }
 
-        /// <summary>Returns every rule this value breaks, in field order; allocates nothing when there is none.</summary>
-        public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate() => Validate(null, 0);
+    /// <summary>Reads the fields without validating them; <paramref name="source"/> must hold at least 40 bytes.</summary>
+    public static Blocks ReadUnchecked(__Span source)
+    {
+        source = source.Slice(0, 40);
+        var value = new Blocks();
+        value.Length = __BP.ReadUInt32BigEndian(source);
+        value.Id = source.Slice(4, 16).ToArray();
+        source.Slice(20, 8).CopyTo(value.Name);
+        value.Pad = __BP.ReadUInt32BigEndian(source.Slice(28));
+        return value;
+    }
 
-        /// <inheritdoc/>
-        public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate(__BF.IValidationContext? context, long position) =>
-            __BF.BinaryLayout.Validate(this, "Blocks", context, position);
-
-        /// <inheritdoc/>
-        [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
-        public void ValidateInto(ref __BF.BinaryFormatValidator validator)
+    /// <inheritdoc/>
+    [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
+    public static int ReadInto(__Span source, out Blocks value, ref __BF.BinaryFormatValidator validator)
+    {
+        if (source.Length < 40)
         {
-            if (this.Pad != 0)
-            {
-                var found = __BF.BinaryFormatValidator.Hex(unchecked((ulong)this.Pad), 8);
-                validator.Report("Pad", 28, __BF.BinaryFormatRule.Reserved, found, "0", "expected 0 (reserved), but got " + found);
-                if (validator.ShouldStop) return;
-            }
-            OnValidate(ref validator);
+            value = default!;
+            validator.ReportShortInput("", 0, 40, source.Length);
+            return 0;
         }
+        value = ReadUnchecked(source);
+        return 40;
+    }
 
-        /// <summary>Implement this to add hand-written checks; report them with <c>validator.Report</c>.</summary>
-        partial void OnValidate(ref __BF.BinaryFormatValidator validator);
+    /// <inheritdoc/>
+    /// <exception cref="__Sys.ArgumentException"><paramref name="destination"/> is too short, or a member cannot be encoded.</exception>
+    public void Write(__Sys.Span<byte> destination)
+    {
+        if (destination.Length < 40)
+            __BF.BinaryLayout.ThrowDestinationTooShort("Blocks", 40, destination.Length);
+        destination = destination.Slice(0, 40);
+        __BP.WriteUInt32BigEndian(destination, this.Length);
+        if ((__Span)this.Id is { IsEmpty: false } IdBytes)
+        {
+            if (IdBytes.Length != 16)
+                __BF.BinaryLayout.ThrowUnwritable("Blocks", "Id", "must hold 16 bytes, but holds " + IdBytes.Length);
+            IdBytes.CopyTo(destination.Slice(4, 16));
+        }
+        else
+            destination.Slice(4, 16).Clear();
+        ((__Span)this.Name).CopyTo(destination.Slice(20, 8));
+        __BP.WriteUInt32BigEndian(destination.Slice(28), this.Pad);
+    }
+
+    /// <summary>Returns every rule this value breaks, in field order; allocates nothing when there is none.</summary>
+    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate() => Validate(null, 0);
+
+    /// <inheritdoc/>
+    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate(__BF.IValidationContext? context, long position) =>
+        __BF.BinaryLayout.Validate(this, "Blocks", context, position);
+
+    /// <inheritdoc/>
+    [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
+    public void ValidateInto(ref __BF.BinaryFormatValidator validator)
+    {
+        if (this.Pad is not 0)
+            validator.ReportReserved("Pad", 28, this.Pad, 8);
     }
 }

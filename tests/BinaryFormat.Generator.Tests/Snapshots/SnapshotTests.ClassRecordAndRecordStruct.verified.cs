@@ -6,119 +6,104 @@ using __BP = global::System.Buffers.Binary.BinaryPrimitives;
 using __Span = global::System.ReadOnlySpan<byte>;
 using __Sys = global::System;
 
-namespace Sample.Kinds
+namespace Sample.Kinds;
+
+partial class Message : __BF.IBinaryFormat<global::Sample.Kinds.Message>
 {
-    partial class Message : __BF.IBinaryFormat<global::Sample.Kinds.Message>
+    /// <summary>The encoded size in bytes.</summary>
+    public const int Size = 7;
+
+    static int __BF.IBinaryFormat<global::Sample.Kinds.Message>.Size => 7;
+
+    /// <inheritdoc/>
+    public int GetEncodedSize() => 7;
+
+    /// <summary>Reads and validates a value; <paramref name="position"/> is the absolute offset of <paramref name="source"/>[0], used in errors.</summary>
+    /// <exception cref="__BF.BinaryFormatException">The input is too short or breaks a rule.</exception>
+    public static global::Sample.Kinds.Message Read(__Span source, long position = 0) => Read(source, position, out _);
+
+    /// <inheritdoc/>
+    public static global::Sample.Kinds.Message Read(__Span source, long position, out int bytesConsumed) =>
+        TryRead(source, position, out var value, out bytesConsumed, out var error) ? value : throw new __BF.BinaryFormatException(error);
+
+    /// <summary>Reads and validates a value without throwing.</summary>
+    public static bool TryRead(__Span source, out global::Sample.Kinds.Message value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
+        TryRead(source, 0, out value, out _, out error);
+
+    /// <inheritdoc/>
+    public static bool TryRead(__Span source, long position, out global::Sample.Kinds.Message value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
+        TryRead(source, position, out value, out _, out error);
+
+    /// <inheritdoc/>
+    public static bool TryRead(__Span source, long position, out global::Sample.Kinds.Message value, out int bytesConsumed, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error)
     {
-        /// <summary>The encoded size in bytes.</summary>
-        public const int Size = 7;
-
-        static int __BF.IBinaryFormat<global::Sample.Kinds.Message>.Size => 7;
-
-        /// <inheritdoc/>
-        public int GetEncodedSize() => 7;
-
-        /// <summary>Reads and validates a value from the start of <paramref name="source"/>.</summary>
-        /// <exception cref="__BF.BinaryFormatException">The input is too short or breaks a rule.</exception>
-        public static global::Sample.Kinds.Message Read(__Span source) => Read(source, 0, out _);
-
-        /// <inheritdoc/>
-        public static global::Sample.Kinds.Message Read(__Span source, long position) => Read(source, position, out _);
-
-        /// <inheritdoc/>
-        public static global::Sample.Kinds.Message Read(__Span source, long position, out int bytesConsumed)
+        if (source.Length >= 7)
         {
-            if (!TryRead(source, position, out var value, out bytesConsumed, out var error))
-                throw new __BF.BinaryFormatException(error);
-            return value;
-        }
-
-        /// <summary>Reads and validates a value without throwing.</summary>
-        public static bool TryRead(__Span source, out global::Sample.Kinds.Message value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
-            TryRead(source, 0, out value, out _, out error);
-
-        /// <inheritdoc/>
-        public static bool TryRead(__Span source, long position, out global::Sample.Kinds.Message value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
-            TryRead(source, position, out value, out _, out error);
-
-        /// <inheritdoc/>
-        public static bool TryRead(__Span source, long position, out global::Sample.Kinds.Message value, out int bytesConsumed, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error)
-        {
-            var validator = new __BF.BinaryFormatValidator("Message", "", position, null, null);
-            bytesConsumed = ReadInto(source, out value, ref validator);
-            if (validator.First is null)
-            {
-                value.ValidateInto(ref validator);
-            }
-            error = validator.First;
-            return error is null;
-        }
-
-        /// <summary>Reads the fields without validating them; <paramref name="source"/> must hold at least 7 bytes.</summary>
-        public static global::Sample.Kinds.Message ReadUnchecked(__Span source)
-        {
-            source = source.Slice(0, 7);
-            var value = new global::Sample.Kinds.Message();
-            value.Tag = source[0];
-            value.Id = __BP.ReadUInt16BigEndian(source.Slice(1));
-            value.Length = __BP.ReadInt32BigEndian(source.Slice(3));
-            return value;
-        }
-
-        /// <inheritdoc/>
-        [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
-        public static int ReadInto(__Span source, out global::Sample.Kinds.Message value, ref __BF.BinaryFormatValidator validator)
-        {
-            if (source.Length < 7)
-            {
-                value = default!;
-                validator.ReportShortInput("", 0, 7, source.Length);
-                return 0;
-            }
             value = ReadUnchecked(source);
-            return 7;
-        }
-
-        /// <inheritdoc/>
-        /// <exception cref="__Sys.ArgumentException"><paramref name="destination"/> is too short, or a member cannot be encoded.</exception>
-        public void Write(__Sys.Span<byte> destination)
-        {
-            if (destination.Length < 7)
-                __BF.BinaryLayout.ThrowDestinationTooShort("Message", 7, destination.Length);
-            destination = destination.Slice(0, 7);
-            destination[0] = unchecked((byte)(byte)(77));
-            __BP.WriteUInt16BigEndian(destination.Slice(1), this.Id);
-            __BP.WriteInt32BigEndian(destination.Slice(3), this.Length);
-        }
-
-        /// <summary>Returns every rule this value breaks, in field order; allocates nothing when there is none.</summary>
-        public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate() => Validate(null, 0);
-
-        /// <inheritdoc/>
-        public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate(__BF.IValidationContext? context, long position) =>
-            __BF.BinaryLayout.Validate(this, "Message", context, position);
-
-        /// <inheritdoc/>
-        [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
-        public void ValidateInto(ref __BF.BinaryFormatValidator validator)
-        {
-            if (this.Tag != (byte)(77))
+            if (value.Tag is (byte)(77)
+                && value.Length is >= 0 and <= 1000)
             {
-                var found = __BF.BinaryFormatValidator.Hex(unchecked((ulong)this.Tag), 2);
-                validator.Report("Tag", 0, __BF.BinaryFormatRule.Magic, found, "0x4D", "expected 0x4D, but got " + found);
-                if (validator.ShouldStop) return;
+                bytesConsumed = 7;
+                error = null;
+                return true;
             }
-            if (this.Length < 0 || this.Length > 1000)
-            {
-                var found = __BF.BinaryFormatValidator.Format(this.Length);
-                validator.Report("Length", 3, __BF.BinaryFormatRule.Range, found, "0..1000", found + " is outside 0..1000");
-                if (validator.ShouldStop) return;
-            }
-            OnValidate(ref validator);
         }
+        return __BF.BinaryLayout.TryRead(source, position, "Message", out value, out bytesConsumed, out error);
+    }
 
-        /// <summary>Implement this to add hand-written checks; report them with <c>validator.Report</c>.</summary>
-        partial void OnValidate(ref __BF.BinaryFormatValidator validator);
+    /// <summary>Reads the fields without validating them; <paramref name="source"/> must hold at least 7 bytes.</summary>
+    public static global::Sample.Kinds.Message ReadUnchecked(__Span source)
+    {
+        source = source.Slice(0, 7);
+        return new global::Sample.Kinds.Message
+        {
+            Tag = source[0],
+            Id = __BP.ReadUInt16BigEndian(source.Slice(1)),
+            Length = __BP.ReadInt32BigEndian(source.Slice(3)),
+        };
+    }
+
+    /// <inheritdoc/>
+    [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
+    public static int ReadInto(__Span source, out global::Sample.Kinds.Message value, ref __BF.BinaryFormatValidator validator)
+    {
+        if (source.Length < 7)
+        {
+            value = default!;
+            validator.ReportShortInput("", 0, 7, source.Length);
+            return 0;
+        }
+        value = ReadUnchecked(source);
+        return 7;
+    }
+
+    /// <inheritdoc/>
+    /// <exception cref="__Sys.ArgumentException"><paramref name="destination"/> is too short, or a member cannot be encoded.</exception>
+    public void Write(__Sys.Span<byte> destination)
+    {
+        if (destination.Length < 7)
+            __BF.BinaryLayout.ThrowDestinationTooShort("Message", 7, destination.Length);
+        destination = destination.Slice(0, 7);
+        destination[0] = unchecked((byte)(byte)(77));
+        __BP.WriteUInt16BigEndian(destination.Slice(1), this.Id);
+        __BP.WriteInt32BigEndian(destination.Slice(3), this.Length);
+    }
+
+    /// <summary>Returns every rule this value breaks, in field order; allocates nothing when there is none.</summary>
+    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate() => Validate(null, 0);
+
+    /// <inheritdoc/>
+    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate(__BF.IValidationContext? context, long position) =>
+        __BF.BinaryLayout.Validate(this, "Message", context, position);
+
+    /// <inheritdoc/>
+    [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
+    public void ValidateInto(ref __BF.BinaryFormatValidator validator)
+    {
+        if (this.Tag is not (byte)(77))
+            validator.ReportMagic("Tag", 0, this.Tag, 0x4DUL, 2);
+        if (this.Length is not (>= 0 and <= 1000))
+            validator.ReportRange("Length", 3, this.Length, 0, 1000);
     }
 }
 //----- Sample.Kinds.Pair.g.cs -----
@@ -129,107 +114,96 @@ using __BP = global::System.Buffers.Binary.BinaryPrimitives;
 using __Span = global::System.ReadOnlySpan<byte>;
 using __Sys = global::System;
 
-namespace Sample.Kinds
+namespace Sample.Kinds;
+
+partial record struct Pair : __BF.IBinaryFormat<Pair>
 {
-    partial record struct Pair : __BF.IBinaryFormat<global::Sample.Kinds.Pair>
+    /// <summary>The encoded size in bytes.</summary>
+    public const int Size = 4;
+
+    static int __BF.IBinaryFormat<Pair>.Size => 4;
+
+    /// <inheritdoc/>
+    public int GetEncodedSize() => 4;
+
+    static bool __BF.IBinaryLayout<Pair>.HasRules => false;
+
+    /// <summary>Reads and validates a value; <paramref name="position"/> is the absolute offset of <paramref name="source"/>[0], used in errors.</summary>
+    /// <exception cref="__BF.BinaryFormatException">The input is too short or breaks a rule.</exception>
+    public static Pair Read(__Span source, long position = 0) => Read(source, position, out _);
+
+    /// <inheritdoc/>
+    public static Pair Read(__Span source, long position, out int bytesConsumed) =>
+        TryRead(source, position, out var value, out bytesConsumed, out var error) ? value : throw new __BF.BinaryFormatException(error);
+
+    /// <summary>Reads and validates a value without throwing.</summary>
+    public static bool TryRead(__Span source, out Pair value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
+        TryRead(source, 0, out value, out _, out error);
+
+    /// <inheritdoc/>
+    public static bool TryRead(__Span source, long position, out Pair value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
+        TryRead(source, position, out value, out _, out error);
+
+    /// <inheritdoc/>
+    public static bool TryRead(__Span source, long position, out Pair value, out int bytesConsumed, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error)
     {
-        /// <summary>The encoded size in bytes.</summary>
-        public const int Size = 4;
-
-        static int __BF.IBinaryFormat<global::Sample.Kinds.Pair>.Size => 4;
-
-        /// <inheritdoc/>
-        public int GetEncodedSize() => 4;
-
-        static bool __BF.IBinaryLayout<global::Sample.Kinds.Pair>.HasRules => false;
-
-        /// <summary>Reads and validates a value from the start of <paramref name="source"/>.</summary>
-        /// <exception cref="__BF.BinaryFormatException">The input is too short or breaks a rule.</exception>
-        public static global::Sample.Kinds.Pair Read(__Span source) => Read(source, 0, out _);
-
-        /// <inheritdoc/>
-        public static global::Sample.Kinds.Pair Read(__Span source, long position) => Read(source, position, out _);
-
-        /// <inheritdoc/>
-        public static global::Sample.Kinds.Pair Read(__Span source, long position, out int bytesConsumed)
+        if (source.Length >= 4)
         {
-            if (!TryRead(source, position, out var value, out bytesConsumed, out var error))
-                throw new __BF.BinaryFormatException(error);
-            return value;
-        }
-
-        /// <summary>Reads and validates a value without throwing.</summary>
-        public static bool TryRead(__Span source, out global::Sample.Kinds.Pair value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
-            TryRead(source, 0, out value, out _, out error);
-
-        /// <inheritdoc/>
-        public static bool TryRead(__Span source, long position, out global::Sample.Kinds.Pair value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
-            TryRead(source, position, out value, out _, out error);
-
-        /// <inheritdoc/>
-        public static bool TryRead(__Span source, long position, out global::Sample.Kinds.Pair value, out int bytesConsumed, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error)
-        {
-            var validator = new __BF.BinaryFormatValidator("Pair", "", position, null, null);
-            bytesConsumed = ReadInto(source, out value, ref validator);
-            if (validator.First is null)
-            {
-                value.ValidateInto(ref validator);
-            }
-            error = validator.First;
-            return error is null;
-        }
-
-        /// <summary>Reads the fields without validating them; <paramref name="source"/> must hold at least 4 bytes.</summary>
-        public static global::Sample.Kinds.Pair ReadUnchecked(__Span source)
-        {
-            source = source.Slice(0, 4);
-            var value = new global::Sample.Kinds.Pair();
-            value.First = __BP.ReadUInt16BigEndian(source.Slice(0));
-            value.Second = __BP.ReadUInt16BigEndian(source.Slice(2));
-            return value;
-        }
-
-        /// <inheritdoc/>
-        [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
-        public static int ReadInto(__Span source, out global::Sample.Kinds.Pair value, ref __BF.BinaryFormatValidator validator)
-        {
-            if (source.Length < 4)
-            {
-                value = default!;
-                validator.ReportShortInput("", 0, 4, source.Length);
-                return 0;
-            }
             value = ReadUnchecked(source);
-            return 4;
+            bytesConsumed = 4;
+            error = null;
+            return true;
         }
+        return __BF.BinaryLayout.TryRead(source, position, "Pair", out value, out bytesConsumed, out error);
+    }
 
-        /// <inheritdoc/>
-        /// <exception cref="__Sys.ArgumentException"><paramref name="destination"/> is too short, or a member cannot be encoded.</exception>
-        public void Write(__Sys.Span<byte> destination)
+    /// <summary>Reads the fields without validating them; <paramref name="source"/> must hold at least 4 bytes.</summary>
+    public static Pair ReadUnchecked(__Span source)
+    {
+        source = source.Slice(0, 4);
+        return new Pair
         {
-            if (destination.Length < 4)
-                __BF.BinaryLayout.ThrowDestinationTooShort("Pair", 4, destination.Length);
-            destination = destination.Slice(0, 4);
-            __BP.WriteUInt16BigEndian(destination.Slice(0), this.First);
-            __BP.WriteUInt16BigEndian(destination.Slice(2), this.Second);
-        }
+            First = __BP.ReadUInt16BigEndian(source),
+            Second = __BP.ReadUInt16BigEndian(source.Slice(2)),
+        };
+    }
 
-        /// <summary>Returns every rule this value breaks, in field order; allocates nothing when there is none.</summary>
-        public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate() => Validate(null, 0);
-
-        /// <inheritdoc/>
-        public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate(__BF.IValidationContext? context, long position) =>
-            __BF.BinaryLayout.Validate(this, "Pair", context, position);
-
-        /// <inheritdoc/>
-        [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
-        public void ValidateInto(ref __BF.BinaryFormatValidator validator)
+    /// <inheritdoc/>
+    [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
+    public static int ReadInto(__Span source, out Pair value, ref __BF.BinaryFormatValidator validator)
+    {
+        if (source.Length < 4)
         {
-            OnValidate(ref validator);
+            value = default!;
+            validator.ReportShortInput("", 0, 4, source.Length);
+            return 0;
         }
+        value = ReadUnchecked(source);
+        return 4;
+    }
 
-        /// <summary>Implement this to add hand-written checks; report them with <c>validator.Report</c>.</summary>
-        partial void OnValidate(ref __BF.BinaryFormatValidator validator);
+    /// <inheritdoc/>
+    /// <exception cref="__Sys.ArgumentException"><paramref name="destination"/> is too short, or a member cannot be encoded.</exception>
+    public void Write(__Sys.Span<byte> destination)
+    {
+        if (destination.Length < 4)
+            __BF.BinaryLayout.ThrowDestinationTooShort("Pair", 4, destination.Length);
+        destination = destination.Slice(0, 4);
+        __BP.WriteUInt16BigEndian(destination, this.First);
+        __BP.WriteUInt16BigEndian(destination.Slice(2), this.Second);
+    }
+
+    /// <summary>Returns every rule this value breaks, in field order; allocates nothing when there is none.</summary>
+    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate() => Validate(null, 0);
+
+    /// <inheritdoc/>
+    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate(__BF.IValidationContext? context, long position) =>
+        __BF.BinaryLayout.Validate(this, "Pair", context, position);
+
+    /// <inheritdoc/>
+    [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
+    public void ValidateInto(ref __BF.BinaryFormatValidator validator)
+    {
     }
 }
 //----- Sample.Kinds.Point.g.cs -----
@@ -240,106 +214,95 @@ using __BP = global::System.Buffers.Binary.BinaryPrimitives;
 using __Span = global::System.ReadOnlySpan<byte>;
 using __Sys = global::System;
 
-namespace Sample.Kinds
+namespace Sample.Kinds;
+
+partial record Point : __BF.IBinaryFormat<global::Sample.Kinds.Point>
 {
-    partial record Point : __BF.IBinaryFormat<global::Sample.Kinds.Point>
+    /// <summary>The encoded size in bytes.</summary>
+    public const int Size = 8;
+
+    static int __BF.IBinaryFormat<global::Sample.Kinds.Point>.Size => 8;
+
+    /// <inheritdoc/>
+    public int GetEncodedSize() => 8;
+
+    static bool __BF.IBinaryLayout<global::Sample.Kinds.Point>.HasRules => false;
+
+    /// <summary>Reads and validates a value; <paramref name="position"/> is the absolute offset of <paramref name="source"/>[0], used in errors.</summary>
+    /// <exception cref="__BF.BinaryFormatException">The input is too short or breaks a rule.</exception>
+    public static global::Sample.Kinds.Point Read(__Span source, long position = 0) => Read(source, position, out _);
+
+    /// <inheritdoc/>
+    public static global::Sample.Kinds.Point Read(__Span source, long position, out int bytesConsumed) =>
+        TryRead(source, position, out var value, out bytesConsumed, out var error) ? value : throw new __BF.BinaryFormatException(error);
+
+    /// <summary>Reads and validates a value without throwing.</summary>
+    public static bool TryRead(__Span source, out global::Sample.Kinds.Point value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
+        TryRead(source, 0, out value, out _, out error);
+
+    /// <inheritdoc/>
+    public static bool TryRead(__Span source, long position, out global::Sample.Kinds.Point value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
+        TryRead(source, position, out value, out _, out error);
+
+    /// <inheritdoc/>
+    public static bool TryRead(__Span source, long position, out global::Sample.Kinds.Point value, out int bytesConsumed, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error)
     {
-        /// <summary>The encoded size in bytes.</summary>
-        public const int Size = 8;
-
-        static int __BF.IBinaryFormat<global::Sample.Kinds.Point>.Size => 8;
-
-        /// <inheritdoc/>
-        public int GetEncodedSize() => 8;
-
-        static bool __BF.IBinaryLayout<global::Sample.Kinds.Point>.HasRules => false;
-
-        /// <summary>Reads and validates a value from the start of <paramref name="source"/>.</summary>
-        /// <exception cref="__BF.BinaryFormatException">The input is too short or breaks a rule.</exception>
-        public static global::Sample.Kinds.Point Read(__Span source) => Read(source, 0, out _);
-
-        /// <inheritdoc/>
-        public static global::Sample.Kinds.Point Read(__Span source, long position) => Read(source, position, out _);
-
-        /// <inheritdoc/>
-        public static global::Sample.Kinds.Point Read(__Span source, long position, out int bytesConsumed)
+        if (source.Length >= 8)
         {
-            if (!TryRead(source, position, out var value, out bytesConsumed, out var error))
-                throw new __BF.BinaryFormatException(error);
-            return value;
-        }
-
-        /// <summary>Reads and validates a value without throwing.</summary>
-        public static bool TryRead(__Span source, out global::Sample.Kinds.Point value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
-            TryRead(source, 0, out value, out _, out error);
-
-        /// <inheritdoc/>
-        public static bool TryRead(__Span source, long position, out global::Sample.Kinds.Point value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
-            TryRead(source, position, out value, out _, out error);
-
-        /// <inheritdoc/>
-        public static bool TryRead(__Span source, long position, out global::Sample.Kinds.Point value, out int bytesConsumed, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error)
-        {
-            var validator = new __BF.BinaryFormatValidator("Point", "", position, null, null);
-            bytesConsumed = ReadInto(source, out value, ref validator);
-            if (validator.First is null)
-            {
-                value.ValidateInto(ref validator);
-            }
-            error = validator.First;
-            return error is null;
-        }
-
-        /// <summary>Reads the fields without validating them; <paramref name="source"/> must hold at least 8 bytes.</summary>
-        public static global::Sample.Kinds.Point ReadUnchecked(__Span source)
-        {
-            source = source.Slice(0, 8);
-            var value = new global::Sample.Kinds.Point();
-            value.X = __BP.ReadInt32LittleEndian(source.Slice(0));
-            value.Y = __BP.ReadInt32LittleEndian(source.Slice(4));
-            return value;
-        }
-
-        /// <inheritdoc/>
-        [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
-        public static int ReadInto(__Span source, out global::Sample.Kinds.Point value, ref __BF.BinaryFormatValidator validator)
-        {
-            if (source.Length < 8)
-            {
-                value = default!;
-                validator.ReportShortInput("", 0, 8, source.Length);
-                return 0;
-            }
             value = ReadUnchecked(source);
-            return 8;
+            bytesConsumed = 8;
+            error = null;
+            return true;
         }
+        return __BF.BinaryLayout.TryRead(source, position, "Point", out value, out bytesConsumed, out error);
+    }
 
-        /// <inheritdoc/>
-        /// <exception cref="__Sys.ArgumentException"><paramref name="destination"/> is too short, or a member cannot be encoded.</exception>
-        public void Write(__Sys.Span<byte> destination)
+    /// <summary>Reads the fields without validating them; <paramref name="source"/> must hold at least 8 bytes.</summary>
+    public static global::Sample.Kinds.Point ReadUnchecked(__Span source)
+    {
+        source = source.Slice(0, 8);
+        return new global::Sample.Kinds.Point
         {
-            if (destination.Length < 8)
-                __BF.BinaryLayout.ThrowDestinationTooShort("Point", 8, destination.Length);
-            destination = destination.Slice(0, 8);
-            __BP.WriteInt32LittleEndian(destination.Slice(0), this.X);
-            __BP.WriteInt32LittleEndian(destination.Slice(4), this.Y);
-        }
+            X = __BP.ReadInt32LittleEndian(source),
+            Y = __BP.ReadInt32LittleEndian(source.Slice(4)),
+        };
+    }
 
-        /// <summary>Returns every rule this value breaks, in field order; allocates nothing when there is none.</summary>
-        public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate() => Validate(null, 0);
-
-        /// <inheritdoc/>
-        public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate(__BF.IValidationContext? context, long position) =>
-            __BF.BinaryLayout.Validate(this, "Point", context, position);
-
-        /// <inheritdoc/>
-        [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
-        public void ValidateInto(ref __BF.BinaryFormatValidator validator)
+    /// <inheritdoc/>
+    [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
+    public static int ReadInto(__Span source, out global::Sample.Kinds.Point value, ref __BF.BinaryFormatValidator validator)
+    {
+        if (source.Length < 8)
         {
-            OnValidate(ref validator);
+            value = default!;
+            validator.ReportShortInput("", 0, 8, source.Length);
+            return 0;
         }
+        value = ReadUnchecked(source);
+        return 8;
+    }
 
-        /// <summary>Implement this to add hand-written checks; report them with <c>validator.Report</c>.</summary>
-        partial void OnValidate(ref __BF.BinaryFormatValidator validator);
+    /// <inheritdoc/>
+    /// <exception cref="__Sys.ArgumentException"><paramref name="destination"/> is too short, or a member cannot be encoded.</exception>
+    public void Write(__Sys.Span<byte> destination)
+    {
+        if (destination.Length < 8)
+            __BF.BinaryLayout.ThrowDestinationTooShort("Point", 8, destination.Length);
+        destination = destination.Slice(0, 8);
+        __BP.WriteInt32LittleEndian(destination, this.X);
+        __BP.WriteInt32LittleEndian(destination.Slice(4), this.Y);
+    }
+
+    /// <summary>Returns every rule this value breaks, in field order; allocates nothing when there is none.</summary>
+    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate() => Validate(null, 0);
+
+    /// <inheritdoc/>
+    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate(__BF.IValidationContext? context, long position) =>
+        __BF.BinaryLayout.Validate(this, "Point", context, position);
+
+    /// <inheritdoc/>
+    [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
+    public void ValidateInto(ref __BF.BinaryFormatValidator validator)
+    {
     }
 }

@@ -6,128 +6,117 @@ using __BP = global::System.Buffers.Binary.BinaryPrimitives;
 using __Span = global::System.ReadOnlySpan<byte>;
 using __Sys = global::System;
 
-namespace Sample.Mixed
+namespace Sample.Mixed;
+
+partial struct AllTypes : __BF.IBinaryFormat<AllTypes>
 {
-    partial struct AllTypes : __BF.IBinaryFormat<global::Sample.Mixed.AllTypes>
+    /// <summary>The encoded size in bytes.</summary>
+    public const int Size = 40;
+
+    static int __BF.IBinaryFormat<AllTypes>.Size => 40;
+
+    /// <inheritdoc/>
+    public int GetEncodedSize() => 40;
+
+    static bool __BF.IBinaryLayout<AllTypes>.HasRules => false;
+
+    /// <summary>Reads and validates a value; <paramref name="position"/> is the absolute offset of <paramref name="source"/>[0], used in errors.</summary>
+    /// <exception cref="__BF.BinaryFormatException">The input is too short or breaks a rule.</exception>
+    public static AllTypes Read(__Span source, long position = 0) => Read(source, position, out _);
+
+    /// <inheritdoc/>
+    public static AllTypes Read(__Span source, long position, out int bytesConsumed) =>
+        TryRead(source, position, out var value, out bytesConsumed, out var error) ? value : throw new __BF.BinaryFormatException(error);
+
+    /// <summary>Reads and validates a value without throwing.</summary>
+    public static bool TryRead(__Span source, out AllTypes value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
+        TryRead(source, 0, out value, out _, out error);
+
+    /// <inheritdoc/>
+    public static bool TryRead(__Span source, long position, out AllTypes value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
+        TryRead(source, position, out value, out _, out error);
+
+    /// <inheritdoc/>
+    public static bool TryRead(__Span source, long position, out AllTypes value, out int bytesConsumed, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error)
     {
-        /// <summary>The encoded size in bytes.</summary>
-        public const int Size = 40;
-
-        static int __BF.IBinaryFormat<global::Sample.Mixed.AllTypes>.Size => 40;
-
-        /// <inheritdoc/>
-        public int GetEncodedSize() => 40;
-
-        static bool __BF.IBinaryLayout<global::Sample.Mixed.AllTypes>.HasRules => false;
-
-        /// <summary>Reads and validates a value from the start of <paramref name="source"/>.</summary>
-        /// <exception cref="__BF.BinaryFormatException">The input is too short or breaks a rule.</exception>
-        public static global::Sample.Mixed.AllTypes Read(__Span source) => Read(source, 0, out _);
-
-        /// <inheritdoc/>
-        public static global::Sample.Mixed.AllTypes Read(__Span source, long position) => Read(source, position, out _);
-
-        /// <inheritdoc/>
-        public static global::Sample.Mixed.AllTypes Read(__Span source, long position, out int bytesConsumed)
+        if (source.Length >= 40)
         {
-            if (!TryRead(source, position, out var value, out bytesConsumed, out var error))
-                throw new __BF.BinaryFormatException(error);
-            return value;
-        }
-
-        /// <summary>Reads and validates a value without throwing.</summary>
-        public static bool TryRead(__Span source, out global::Sample.Mixed.AllTypes value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
-            TryRead(source, 0, out value, out _, out error);
-
-        /// <inheritdoc/>
-        public static bool TryRead(__Span source, long position, out global::Sample.Mixed.AllTypes value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
-            TryRead(source, position, out value, out _, out error);
-
-        /// <inheritdoc/>
-        public static bool TryRead(__Span source, long position, out global::Sample.Mixed.AllTypes value, out int bytesConsumed, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error)
-        {
-            var validator = new __BF.BinaryFormatValidator("AllTypes", "", position, null, null);
-            bytesConsumed = ReadInto(source, out value, ref validator);
-            if (validator.First is null)
-            {
-                value.ValidateInto(ref validator);
-            }
-            error = validator.First;
-            return error is null;
-        }
-
-        /// <summary>Reads the fields without validating them; <paramref name="source"/> must hold at least 40 bytes.</summary>
-        public static global::Sample.Mixed.AllTypes ReadUnchecked(__Span source)
-        {
-            source = source.Slice(0, 40);
-            var value = new global::Sample.Mixed.AllTypes();
-            value.U8 = source[0];
-            value.I8 = unchecked((sbyte)source[1]);
-            value.I16 = __BP.ReadInt16LittleEndian(source.Slice(2));
-            value.U16 = __BP.ReadUInt16LittleEndian(source.Slice(4));
-            value.I32 = __BP.ReadInt32LittleEndian(source.Slice(6));
-            value.U32 = __BP.ReadUInt32LittleEndian(source.Slice(10));
-            value.I64 = __BP.ReadInt64LittleEndian(source.Slice(14));
-            value.U64 = __BP.ReadUInt64LittleEndian(source.Slice(22));
-            value.Flag = source[30] != 0;
-            value.Kind = (global::Sample.Mixed.Kind)__BP.ReadUInt16LittleEndian(source.Slice(31));
-            value.Sign = (global::Sample.Mixed.Signed)unchecked((sbyte)source[33]);
-            value.NetworkOrder = __BP.ReadUInt32BigEndian(source.Slice(34));
-            value.ExplicitLittle = __BP.ReadUInt16LittleEndian(source.Slice(38));
-            return value;
-        }
-
-        /// <inheritdoc/>
-        [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
-        public static int ReadInto(__Span source, out global::Sample.Mixed.AllTypes value, ref __BF.BinaryFormatValidator validator)
-        {
-            if (source.Length < 40)
-            {
-                value = default!;
-                validator.ReportShortInput("", 0, 40, source.Length);
-                return 0;
-            }
             value = ReadUnchecked(source);
-            return 40;
+            bytesConsumed = 40;
+            error = null;
+            return true;
         }
+        return __BF.BinaryLayout.TryRead(source, position, "AllTypes", out value, out bytesConsumed, out error);
+    }
 
-        /// <inheritdoc/>
-        /// <exception cref="__Sys.ArgumentException"><paramref name="destination"/> is too short, or a member cannot be encoded.</exception>
-        public void Write(__Sys.Span<byte> destination)
+    /// <summary>Reads the fields without validating them; <paramref name="source"/> must hold at least 40 bytes.</summary>
+    public static AllTypes ReadUnchecked(__Span source)
+    {
+        source = source.Slice(0, 40);
+        return new AllTypes
         {
-            if (destination.Length < 40)
-                __BF.BinaryLayout.ThrowDestinationTooShort("AllTypes", 40, destination.Length);
-            destination = destination.Slice(0, 40);
-            destination[0] = unchecked((byte)this.U8);
-            destination[1] = unchecked((byte)this.I8);
-            __BP.WriteInt16LittleEndian(destination.Slice(2), this.I16);
-            __BP.WriteUInt16LittleEndian(destination.Slice(4), this.U16);
-            __BP.WriteInt32LittleEndian(destination.Slice(6), this.I32);
-            __BP.WriteUInt32LittleEndian(destination.Slice(10), this.U32);
-            __BP.WriteInt64LittleEndian(destination.Slice(14), this.I64);
-            __BP.WriteUInt64LittleEndian(destination.Slice(22), this.U64);
-            destination[30] = unchecked((byte)(this.Flag ? (byte)1 : (byte)0));
-            __BP.WriteUInt16LittleEndian(destination.Slice(31), (ushort)this.Kind);
-            destination[33] = unchecked((byte)(sbyte)this.Sign);
-            __BP.WriteUInt32BigEndian(destination.Slice(34), this.NetworkOrder);
-            __BP.WriteUInt16LittleEndian(destination.Slice(38), this.ExplicitLittle);
-        }
+            U8 = source[0],
+            I8 = unchecked((sbyte)source[1]),
+            I16 = __BP.ReadInt16LittleEndian(source.Slice(2)),
+            U16 = __BP.ReadUInt16LittleEndian(source.Slice(4)),
+            I32 = __BP.ReadInt32LittleEndian(source.Slice(6)),
+            U32 = __BP.ReadUInt32LittleEndian(source.Slice(10)),
+            I64 = __BP.ReadInt64LittleEndian(source.Slice(14)),
+            U64 = __BP.ReadUInt64LittleEndian(source.Slice(22)),
+            Flag = source[30] != 0,
+            Kind = (global::Sample.Mixed.Kind)__BP.ReadUInt16LittleEndian(source.Slice(31)),
+            Sign = (global::Sample.Mixed.Signed)unchecked((sbyte)source[33]),
+            NetworkOrder = __BP.ReadUInt32BigEndian(source.Slice(34)),
+            ExplicitLittle = __BP.ReadUInt16LittleEndian(source.Slice(38)),
+        };
+    }
 
-        /// <summary>Returns every rule this value breaks, in field order; allocates nothing when there is none.</summary>
-        public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate() => Validate(null, 0);
-
-        /// <inheritdoc/>
-        public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate(__BF.IValidationContext? context, long position) =>
-            __BF.BinaryLayout.Validate(this, "AllTypes", context, position);
-
-        /// <inheritdoc/>
-        [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
-        public void ValidateInto(ref __BF.BinaryFormatValidator validator)
+    /// <inheritdoc/>
+    [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
+    public static int ReadInto(__Span source, out AllTypes value, ref __BF.BinaryFormatValidator validator)
+    {
+        if (source.Length < 40)
         {
-            OnValidate(ref validator);
+            value = default!;
+            validator.ReportShortInput("", 0, 40, source.Length);
+            return 0;
         }
+        value = ReadUnchecked(source);
+        return 40;
+    }
 
-        /// <summary>Implement this to add hand-written checks; report them with <c>validator.Report</c>.</summary>
-        partial void OnValidate(ref __BF.BinaryFormatValidator validator);
+    /// <inheritdoc/>
+    /// <exception cref="__Sys.ArgumentException"><paramref name="destination"/> is too short, or a member cannot be encoded.</exception>
+    public void Write(__Sys.Span<byte> destination)
+    {
+        if (destination.Length < 40)
+            __BF.BinaryLayout.ThrowDestinationTooShort("AllTypes", 40, destination.Length);
+        destination = destination.Slice(0, 40);
+        destination[0] = unchecked((byte)this.U8);
+        destination[1] = unchecked((byte)this.I8);
+        __BP.WriteInt16LittleEndian(destination.Slice(2), this.I16);
+        __BP.WriteUInt16LittleEndian(destination.Slice(4), this.U16);
+        __BP.WriteInt32LittleEndian(destination.Slice(6), this.I32);
+        __BP.WriteUInt32LittleEndian(destination.Slice(10), this.U32);
+        __BP.WriteInt64LittleEndian(destination.Slice(14), this.I64);
+        __BP.WriteUInt64LittleEndian(destination.Slice(22), this.U64);
+        destination[30] = unchecked((byte)(this.Flag ? (byte)1 : (byte)0));
+        __BP.WriteUInt16LittleEndian(destination.Slice(31), (ushort)this.Kind);
+        destination[33] = unchecked((byte)(sbyte)this.Sign);
+        __BP.WriteUInt32BigEndian(destination.Slice(34), this.NetworkOrder);
+        __BP.WriteUInt16LittleEndian(destination.Slice(38), this.ExplicitLittle);
+    }
+
+    /// <summary>Returns every rule this value breaks, in field order; allocates nothing when there is none.</summary>
+    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate() => Validate(null, 0);
+
+    /// <inheritdoc/>
+    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate(__BF.IValidationContext? context, long position) =>
+        __BF.BinaryLayout.Validate(this, "AllTypes", context, position);
+
+    /// <inheritdoc/>
+    [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
+    public void ValidateInto(ref __BF.BinaryFormatValidator validator)
+    {
     }
 }

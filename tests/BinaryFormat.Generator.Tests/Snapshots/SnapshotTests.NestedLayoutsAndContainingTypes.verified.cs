@@ -6,119 +6,104 @@ using __BP = global::System.Buffers.Binary.BinaryPrimitives;
 using __Span = global::System.ReadOnlySpan<byte>;
 using __Sys = global::System;
 
-namespace Sample.Nested
+namespace Sample.Nested;
+
+partial struct Extension : __BF.IBinaryFormat<Extension>
 {
-    partial struct Extension : __BF.IBinaryFormat<global::Sample.Nested.Extension>
+    /// <summary>The encoded size in bytes.</summary>
+    public const int Size = 10;
+
+    static int __BF.IBinaryFormat<Extension>.Size => 10;
+
+    /// <inheritdoc/>
+    public int GetEncodedSize() => 10;
+
+    /// <summary>Reads and validates a value; <paramref name="position"/> is the absolute offset of <paramref name="source"/>[0], used in errors.</summary>
+    /// <exception cref="__BF.BinaryFormatException">The input is too short or breaks a rule.</exception>
+    public static Extension Read(__Span source, long position = 0) => Read(source, position, out _);
+
+    /// <inheritdoc/>
+    public static Extension Read(__Span source, long position, out int bytesConsumed) =>
+        TryRead(source, position, out var value, out bytesConsumed, out var error) ? value : throw new __BF.BinaryFormatException(error);
+
+    /// <summary>Reads and validates a value without throwing.</summary>
+    public static bool TryRead(__Span source, out Extension value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
+        TryRead(source, 0, out value, out _, out error);
+
+    /// <inheritdoc/>
+    public static bool TryRead(__Span source, long position, out Extension value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
+        TryRead(source, position, out value, out _, out error);
+
+    /// <inheritdoc/>
+    public static bool TryRead(__Span source, long position, out Extension value, out int bytesConsumed, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error)
     {
-        /// <summary>The encoded size in bytes.</summary>
-        public const int Size = 10;
-
-        static int __BF.IBinaryFormat<global::Sample.Nested.Extension>.Size => 10;
-
-        /// <inheritdoc/>
-        public int GetEncodedSize() => 10;
-
-        /// <summary>Reads and validates a value from the start of <paramref name="source"/>.</summary>
-        /// <exception cref="__BF.BinaryFormatException">The input is too short or breaks a rule.</exception>
-        public static global::Sample.Nested.Extension Read(__Span source) => Read(source, 0, out _);
-
-        /// <inheritdoc/>
-        public static global::Sample.Nested.Extension Read(__Span source, long position) => Read(source, position, out _);
-
-        /// <inheritdoc/>
-        public static global::Sample.Nested.Extension Read(__Span source, long position, out int bytesConsumed)
+        if (source.Length >= 10)
         {
-            if (!TryRead(source, position, out var value, out bytesConsumed, out var error))
-                throw new __BF.BinaryFormatException(error);
-            return value;
-        }
-
-        /// <summary>Reads and validates a value without throwing.</summary>
-        public static bool TryRead(__Span source, out global::Sample.Nested.Extension value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
-            TryRead(source, 0, out value, out _, out error);
-
-        /// <inheritdoc/>
-        public static bool TryRead(__Span source, long position, out global::Sample.Nested.Extension value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
-            TryRead(source, position, out value, out _, out error);
-
-        /// <inheritdoc/>
-        public static bool TryRead(__Span source, long position, out global::Sample.Nested.Extension value, out int bytesConsumed, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error)
-        {
-            var validator = new __BF.BinaryFormatValidator("Extension", "", position, null, null);
-            bytesConsumed = ReadInto(source, out value, ref validator);
-            if (validator.First is null)
-            {
-                value.ValidateInto(ref validator);
-            }
-            error = validator.First;
-            return error is null;
-        }
-
-        /// <summary>Reads the fields without validating them; <paramref name="source"/> must hold at least 10 bytes.</summary>
-        public static global::Sample.Nested.Extension ReadUnchecked(__Span source)
-        {
-            source = source.Slice(0, 10);
-            var value = new global::Sample.Nested.Extension();
-            value.Type = __BP.ReadUInt32BigEndian(source.Slice(0));
-            value.Reserved = __BP.ReadUInt32BigEndian(source.Slice(4));
-            value.Length = __BP.ReadUInt16BigEndian(source.Slice(8));
-            return value;
-        }
-
-        /// <inheritdoc/>
-        [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
-        public static int ReadInto(__Span source, out global::Sample.Nested.Extension value, ref __BF.BinaryFormatValidator validator)
-        {
-            if (source.Length < 10)
-            {
-                value = default!;
-                validator.ReportShortInput("", 0, 10, source.Length);
-                return 0;
-            }
             value = ReadUnchecked(source);
-            return 10;
-        }
-
-        /// <inheritdoc/>
-        /// <exception cref="__Sys.ArgumentException"><paramref name="destination"/> is too short, or a member cannot be encoded.</exception>
-        public void Write(__Sys.Span<byte> destination)
-        {
-            if (destination.Length < 10)
-                __BF.BinaryLayout.ThrowDestinationTooShort("Extension", 10, destination.Length);
-            destination = destination.Slice(0, 10);
-            __BP.WriteUInt32BigEndian(destination.Slice(0), this.Type);
-            __BP.WriteUInt32BigEndian(destination.Slice(4), this.Reserved);
-            __BP.WriteUInt16BigEndian(destination.Slice(8), this.Length);
-        }
-
-        /// <summary>Returns every rule this value breaks, in field order; allocates nothing when there is none.</summary>
-        public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate() => Validate(null, 0);
-
-        /// <inheritdoc/>
-        public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate(__BF.IValidationContext? context, long position) =>
-            __BF.BinaryLayout.Validate(this, "Extension", context, position);
-
-        /// <inheritdoc/>
-        [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
-        public void ValidateInto(ref __BF.BinaryFormatValidator validator)
-        {
-            if (this.Reserved != 0)
+            if (value.Reserved is 0
+                && value.Length is >= (ushort)(1) and <= (ushort)(4096))
             {
-                var found = __BF.BinaryFormatValidator.Hex(unchecked((ulong)this.Reserved), 8);
-                validator.Report("Reserved", 4, __BF.BinaryFormatRule.Reserved, found, "0", "expected 0 (reserved), but got " + found);
-                if (validator.ShouldStop) return;
+                bytesConsumed = 10;
+                error = null;
+                return true;
             }
-            if (this.Length < (ushort)(1) || this.Length > (ushort)(4096))
-            {
-                var found = __BF.BinaryFormatValidator.Format(this.Length);
-                validator.Report("Length", 8, __BF.BinaryFormatRule.Range, found, "1..4096", found + " is outside 1..4096");
-                if (validator.ShouldStop) return;
-            }
-            OnValidate(ref validator);
         }
+        return __BF.BinaryLayout.TryRead(source, position, "Extension", out value, out bytesConsumed, out error);
+    }
 
-        /// <summary>Implement this to add hand-written checks; report them with <c>validator.Report</c>.</summary>
-        partial void OnValidate(ref __BF.BinaryFormatValidator validator);
+    /// <summary>Reads the fields without validating them; <paramref name="source"/> must hold at least 10 bytes.</summary>
+    public static Extension ReadUnchecked(__Span source)
+    {
+        source = source.Slice(0, 10);
+        return new Extension
+        {
+            Type = __BP.ReadUInt32BigEndian(source),
+            Reserved = __BP.ReadUInt32BigEndian(source.Slice(4)),
+            Length = __BP.ReadUInt16BigEndian(source.Slice(8)),
+        };
+    }
+
+    /// <inheritdoc/>
+    [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
+    public static int ReadInto(__Span source, out Extension value, ref __BF.BinaryFormatValidator validator)
+    {
+        if (source.Length < 10)
+        {
+            value = default!;
+            validator.ReportShortInput("", 0, 10, source.Length);
+            return 0;
+        }
+        value = ReadUnchecked(source);
+        return 10;
+    }
+
+    /// <inheritdoc/>
+    /// <exception cref="__Sys.ArgumentException"><paramref name="destination"/> is too short, or a member cannot be encoded.</exception>
+    public void Write(__Sys.Span<byte> destination)
+    {
+        if (destination.Length < 10)
+            __BF.BinaryLayout.ThrowDestinationTooShort("Extension", 10, destination.Length);
+        destination = destination.Slice(0, 10);
+        __BP.WriteUInt32BigEndian(destination, this.Type);
+        __BP.WriteUInt32BigEndian(destination.Slice(4), this.Reserved);
+        __BP.WriteUInt16BigEndian(destination.Slice(8), this.Length);
+    }
+
+    /// <summary>Returns every rule this value breaks, in field order; allocates nothing when there is none.</summary>
+    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate() => Validate(null, 0);
+
+    /// <inheritdoc/>
+    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate(__BF.IValidationContext? context, long position) =>
+        __BF.BinaryLayout.Validate(this, "Extension", context, position);
+
+    /// <inheritdoc/>
+    [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
+    public void ValidateInto(ref __BF.BinaryFormatValidator validator)
+    {
+        if (this.Reserved is not 0)
+            validator.ReportReserved("Reserved", 4, this.Reserved, 8);
+        if (this.Length is not (>= (ushort)(1) and <= (ushort)(4096)))
+            validator.ReportRange("Length", 8, this.Length, 1, 4096);
     }
 }
 //----- Sample.Nested.Formats.Inner.Container.g.cs -----
@@ -129,129 +114,106 @@ using __BP = global::System.Buffers.Binary.BinaryPrimitives;
 using __Span = global::System.ReadOnlySpan<byte>;
 using __Sys = global::System;
 
-namespace Sample.Nested
+namespace Sample.Nested;
+
+partial class Formats
 {
-    partial class Formats
+    partial class Inner
     {
-        partial class Inner
+        partial struct Container : __BF.IBinaryFormat<Container>
         {
-            partial struct Container : __BF.IBinaryFormat<global::Sample.Nested.Formats.Inner.Container>
+            /// <summary>The encoded size in bytes.</summary>
+            public const int Size = 26;
+
+            static int __BF.IBinaryFormat<Container>.Size => 26;
+
+            /// <inheritdoc/>
+            public int GetEncodedSize() => 26;
+
+            /// <summary>Reads and validates a value; <paramref name="position"/> is the absolute offset of <paramref name="source"/>[0], used in errors.</summary>
+            /// <exception cref="__BF.BinaryFormatException">The input is too short or breaks a rule.</exception>
+            public static Container Read(__Span source, long position = 0) => Read(source, position, out _);
+
+            /// <inheritdoc/>
+            public static Container Read(__Span source, long position, out int bytesConsumed) =>
+                TryRead(source, position, out var value, out bytesConsumed, out var error) ? value : throw new __BF.BinaryFormatException(error);
+
+            /// <summary>Reads and validates a value without throwing.</summary>
+            public static bool TryRead(__Span source, out Container value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
+                TryRead(source, 0, out value, out _, out error);
+
+            /// <inheritdoc/>
+            public static bool TryRead(__Span source, long position, out Container value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
+                TryRead(source, position, out value, out _, out error);
+
+            /// <inheritdoc/>
+            public static bool TryRead(__Span source, long position, out Container value, out int bytesConsumed, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
+                __BF.BinaryLayout.TryRead(source, position, "Container", out value, out bytesConsumed, out error);
+
+            /// <summary>Reads the fields without validating them; <paramref name="source"/> must hold at least 26 bytes.</summary>
+            public static Container ReadUnchecked(__Span source)
             {
-                /// <summary>The encoded size in bytes.</summary>
-                public const int Size = 26;
-
-                static int __BF.IBinaryFormat<global::Sample.Nested.Formats.Inner.Container>.Size => 26;
-
-                /// <inheritdoc/>
-                public int GetEncodedSize() => 26;
-
-                /// <summary>Reads and validates a value from the start of <paramref name="source"/>.</summary>
-                /// <exception cref="__BF.BinaryFormatException">The input is too short or breaks a rule.</exception>
-                public static global::Sample.Nested.Formats.Inner.Container Read(__Span source) => Read(source, 0, out _);
-
-                /// <inheritdoc/>
-                public static global::Sample.Nested.Formats.Inner.Container Read(__Span source, long position) => Read(source, position, out _);
-
-                /// <inheritdoc/>
-                public static global::Sample.Nested.Formats.Inner.Container Read(__Span source, long position, out int bytesConsumed)
+                source = source.Slice(0, 26);
+                return new Container
                 {
-                    if (!TryRead(source, position, out var value, out bytesConsumed, out var error))
-                        throw new __BF.BinaryFormatException(error);
-                    return value;
-                }
+                    Magic = __BP.ReadUInt16BigEndian(source),
+                    First = global::Sample.Nested.Extension.ReadUnchecked(source.Slice(2, 10)),
+                    Second = global::Sample.Nested.Extension.ReadUnchecked(source.Slice(16, 10)),
+                };
+            }
 
-                /// <summary>Reads and validates a value without throwing.</summary>
-                public static bool TryRead(__Span source, out global::Sample.Nested.Formats.Inner.Container value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
-                    TryRead(source, 0, out value, out _, out error);
-
-                /// <inheritdoc/>
-                public static bool TryRead(__Span source, long position, out global::Sample.Nested.Formats.Inner.Container value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
-                    TryRead(source, position, out value, out _, out error);
-
-                /// <inheritdoc/>
-                public static bool TryRead(__Span source, long position, out global::Sample.Nested.Formats.Inner.Container value, out int bytesConsumed, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error)
+            /// <inheritdoc/>
+            [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
+            public static int ReadInto(__Span source, out Container value, ref __BF.BinaryFormatValidator validator)
+            {
+                if (source.Length < 26)
                 {
-                    var validator = new __BF.BinaryFormatValidator("Container", "", position, null, null);
-                    bytesConsumed = ReadInto(source, out value, ref validator);
-                    if (validator.First is null)
-                    {
-                        value.ValidateInto(ref validator);
-                    }
-                    error = validator.First;
-                    return error is null;
+                    value = default!;
+                    validator.ReportShortInput("", 0, 26, source.Length);
+                    return 0;
                 }
+                value = ReadUnchecked(source);
+                return 26;
+            }
 
-                /// <summary>Reads the fields without validating them; <paramref name="source"/> must hold at least 26 bytes.</summary>
-                public static global::Sample.Nested.Formats.Inner.Container ReadUnchecked(__Span source)
+            /// <inheritdoc/>
+            /// <exception cref="__Sys.ArgumentException"><paramref name="destination"/> is too short, or a member cannot be encoded.</exception>
+            public void Write(__Sys.Span<byte> destination)
+            {
+                if (destination.Length < 26)
+                    __BF.BinaryLayout.ThrowDestinationTooShort("Container", 26, destination.Length);
+                destination = destination.Slice(0, 26);
+                __BP.WriteUInt16BigEndian(destination, (ushort)(51966));
+                this.First.Write(destination.Slice(2, 10));
+                this.Second.Write(destination.Slice(16, 10));
+            }
+
+            /// <summary>Returns every rule this value breaks, in field order; allocates nothing when there is none.</summary>
+            public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate() => Validate(null, 0);
+
+            /// <inheritdoc/>
+            public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate(__BF.IValidationContext? context, long position) =>
+                __BF.BinaryLayout.Validate(this, "Container", context, position);
+
+            /// <inheritdoc/>
+            [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
+            public void ValidateInto(ref __BF.BinaryFormatValidator validator)
+            {
+                if (this.Magic is not (ushort)(51966))
+                    validator.ReportMagic("Magic", 0, this.Magic, 0xCAFEUL, 4);
+                if (validator.ShouldStop) return;
                 {
-                    source = source.Slice(0, 26);
-                    var value = new global::Sample.Nested.Formats.Inner.Container();
-                    value.Magic = __BP.ReadUInt16BigEndian(source.Slice(0));
-                    value.First = global::Sample.Nested.Extension.ReadUnchecked(source.Slice(2, 10));
-                    value.Second = global::Sample.Nested.Extension.ReadUnchecked(source.Slice(16, 10));
-                    return value;
+                    var FirstValidator = validator.Nested("First", 2);
+                    this.First.ValidateInto(ref FirstValidator);
+                    validator.Absorb(FirstValidator);
+                    if (validator.ShouldStop) return;
                 }
-
-                /// <inheritdoc/>
-                [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
-                public static int ReadInto(__Span source, out global::Sample.Nested.Formats.Inner.Container value, ref __BF.BinaryFormatValidator validator)
                 {
-                    if (source.Length < 26)
-                    {
-                        value = default!;
-                        validator.ReportShortInput("", 0, 26, source.Length);
-                        return 0;
-                    }
-                    value = ReadUnchecked(source);
-                    return 26;
+                    var SecondValidator = validator.Nested("Second", 16);
+                    this.Second.ValidateInto(ref SecondValidator);
+                    validator.Absorb(SecondValidator);
+                    if (validator.ShouldStop) return;
                 }
-
-                /// <inheritdoc/>
-                /// <exception cref="__Sys.ArgumentException"><paramref name="destination"/> is too short, or a member cannot be encoded.</exception>
-                public void Write(__Sys.Span<byte> destination)
-                {
-                    if (destination.Length < 26)
-                        __BF.BinaryLayout.ThrowDestinationTooShort("Container", 26, destination.Length);
-                    destination = destination.Slice(0, 26);
-                    __BP.WriteUInt16BigEndian(destination.Slice(0), (ushort)(51966));
-                    this.First.Write(destination.Slice(2, 10));
-                    this.Second.Write(destination.Slice(16, 10));
-                }
-
-                /// <summary>Returns every rule this value breaks, in field order; allocates nothing when there is none.</summary>
-                public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate() => Validate(null, 0);
-
-                /// <inheritdoc/>
-                public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate(__BF.IValidationContext? context, long position) =>
-                    __BF.BinaryLayout.Validate(this, "Container", context, position);
-
-                /// <inheritdoc/>
-                [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
-                public void ValidateInto(ref __BF.BinaryFormatValidator validator)
-                {
-                    if (this.Magic != (ushort)(51966))
-                    {
-                        var found = __BF.BinaryFormatValidator.Hex(unchecked((ulong)this.Magic), 4);
-                        validator.Report("Magic", 0, __BF.BinaryFormatRule.Magic, found, "0xCAFE", "expected 0xCAFE, but got " + found);
-                        if (validator.ShouldStop) return;
-                    }
-                    {
-                        var FirstValidator = validator.Nested("First", 2);
-                        this.First.ValidateInto(ref FirstValidator);
-                        validator.Absorb(FirstValidator);
-                        if (validator.ShouldStop) return;
-                    }
-                    {
-                        var SecondValidator = validator.Nested("Second", 16);
-                        this.Second.ValidateInto(ref SecondValidator);
-                        validator.Absorb(SecondValidator);
-                        if (validator.ShouldStop) return;
-                    }
-                    OnValidate(ref validator);
-                }
-
-                /// <summary>Implement this to add hand-written checks; report them with <c>validator.Report</c>.</summary>
-                partial void OnValidate(ref __BF.BinaryFormatValidator validator);
             }
         }
     }

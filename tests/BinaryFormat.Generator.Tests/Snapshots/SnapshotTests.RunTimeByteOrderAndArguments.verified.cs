@@ -6,133 +6,111 @@ using __BP = global::System.Buffers.Binary.BinaryPrimitives;
 using __Span = global::System.ReadOnlySpan<byte>;
 using __Sys = global::System;
 
-namespace Sample.Elf
+namespace Sample.Elf;
+
+partial class Container : __BF.IBinaryLayout<global::Sample.Elf.Container>
 {
-    partial class Container : __BF.IBinaryLayout<global::Sample.Elf.Container>
+    /// <inheritdoc/>
+    public int GetEncodedSize()
     {
-        /// <inheritdoc/>
-        public int GetEncodedSize()
+        var offset = 8;
+        offset += (this.Extra?.GetEncodedSize() ?? 0);
+        return offset;
+    }
+
+    /// <summary>Reads and validates a value; <paramref name="position"/> is the absolute offset of <paramref name="source"/>[0], used in errors.</summary>
+    /// <exception cref="__BF.BinaryFormatException">The input is too short or breaks a rule.</exception>
+    public static global::Sample.Elf.Container Read(__Span source, long position = 0) => Read(source, position, out _);
+
+    /// <inheritdoc/>
+    public static global::Sample.Elf.Container Read(__Span source, long position, out int bytesConsumed) =>
+        TryRead(source, position, out var value, out bytesConsumed, out var error) ? value : throw new __BF.BinaryFormatException(error);
+
+    /// <summary>Reads and validates a value without throwing.</summary>
+    public static bool TryRead(__Span source, out global::Sample.Elf.Container value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
+        TryRead(source, 0, out value, out _, out error);
+
+    /// <inheritdoc/>
+    public static bool TryRead(__Span source, long position, out global::Sample.Elf.Container value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
+        TryRead(source, position, out value, out _, out error);
+
+    /// <inheritdoc/>
+    public static bool TryRead(__Span source, long position, out global::Sample.Elf.Container value, out int bytesConsumed, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
+        __BF.BinaryLayout.TryRead(source, position, "Container", out value, out bytesConsumed, out error);
+
+    /// <inheritdoc/>
+    [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
+    public static int ReadInto(__Span source, out global::Sample.Elf.Container value, ref __BF.BinaryFormatValidator validator)
+    {
+        if (source.Length < 8)
         {
-            var offset = 8;
-            offset += (this.Extra?.GetEncodedSize() ?? 0);
-            return offset;
+            value = default!;
+            validator.ReportShortInput("", 0, 8, source.Length);
+            return 0;
         }
-
-        /// <summary>Reads and validates a value from the start of <paramref name="source"/>.</summary>
-        /// <exception cref="__BF.BinaryFormatException">The input is too short or breaks a rule.</exception>
-        public static global::Sample.Elf.Container Read(__Span source) => Read(source, 0, out _);
-
-        /// <inheritdoc/>
-        public static global::Sample.Elf.Container Read(__Span source, long position) => Read(source, position, out _);
-
-        /// <inheritdoc/>
-        public static global::Sample.Elf.Container Read(__Span source, long position, out int bytesConsumed)
+        value = new global::Sample.Elf.Container();
+        value.Order = (global::BinaryFormat.ByteOrder)__BP.ReadInt32BigEndian(source);
+        value.ExtraSize = __BP.ReadUInt32BigEndian(source.Slice(4));
+        var offset = 8;
         {
-            if (!TryRead(source, position, out var value, out bytesConsumed, out var error))
-                throw new __BF.BinaryFormatException(error);
-            return value;
-        }
-
-        /// <summary>Reads and validates a value without throwing.</summary>
-        public static bool TryRead(__Span source, out global::Sample.Elf.Container value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
-            TryRead(source, 0, out value, out _, out error);
-
-        /// <inheritdoc/>
-        public static bool TryRead(__Span source, long position, out global::Sample.Elf.Container value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
-            TryRead(source, position, out value, out _, out error);
-
-        /// <inheritdoc/>
-        public static bool TryRead(__Span source, long position, out global::Sample.Elf.Container value, out int bytesConsumed, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error)
-        {
-            var validator = new __BF.BinaryFormatValidator("Container", "", position, null, null);
-            bytesConsumed = ReadInto(source, out value, ref validator);
-            if (validator.First is null)
+            var length = unchecked((ulong)value.ExtraSize);
+            if (length > (ulong)(source.Length - offset))
             {
-                validator.ChecksumsVerified = true;
-                value.ValidateInto(ref validator);
+                validator.ReportShortInput("Extra", offset, __BF.BinaryLayout.Needed(length, 1), source.Length - offset);
+                return offset;
             }
-            error = validator.First;
-            return error is null;
+            var nested = validator.Nested("Extra", offset);
+            var consumed = global::Sample.Elf.Extra.ReadInto(source.Slice(offset, (int)length), out var item, ref nested, unchecked((global::BinaryFormat.ByteOrder)value.Order), unchecked((uint)value.ExtraSize));
+            value.Extra = item;
+            validator.Absorb(nested);
+            if (validator.First is not null)
+                return offset;
+            offset += (int)length;
         }
+        return offset;
+    }
 
-        /// <inheritdoc/>
-        [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
-        public static int ReadInto(__Span source, out global::Sample.Elf.Container value, ref __BF.BinaryFormatValidator validator)
+    /// <inheritdoc/>
+    /// <exception cref="__Sys.ArgumentException"><paramref name="destination"/> is too short, or a member cannot be encoded.</exception>
+    public void Write(__Sys.Span<byte> destination)
+    {
+        var size = GetEncodedSize();
+        if (destination.Length < size)
+            __BF.BinaryLayout.ThrowDestinationTooShort("Container", size, destination.Length);
+        destination = destination.Slice(0, size);
+        __BP.WriteInt32BigEndian(destination, (int)this.Order);
+        __BP.WriteUInt32BigEndian(destination.Slice(4), unchecked((uint)((this.Extra?.GetEncodedSize() ?? 0))));
+        var offset = 8;
+        this.Extra?.Write(destination.Slice(offset, (this.Extra?.GetEncodedSize() ?? 0)));
+        offset += (this.Extra?.GetEncodedSize() ?? 0);
+    }
+
+    /// <summary>Returns every rule this value breaks, in field order; allocates nothing when there is none.</summary>
+    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate() => Validate(null, 0);
+
+    /// <inheritdoc/>
+    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate(__BF.IValidationContext? context, long position) =>
+        __BF.BinaryLayout.Validate(this, "Container", context, position);
+
+    /// <inheritdoc/>
+    [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
+    public void ValidateInto(ref __BF.BinaryFormatValidator validator)
+    {
+        if ((this.Extra?.GetEncodedSize() ?? 0) is var ExtraSizeExpected && unchecked((ulong)this.ExtraSize) != (ulong)ExtraSizeExpected)
         {
-            if (source.Length < 8)
-            {
-                value = default!;
-                validator.ReportShortInput("", 0, 8, source.Length);
-                return 0;
-            }
-            value = new global::Sample.Elf.Container();
-            value.Order = (global::BinaryFormat.ByteOrder)__BP.ReadInt32BigEndian(source.Slice(0));
-            value.ExtraSize = __BP.ReadUInt32BigEndian(source.Slice(4));
-            var offset = 8;
-            {
-                var length = unchecked((ulong)value.ExtraSize);
-                if (length > (ulong)(source.Length - offset))
-                {
-                    validator.ReportShortInput("Extra", offset, __BF.BinaryLayout.Needed(length, 1), source.Length - offset);
-                    return offset;
-                }
-                var nested = validator.Nested("Extra", offset);
-                var consumed = global::Sample.Elf.Extra.ReadInto(source.Slice(offset, (int)length), out var item, ref nested, unchecked((global::BinaryFormat.ByteOrder)value.Order), unchecked((uint)value.ExtraSize));
-                value.Extra = item;
-                validator.Absorb(nested);
-                if (validator.First is not null)
-                    return offset;
-                offset += (int)length;
-            }
-            return offset;
+            validator.Report("ExtraSize", 4, __BF.BinaryFormatRule.Length, __BF.BinaryFormatValidator.Format(this.ExtraSize), __BF.BinaryFormatValidator.Format(ExtraSizeExpected), "expected " + __BF.BinaryFormatValidator.Format(ExtraSizeExpected) + " (the length of Extra), but got " + __BF.BinaryFormatValidator.Format(this.ExtraSize));
+            if (validator.ShouldStop) return;
         }
-
-        /// <inheritdoc/>
-        /// <exception cref="__Sys.ArgumentException"><paramref name="destination"/> is too short, or a member cannot be encoded.</exception>
-        public void Write(__Sys.Span<byte> destination)
+        var offset = 8;
+        if (this.Extra is not null)
         {
-            var size = GetEncodedSize();
-            if (destination.Length < size)
-                __BF.BinaryLayout.ThrowDestinationTooShort("Container", size, destination.Length);
-            destination = destination.Slice(0, size);
-            __BP.WriteInt32BigEndian(destination.Slice(0), (int)this.Order);
-            __BP.WriteUInt32BigEndian(destination.Slice(4), unchecked((uint)((this.Extra?.GetEncodedSize() ?? 0))));
-            var offset = 8;
-            this.Extra?.Write(destination.Slice(offset, (this.Extra?.GetEncodedSize() ?? 0)));
-            offset += (this.Extra?.GetEncodedSize() ?? 0);
+            var ExtraValidator = validator.Nested("Extra", offset);
+            ExtraValidator.ChecksumsVerified = validator.ChecksumsVerified;
+            this.Extra!.ValidateInto(ref ExtraValidator);
+            validator.Absorb(ExtraValidator);
+            if (validator.ShouldStop) return;
         }
-
-        /// <summary>Returns every rule this value breaks, in field order; allocates nothing when there is none.</summary>
-        public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate() => Validate(null, 0);
-
-        /// <inheritdoc/>
-        public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate(__BF.IValidationContext? context, long position) =>
-            __BF.BinaryLayout.Validate(this, "Container", context, position);
-
-        /// <inheritdoc/>
-        [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
-        public void ValidateInto(ref __BF.BinaryFormatValidator validator)
-        {
-            if ((this.Extra?.GetEncodedSize() ?? 0) is var ExtraSizeExpected && unchecked((ulong)this.ExtraSize) != (ulong)ExtraSizeExpected)
-            {
-                validator.Report("ExtraSize", 4, __BF.BinaryFormatRule.Length, __BF.BinaryFormatValidator.Format(this.ExtraSize), __BF.BinaryFormatValidator.Format(ExtraSizeExpected), "expected " + __BF.BinaryFormatValidator.Format(ExtraSizeExpected) + " (the length of Extra), but got " + __BF.BinaryFormatValidator.Format(this.ExtraSize));
-                if (validator.ShouldStop) return;
-            }
-            var offset = 8;
-            if (this.Extra is not null)
-            {
-                var ExtraValidator = validator.Nested("Extra", offset);
-                ExtraValidator.ChecksumsVerified = validator.ChecksumsVerified;
-                this.Extra!.ValidateInto(ref ExtraValidator);
-                validator.Absorb(ExtraValidator);
-                if (validator.ShouldStop) return;
-            }
-            offset += (this.Extra?.GetEncodedSize() ?? 0);
-            OnValidate(ref validator);
-        }
-
-        /// <summary>Implement this to add hand-written checks; report them with <c>validator.Report</c>.</summary>
-        partial void OnValidate(ref __BF.BinaryFormatValidator validator);
+        offset += (this.Extra?.GetEncodedSize() ?? 0);
     }
 }
 //----- Sample.Elf.Extra.g.cs -----
@@ -143,150 +121,139 @@ using __BP = global::System.Buffers.Binary.BinaryPrimitives;
 using __Span = global::System.ReadOnlySpan<byte>;
 using __Sys = global::System;
 
-namespace Sample.Elf
+namespace Sample.Elf;
+
+partial class Extra : __BF.IBinaryLayout<global::Sample.Elf.Extra>
 {
-    partial class Extra : __BF.IBinaryLayout<global::Sample.Elf.Extra>
+    /// <inheritdoc/>
+    public int GetEncodedSize()
     {
-        /// <inheritdoc/>
-        public int GetEncodedSize()
+        var offset = 0;
+        if (unchecked((ulong)this.Size) >= 8UL)
         {
-            var offset = 0;
-            if (unchecked((ulong)this.Size) >= 8UL)
+            offset += 8;
+        }
+        offset += (this.Rest?.Length ?? 0);
+        return offset;
+    }
+
+    static bool __BF.IBinaryLayout<global::Sample.Elf.Extra>.ReadsToEnd => true;
+
+    static bool __BF.IBinaryLayout<global::Sample.Elf.Extra>.HasRules => false;
+
+    /// <summary>Reads and validates a value; <paramref name="position"/> is the absolute offset of <paramref name="source"/>[0], used in errors.</summary>
+    /// <exception cref="__BF.BinaryFormatException">The input is too short or breaks a rule.</exception>
+    public static global::Sample.Elf.Extra Read(__Span source, long position = 0) => Read(source, position, out _);
+
+    /// <inheritdoc/>
+    public static global::Sample.Elf.Extra Read(__Span source, long position, out int bytesConsumed) =>
+        TryRead(source, position, out var value, out bytesConsumed, out var error) ? value : throw new __BF.BinaryFormatException(error);
+
+    /// <summary>Reads and validates a value without throwing.</summary>
+    public static bool TryRead(__Span source, out global::Sample.Elf.Extra value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
+        TryRead(source, 0, out value, out _, out error);
+
+    /// <inheritdoc/>
+    public static bool TryRead(__Span source, long position, out global::Sample.Elf.Extra value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
+        TryRead(source, position, out value, out _, out error);
+
+    /// <inheritdoc/>
+    public static bool TryRead(__Span source, long position, out global::Sample.Elf.Extra value, out int bytesConsumed, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
+        TryRead(source, position, default, default, out value, out bytesConsumed, out error);
+
+    /// <summary>Reads and validates a value given its arguments (<paramref name="order"/>, <paramref name="size"/>).</summary>
+    /// <exception cref="__BF.BinaryFormatException">The input is too short or breaks a rule.</exception>
+    public static global::Sample.Elf.Extra Read(__Span source, long position, global::BinaryFormat.ByteOrder @order, uint @size) => Read(source, position, @order, @size, out _);
+
+    /// <summary>Reads and validates a value given its arguments (<paramref name="order"/>, <paramref name="size"/>) and says how many bytes it took.</summary>
+    /// <exception cref="__BF.BinaryFormatException">The input is too short or breaks a rule.</exception>
+    public static global::Sample.Elf.Extra Read(__Span source, long position, global::BinaryFormat.ByteOrder @order, uint @size, out int bytesConsumed)
+    {
+        if (!TryRead(source, position, @order, @size, out var value, out bytesConsumed, out var error))
+            throw new __BF.BinaryFormatException(error);
+        return value;
+    }
+
+    /// <summary>Reads and validates a value given its arguments (<paramref name="order"/>, <paramref name="size"/>) without throwing.</summary>
+    public static bool TryRead(__Span source, long position, global::BinaryFormat.ByteOrder @order, uint @size, out global::Sample.Elf.Extra value, out int bytesConsumed, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error)
+    {
+        var validator = new __BF.BinaryFormatValidator("Extra", "", position, null, null);
+        bytesConsumed = ReadInto(source, out value, ref validator, @order, @size);
+        if (validator.First is null)
+        {
+            validator.ChecksumsVerified = true;
+            value.ValidateInto(ref validator);
+        }
+        error = validator.First;
+        return error is null;
+    }
+
+    /// <inheritdoc/>
+    [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
+    public static int ReadInto(__Span source, out global::Sample.Elf.Extra value, ref __BF.BinaryFormatValidator validator) =>
+        ReadInto(source, out value, ref validator, default, default);
+
+    /// <summary>Reads without the declared rules, given the arguments; used by containers that pass them.</summary>
+    [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
+    public static int ReadInto(__Span source, out global::Sample.Elf.Extra value, ref __BF.BinaryFormatValidator validator, global::BinaryFormat.ByteOrder @order, uint @size)
+    {
+        value = new global::Sample.Elf.Extra();
+        value.Order = @order;
+        value.Size = @size;
+        var offset = 0;
+        if (unchecked((ulong)value.Size) >= 8UL)
+        {
             {
-                offset += 8;
-            }
-            offset += (this.Rest?.Length ?? 0);
-            return offset;
-        }
-
-        static bool __BF.IBinaryLayout<global::Sample.Elf.Extra>.ReadsToEnd => true;
-
-        static bool __BF.IBinaryLayout<global::Sample.Elf.Extra>.HasRules => false;
-
-        /// <summary>Reads and validates a value from the start of <paramref name="source"/>.</summary>
-        /// <exception cref="__BF.BinaryFormatException">The input is too short or breaks a rule.</exception>
-        public static global::Sample.Elf.Extra Read(__Span source) => Read(source, 0, out _);
-
-        /// <inheritdoc/>
-        public static global::Sample.Elf.Extra Read(__Span source, long position) => Read(source, position, out _);
-
-        /// <inheritdoc/>
-        public static global::Sample.Elf.Extra Read(__Span source, long position, out int bytesConsumed)
-        {
-            if (!TryRead(source, position, out var value, out bytesConsumed, out var error))
-                throw new __BF.BinaryFormatException(error);
-            return value;
-        }
-
-        /// <summary>Reads and validates a value without throwing.</summary>
-        public static bool TryRead(__Span source, out global::Sample.Elf.Extra value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
-            TryRead(source, 0, out value, out _, out error);
-
-        /// <inheritdoc/>
-        public static bool TryRead(__Span source, long position, out global::Sample.Elf.Extra value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
-            TryRead(source, position, out value, out _, out error);
-
-        /// <inheritdoc/>
-        public static bool TryRead(__Span source, long position, out global::Sample.Elf.Extra value, out int bytesConsumed, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
-            TryRead(source, position, default, default, out value, out bytesConsumed, out error);
-
-        /// <summary>Reads and validates a value given its arguments (<paramref name="order"/>, <paramref name="size"/>).</summary>
-        /// <exception cref="__BF.BinaryFormatException">The input is too short or breaks a rule.</exception>
-        public static global::Sample.Elf.Extra Read(__Span source, long position, global::BinaryFormat.ByteOrder @order, uint @size) => Read(source, position, @order, @size, out _);
-
-        /// <summary>Reads and validates a value given its arguments (<paramref name="order"/>, <paramref name="size"/>) and says how many bytes it took.</summary>
-        /// <exception cref="__BF.BinaryFormatException">The input is too short or breaks a rule.</exception>
-        public static global::Sample.Elf.Extra Read(__Span source, long position, global::BinaryFormat.ByteOrder @order, uint @size, out int bytesConsumed)
-        {
-            if (!TryRead(source, position, @order, @size, out var value, out bytesConsumed, out var error))
-                throw new __BF.BinaryFormatException(error);
-            return value;
-        }
-
-        /// <summary>Reads and validates a value given its arguments (<paramref name="order"/>, <paramref name="size"/>) without throwing.</summary>
-        public static bool TryRead(__Span source, long position, global::BinaryFormat.ByteOrder @order, uint @size, out global::Sample.Elf.Extra value, out int bytesConsumed, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error)
-        {
-            var validator = new __BF.BinaryFormatValidator("Extra", "", position, null, null);
-            bytesConsumed = ReadInto(source, out value, ref validator, @order, @size);
-            if (validator.First is null)
-            {
-                value.ValidateInto(ref validator);
-            }
-            error = validator.First;
-            return error is null;
-        }
-
-        /// <inheritdoc/>
-        [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
-        public static int ReadInto(__Span source, out global::Sample.Elf.Extra value, ref __BF.BinaryFormatValidator validator) =>
-            ReadInto(source, out value, ref validator, default, default);
-
-        /// <summary>Reads without the declared rules, given the arguments; used by containers that pass them.</summary>
-        [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
-        public static int ReadInto(__Span source, out global::Sample.Elf.Extra value, ref __BF.BinaryFormatValidator validator, global::BinaryFormat.ByteOrder @order, uint @size)
-        {
-            value = new global::Sample.Elf.Extra();
-            value.Order = @order;
-            value.Size = @size;
-            var offset = 0;
-            if (unchecked((ulong)value.Size) >= 8UL)
-            {
+                if (8UL > (ulong)(source.Length - offset))
                 {
-                    if (8UL > (ulong)(source.Length - offset))
-                    {
-                        validator.ReportShortInput("First", offset, 8, source.Length - offset);
-                        return offset;
-                    }
-                    value.First = (value.Order == global::BinaryFormat.ByteOrder.BigEndian ? __BP.ReadUInt64BigEndian(source.Slice(offset)) : __BP.ReadUInt64LittleEndian(source.Slice(offset)));
-                    offset += 8;
+                    validator.ReportShortInput("First", offset, 8, source.Length - offset);
+                    return offset;
                 }
-            }
-            else
-            {
-                value.First = 0UL;
-            }
-            {
-                var length = (ulong)(source.Length - offset);
-                value.Rest = source.Slice(offset, (int)length).ToArray();
-                offset += (int)length;
-            }
-            return offset;
-        }
-
-        /// <inheritdoc/>
-        /// <exception cref="__Sys.ArgumentException"><paramref name="destination"/> is too short, or a member cannot be encoded.</exception>
-        public void Write(__Sys.Span<byte> destination)
-        {
-            var size = GetEncodedSize();
-            if (destination.Length < size)
-                __BF.BinaryLayout.ThrowDestinationTooShort("Extra", size, destination.Length);
-            destination = destination.Slice(0, size);
-            var offset = 0;
-            if (unchecked((ulong)this.Size) >= 8UL)
-            {
-                if (this.Order == global::BinaryFormat.ByteOrder.BigEndian) __BP.WriteUInt64BigEndian(destination.Slice(offset), this.First); else __BP.WriteUInt64LittleEndian(destination.Slice(offset), this.First);
+                value.First = (value.Order == global::BinaryFormat.ByteOrder.BigEndian ? __BP.ReadUInt64BigEndian(source.Slice(offset)) : __BP.ReadUInt64LittleEndian(source.Slice(offset)));
                 offset += 8;
             }
-            ((__Span)this.Rest).CopyTo(destination.Slice(offset));
-            offset += (this.Rest?.Length ?? 0);
         }
-
-        /// <summary>Returns every rule this value breaks, in field order; allocates nothing when there is none.</summary>
-        public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate() => Validate(null, 0);
-
-        /// <inheritdoc/>
-        public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate(__BF.IValidationContext? context, long position) =>
-            __BF.BinaryLayout.Validate(this, "Extra", context, position);
-
-        /// <inheritdoc/>
-        [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
-        public void ValidateInto(ref __BF.BinaryFormatValidator validator)
+        else
         {
-            OnValidate(ref validator);
+            value.First = 0UL;
         }
+        {
+            var length = (ulong)(source.Length - offset);
+            value.Rest = source.Slice(offset, (int)length).ToArray();
+            offset += (int)length;
+        }
+        return offset;
+    }
 
-        /// <summary>Implement this to add hand-written checks; report them with <c>validator.Report</c>.</summary>
-        partial void OnValidate(ref __BF.BinaryFormatValidator validator);
+    /// <inheritdoc/>
+    /// <exception cref="__Sys.ArgumentException"><paramref name="destination"/> is too short, or a member cannot be encoded.</exception>
+    public void Write(__Sys.Span<byte> destination)
+    {
+        var size = GetEncodedSize();
+        if (destination.Length < size)
+            __BF.BinaryLayout.ThrowDestinationTooShort("Extra", size, destination.Length);
+        destination = destination.Slice(0, size);
+        var offset = 0;
+        if (unchecked((ulong)this.Size) >= 8UL)
+        {
+            if (this.Order == global::BinaryFormat.ByteOrder.BigEndian) __BP.WriteUInt64BigEndian(destination.Slice(offset), this.First); else __BP.WriteUInt64LittleEndian(destination.Slice(offset), this.First);
+            offset += 8;
+        }
+        ((__Span)this.Rest).CopyTo(destination.Slice(offset));
+        offset += (this.Rest?.Length ?? 0);
+    }
+
+    /// <summary>Returns every rule this value breaks, in field order; allocates nothing when there is none.</summary>
+    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate() => Validate(null, 0);
+
+    /// <inheritdoc/>
+    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate(__BF.IValidationContext? context, long position) =>
+        __BF.BinaryLayout.Validate(this, "Extra", context, position);
+
+    /// <inheritdoc/>
+    [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
+    public void ValidateInto(ref __BF.BinaryFormatValidator validator)
+    {
     }
 }
 //----- Sample.Elf.Ident.g.cs -----
@@ -297,135 +264,111 @@ using __BP = global::System.Buffers.Binary.BinaryPrimitives;
 using __Span = global::System.ReadOnlySpan<byte>;
 using __Sys = global::System;
 
-namespace Sample.Elf
+namespace Sample.Elf;
+
+partial struct Ident : __BF.IBinaryFormat<Ident>
 {
-    partial struct Ident : __BF.IBinaryFormat<global::Sample.Elf.Ident>
+    /// <summary>The encoded size in bytes.</summary>
+    public const int Size = 19;
+
+    static int __BF.IBinaryFormat<Ident>.Size => 19;
+
+    /// <inheritdoc/>
+    public int GetEncodedSize() => 19;
+
+    /// <summary>Reads and validates a value; <paramref name="position"/> is the absolute offset of <paramref name="source"/>[0], used in errors.</summary>
+    /// <exception cref="__BF.BinaryFormatException">The input is too short or breaks a rule.</exception>
+    public static Ident Read(__Span source, long position = 0) => Read(source, position, out _);
+
+    /// <inheritdoc/>
+    public static Ident Read(__Span source, long position, out int bytesConsumed) =>
+        TryRead(source, position, out var value, out bytesConsumed, out var error) ? value : throw new __BF.BinaryFormatException(error);
+
+    /// <summary>Reads and validates a value without throwing.</summary>
+    public static bool TryRead(__Span source, out Ident value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
+        TryRead(source, 0, out value, out _, out error);
+
+    /// <inheritdoc/>
+    public static bool TryRead(__Span source, long position, out Ident value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
+        TryRead(source, position, out value, out _, out error);
+
+    /// <inheritdoc/>
+    public static bool TryRead(__Span source, long position, out Ident value, out int bytesConsumed, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
+        __BF.BinaryLayout.TryRead(source, position, "Ident", out value, out bytesConsumed, out error);
+
+    /// <summary>Reads the fields without validating them; <paramref name="source"/> must hold at least 19 bytes.</summary>
+    public static Ident ReadUnchecked(__Span source)
     {
-        /// <summary>The encoded size in bytes.</summary>
-        public const int Size = 19;
-
-        static int __BF.IBinaryFormat<global::Sample.Elf.Ident>.Size => 19;
-
-        /// <inheritdoc/>
-        public int GetEncodedSize() => 19;
-
-        /// <summary>Reads and validates a value from the start of <paramref name="source"/>.</summary>
-        /// <exception cref="__BF.BinaryFormatException">The input is too short or breaks a rule.</exception>
-        public static global::Sample.Elf.Ident Read(__Span source) => Read(source, 0, out _);
-
-        /// <inheritdoc/>
-        public static global::Sample.Elf.Ident Read(__Span source, long position) => Read(source, position, out _);
-
-        /// <inheritdoc/>
-        public static global::Sample.Elf.Ident Read(__Span source, long position, out int bytesConsumed)
+        source = source.Slice(0, 19);
+        var value = new Ident();
+        value.Magic = __BP.ReadUInt32LittleEndian(source);
+        value.Data = source[4];
+        value.Type = (unchecked((long)value.Data) == 2L ? __BP.ReadUInt16BigEndian(source.Slice(5)) : __BP.ReadUInt16LittleEndian(source.Slice(5)));
+        value.AlwaysBig = __BP.ReadUInt32BigEndian(source.Slice(7));
         {
-            if (!TryRead(source, position, out var value, out bytesConsumed, out var error))
-                throw new __BF.BinaryFormatException(error);
-            return value;
+            var items = new uint[2];
+            for (var i = 0; i < items.Length; i++)
+                items[i] = (unchecked((long)value.Data) == 2L ? __BP.ReadUInt32BigEndian(source.Slice(11 + i * 4)) : __BP.ReadUInt32LittleEndian(source.Slice(11 + i * 4)));
+            value.Pair = items;
         }
+        return value;
+    }
 
-        /// <summary>Reads and validates a value without throwing.</summary>
-        public static bool TryRead(__Span source, out global::Sample.Elf.Ident value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
-            TryRead(source, 0, out value, out _, out error);
-
-        /// <inheritdoc/>
-        public static bool TryRead(__Span source, long position, out global::Sample.Elf.Ident value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
-            TryRead(source, position, out value, out _, out error);
-
-        /// <inheritdoc/>
-        public static bool TryRead(__Span source, long position, out global::Sample.Elf.Ident value, out int bytesConsumed, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error)
+    /// <inheritdoc/>
+    [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
+    public static int ReadInto(__Span source, out Ident value, ref __BF.BinaryFormatValidator validator)
+    {
+        if (source.Length < 19)
         {
-            var validator = new __BF.BinaryFormatValidator("Ident", "", position, null, null);
-            bytesConsumed = ReadInto(source, out value, ref validator);
-            if (validator.First is null)
-            {
-                value.ValidateInto(ref validator);
-            }
-            error = validator.First;
-            return error is null;
+            value = default!;
+            validator.ReportShortInput("", 0, 19, source.Length);
+            return 0;
         }
+        value = ReadUnchecked(source);
+        return 19;
+    }
 
-        /// <summary>Reads the fields without validating them; <paramref name="source"/> must hold at least 19 bytes.</summary>
-        public static global::Sample.Elf.Ident ReadUnchecked(__Span source)
+    /// <inheritdoc/>
+    /// <exception cref="__Sys.ArgumentException"><paramref name="destination"/> is too short, or a member cannot be encoded.</exception>
+    public void Write(__Sys.Span<byte> destination)
+    {
+        if (destination.Length < 19)
+            __BF.BinaryLayout.ThrowDestinationTooShort("Ident", 19, destination.Length);
+        destination = destination.Slice(0, 19);
+        __BP.WriteUInt32LittleEndian(destination, this.Magic);
+        destination[4] = unchecked((byte)this.Data);
+        if (unchecked((long)this.Data) == 2L) __BP.WriteUInt16BigEndian(destination.Slice(5), this.Type); else __BP.WriteUInt16LittleEndian(destination.Slice(5), this.Type);
+        __BP.WriteUInt32BigEndian(destination.Slice(7), this.AlwaysBig);
         {
-            source = source.Slice(0, 19);
-            var value = new global::Sample.Elf.Ident();
-            value.Magic = __BP.ReadUInt32LittleEndian(source.Slice(0));
-            value.Data = source[4];
-            value.Type = (unchecked((long)value.Data) == 2L ? __BP.ReadUInt16BigEndian(source.Slice(5)) : __BP.ReadUInt16LittleEndian(source.Slice(5)));
-            value.AlwaysBig = __BP.ReadUInt32BigEndian(source.Slice(7));
+            var items = this.Pair ?? __Sys.Array.Empty<uint>();
+            if (items.Length != 2)
+                __BF.BinaryLayout.ThrowUnwritable("Ident", "Pair", "must hold 2 elements, but holds " + items.Length);
+            var stride = 4;
+            for (var i = 0; i < items.Length; i++)
             {
-                var items = new uint[2];
-                for (var i = 0; i < items.Length; i++)
-                    items[i] = (unchecked((long)value.Data) == 2L ? __BP.ReadUInt32BigEndian(source.Slice(11 + i * 4)) : __BP.ReadUInt32LittleEndian(source.Slice(11 + i * 4)));
-                value.Pair = items;
-            }
-            return value;
-        }
-
-        /// <inheritdoc/>
-        [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
-        public static int ReadInto(__Span source, out global::Sample.Elf.Ident value, ref __BF.BinaryFormatValidator validator)
-        {
-            if (source.Length < 19)
-            {
-                value = default!;
-                validator.ReportShortInput("", 0, 19, source.Length);
-                return 0;
-            }
-            value = ReadUnchecked(source);
-            return 19;
-        }
-
-        /// <inheritdoc/>
-        /// <exception cref="__Sys.ArgumentException"><paramref name="destination"/> is too short, or a member cannot be encoded.</exception>
-        public void Write(__Sys.Span<byte> destination)
-        {
-            if (destination.Length < 19)
-                __BF.BinaryLayout.ThrowDestinationTooShort("Ident", 19, destination.Length);
-            destination = destination.Slice(0, 19);
-            __BP.WriteUInt32LittleEndian(destination.Slice(0), this.Magic);
-            destination[4] = unchecked((byte)this.Data);
-            if (unchecked((long)this.Data) == 2L) __BP.WriteUInt16BigEndian(destination.Slice(5), this.Type); else __BP.WriteUInt16LittleEndian(destination.Slice(5), this.Type);
-            __BP.WriteUInt32BigEndian(destination.Slice(7), this.AlwaysBig);
-            {
-                var items = this.Pair ?? __Sys.Array.Empty<uint>();
-                if (items.Length != 2)
-                    __BF.BinaryLayout.ThrowUnwritable("Ident", "Pair", "must hold 2 elements, but holds " + items.Length);
-                var stride = 4;
-                for (var i = 0; i < items.Length; i++)
-                {
-                    if (unchecked((long)this.Data) == 2L) __BP.WriteUInt32BigEndian(destination.Slice(11 + i * stride), items[i]); else __BP.WriteUInt32LittleEndian(destination.Slice(11 + i * stride), items[i]);
-                }
+                if (unchecked((long)this.Data) == 2L) __BP.WriteUInt32BigEndian(destination.Slice(11 + i * stride), items[i]); else __BP.WriteUInt32LittleEndian(destination.Slice(11 + i * stride), items[i]);
             }
         }
+    }
 
-        /// <summary>Returns every rule this value breaks, in field order; allocates nothing when there is none.</summary>
-        public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate() => Validate(null, 0);
+    /// <summary>Returns every rule this value breaks, in field order; allocates nothing when there is none.</summary>
+    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate() => Validate(null, 0);
 
-        /// <inheritdoc/>
-        public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate(__BF.IValidationContext? context, long position) =>
-            __BF.BinaryLayout.Validate(this, "Ident", context, position);
+    /// <inheritdoc/>
+    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate(__BF.IValidationContext? context, long position) =>
+        __BF.BinaryLayout.Validate(this, "Ident", context, position);
 
-        /// <inheritdoc/>
-        [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
-        public void ValidateInto(ref __BF.BinaryFormatValidator validator)
+    /// <inheritdoc/>
+    [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
+    public void ValidateInto(ref __BF.BinaryFormatValidator validator)
+    {
+        if (this.Data is not ((byte)(1) or (byte)(2)))
+            validator.ReportOneOf("Data", 4, this.Data, "1, 2");
+        if (validator.ShouldStop) return;
+        if ((this.Pair?.Length ?? 0) != 2)
         {
-            if (this.Data != (byte)(1) && this.Data != (byte)(2))
-            {
-                var found = __BF.BinaryFormatValidator.Format(this.Data);
-                validator.Report("Data", 4, __BF.BinaryFormatRule.OneOf, found, "1, 2", found + " is not one of 1, 2");
-                if (validator.ShouldStop) return;
-            }
-            if ((this.Pair?.Length ?? 0) != 2)
-            {
-                validator.Report("Pair", 11, __BF.BinaryFormatRule.Length, __BF.BinaryFormatValidator.Format(this.Pair?.Length ?? 0), "2", "expected 2 elements, but got " + __BF.BinaryFormatValidator.Format(this.Pair?.Length ?? 0));
-                if (validator.ShouldStop) return;
-            }
-            OnValidate(ref validator);
+            validator.Report("Pair", 11, __BF.BinaryFormatRule.Length, __BF.BinaryFormatValidator.Format(this.Pair?.Length ?? 0), "2", "expected 2 elements, but got " + __BF.BinaryFormatValidator.Format(this.Pair?.Length ?? 0));
+            if (validator.ShouldStop) return;
         }
-
-        /// <summary>Implement this to add hand-written checks; report them with <c>validator.Report</c>.</summary>
-        partial void OnValidate(ref __BF.BinaryFormatValidator validator);
     }
 }

@@ -6,217 +6,195 @@ using __BP = global::System.Buffers.Binary.BinaryPrimitives;
 using __Span = global::System.ReadOnlySpan<byte>;
 using __Sys = global::System;
 
-namespace Sample.Tagged
+namespace Sample.Tagged;
+
+partial class Message : __BF.IBinaryLayout<global::Sample.Tagged.Message>
 {
-    partial class Message : __BF.IBinaryLayout<global::Sample.Tagged.Message>
+    /// <inheritdoc/>
+    public int GetEncodedSize()
     {
-        /// <inheritdoc/>
-        public int GetEncodedSize()
+        var offset = 4;
+        offset += this.Body switch { global::Sample.Tagged.Numbers item => item.GetEncodedSize(), global::Sample.Tagged.Raw item => item.GetEncodedSize(), _ => 0 };
+        offset += 4;
+        return offset;
+    }
+
+    /// <summary>Reads and validates a value; <paramref name="position"/> is the absolute offset of <paramref name="source"/>[0], used in errors.</summary>
+    /// <exception cref="__BF.BinaryFormatException">The input is too short or breaks a rule.</exception>
+    public static global::Sample.Tagged.Message Read(__Span source, long position = 0) => Read(source, position, out _);
+
+    /// <inheritdoc/>
+    public static global::Sample.Tagged.Message Read(__Span source, long position, out int bytesConsumed) =>
+        TryRead(source, position, out var value, out bytesConsumed, out var error) ? value : throw new __BF.BinaryFormatException(error);
+
+    /// <summary>Reads and validates a value without throwing.</summary>
+    public static bool TryRead(__Span source, out global::Sample.Tagged.Message value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
+        TryRead(source, 0, out value, out _, out error);
+
+    /// <inheritdoc/>
+    public static bool TryRead(__Span source, long position, out global::Sample.Tagged.Message value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
+        TryRead(source, position, out value, out _, out error);
+
+    /// <inheritdoc/>
+    public static bool TryRead(__Span source, long position, out global::Sample.Tagged.Message value, out int bytesConsumed, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
+        __BF.BinaryLayout.TryRead(source, position, "Message", out value, out bytesConsumed, out error);
+
+    /// <inheritdoc/>
+    [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
+    public static int ReadInto(__Span source, out global::Sample.Tagged.Message value, ref __BF.BinaryFormatValidator validator)
+    {
+        if (source.Length < 4)
         {
-            var offset = 4;
-            offset += this.Body switch { global::Sample.Tagged.Numbers item => item.GetEncodedSize(), global::Sample.Tagged.Raw item => item.GetEncodedSize(), _ => 0 };
-            offset += 4;
-            return offset;
+            value = default!;
+            validator.ReportShortInput("", 0, 4, source.Length);
+            return 0;
         }
-
-        /// <summary>Reads and validates a value from the start of <paramref name="source"/>.</summary>
-        /// <exception cref="__BF.BinaryFormatException">The input is too short or breaks a rule.</exception>
-        public static global::Sample.Tagged.Message Read(__Span source) => Read(source, 0, out _);
-
-        /// <inheritdoc/>
-        public static global::Sample.Tagged.Message Read(__Span source, long position) => Read(source, position, out _);
-
-        /// <inheritdoc/>
-        public static global::Sample.Tagged.Message Read(__Span source, long position, out int bytesConsumed)
+        value = new global::Sample.Tagged.Message();
+        value.Kind = __BP.ReadUInt16BigEndian(source);
+        value.Length = __BP.ReadUInt16BigEndian(source.Slice(2));
+        var offset = 4;
         {
-            if (!TryRead(source, position, out var value, out bytesConsumed, out var error))
-                throw new __BF.BinaryFormatException(error);
-            return value;
-        }
-
-        /// <summary>Reads and validates a value without throwing.</summary>
-        public static bool TryRead(__Span source, out global::Sample.Tagged.Message value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
-            TryRead(source, 0, out value, out _, out error);
-
-        /// <inheritdoc/>
-        public static bool TryRead(__Span source, long position, out global::Sample.Tagged.Message value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
-            TryRead(source, position, out value, out _, out error);
-
-        /// <inheritdoc/>
-        public static bool TryRead(__Span source, long position, out global::Sample.Tagged.Message value, out int bytesConsumed, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error)
-        {
-            var validator = new __BF.BinaryFormatValidator("Message", "", position, null, null);
-            bytesConsumed = ReadInto(source, out value, ref validator);
-            if (validator.First is null)
+            var length = unchecked((ulong)value.Length);
+            if (length > (ulong)(source.Length - offset))
             {
-                validator.ChecksumsVerified = true;
-                value.ValidateInto(ref validator);
+                validator.ReportShortInput("Body", offset, __BF.BinaryLayout.Needed(length, 1), source.Length - offset);
+                return offset;
             }
-            error = validator.First;
-            return error is null;
-        }
-
-        /// <inheritdoc/>
-        [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
-        public static int ReadInto(__Span source, out global::Sample.Tagged.Message value, ref __BF.BinaryFormatValidator validator)
-        {
-            if (source.Length < 4)
+            var tag = unchecked((long)value.Kind);
+            var nested = validator.Nested("Body", offset);
+            int consumed;
+            switch (tag)
             {
-                value = default!;
-                validator.ReportShortInput("", 0, 4, source.Length);
-                return 0;
-            }
-            value = new global::Sample.Tagged.Message();
-            value.Kind = __BP.ReadUInt16BigEndian(source.Slice(0));
-            value.Length = __BP.ReadUInt16BigEndian(source.Slice(2));
-            var offset = 4;
-            {
-                var length = unchecked((ulong)value.Length);
-                if (length > (ulong)(source.Length - offset))
+                case 1L:
                 {
-                    validator.ReportShortInput("Body", offset, __BF.BinaryLayout.Needed(length, 1), source.Length - offset);
-                    return offset;
-                }
-                var tag = unchecked((long)value.Kind);
-                var nested = validator.Nested("Body", offset);
-                int consumed;
-                switch (tag)
-                {
-                    case 1L:
-                    {
-                        consumed = global::Sample.Tagged.Numbers.ReadInto(source.Slice(offset, (int)length), out var item, ref nested);
-                        value.Body = item;
-                        break;
-                    }
-                    case 2L:
-                    {
-                        consumed = global::Sample.Tagged.Numbers.ReadInto(source.Slice(offset, (int)length), out var item, ref nested);
-                        value.Body = item;
-                        break;
-                    }
-                    case 7L:
-                    {
-                        consumed = global::Sample.Tagged.Raw.ReadInto(source.Slice(offset, (int)length), out var item, ref nested);
-                        value.Body = item;
-                        break;
-                    }
-                    default:
-                    {
-                        consumed = global::Sample.Tagged.Raw.ReadInto(source.Slice(offset, (int)length), out var item, ref nested);
-                        value.Body = item;
-                        break;
-                    }
-                }
-                validator.Absorb(nested);
-                if (validator.First is not null)
-                    return offset;
-                offset += (int)length;
-            }
-            {
-                if (4UL > (ulong)(source.Length - offset))
-                {
-                    validator.ReportShortInput("Crc", offset, 4, source.Length - offset);
-                    return offset;
-                }
-                value.Crc = __BP.ReadUInt32BigEndian(source.Slice(offset));
-                offset += 4;
-            }
-            __BF.BinaryChecksum.Check(__BF.ChecksumAlgorithm.Crc32, source, value.CrcRange(), value.Crc, ref validator, "Crc");
-            return offset;
-        }
-
-        private (int From, int To, int At) CrcRange()
-        {
-            int from = 2, to = 0, at = 0;
-            var offset = 4;
-            offset += this.Body switch { global::Sample.Tagged.Numbers item => item.GetEncodedSize(), global::Sample.Tagged.Raw item => item.GetEncodedSize(), _ => 0 };
-            to = offset;
-            at = offset;
-            offset += 4;
-            return (from, to, at);
-        }
-
-        /// <inheritdoc/>
-        /// <exception cref="__Sys.ArgumentException"><paramref name="destination"/> is too short, or a member cannot be encoded.</exception>
-        public void Write(__Sys.Span<byte> destination)
-        {
-            var size = GetEncodedSize();
-            if (destination.Length < size)
-                __BF.BinaryLayout.ThrowDestinationTooShort("Message", size, destination.Length);
-            destination = destination.Slice(0, size);
-            __BP.WriteUInt16BigEndian(destination.Slice(0), unchecked((ushort)((this.Body switch { _ => unchecked((long)this.Kind) }))));
-            __BP.WriteUInt16BigEndian(destination.Slice(2), unchecked((ushort)(this.Body switch { global::Sample.Tagged.Numbers item => item.GetEncodedSize(), global::Sample.Tagged.Raw item => item.GetEncodedSize(), _ => 0 })));
-            var offset = 4;
-            switch (this.Body)
-            {
-                case global::Sample.Tagged.Numbers item:
-                    item.Write(destination.Slice(offset, item.GetEncodedSize()));
+                    consumed = global::Sample.Tagged.Numbers.ReadInto(source.Slice(offset, (int)length), out var item, ref nested);
+                    value.Body = item;
                     break;
-                case global::Sample.Tagged.Raw item:
-                    item.Write(destination.Slice(offset, item.GetEncodedSize()));
+                }
+                case 2L:
+                {
+                    consumed = global::Sample.Tagged.Numbers.ReadInto(source.Slice(offset, (int)length), out var item, ref nested);
+                    value.Body = item;
                     break;
+                }
+                case 7L:
+                {
+                    consumed = global::Sample.Tagged.Raw.ReadInto(source.Slice(offset, (int)length), out var item, ref nested);
+                    value.Body = item;
+                    break;
+                }
+                default:
+                {
+                    consumed = global::Sample.Tagged.Raw.ReadInto(source.Slice(offset, (int)length), out var item, ref nested);
+                    value.Body = item;
+                    break;
+                }
             }
-            offset += this.Body switch { global::Sample.Tagged.Numbers item => item.GetEncodedSize(), global::Sample.Tagged.Raw item => item.GetEncodedSize(), _ => 0 };
-            __BP.WriteUInt32BigEndian(destination.Slice(offset), this.Crc);
-            offset += 4;
-            __BF.BinaryChecksum.Write(__BF.ChecksumAlgorithm.Crc32, destination, CrcRange(), true);
+            validator.Absorb(nested);
+            if (validator.First is not null)
+                return offset;
+            offset += (int)length;
         }
-
-        /// <summary>Returns every rule this value breaks, in field order; allocates nothing when there is none.</summary>
-        public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate() => Validate(null, 0);
-
-        /// <inheritdoc/>
-        public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate(__BF.IValidationContext? context, long position) =>
-            __BF.BinaryLayout.Validate(this, "Message", context, position);
-
-        /// <inheritdoc/>
-        [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
-        public void ValidateInto(ref __BF.BinaryFormatValidator validator)
         {
-            if ((this.Body switch { _ => unchecked((long)this.Kind) }) is var KindExpected && unchecked((ulong)this.Kind) != (ulong)KindExpected)
+            if (4UL > (ulong)(source.Length - offset))
             {
-                validator.Report("Kind", 0, __BF.BinaryFormatRule.Length, __BF.BinaryFormatValidator.Format(this.Kind), __BF.BinaryFormatValidator.Format(KindExpected), "expected " + __BF.BinaryFormatValidator.Format(KindExpected) + " (the tag of Body), but got " + __BF.BinaryFormatValidator.Format(this.Kind));
+                validator.ReportShortInput("Crc", offset, 4, source.Length - offset);
+                return offset;
+            }
+            value.Crc = __BP.ReadUInt32BigEndian(source.Slice(offset));
+            offset += 4;
+        }
+        __BF.BinaryChecksum.Check(__BF.ChecksumAlgorithm.Crc32, source, value.CrcRange(), value.Crc, ref validator, "Crc");
+        return offset;
+    }
+
+    private (int From, int To, int At) CrcRange()
+    {
+        int from = 2, to = 0, at = 0;
+        var offset = 4;
+        offset += this.Body switch { global::Sample.Tagged.Numbers item => item.GetEncodedSize(), global::Sample.Tagged.Raw item => item.GetEncodedSize(), _ => 0 };
+        to = offset;
+        at = offset;
+        offset += 4;
+        return (from, to, at);
+    }
+
+    /// <inheritdoc/>
+    /// <exception cref="__Sys.ArgumentException"><paramref name="destination"/> is too short, or a member cannot be encoded.</exception>
+    public void Write(__Sys.Span<byte> destination)
+    {
+        var size = GetEncodedSize();
+        if (destination.Length < size)
+            __BF.BinaryLayout.ThrowDestinationTooShort("Message", size, destination.Length);
+        destination = destination.Slice(0, size);
+        __BP.WriteUInt16BigEndian(destination, unchecked((ushort)((this.Body switch { _ => unchecked((long)this.Kind) }))));
+        __BP.WriteUInt16BigEndian(destination.Slice(2), unchecked((ushort)(this.Body switch { global::Sample.Tagged.Numbers item => item.GetEncodedSize(), global::Sample.Tagged.Raw item => item.GetEncodedSize(), _ => 0 })));
+        var offset = 4;
+        switch (this.Body)
+        {
+            case global::Sample.Tagged.Numbers item:
+                item.Write(destination.Slice(offset, item.GetEncodedSize()));
+                break;
+            case global::Sample.Tagged.Raw item:
+                item.Write(destination.Slice(offset, item.GetEncodedSize()));
+                break;
+        }
+        offset += this.Body switch { global::Sample.Tagged.Numbers item => item.GetEncodedSize(), global::Sample.Tagged.Raw item => item.GetEncodedSize(), _ => 0 };
+        __BP.WriteUInt32BigEndian(destination.Slice(offset), this.Crc);
+        offset += 4;
+        __BF.BinaryChecksum.Write(__BF.ChecksumAlgorithm.Crc32, destination, CrcRange(), true);
+    }
+
+    /// <summary>Returns every rule this value breaks, in field order; allocates nothing when there is none.</summary>
+    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate() => Validate(null, 0);
+
+    /// <inheritdoc/>
+    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate(__BF.IValidationContext? context, long position) =>
+        __BF.BinaryLayout.Validate(this, "Message", context, position);
+
+    /// <inheritdoc/>
+    [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
+    public void ValidateInto(ref __BF.BinaryFormatValidator validator)
+    {
+        if ((this.Body switch { _ => unchecked((long)this.Kind) }) is var KindExpected && unchecked((ulong)this.Kind) != (ulong)KindExpected)
+        {
+            validator.Report("Kind", 0, __BF.BinaryFormatRule.Length, __BF.BinaryFormatValidator.Format(this.Kind), __BF.BinaryFormatValidator.Format(KindExpected), "expected " + __BF.BinaryFormatValidator.Format(KindExpected) + " (the tag of Body), but got " + __BF.BinaryFormatValidator.Format(this.Kind));
+            if (validator.ShouldStop) return;
+        }
+        if (this.Body switch { global::Sample.Tagged.Numbers item => item.GetEncodedSize(), global::Sample.Tagged.Raw item => item.GetEncodedSize(), _ => 0 } is var LengthExpected && unchecked((ulong)this.Length) != (ulong)LengthExpected)
+        {
+            validator.Report("Length", 2, __BF.BinaryFormatRule.Length, __BF.BinaryFormatValidator.Format(this.Length), __BF.BinaryFormatValidator.Format(LengthExpected), "expected " + __BF.BinaryFormatValidator.Format(LengthExpected) + " (the length of Body), but got " + __BF.BinaryFormatValidator.Format(this.Length));
+            if (validator.ShouldStop) return;
+        }
+        var offset = 4;
+        switch (this.Body)
+        {
+            case global::Sample.Tagged.Numbers item:
+            {
+                var BodyValidator = validator.Nested("Body", offset);
+                BodyValidator.ChecksumsVerified = validator.ChecksumsVerified;
+                item.ValidateInto(ref BodyValidator);
+                validator.Absorb(BodyValidator);
                 if (validator.ShouldStop) return;
+                break;
             }
-            if (this.Body switch { global::Sample.Tagged.Numbers item => item.GetEncodedSize(), global::Sample.Tagged.Raw item => item.GetEncodedSize(), _ => 0 } is var LengthExpected && unchecked((ulong)this.Length) != (ulong)LengthExpected)
+            case global::Sample.Tagged.Raw item:
             {
-                validator.Report("Length", 2, __BF.BinaryFormatRule.Length, __BF.BinaryFormatValidator.Format(this.Length), __BF.BinaryFormatValidator.Format(LengthExpected), "expected " + __BF.BinaryFormatValidator.Format(LengthExpected) + " (the length of Body), but got " + __BF.BinaryFormatValidator.Format(this.Length));
+                var BodyValidator = validator.Nested("Body", offset);
+                BodyValidator.ChecksumsVerified = validator.ChecksumsVerified;
+                item.ValidateInto(ref BodyValidator);
+                validator.Absorb(BodyValidator);
                 if (validator.ShouldStop) return;
+                break;
             }
-            var offset = 4;
-            switch (this.Body)
-            {
-                case global::Sample.Tagged.Numbers item:
-                {
-                    var BodyValidator = validator.Nested("Body", offset);
-                    BodyValidator.ChecksumsVerified = validator.ChecksumsVerified;
-                    item.ValidateInto(ref BodyValidator);
-                    validator.Absorb(BodyValidator);
-                    if (validator.ShouldStop) return;
-                    break;
-                }
-                case global::Sample.Tagged.Raw item:
-                {
-                    var BodyValidator = validator.Nested("Body", offset);
-                    BodyValidator.ChecksumsVerified = validator.ChecksumsVerified;
-                    item.ValidateInto(ref BodyValidator);
-                    validator.Absorb(BodyValidator);
-                    if (validator.ShouldStop) return;
-                    break;
-                }
-            }
-            offset += this.Body switch { global::Sample.Tagged.Numbers item => item.GetEncodedSize(), global::Sample.Tagged.Raw item => item.GetEncodedSize(), _ => 0 };
-            if (!validator.ChecksumsVerified)
-            {
-                __BF.BinaryChecksum.Validate(this, __BF.ChecksumAlgorithm.Crc32, CrcRange(), this.Crc, true, ref validator, "Crc");
-                if (validator.ShouldStop) return;
-            }
-            offset += 4;
-            OnValidate(ref validator);
         }
-
-        /// <summary>Implement this to add hand-written checks; report them with <c>validator.Report</c>.</summary>
-        partial void OnValidate(ref __BF.BinaryFormatValidator validator);
+        offset += this.Body switch { global::Sample.Tagged.Numbers item => item.GetEncodedSize(), global::Sample.Tagged.Raw item => item.GetEncodedSize(), _ => 0 };
+        if (!validator.ChecksumsVerified)
+        {
+            __BF.BinaryChecksum.Validate(this, __BF.ChecksumAlgorithm.Crc32, CrcRange(), this.Crc, true, ref validator, "Crc");
+            if (validator.ShouldStop) return;
+        }
+        offset += 4;
     }
 }
 //----- Sample.Tagged.Numbers.g.cs -----
@@ -227,109 +205,97 @@ using __BP = global::System.Buffers.Binary.BinaryPrimitives;
 using __Span = global::System.ReadOnlySpan<byte>;
 using __Sys = global::System;
 
-namespace Sample.Tagged
+namespace Sample.Tagged;
+
+partial struct Numbers : __BF.IBinaryFormat<Numbers>
 {
-    partial struct Numbers : __BF.IBinaryFormat<global::Sample.Tagged.Numbers>
+    /// <summary>The encoded size in bytes.</summary>
+    public const int Size = 4;
+
+    static int __BF.IBinaryFormat<Numbers>.Size => 4;
+
+    /// <inheritdoc/>
+    public int GetEncodedSize() => 4;
+
+    /// <summary>Reads and validates a value; <paramref name="position"/> is the absolute offset of <paramref name="source"/>[0], used in errors.</summary>
+    /// <exception cref="__BF.BinaryFormatException">The input is too short or breaks a rule.</exception>
+    public static Numbers Read(__Span source, long position = 0) => Read(source, position, out _);
+
+    /// <inheritdoc/>
+    public static Numbers Read(__Span source, long position, out int bytesConsumed) =>
+        TryRead(source, position, out var value, out bytesConsumed, out var error) ? value : throw new __BF.BinaryFormatException(error);
+
+    /// <summary>Reads and validates a value without throwing.</summary>
+    public static bool TryRead(__Span source, out Numbers value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
+        TryRead(source, 0, out value, out _, out error);
+
+    /// <inheritdoc/>
+    public static bool TryRead(__Span source, long position, out Numbers value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
+        TryRead(source, position, out value, out _, out error);
+
+    /// <inheritdoc/>
+    public static bool TryRead(__Span source, long position, out Numbers value, out int bytesConsumed, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error)
     {
-        /// <summary>The encoded size in bytes.</summary>
-        public const int Size = 4;
-
-        static int __BF.IBinaryFormat<global::Sample.Tagged.Numbers>.Size => 4;
-
-        /// <inheritdoc/>
-        public int GetEncodedSize() => 4;
-
-        /// <summary>Reads and validates a value from the start of <paramref name="source"/>.</summary>
-        /// <exception cref="__BF.BinaryFormatException">The input is too short or breaks a rule.</exception>
-        public static global::Sample.Tagged.Numbers Read(__Span source) => Read(source, 0, out _);
-
-        /// <inheritdoc/>
-        public static global::Sample.Tagged.Numbers Read(__Span source, long position) => Read(source, position, out _);
-
-        /// <inheritdoc/>
-        public static global::Sample.Tagged.Numbers Read(__Span source, long position, out int bytesConsumed)
+        if (source.Length >= 4)
         {
-            if (!TryRead(source, position, out var value, out bytesConsumed, out var error))
-                throw new __BF.BinaryFormatException(error);
-            return value;
-        }
-
-        /// <summary>Reads and validates a value without throwing.</summary>
-        public static bool TryRead(__Span source, out global::Sample.Tagged.Numbers value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
-            TryRead(source, 0, out value, out _, out error);
-
-        /// <inheritdoc/>
-        public static bool TryRead(__Span source, long position, out global::Sample.Tagged.Numbers value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
-            TryRead(source, position, out value, out _, out error);
-
-        /// <inheritdoc/>
-        public static bool TryRead(__Span source, long position, out global::Sample.Tagged.Numbers value, out int bytesConsumed, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error)
-        {
-            var validator = new __BF.BinaryFormatValidator("Numbers", "", position, null, null);
-            bytesConsumed = ReadInto(source, out value, ref validator);
-            if (validator.First is null)
-            {
-                value.ValidateInto(ref validator);
-            }
-            error = validator.First;
-            return error is null;
-        }
-
-        /// <summary>Reads the fields without validating them; <paramref name="source"/> must hold at least 4 bytes.</summary>
-        public static global::Sample.Tagged.Numbers ReadUnchecked(__Span source)
-        {
-            source = source.Slice(0, 4);
-            var value = new global::Sample.Tagged.Numbers();
-            value.A = __BP.ReadUInt32BigEndian(source.Slice(0));
-            return value;
-        }
-
-        /// <inheritdoc/>
-        [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
-        public static int ReadInto(__Span source, out global::Sample.Tagged.Numbers value, ref __BF.BinaryFormatValidator validator)
-        {
-            if (source.Length < 4)
-            {
-                value = default!;
-                validator.ReportShortInput("", 0, 4, source.Length);
-                return 0;
-            }
             value = ReadUnchecked(source);
-            return 4;
-        }
-
-        /// <inheritdoc/>
-        /// <exception cref="__Sys.ArgumentException"><paramref name="destination"/> is too short, or a member cannot be encoded.</exception>
-        public void Write(__Sys.Span<byte> destination)
-        {
-            if (destination.Length < 4)
-                __BF.BinaryLayout.ThrowDestinationTooShort("Numbers", 4, destination.Length);
-            destination = destination.Slice(0, 4);
-            __BP.WriteUInt32BigEndian(destination.Slice(0), this.A);
-        }
-
-        /// <summary>Returns every rule this value breaks, in field order; allocates nothing when there is none.</summary>
-        public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate() => Validate(null, 0);
-
-        /// <inheritdoc/>
-        public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate(__BF.IValidationContext? context, long position) =>
-            __BF.BinaryLayout.Validate(this, "Numbers", context, position);
-
-        /// <inheritdoc/>
-        [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
-        public void ValidateInto(ref __BF.BinaryFormatValidator validator)
-        {
-            if (this.A > 9U)
+            if (value.A is <= 9U)
             {
-                var found = __BF.BinaryFormatValidator.Format(this.A);
-                validator.Report("A", 0, __BF.BinaryFormatRule.Range, found, "0..9", found + " is outside 0..9");
-                if (validator.ShouldStop) return;
+                bytesConsumed = 4;
+                error = null;
+                return true;
             }
-            OnValidate(ref validator);
         }
+        return __BF.BinaryLayout.TryRead(source, position, "Numbers", out value, out bytesConsumed, out error);
+    }
 
-        /// <summary>Implement this to add hand-written checks; report them with <c>validator.Report</c>.</summary>
-        partial void OnValidate(ref __BF.BinaryFormatValidator validator);
+    /// <summary>Reads the fields without validating them; <paramref name="source"/> must hold at least 4 bytes.</summary>
+    public static Numbers ReadUnchecked(__Span source)
+    {
+        source = source.Slice(0, 4);
+        return new Numbers
+        {
+            A = __BP.ReadUInt32BigEndian(source),
+        };
+    }
+
+    /// <inheritdoc/>
+    [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
+    public static int ReadInto(__Span source, out Numbers value, ref __BF.BinaryFormatValidator validator)
+    {
+        if (source.Length < 4)
+        {
+            value = default!;
+            validator.ReportShortInput("", 0, 4, source.Length);
+            return 0;
+        }
+        value = ReadUnchecked(source);
+        return 4;
+    }
+
+    /// <inheritdoc/>
+    /// <exception cref="__Sys.ArgumentException"><paramref name="destination"/> is too short, or a member cannot be encoded.</exception>
+    public void Write(__Sys.Span<byte> destination)
+    {
+        if (destination.Length < 4)
+            __BF.BinaryLayout.ThrowDestinationTooShort("Numbers", 4, destination.Length);
+        destination = destination.Slice(0, 4);
+        __BP.WriteUInt32BigEndian(destination, this.A);
+    }
+
+    /// <summary>Returns every rule this value breaks, in field order; allocates nothing when there is none.</summary>
+    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate() => Validate(null, 0);
+
+    /// <inheritdoc/>
+    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate(__BF.IValidationContext? context, long position) =>
+        __BF.BinaryLayout.Validate(this, "Numbers", context, position);
+
+    /// <inheritdoc/>
+    [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
+    public void ValidateInto(ref __BF.BinaryFormatValidator validator)
+    {
+        if (this.A is not (<= 9U))
+            validator.ReportRange("A", 0, this.A, 0, 9);
     }
 }
 //----- Sample.Tagged.Raw.g.cs -----
@@ -340,100 +306,79 @@ using __BP = global::System.Buffers.Binary.BinaryPrimitives;
 using __Span = global::System.ReadOnlySpan<byte>;
 using __Sys = global::System;
 
-namespace Sample.Tagged
+namespace Sample.Tagged;
+
+partial class Raw : __BF.IBinaryLayout<global::Sample.Tagged.Raw>
 {
-    partial class Raw : __BF.IBinaryLayout<global::Sample.Tagged.Raw>
+    /// <inheritdoc/>
+    public int GetEncodedSize()
     {
-        /// <inheritdoc/>
-        public int GetEncodedSize()
+        var offset = 0;
+        offset += (this.Bytes?.Length ?? 0);
+        return offset;
+    }
+
+    static bool __BF.IBinaryLayout<global::Sample.Tagged.Raw>.ReadsToEnd => true;
+
+    static bool __BF.IBinaryLayout<global::Sample.Tagged.Raw>.HasRules => false;
+
+    /// <summary>Reads and validates a value; <paramref name="position"/> is the absolute offset of <paramref name="source"/>[0], used in errors.</summary>
+    /// <exception cref="__BF.BinaryFormatException">The input is too short or breaks a rule.</exception>
+    public static global::Sample.Tagged.Raw Read(__Span source, long position = 0) => Read(source, position, out _);
+
+    /// <inheritdoc/>
+    public static global::Sample.Tagged.Raw Read(__Span source, long position, out int bytesConsumed) =>
+        TryRead(source, position, out var value, out bytesConsumed, out var error) ? value : throw new __BF.BinaryFormatException(error);
+
+    /// <summary>Reads and validates a value without throwing.</summary>
+    public static bool TryRead(__Span source, out global::Sample.Tagged.Raw value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
+        TryRead(source, 0, out value, out _, out error);
+
+    /// <inheritdoc/>
+    public static bool TryRead(__Span source, long position, out global::Sample.Tagged.Raw value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
+        TryRead(source, position, out value, out _, out error);
+
+    /// <inheritdoc/>
+    public static bool TryRead(__Span source, long position, out global::Sample.Tagged.Raw value, out int bytesConsumed, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
+        __BF.BinaryLayout.TryRead(source, position, "Raw", out value, out bytesConsumed, out error);
+
+    /// <inheritdoc/>
+    [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
+    public static int ReadInto(__Span source, out global::Sample.Tagged.Raw value, ref __BF.BinaryFormatValidator validator)
+    {
+        value = new global::Sample.Tagged.Raw();
+        var offset = 0;
         {
-            var offset = 0;
-            offset += (this.Bytes?.Length ?? 0);
-            return offset;
+            var length = (ulong)(source.Length - offset);
+            value.Bytes = source.Slice(offset, (int)length).ToArray();
+            offset += (int)length;
         }
+        return offset;
+    }
 
-        static bool __BF.IBinaryLayout<global::Sample.Tagged.Raw>.ReadsToEnd => true;
+    /// <inheritdoc/>
+    /// <exception cref="__Sys.ArgumentException"><paramref name="destination"/> is too short, or a member cannot be encoded.</exception>
+    public void Write(__Sys.Span<byte> destination)
+    {
+        var size = GetEncodedSize();
+        if (destination.Length < size)
+            __BF.BinaryLayout.ThrowDestinationTooShort("Raw", size, destination.Length);
+        destination = destination.Slice(0, size);
+        var offset = 0;
+        ((__Span)this.Bytes).CopyTo(destination.Slice(offset));
+        offset += (this.Bytes?.Length ?? 0);
+    }
 
-        static bool __BF.IBinaryLayout<global::Sample.Tagged.Raw>.HasRules => false;
+    /// <summary>Returns every rule this value breaks, in field order; allocates nothing when there is none.</summary>
+    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate() => Validate(null, 0);
 
-        /// <summary>Reads and validates a value from the start of <paramref name="source"/>.</summary>
-        /// <exception cref="__BF.BinaryFormatException">The input is too short or breaks a rule.</exception>
-        public static global::Sample.Tagged.Raw Read(__Span source) => Read(source, 0, out _);
+    /// <inheritdoc/>
+    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate(__BF.IValidationContext? context, long position) =>
+        __BF.BinaryLayout.Validate(this, "Raw", context, position);
 
-        /// <inheritdoc/>
-        public static global::Sample.Tagged.Raw Read(__Span source, long position) => Read(source, position, out _);
-
-        /// <inheritdoc/>
-        public static global::Sample.Tagged.Raw Read(__Span source, long position, out int bytesConsumed)
-        {
-            if (!TryRead(source, position, out var value, out bytesConsumed, out var error))
-                throw new __BF.BinaryFormatException(error);
-            return value;
-        }
-
-        /// <summary>Reads and validates a value without throwing.</summary>
-        public static bool TryRead(__Span source, out global::Sample.Tagged.Raw value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
-            TryRead(source, 0, out value, out _, out error);
-
-        /// <inheritdoc/>
-        public static bool TryRead(__Span source, long position, out global::Sample.Tagged.Raw value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
-            TryRead(source, position, out value, out _, out error);
-
-        /// <inheritdoc/>
-        public static bool TryRead(__Span source, long position, out global::Sample.Tagged.Raw value, out int bytesConsumed, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error)
-        {
-            var validator = new __BF.BinaryFormatValidator("Raw", "", position, null, null);
-            bytesConsumed = ReadInto(source, out value, ref validator);
-            if (validator.First is null)
-            {
-                value.ValidateInto(ref validator);
-            }
-            error = validator.First;
-            return error is null;
-        }
-
-        /// <inheritdoc/>
-        [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
-        public static int ReadInto(__Span source, out global::Sample.Tagged.Raw value, ref __BF.BinaryFormatValidator validator)
-        {
-            value = new global::Sample.Tagged.Raw();
-            var offset = 0;
-            {
-                var length = (ulong)(source.Length - offset);
-                value.Bytes = source.Slice(offset, (int)length).ToArray();
-                offset += (int)length;
-            }
-            return offset;
-        }
-
-        /// <inheritdoc/>
-        /// <exception cref="__Sys.ArgumentException"><paramref name="destination"/> is too short, or a member cannot be encoded.</exception>
-        public void Write(__Sys.Span<byte> destination)
-        {
-            var size = GetEncodedSize();
-            if (destination.Length < size)
-                __BF.BinaryLayout.ThrowDestinationTooShort("Raw", size, destination.Length);
-            destination = destination.Slice(0, size);
-            var offset = 0;
-            ((__Span)this.Bytes).CopyTo(destination.Slice(offset));
-            offset += (this.Bytes?.Length ?? 0);
-        }
-
-        /// <summary>Returns every rule this value breaks, in field order; allocates nothing when there is none.</summary>
-        public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate() => Validate(null, 0);
-
-        /// <inheritdoc/>
-        public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate(__BF.IValidationContext? context, long position) =>
-            __BF.BinaryLayout.Validate(this, "Raw", context, position);
-
-        /// <inheritdoc/>
-        [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
-        public void ValidateInto(ref __BF.BinaryFormatValidator validator)
-        {
-            OnValidate(ref validator);
-        }
-
-        /// <summary>Implement this to add hand-written checks; report them with <c>validator.Report</c>.</summary>
-        partial void OnValidate(ref __BF.BinaryFormatValidator validator);
+    /// <inheritdoc/>
+    [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
+    public void ValidateInto(ref __BF.BinaryFormatValidator validator)
+    {
     }
 }

@@ -6,111 +6,99 @@ using __BP = global::System.Buffers.Binary.BinaryPrimitives;
 using __Span = global::System.ReadOnlySpan<byte>;
 using __Sys = global::System;
 
-namespace Sample.Variable
+namespace Sample.Variable;
+
+partial struct Entry : __BF.IBinaryFormat<Entry>
 {
-    partial struct Entry : __BF.IBinaryFormat<global::Sample.Variable.Entry>
+    /// <summary>The encoded size in bytes.</summary>
+    public const int Size = 3;
+
+    static int __BF.IBinaryFormat<Entry>.Size => 3;
+
+    /// <inheritdoc/>
+    public int GetEncodedSize() => 3;
+
+    /// <summary>Reads and validates a value; <paramref name="position"/> is the absolute offset of <paramref name="source"/>[0], used in errors.</summary>
+    /// <exception cref="__BF.BinaryFormatException">The input is too short or breaks a rule.</exception>
+    public static Entry Read(__Span source, long position = 0) => Read(source, position, out _);
+
+    /// <inheritdoc/>
+    public static Entry Read(__Span source, long position, out int bytesConsumed) =>
+        TryRead(source, position, out var value, out bytesConsumed, out var error) ? value : throw new __BF.BinaryFormatException(error);
+
+    /// <summary>Reads and validates a value without throwing.</summary>
+    public static bool TryRead(__Span source, out Entry value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
+        TryRead(source, 0, out value, out _, out error);
+
+    /// <inheritdoc/>
+    public static bool TryRead(__Span source, long position, out Entry value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
+        TryRead(source, position, out value, out _, out error);
+
+    /// <inheritdoc/>
+    public static bool TryRead(__Span source, long position, out Entry value, out int bytesConsumed, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error)
     {
-        /// <summary>The encoded size in bytes.</summary>
-        public const int Size = 3;
-
-        static int __BF.IBinaryFormat<global::Sample.Variable.Entry>.Size => 3;
-
-        /// <inheritdoc/>
-        public int GetEncodedSize() => 3;
-
-        /// <summary>Reads and validates a value from the start of <paramref name="source"/>.</summary>
-        /// <exception cref="__BF.BinaryFormatException">The input is too short or breaks a rule.</exception>
-        public static global::Sample.Variable.Entry Read(__Span source) => Read(source, 0, out _);
-
-        /// <inheritdoc/>
-        public static global::Sample.Variable.Entry Read(__Span source, long position) => Read(source, position, out _);
-
-        /// <inheritdoc/>
-        public static global::Sample.Variable.Entry Read(__Span source, long position, out int bytesConsumed)
+        if (source.Length >= 3)
         {
-            if (!TryRead(source, position, out var value, out bytesConsumed, out var error))
-                throw new __BF.BinaryFormatException(error);
-            return value;
-        }
-
-        /// <summary>Reads and validates a value without throwing.</summary>
-        public static bool TryRead(__Span source, out global::Sample.Variable.Entry value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
-            TryRead(source, 0, out value, out _, out error);
-
-        /// <inheritdoc/>
-        public static bool TryRead(__Span source, long position, out global::Sample.Variable.Entry value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
-            TryRead(source, position, out value, out _, out error);
-
-        /// <inheritdoc/>
-        public static bool TryRead(__Span source, long position, out global::Sample.Variable.Entry value, out int bytesConsumed, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error)
-        {
-            var validator = new __BF.BinaryFormatValidator("Entry", "", position, null, null);
-            bytesConsumed = ReadInto(source, out value, ref validator);
-            if (validator.First is null)
-            {
-                value.ValidateInto(ref validator);
-            }
-            error = validator.First;
-            return error is null;
-        }
-
-        /// <summary>Reads the fields without validating them; <paramref name="source"/> must hold at least 3 bytes.</summary>
-        public static global::Sample.Variable.Entry ReadUnchecked(__Span source)
-        {
-            source = source.Slice(0, 3);
-            var value = new global::Sample.Variable.Entry();
-            value.Id = __BP.ReadUInt16LittleEndian(source.Slice(0));
-            value.Color = (global::Sample.Variable.Color)source[2];
-            return value;
-        }
-
-        /// <inheritdoc/>
-        [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
-        public static int ReadInto(__Span source, out global::Sample.Variable.Entry value, ref __BF.BinaryFormatValidator validator)
-        {
-            if (source.Length < 3)
-            {
-                value = default!;
-                validator.ReportShortInput("", 0, 3, source.Length);
-                return 0;
-            }
             value = ReadUnchecked(source);
-            return 3;
-        }
-
-        /// <inheritdoc/>
-        /// <exception cref="__Sys.ArgumentException"><paramref name="destination"/> is too short, or a member cannot be encoded.</exception>
-        public void Write(__Sys.Span<byte> destination)
-        {
-            if (destination.Length < 3)
-                __BF.BinaryLayout.ThrowDestinationTooShort("Entry", 3, destination.Length);
-            destination = destination.Slice(0, 3);
-            __BP.WriteUInt16LittleEndian(destination.Slice(0), this.Id);
-            destination[2] = unchecked((byte)(byte)this.Color);
-        }
-
-        /// <summary>Returns every rule this value breaks, in field order; allocates nothing when there is none.</summary>
-        public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate() => Validate(null, 0);
-
-        /// <inheritdoc/>
-        public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate(__BF.IValidationContext? context, long position) =>
-            __BF.BinaryLayout.Validate(this, "Entry", context, position);
-
-        /// <inheritdoc/>
-        [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
-        public void ValidateInto(ref __BF.BinaryFormatValidator validator)
-        {
-            if (this.Id > (ushort)(1000))
+            if (value.Id is <= (ushort)(1000))
             {
-                var found = __BF.BinaryFormatValidator.Format(this.Id);
-                validator.Report("Id", 0, __BF.BinaryFormatRule.Range, found, "0..1000", found + " is outside 0..1000");
-                if (validator.ShouldStop) return;
+                bytesConsumed = 3;
+                error = null;
+                return true;
             }
-            OnValidate(ref validator);
         }
+        return __BF.BinaryLayout.TryRead(source, position, "Entry", out value, out bytesConsumed, out error);
+    }
 
-        /// <summary>Implement this to add hand-written checks; report them with <c>validator.Report</c>.</summary>
-        partial void OnValidate(ref __BF.BinaryFormatValidator validator);
+    /// <summary>Reads the fields without validating them; <paramref name="source"/> must hold at least 3 bytes.</summary>
+    public static Entry ReadUnchecked(__Span source)
+    {
+        source = source.Slice(0, 3);
+        return new Entry
+        {
+            Id = __BP.ReadUInt16LittleEndian(source),
+            Color = (global::Sample.Variable.Color)source[2],
+        };
+    }
+
+    /// <inheritdoc/>
+    [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
+    public static int ReadInto(__Span source, out Entry value, ref __BF.BinaryFormatValidator validator)
+    {
+        if (source.Length < 3)
+        {
+            value = default!;
+            validator.ReportShortInput("", 0, 3, source.Length);
+            return 0;
+        }
+        value = ReadUnchecked(source);
+        return 3;
+    }
+
+    /// <inheritdoc/>
+    /// <exception cref="__Sys.ArgumentException"><paramref name="destination"/> is too short, or a member cannot be encoded.</exception>
+    public void Write(__Sys.Span<byte> destination)
+    {
+        if (destination.Length < 3)
+            __BF.BinaryLayout.ThrowDestinationTooShort("Entry", 3, destination.Length);
+        destination = destination.Slice(0, 3);
+        __BP.WriteUInt16LittleEndian(destination, this.Id);
+        destination[2] = unchecked((byte)(byte)this.Color);
+    }
+
+    /// <summary>Returns every rule this value breaks, in field order; allocates nothing when there is none.</summary>
+    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate() => Validate(null, 0);
+
+    /// <inheritdoc/>
+    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate(__BF.IValidationContext? context, long position) =>
+        __BF.BinaryLayout.Validate(this, "Entry", context, position);
+
+    /// <inheritdoc/>
+    [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
+    public void ValidateInto(ref __BF.BinaryFormatValidator validator)
+    {
+        if (this.Id is not (<= (ushort)(1000)))
+            validator.ReportRange("Id", 0, this.Id, 0, 1000);
     }
 }
 //----- Sample.Variable.Record.g.cs -----
@@ -121,379 +109,353 @@ using __BP = global::System.Buffers.Binary.BinaryPrimitives;
 using __Span = global::System.ReadOnlySpan<byte>;
 using __Sys = global::System;
 
-namespace Sample.Variable
+namespace Sample.Variable;
+
+partial class Record : __BF.IBinaryLayout<global::Sample.Variable.Record>
 {
-    partial class Record : __BF.IBinaryLayout<global::Sample.Variable.Record>
+    /// <inheritdoc/>
+    public int GetEncodedSize()
     {
-        /// <inheritdoc/>
-        public int GetEncodedSize()
+        var offset = 9;
+        offset += (this.Data?.Length ?? 0);
+        offset += __BF.BinaryText.EncodedSize(this.Name, __BF.TextEncoding.Utf16LE, false);
+        offset += 8;
+        offset += __BF.BinaryText.EncodedSize(this.Note, __BF.TextEncoding.Utf8, true);
+        offset += (this.Entries?.Length ?? 0) * (int)this.Stride;
+        offset += 2;
+        offset += (this.Words?.Length ?? 0) * 2;
+        offset += __BF.BinaryLayout.EncodedSize(this.Children);
+        offset += ((8 - offset % 8) % 8);
+        offset += this.Rest.Length;
+        return offset;
+    }
+
+    static bool __BF.IBinaryLayout<global::Sample.Variable.Record>.ReadsToEnd => true;
+
+    /// <summary>Reads and validates a value; <paramref name="position"/> is the absolute offset of <paramref name="source"/>[0], used in errors.</summary>
+    /// <exception cref="__BF.BinaryFormatException">The input is too short or breaks a rule.</exception>
+    public static global::Sample.Variable.Record Read(__Span source, long position = 0) => Read(source, position, out _);
+
+    /// <inheritdoc/>
+    public static global::Sample.Variable.Record Read(__Span source, long position, out int bytesConsumed) =>
+        TryRead(source, position, out var value, out bytesConsumed, out var error) ? value : throw new __BF.BinaryFormatException(error);
+
+    /// <summary>Reads and validates a value without throwing.</summary>
+    public static bool TryRead(__Span source, out global::Sample.Variable.Record value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
+        TryRead(source, 0, out value, out _, out error);
+
+    /// <inheritdoc/>
+    public static bool TryRead(__Span source, long position, out global::Sample.Variable.Record value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
+        TryRead(source, position, out value, out _, out error);
+
+    /// <inheritdoc/>
+    public static bool TryRead(__Span source, long position, out global::Sample.Variable.Record value, out int bytesConsumed, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
+        __BF.BinaryLayout.TryRead(source, position, "Record", out value, out bytesConsumed, out error);
+
+    /// <inheritdoc/>
+    [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
+    public static int ReadInto(__Span source, out global::Sample.Variable.Record value, ref __BF.BinaryFormatValidator validator)
+    {
+        if (source.Length < 9)
         {
-            var offset = 9;
-            offset += (this.Data?.Length ?? 0);
-            offset += __BF.BinaryText.EncodedSize(this.Name, __BF.TextEncoding.Utf16LE, false);
+            value = default!;
+            validator.ReportShortInput("", 0, 9, source.Length);
+            return 0;
+        }
+        value = new global::Sample.Variable.Record();
+        value.Tag = source[0];
+        value.Length = __BP.ReadUInt32BigEndian(source.Slice(1));
+        value.NameLength = source[5];
+        value.Count = __BP.ReadUInt16BigEndian(source.Slice(6));
+        value.Stride = source[8];
+        var offset = 9;
+        {
+            var length = unchecked((ulong)value.Length);
+            if (length > (ulong)(source.Length - offset))
+            {
+                validator.ReportShortInput("Data", offset, __BF.BinaryLayout.Needed(length, 1), source.Length - offset);
+                return offset;
+            }
+            value.Data = source.Slice(offset, (int)length).ToArray();
+            offset += (int)length;
+        }
+        {
+            var length = unchecked((ulong)value.NameLength);
+            if (length > (ulong)(source.Length - offset))
+            {
+                validator.ReportShortInput("Name", offset, __BF.BinaryLayout.Needed(length, 1), source.Length - offset);
+                return offset;
+            }
+            value.Name = __BF.BinaryText.Read(source.Slice(offset, (int)length), __BF.TextEncoding.Utf16LE, false, ref validator, "Name", offset);
+            offset += (int)length;
+        }
+        {
+            if (8UL > (ulong)(source.Length - offset))
+            {
+                validator.ReportShortInput("Label", offset, 8, source.Length - offset);
+                return offset;
+            }
+            value.Label = __BF.BinaryText.Read(source.Slice(offset, 8), __BF.TextEncoding.Ascii, true, ref validator, "Label", offset);
             offset += 8;
-            offset += __BF.BinaryText.EncodedSize(this.Note, __BF.TextEncoding.Utf8, true);
-            offset += (this.Entries?.Length ?? 0) * (int)this.Stride;
-            offset += 2;
-            offset += (this.Words?.Length ?? 0) * 2;
-            offset += __BF.BinaryLayout.EncodedSize(this.Children);
-            offset += ((8 - offset % 8) % 8);
-            offset += this.Rest.Length;
-            return offset;
         }
-
-        static bool __BF.IBinaryLayout<global::Sample.Variable.Record>.ReadsToEnd => true;
-
-        /// <summary>Reads and validates a value from the start of <paramref name="source"/>.</summary>
-        /// <exception cref="__BF.BinaryFormatException">The input is too short or breaks a rule.</exception>
-        public static global::Sample.Variable.Record Read(__Span source) => Read(source, 0, out _);
-
-        /// <inheritdoc/>
-        public static global::Sample.Variable.Record Read(__Span source, long position) => Read(source, position, out _);
-
-        /// <inheritdoc/>
-        public static global::Sample.Variable.Record Read(__Span source, long position, out int bytesConsumed)
         {
-            if (!TryRead(source, position, out var value, out bytesConsumed, out var error))
-                throw new __BF.BinaryFormatException(error);
-            return value;
+            var end = __BF.BinaryText.IndexOfTerminator(source.Slice(offset), __BF.TextEncoding.Utf8);
+            if (end < 0)
+            {
+                validator.ReportShortInput("Note", offset, source.Length - offset + __BF.BinaryText.TerminatorSize(__BF.TextEncoding.Utf8), source.Length - offset);
+                return offset;
+            }
+            value.Note = __BF.BinaryText.Read(source.Slice(offset, end), __BF.TextEncoding.Utf8, false, ref validator, "Note", offset);
+            offset += end + __BF.BinaryText.TerminatorSize(__BF.TextEncoding.Utf8);
         }
-
-        /// <summary>Reads and validates a value without throwing.</summary>
-        public static bool TryRead(__Span source, out global::Sample.Variable.Record value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
-            TryRead(source, 0, out value, out _, out error);
-
-        /// <inheritdoc/>
-        public static bool TryRead(__Span source, long position, out global::Sample.Variable.Record value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
-            TryRead(source, position, out value, out _, out error);
-
-        /// <inheritdoc/>
-        public static bool TryRead(__Span source, long position, out global::Sample.Variable.Record value, out int bytesConsumed, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error)
         {
-            var validator = new __BF.BinaryFormatValidator("Record", "", position, null, null);
-            bytesConsumed = ReadInto(source, out value, ref validator);
-            if (validator.First is null)
+            var count = unchecked((ulong)value.Count);
+            if (unchecked((ulong)value.Stride) < 3 || unchecked((ulong)value.Stride) > int.MaxValue)
             {
-                validator.ChecksumsVerified = true;
-                value.ValidateInto(ref validator);
+                validator.Report("Entries", offset, __BF.BinaryFormatRule.Length, __BF.BinaryFormatValidator.Format(value.Stride), "3..2147483647", "the stride " + __BF.BinaryFormatValidator.Format(value.Stride) + " (Stride) is outside 3..2147483647");
+                return offset;
             }
-            error = validator.First;
-            return error is null;
+            var stride = (int)value.Stride;
+            if (count > (ulong)((source.Length - offset) / stride))
+            {
+                validator.ReportShortInput("Entries", offset, __BF.BinaryLayout.Needed(count, stride), source.Length - offset);
+                return offset;
+            }
+            var items = new global::Sample.Variable.Entry[(int)count];
+            for (var i = 0; i < items.Length; i++)
+                items[i] = global::Sample.Variable.Entry.ReadUnchecked(source.Slice(offset + i * stride, 3));
+            value.Entries = items;
+            offset += items.Length * stride;
         }
-
-        /// <inheritdoc/>
-        [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
-        public static int ReadInto(__Span source, out global::Sample.Variable.Record value, ref __BF.BinaryFormatValidator validator)
         {
-            if (source.Length < 9)
+            var count = 2UL;
+            var stride = 1;
+            if (count > (ulong)((source.Length - offset) / stride))
             {
-                value = default!;
-                validator.ReportShortInput("", 0, 9, source.Length);
-                return 0;
+                validator.ReportShortInput("Colors", offset, __BF.BinaryLayout.Needed(count, stride), source.Length - offset);
+                return offset;
             }
-            value = new global::Sample.Variable.Record();
-            value.Tag = source[0];
-            value.Length = __BP.ReadUInt32BigEndian(source.Slice(1));
-            value.NameLength = source[5];
-            value.Count = __BP.ReadUInt16BigEndian(source.Slice(6));
-            value.Stride = source[8];
-            var offset = 9;
-            {
-                var length = unchecked((ulong)value.Length);
-                if (length > (ulong)(source.Length - offset))
-                {
-                    validator.ReportShortInput("Data", offset, __BF.BinaryLayout.Needed(length, 1), source.Length - offset);
-                    return offset;
-                }
-                value.Data = source.Slice(offset, (int)length).ToArray();
-                offset += (int)length;
-            }
-            {
-                var length = unchecked((ulong)value.NameLength);
-                if (length > (ulong)(source.Length - offset))
-                {
-                    validator.ReportShortInput("Name", offset, __BF.BinaryLayout.Needed(length, 1), source.Length - offset);
-                    return offset;
-                }
-                value.Name = __BF.BinaryText.Read(source.Slice(offset, (int)length), __BF.TextEncoding.Utf16LE, false, ref validator, "Name", offset);
-                offset += (int)length;
-            }
-            {
-                if (8UL > (ulong)(source.Length - offset))
-                {
-                    validator.ReportShortInput("Label", offset, 8, source.Length - offset);
-                    return offset;
-                }
-                value.Label = __BF.BinaryText.Read(source.Slice(offset, 8), __BF.TextEncoding.Ascii, true, ref validator, "Label", offset);
-                offset += 8;
-            }
-            {
-                var end = __BF.BinaryText.IndexOfTerminator(source.Slice(offset), __BF.TextEncoding.Utf8);
-                if (end < 0)
-                {
-                    validator.ReportShortInput("Note", offset, source.Length - offset + __BF.BinaryText.TerminatorSize(__BF.TextEncoding.Utf8), source.Length - offset);
-                    return offset;
-                }
-                value.Note = __BF.BinaryText.Read(source.Slice(offset, end), __BF.TextEncoding.Utf8, false, ref validator, "Note", offset);
-                offset += end + __BF.BinaryText.TerminatorSize(__BF.TextEncoding.Utf8);
-            }
-            {
-                var count = unchecked((ulong)value.Count);
-                if (unchecked((ulong)value.Stride) < 3 || unchecked((ulong)value.Stride) > int.MaxValue)
-                {
-                    validator.Report("Entries", offset, __BF.BinaryFormatRule.Length, __BF.BinaryFormatValidator.Format(value.Stride), "3..2147483647", "the stride " + __BF.BinaryFormatValidator.Format(value.Stride) + " (Stride) is outside 3..2147483647");
-                    return offset;
-                }
-                var stride = (int)value.Stride;
-                if (count > (ulong)((source.Length - offset) / stride))
-                {
-                    validator.ReportShortInput("Entries", offset, __BF.BinaryLayout.Needed(count, stride), source.Length - offset);
-                    return offset;
-                }
-                var items = new global::Sample.Variable.Entry[(int)count];
-                for (var i = 0; i < items.Length; i++)
-                    items[i] = global::Sample.Variable.Entry.ReadUnchecked(source.Slice(offset + i * stride, 3));
-                value.Entries = items;
-                offset += items.Length * stride;
-            }
-            {
-                var count = 2UL;
-                var stride = 1;
-                if (count > (ulong)((source.Length - offset) / stride))
-                {
-                    validator.ReportShortInput("Colors", offset, __BF.BinaryLayout.Needed(count, stride), source.Length - offset);
-                    return offset;
-                }
-                var items = new global::Sample.Variable.Color[(int)count];
-                for (var i = 0; i < items.Length; i++)
-                    items[i] = (global::Sample.Variable.Color)source[offset + i * stride];
-                value.Colors = items;
-                offset += items.Length * stride;
-            }
-            {
-                var list = new __Sys.Collections.Generic.List<ushort>();
-                while (true)
-                {
-                    if (2UL > (ulong)(source.Length - offset))
-                    {
-                        validator.ReportShortInput("Words", offset, 2, source.Length - offset);
-                        return offset;
-                    }
-                    var item = __BP.ReadUInt16BigEndian(source.Slice(offset));
-                    offset += 2;
-                    list.Add(item);
-                    if (unchecked((long)item) == 0L)
-                        break;
-                }
-                value.Words = list.ToArray();
-            }
-            {
-                var list = new __Sys.Collections.Generic.List<global::Sample.Variable.Record>();
-                while (true)
-                {
-                    var nested = validator.Element("Children", list.Count, offset);
-                    var consumed = global::Sample.Variable.Record.ReadInto(source.Slice(offset, source.Length - offset), out var item, ref nested);
-                    validator.Absorb(nested);
-                    if (validator.First is not null)
-                        return offset;
-                    if (consumed == 0)
-                    {
-                        validator.ReportShortInput("Children", offset, 1, 0);
-                        return offset;
-                    }
-                    offset += consumed;
-                    list.Add(item);
-                    if (unchecked((long)item.Tag) == 0L)
-                        break;
-                }
-                value.Children = list.ToArray();
-            }
-            {
-                var length = (ulong)((8 - offset % 8) % 8);
-                if (length > (ulong)(source.Length - offset))
-                {
-                    validator.ReportShortInput("Padding", offset, __BF.BinaryLayout.Needed(length, 1), source.Length - offset);
-                    return offset;
-                }
-                value.Padding = source.Slice(offset, (int)length).ToArray();
-                offset += (int)length;
-            }
-            {
-                var length = (ulong)(source.Length - offset);
-                value.Rest = source.Slice(offset, (int)length).ToArray();
-                offset += (int)length;
-            }
-            return offset;
+            var items = new global::Sample.Variable.Color[(int)count];
+            for (var i = 0; i < items.Length; i++)
+                items[i] = (global::Sample.Variable.Color)source[offset + i * stride];
+            value.Colors = items;
+            offset += items.Length * stride;
         }
-
-        /// <inheritdoc/>
-        /// <exception cref="__Sys.ArgumentException"><paramref name="destination"/> is too short, or a member cannot be encoded.</exception>
-        public void Write(__Sys.Span<byte> destination)
         {
-            var size = GetEncodedSize();
-            if (destination.Length < size)
-                __BF.BinaryLayout.ThrowDestinationTooShort("Record", size, destination.Length);
-            destination = destination.Slice(0, size);
-            destination[0] = unchecked((byte)(byte)(82));
-            __BP.WriteUInt32BigEndian(destination.Slice(1), unchecked((uint)((this.Data?.Length ?? 0))));
-            destination[5] = unchecked((byte)unchecked((byte)(__BF.BinaryText.EncodedSize(this.Name, __BF.TextEncoding.Utf16LE, false))));
-            __BP.WriteUInt16BigEndian(destination.Slice(6), unchecked((ushort)((this.Entries?.Length ?? 0))));
-            destination[8] = unchecked((byte)this.Stride);
-            var offset = 9;
-            ((__Span)this.Data).CopyTo(destination.Slice(offset));
-            offset += (this.Data?.Length ?? 0);
-            __BF.BinaryText.Write(this.Name, destination.Slice(offset, __BF.BinaryText.EncodedSize(this.Name, __BF.TextEncoding.Utf16LE, false)), __BF.TextEncoding.Utf16LE, false, "Record.Name");
-            offset += __BF.BinaryText.EncodedSize(this.Name, __BF.TextEncoding.Utf16LE, false);
-            __BF.BinaryText.Write(this.Label, destination.Slice(offset, 8), __BF.TextEncoding.Ascii, false, "Record.Label");
-            offset += 8;
-            __BF.BinaryText.Write(this.Note, destination.Slice(offset, __BF.BinaryText.EncodedSize(this.Note, __BF.TextEncoding.Utf8, true)), __BF.TextEncoding.Utf8, true, "Record.Note");
-            offset += __BF.BinaryText.EncodedSize(this.Note, __BF.TextEncoding.Utf8, true);
+            var list = new __Sys.Collections.Generic.List<ushort>();
+            while (true)
             {
-                var items = this.Entries ?? __Sys.Array.Empty<global::Sample.Variable.Entry>();
-                var stride = (int)this.Stride;
-                if (stride < 3)
-                    __BF.BinaryLayout.ThrowUnwritable("Record", "Entries", "cannot be written with a stride of " + stride + ", less than its element size 3");
-                for (var i = 0; i < items.Length; i++)
+                if (2UL > (ulong)(source.Length - offset))
                 {
-                    items[i].Write(destination.Slice(offset + i * stride, 3));
+                    validator.ReportShortInput("Words", offset, 2, source.Length - offset);
+                    return offset;
                 }
-                offset += items.Length * stride;
+                var item = __BP.ReadUInt16BigEndian(source.Slice(offset));
+                offset += 2;
+                list.Add(item);
+                if (unchecked((long)item) == 0L)
+                    break;
             }
-            {
-                var items = this.Colors ?? __Sys.Array.Empty<global::Sample.Variable.Color>();
-                if (items.Length != 2)
-                    __BF.BinaryLayout.ThrowUnwritable("Record", "Colors", "must hold 2 elements, but holds " + items.Length);
-                var stride = 1;
-                for (var i = 0; i < items.Length; i++)
-                {
-                    destination[offset + i * stride] = unchecked((byte)(byte)items[i]);
-                }
-                offset += items.Length * stride;
-            }
-            {
-                var items = this.Words ?? __Sys.Array.Empty<ushort>();
-                var stride = 2;
-                for (var i = 0; i < items.Length; i++)
-                {
-                    __BP.WriteUInt16BigEndian(destination.Slice(offset + i * stride), items[i]);
-                }
-                offset += items.Length * stride;
-            }
-            {
-                var items = this.Children ?? __Sys.Array.Empty<global::Sample.Variable.Record>();
-                foreach (var item in items)
-                {
-                    var length = item.GetEncodedSize();
-                    item.Write(destination.Slice(offset, length));
-                    offset += length;
-                }
-            }
-            __BF.BinaryLayout.WritePadding(this.Padding, destination.Slice(offset, ((8 - offset % 8) % 8)));
-            offset += ((8 - offset % 8) % 8);
-            ((__Span)this.Rest.Span).CopyTo(destination.Slice(offset));
-            offset += this.Rest.Length;
+            value.Words = list.ToArray();
         }
-
-        /// <summary>Returns every rule this value breaks, in field order; allocates nothing when there is none.</summary>
-        public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate() => Validate(null, 0);
-
-        /// <inheritdoc/>
-        public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate(__BF.IValidationContext? context, long position) =>
-            __BF.BinaryLayout.Validate(this, "Record", context, position);
-
-        /// <inheritdoc/>
-        [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
-        public void ValidateInto(ref __BF.BinaryFormatValidator validator)
         {
-            if (this.Tag != (byte)(82))
+            var list = new __Sys.Collections.Generic.List<global::Sample.Variable.Record>();
+            while (true)
             {
-                var found = __BF.BinaryFormatValidator.Hex(unchecked((ulong)this.Tag), 2);
-                validator.Report("Tag", 0, __BF.BinaryFormatRule.Magic, found, "0x52", "expected 0x52, but got " + found);
-                if (validator.ShouldStop) return;
+                var nested = validator.Element("Children", list.Count, offset);
+                var consumed = global::Sample.Variable.Record.ReadInto(source.Slice(offset, source.Length - offset), out var item, ref nested);
+                validator.Absorb(nested);
+                if (validator.First is not null)
+                    return offset;
+                if (consumed == 0)
+                {
+                    validator.ReportShortInput("Children", offset, 1, 0);
+                    return offset;
+                }
+                offset += consumed;
+                list.Add(item);
+                if (unchecked((long)item.Tag) == 0L)
+                    break;
             }
-            if ((this.Data?.Length ?? 0) is var LengthExpected && unchecked((ulong)this.Length) != (ulong)LengthExpected)
+            value.Children = list.ToArray();
+        }
+        {
+            var length = (ulong)((8 - offset % 8) % 8);
+            if (length > (ulong)(source.Length - offset))
             {
-                validator.Report("Length", 1, __BF.BinaryFormatRule.Length, __BF.BinaryFormatValidator.Format(this.Length), __BF.BinaryFormatValidator.Format(LengthExpected), "expected " + __BF.BinaryFormatValidator.Format(LengthExpected) + " (the length of Data), but got " + __BF.BinaryFormatValidator.Format(this.Length));
-                if (validator.ShouldStop) return;
+                validator.ReportShortInput("Padding", offset, __BF.BinaryLayout.Needed(length, 1), source.Length - offset);
+                return offset;
             }
-            if (__BF.BinaryText.EncodedSize(this.Name, __BF.TextEncoding.Utf16LE, false) is var NameLengthExpected && unchecked((ulong)this.NameLength) != (ulong)NameLengthExpected)
+            value.Padding = source.Slice(offset, (int)length).ToArray();
+            offset += (int)length;
+        }
+        {
+            var length = (ulong)(source.Length - offset);
+            value.Rest = source.Slice(offset, (int)length).ToArray();
+            offset += (int)length;
+        }
+        return offset;
+    }
+
+    /// <inheritdoc/>
+    /// <exception cref="__Sys.ArgumentException"><paramref name="destination"/> is too short, or a member cannot be encoded.</exception>
+    public void Write(__Sys.Span<byte> destination)
+    {
+        var size = GetEncodedSize();
+        if (destination.Length < size)
+            __BF.BinaryLayout.ThrowDestinationTooShort("Record", size, destination.Length);
+        destination = destination.Slice(0, size);
+        destination[0] = unchecked((byte)(byte)(82));
+        __BP.WriteUInt32BigEndian(destination.Slice(1), unchecked((uint)((this.Data?.Length ?? 0))));
+        destination[5] = unchecked((byte)unchecked((byte)(__BF.BinaryText.EncodedSize(this.Name, __BF.TextEncoding.Utf16LE, false))));
+        __BP.WriteUInt16BigEndian(destination.Slice(6), unchecked((ushort)((this.Entries?.Length ?? 0))));
+        destination[8] = unchecked((byte)this.Stride);
+        var offset = 9;
+        ((__Span)this.Data).CopyTo(destination.Slice(offset));
+        offset += (this.Data?.Length ?? 0);
+        __BF.BinaryText.Write(this.Name, destination.Slice(offset, __BF.BinaryText.EncodedSize(this.Name, __BF.TextEncoding.Utf16LE, false)), __BF.TextEncoding.Utf16LE, false, "Record.Name");
+        offset += __BF.BinaryText.EncodedSize(this.Name, __BF.TextEncoding.Utf16LE, false);
+        __BF.BinaryText.Write(this.Label, destination.Slice(offset, 8), __BF.TextEncoding.Ascii, false, "Record.Label");
+        offset += 8;
+        __BF.BinaryText.Write(this.Note, destination.Slice(offset, __BF.BinaryText.EncodedSize(this.Note, __BF.TextEncoding.Utf8, true)), __BF.TextEncoding.Utf8, true, "Record.Note");
+        offset += __BF.BinaryText.EncodedSize(this.Note, __BF.TextEncoding.Utf8, true);
+        {
+            var items = this.Entries ?? __Sys.Array.Empty<global::Sample.Variable.Entry>();
+            var stride = (int)this.Stride;
+            if (stride < 3)
+                __BF.BinaryLayout.ThrowUnwritable("Record", "Entries", "cannot be written with a stride of " + stride + ", less than its element size 3");
+            for (var i = 0; i < items.Length; i++)
             {
-                validator.Report("NameLength", 5, __BF.BinaryFormatRule.Length, __BF.BinaryFormatValidator.Format(this.NameLength), __BF.BinaryFormatValidator.Format(NameLengthExpected), "expected " + __BF.BinaryFormatValidator.Format(NameLengthExpected) + " (the length of Name), but got " + __BF.BinaryFormatValidator.Format(this.NameLength));
-                if (validator.ShouldStop) return;
+                items[i].Write(destination.Slice(offset + i * stride, 3));
             }
-            if ((this.Entries?.Length ?? 0) is var CountExpected && unchecked((ulong)this.Count) != (ulong)CountExpected)
+            offset += items.Length * stride;
+        }
+        {
+            var items = this.Colors ?? __Sys.Array.Empty<global::Sample.Variable.Color>();
+            if (items.Length != 2)
+                __BF.BinaryLayout.ThrowUnwritable("Record", "Colors", "must hold 2 elements, but holds " + items.Length);
+            var stride = 1;
+            for (var i = 0; i < items.Length; i++)
             {
-                validator.Report("Count", 6, __BF.BinaryFormatRule.Length, __BF.BinaryFormatValidator.Format(this.Count), __BF.BinaryFormatValidator.Format(CountExpected), "expected " + __BF.BinaryFormatValidator.Format(CountExpected) + " (the count of Entries), but got " + __BF.BinaryFormatValidator.Format(this.Count));
-                if (validator.ShouldStop) return;
+                destination[offset + i * stride] = unchecked((byte)(byte)items[i]);
             }
-            var offset = 9;
-            offset += (this.Data?.Length ?? 0);
-            __BF.BinaryText.Check(this.Name, __BF.TextEncoding.Utf16LE, -1, ref validator, "Name", offset);
+            offset += items.Length * stride;
+        }
+        {
+            var items = this.Words ?? __Sys.Array.Empty<ushort>();
+            var stride = 2;
+            for (var i = 0; i < items.Length; i++)
+            {
+                __BP.WriteUInt16BigEndian(destination.Slice(offset + i * stride), items[i]);
+            }
+            offset += items.Length * stride;
+        }
+        {
+            var items = this.Children ?? __Sys.Array.Empty<global::Sample.Variable.Record>();
+            foreach (var item in items)
+            {
+                var length = item.GetEncodedSize();
+                item.Write(destination.Slice(offset, length));
+                offset += length;
+            }
+        }
+        __BF.BinaryLayout.WritePadding(this.Padding, destination.Slice(offset, ((8 - offset % 8) % 8)));
+        offset += ((8 - offset % 8) % 8);
+        ((__Span)this.Rest.Span).CopyTo(destination.Slice(offset));
+        offset += this.Rest.Length;
+    }
+
+    /// <summary>Returns every rule this value breaks, in field order; allocates nothing when there is none.</summary>
+    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate() => Validate(null, 0);
+
+    /// <inheritdoc/>
+    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate(__BF.IValidationContext? context, long position) =>
+        __BF.BinaryLayout.Validate(this, "Record", context, position);
+
+    /// <inheritdoc/>
+    [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
+    public void ValidateInto(ref __BF.BinaryFormatValidator validator)
+    {
+        if (this.Tag is not (byte)(82))
+            validator.ReportMagic("Tag", 0, this.Tag, 0x52UL, 2);
+        if (validator.ShouldStop) return;
+        if ((this.Data?.Length ?? 0) is var LengthExpected && unchecked((ulong)this.Length) != (ulong)LengthExpected)
+        {
+            validator.Report("Length", 1, __BF.BinaryFormatRule.Length, __BF.BinaryFormatValidator.Format(this.Length), __BF.BinaryFormatValidator.Format(LengthExpected), "expected " + __BF.BinaryFormatValidator.Format(LengthExpected) + " (the length of Data), but got " + __BF.BinaryFormatValidator.Format(this.Length));
             if (validator.ShouldStop) return;
-            offset += __BF.BinaryText.EncodedSize(this.Name, __BF.TextEncoding.Utf16LE, false);
-            __BF.BinaryText.Check(this.Label, __BF.TextEncoding.Ascii, 8, ref validator, "Label", offset);
-            if (validator.ShouldStop) return;
-            offset += 8;
-            __BF.BinaryText.Check(this.Note, __BF.TextEncoding.Utf8, -1, ref validator, "Note", offset);
-            if (validator.ShouldStop) return;
-            offset += __BF.BinaryText.EncodedSize(this.Note, __BF.TextEncoding.Utf8, true);
-            if (this.Entries is { } EntriesItems)
-            {
-                var elementAt = offset;
-                for (var i = 0; i < EntriesItems.Length; i++)
-                {
-                    var elementValidator = validator.Element("Entries", i, elementAt);
-                    EntriesItems[i].ValidateInto(ref elementValidator);
-                    validator.Absorb(elementValidator);
-                    if (validator.ShouldStop) return;
-                    elementAt += (int)this.Stride;
-                }
-            }
-            offset += (this.Entries?.Length ?? 0) * (int)this.Stride;
-            if ((this.Colors?.Length ?? 0) != 2)
-            {
-                validator.Report("Colors", offset, __BF.BinaryFormatRule.Length, __BF.BinaryFormatValidator.Format(this.Colors?.Length ?? 0), "2", "expected 2 elements, but got " + __BF.BinaryFormatValidator.Format(this.Colors?.Length ?? 0));
-                if (validator.ShouldStop) return;
-            }
-            offset += 2;
-            if (this.Words is not { Length: > 0 } || unchecked((long)this.Words[^1]) != 0L)
-            {
-                validator.Report("Words", offset, __BF.BinaryFormatRule.Terminator, "no terminator", "0", "expected the last element to be the terminator (" + "0" + ")");
-                if (validator.ShouldStop) return;
-            }
-            offset += (this.Words?.Length ?? 0) * 2;
-            if (this.Children is not { Length: > 0 } || unchecked((long)this.Children[^1].Tag) != 0L)
-            {
-                validator.Report("Children", offset, __BF.BinaryFormatRule.Terminator, "no terminator", "Tag = 0", "expected the last element to be the terminator (" + "Tag = 0" + ")");
-                if (validator.ShouldStop) return;
-            }
-            if (this.Children is { } ChildrenItems)
-            {
-                var elementAt = offset;
-                for (var i = 0; i < ChildrenItems.Length; i++)
-                {
-                    if (ChildrenItems[i] is null) continue;
-                    var elementValidator = validator.Element("Children", i, elementAt);
-                    elementValidator.ChecksumsVerified = validator.ChecksumsVerified;
-                    ChildrenItems[i].ValidateInto(ref elementValidator);
-                    validator.Absorb(elementValidator);
-                    if (validator.ShouldStop) return;
-                    elementAt += ChildrenItems[i].GetEncodedSize();
-                }
-            }
-            offset += __BF.BinaryLayout.EncodedSize(this.Children);
-            if (__Sys.MemoryExtensions.IndexOfAnyExcept(__Sys.MemoryExtensions.AsSpan(this.Padding), (byte)0) is var PaddingNonZero && PaddingNonZero >= 0)
-            {
-                var found = __BF.BinaryFormatValidator.Hex(__Sys.MemoryExtensions.AsSpan(this.Padding)[PaddingNonZero], 2);
-                validator.Report("Padding", offset, __BF.BinaryFormatRule.Reserved, found, "0", "expected zeros (reserved), but byte " + PaddingNonZero + " is " + found);
-                if (validator.ShouldStop) return;
-            }
-            offset += ((8 - offset % 8) % 8);
-            offset += this.Rest.Length;
-            OnValidate(ref validator);
         }
-
-        /// <summary>Implement this to add hand-written checks; report them with <c>validator.Report</c>.</summary>
-        partial void OnValidate(ref __BF.BinaryFormatValidator validator);
+        if (__BF.BinaryText.EncodedSize(this.Name, __BF.TextEncoding.Utf16LE, false) is var NameLengthExpected && unchecked((ulong)this.NameLength) != (ulong)NameLengthExpected)
+        {
+            validator.Report("NameLength", 5, __BF.BinaryFormatRule.Length, __BF.BinaryFormatValidator.Format(this.NameLength), __BF.BinaryFormatValidator.Format(NameLengthExpected), "expected " + __BF.BinaryFormatValidator.Format(NameLengthExpected) + " (the length of Name), but got " + __BF.BinaryFormatValidator.Format(this.NameLength));
+            if (validator.ShouldStop) return;
+        }
+        if ((this.Entries?.Length ?? 0) is var CountExpected && unchecked((ulong)this.Count) != (ulong)CountExpected)
+        {
+            validator.Report("Count", 6, __BF.BinaryFormatRule.Length, __BF.BinaryFormatValidator.Format(this.Count), __BF.BinaryFormatValidator.Format(CountExpected), "expected " + __BF.BinaryFormatValidator.Format(CountExpected) + " (the count of Entries), but got " + __BF.BinaryFormatValidator.Format(this.Count));
+            if (validator.ShouldStop) return;
+        }
+        var offset = 9;
+        offset += (this.Data?.Length ?? 0);
+        __BF.BinaryText.Check(this.Name, __BF.TextEncoding.Utf16LE, -1, ref validator, "Name", offset);
+        if (validator.ShouldStop) return;
+        offset += __BF.BinaryText.EncodedSize(this.Name, __BF.TextEncoding.Utf16LE, false);
+        __BF.BinaryText.Check(this.Label, __BF.TextEncoding.Ascii, 8, ref validator, "Label", offset);
+        if (validator.ShouldStop) return;
+        offset += 8;
+        __BF.BinaryText.Check(this.Note, __BF.TextEncoding.Utf8, -1, ref validator, "Note", offset);
+        if (validator.ShouldStop) return;
+        offset += __BF.BinaryText.EncodedSize(this.Note, __BF.TextEncoding.Utf8, true);
+        if (this.Entries is { } EntriesItems)
+        {
+            var elementAt = offset;
+            for (var i = 0; i < EntriesItems.Length; i++)
+            {
+                var elementValidator = validator.Element("Entries", i, elementAt);
+                EntriesItems[i].ValidateInto(ref elementValidator);
+                validator.Absorb(elementValidator);
+                if (validator.ShouldStop) return;
+                elementAt += (int)this.Stride;
+            }
+        }
+        offset += (this.Entries?.Length ?? 0) * (int)this.Stride;
+        if ((this.Colors?.Length ?? 0) != 2)
+        {
+            validator.Report("Colors", offset, __BF.BinaryFormatRule.Length, __BF.BinaryFormatValidator.Format(this.Colors?.Length ?? 0), "2", "expected 2 elements, but got " + __BF.BinaryFormatValidator.Format(this.Colors?.Length ?? 0));
+            if (validator.ShouldStop) return;
+        }
+        offset += 2;
+        if (this.Words is not { Length: > 0 } || unchecked((long)this.Words[^1]) != 0L)
+        {
+            validator.Report("Words", offset, __BF.BinaryFormatRule.Terminator, "no terminator", "0", "expected the last element to be the terminator (" + "0" + ")");
+            if (validator.ShouldStop) return;
+        }
+        offset += (this.Words?.Length ?? 0) * 2;
+        if (this.Children is not { Length: > 0 } || unchecked((long)this.Children[^1].Tag) != 0L)
+        {
+            validator.Report("Children", offset, __BF.BinaryFormatRule.Terminator, "no terminator", "Tag = 0", "expected the last element to be the terminator (" + "Tag = 0" + ")");
+            if (validator.ShouldStop) return;
+        }
+        if (this.Children is { } ChildrenItems)
+        {
+            var elementAt = offset;
+            for (var i = 0; i < ChildrenItems.Length; i++)
+            {
+                if (ChildrenItems[i] is null) continue;
+                var elementValidator = validator.Element("Children", i, elementAt);
+                elementValidator.ChecksumsVerified = validator.ChecksumsVerified;
+                ChildrenItems[i].ValidateInto(ref elementValidator);
+                validator.Absorb(elementValidator);
+                if (validator.ShouldStop) return;
+                elementAt += ChildrenItems[i].GetEncodedSize();
+            }
+        }
+        offset += __BF.BinaryLayout.EncodedSize(this.Children);
+        if (__Sys.MemoryExtensions.IndexOfAnyExcept(__Sys.MemoryExtensions.AsSpan(this.Padding), (byte)0) is var PaddingNonZero && PaddingNonZero >= 0)
+        {
+            var found = __BF.BinaryFormatValidator.Hex(__Sys.MemoryExtensions.AsSpan(this.Padding)[PaddingNonZero], 2);
+            validator.Report("Padding", offset, __BF.BinaryFormatRule.Reserved, found, "0", "expected zeros (reserved), but byte " + PaddingNonZero + " is " + found);
+        }
+        offset += ((8 - offset % 8) % 8);
+        offset += this.Rest.Length;
     }
 }
