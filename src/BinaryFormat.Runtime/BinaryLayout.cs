@@ -70,6 +70,24 @@ public static partial class BinaryLayout
             $"{typeName}.{member} holds {count} bits (0..{(count == 64 ? ulong.MaxValue : (1UL << count) - 1)}), so it cannot take {value}.");
 
     /// <summary>
+    /// The <c>ReadInto</c> of a fixed-size layout that reports nothing while reading: input shorter than the layout is
+    /// reported, anything else is read unchecked. Generated code calls this.
+    /// </summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public static int ReadInto<T>(ReadOnlySpan<byte> source, out T value, ref BinaryFormatValidator validator)
+        where T : IBinaryFormat<T>
+    {
+        if (source.Length < T.Size)
+        {
+            value = default!;
+            validator.ReportShortInput("", 0, T.Size, source.Length);
+            return 0;
+        }
+        value = T.ReadUnchecked(source);
+        return T.Size;
+    }
+
+    /// <summary>
     /// Reads a value with its <c>ReadInto</c> and then checks its rules, reporting the first error. Generated <c>TryRead</c>
     /// methods call this: layouts whose rules need a validator, always; the others only once their inlined checks failed,
     /// to build the error, so that this stays off their valid path.

@@ -49,6 +49,7 @@ public interface IBinaryLayout<TSelf> where TSelf : IBinaryLayout<TSelf>
     int GetEncodedSize();
 
     /// <summary>Writes the declared fields into <paramref name="destination"/>; bytes no field declares are left as they are.</summary>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> is too short, or a member cannot be encoded.</exception>
     void Write(Span<byte> destination);
 
     /// <summary>Returns every rule the value breaks, in field order, followed by those of the custom hook; allocates nothing when there are none.</summary>
@@ -65,6 +66,9 @@ public interface IBinaryFormat<TSelf> : IBinaryLayout<TSelf> where TSelf : IBina
 {
     /// <summary>The encoded size in bytes.</summary>
     static abstract int Size { get; }
+
+    /// <summary>Reads the fields without validating them; <paramref name="source"/> must hold at least <see cref="Size"/> bytes.</summary>
+    static abstract TSelf ReadUnchecked(ReadOnlySpan<byte> source);
 }
 
 /// <summary>Values known only at run time that declared rules refer to (for example the cluster size of an image).</summary>
