@@ -295,8 +295,8 @@ internal static class Emitter
         var self = SelfName(type);
         var name = layout.Name;
         var error = $"[__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out {Runtime}BinaryFormatError? error";
-        w.Line("/// <summary>Reads and validates a value; <paramref name=\"position\"/> is the absolute offset of <paramref name=\"source\"/>[0], used in errors.</summary>");
-        w.Line($"/// <exception cref=\"{Runtime}BinaryFormatException\">The input is too short or breaks a rule.</exception>");
+        // The documentation of the interface members is inherited, so that it is written once, in the runtime.
+        w.Line("/// <inheritdoc/>");
         w.Line($"public static {self} Read({Span} source, long position = 0) => Read(source, position, out _);");
         w.Line();
         w.Line("/// <inheritdoc/>");
@@ -348,17 +348,11 @@ internal static class Emitter
             w.Line($"if (source.Length >= {type.Size})");
             w.Open();
             w.Line("value = ReadUnchecked(source);");
-            if (checks.Count > 0)
-            {
-                for (var i = 0; i < checks.Count; i++)
-                    w.Line((i == 0 ? "if (" : "    && ") + checks[i] + (i == checks.Count - 1 ? ")" : ""));
-                w.Open();
-            }
             w.Line($"bytesConsumed = {type.Size};");
             w.Line("error = null;");
-            w.Line("return true;");
-            if (checks.Count > 0)
-                w.Close();
+            for (var i = 0; i < checks.Count; i++)
+                w.Line((i == 0 ? "if (" : "    && ") + checks[i] + (i == checks.Count - 1 ? ")" : ""));
+            w.Line(checks.Count > 0 ? "    return true;" : "return true;");
             w.Close();
             w.Line("return " + general);
             w.Close();
@@ -379,7 +373,7 @@ internal static class Emitter
         var reportsWhileReading = ReportsWhileReading(type);
         if (!type.IsVariable)
         {
-            w.Line($"/// <summary>Reads the fields without validating them; <paramref name=\"source\"/> must hold at least {type.Size} bytes.</summary>");
+            w.Line("/// <inheritdoc/>");
             w.Line($"public static {self} ReadUnchecked({Span} source)");
             w.Open();
             w.Line($"source = source.Slice(0, {type.Size});");
@@ -416,6 +410,14 @@ internal static class Emitter
             w.Line("/// <summary>Reads without the declared rules, given the arguments; used by containers that pass them.</summary>");
             w.Line("[__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]");
         }
+        if (!type.IsVariable && !reportsWhileReading && arguments.Count == 0)
+        {
+            // The size check and the unchecked read, as every such layout does them.
+            w.Line($"public static int ReadInto({Span} source, out {self} value, ref {Runtime}BinaryFormatValidator validator) =>");
+            w.Line($"    {Runtime}BinaryLayout.ReadInto(source, out value, ref validator);");
+            w.Line();
+            return;
+        }
         w.Line($"public static int ReadInto({Span} source, out {self} value, ref {Runtime}BinaryFormatValidator validator{parameters})");
         w.Open();
         if (layout.HeadSize > 0)
@@ -426,14 +428,6 @@ internal static class Emitter
             w.Line($"validator.ReportShortInput(\"\", 0, {layout.HeadSize}, source.Length);");
             w.Line("return 0;");
             w.Close();
-        }
-        if (!type.IsVariable && !reportsWhileReading && arguments.Count == 0)
-        {
-            w.Line("value = ReadUnchecked(source);");
-            w.Line($"return {type.Size};");
-            w.Close();
-            w.Line();
-            return;
         }
         w.Line($"value = {newValue};");
         foreach (var argument in arguments)
@@ -878,7 +872,6 @@ internal static class Emitter
     {
         var type = layout.Type;
         w.Line("/// <inheritdoc/>");
-        w.Line("/// <exception cref=\"__Sys.ArgumentException\"><paramref name=\"destination\"/> is too short, or a member cannot be encoded.</exception>");
         w.Line("public void Write(__Sys.Span<byte> destination)");
         w.Open();
         var size = type.IsVariable ? "size" : type.Size.ToString(CultureInfo.InvariantCulture);
@@ -1030,11 +1023,8 @@ internal static class Emitter
     private static void EmitValidate(CodeWriter w, Layout layout)
     {
         var type = layout.Type;
-        w.Line("/// <summary>Returns every rule this value breaks, in field order; allocates nothing when there is none.</summary>");
-        w.Line($"public __Sys.Collections.Generic.IReadOnlyList<{Runtime}BinaryFormatError> Validate() => Validate(null, 0);");
-        w.Line();
         w.Line("/// <inheritdoc/>");
-        w.Line($"public __Sys.Collections.Generic.IReadOnlyList<{Runtime}BinaryFormatError> Validate({Runtime}IValidationContext? context, long position) =>");
+        w.Line($"public __Sys.Collections.Generic.IReadOnlyList<{Runtime}BinaryFormatError> Validate({Runtime}IValidationContext? context = null, long position = 0) =>");
         w.Line($"    {Runtime}BinaryLayout.Validate(this, {layout.Name}, context, position);");
         w.Line();
         w.Line("/// <inheritdoc/>");
@@ -1130,7 +1120,7 @@ internal static class Emitter
         }
 
         if (field.Magic is { } magic)
-            Add(number, Number(unchecked((long)magic), field), $"validator.ReportMagic({member}, {at}, {bits}, {Hex(magic)}, {hexDigits})");
+            Add(number, PatternNumber(unchecked((long)magic), field), $"validator.ReportMagic({member}, {at}, {bits}, {Hex(magic)}, {hexDigits})");
         if (field.Reserved && field.IsScalar)
             Add(number, "0", $"validator.ReportReserved({member}, {at}, {bits}, {hexDigits})");
         if (RangeRule(field, instance, at) is { } range)
@@ -1138,7 +1128,7 @@ internal static class Emitter
         if (field.OneOf.Count > 0)
         {
             var allowed = string.Join(", ", field.OneOf.Select(v => v.ToString(CultureInfo.InvariantCulture)));
-            Add(number, string.Join(" or ", field.OneOf.Select(v => Number(v, field))), $"validator.ReportOneOf({member}, {at}, {number}, {Literal(allowed)})");
+            Add(number, string.Join(" or ", field.OneOf.Select(v => PatternNumber(v, field))), $"validator.ReportOneOf({member}, {at}, {number}, {Literal(allowed)})");
         }
         if (field.AlignConstant > 0)
         {
@@ -1174,7 +1164,7 @@ internal static class Emitter
         var value = instance + "." + field.Name;
         var number = field.Kind == FieldKind.Enum ? $"(({field.IntegerType}){value})" : value;
         // An unsigned member cannot be below a minimum of 0.
-        var pattern = field.IsSigned || min > 0 ? $">= {Number(min, field)} and <= {Number(max, field)}" : $"<= {Number(max, field)}";
+        var pattern = field.IsSigned || min > 0 ? $">= {PatternNumber(min, field)} and <= {PatternNumber(max, field)}" : $"<= {PatternNumber(max, field)}";
         return new CompareRule($"{number} is not ({pattern})", $"{number} is {pattern}",
             $"validator.ReportRange({Literal(field.Name)}, {at}, {number}, {LongLiteral(min)}, {LongLiteral(max)})");
     }
@@ -1470,6 +1460,13 @@ internal static class Emitter
             "int" => value.ToString(CultureInfo.InvariantCulture),
             _ => $"({field.IntegerType})({value.ToString(CultureInfo.InvariantCulture)})",
         };
+
+    /// <summary>
+    /// A constant to match the field's integer against: a plain literal converts to any integer type that holds its value
+    /// (the parser checked that it does); only a ulong above long.MaxValue, and long.MinValue, need <see cref="Number"/>.
+    /// </summary>
+    private static string PatternNumber(long value, FieldModel field) =>
+        value < 0 && field.IntegerType == "ulong" || value == long.MinValue ? Number(value, field) : value.ToString(CultureInfo.InvariantCulture);
 
     private static string PrimitiveName(FieldModel field) => field.IntegerType switch
     {

@@ -18,8 +18,7 @@ partial struct ImageHeader : __BF.IBinaryFormat<ImageHeader>
     /// <inheritdoc/>
     public int GetEncodedSize() => 72;
 
-    /// <summary>Reads and validates a value; <paramref name="position"/> is the absolute offset of <paramref name="source"/>[0], used in errors.</summary>
-    /// <exception cref="__BF.BinaryFormatException">The input is too short or breaks a rule.</exception>
+    /// <inheritdoc/>
     public static ImageHeader Read(__Span source, long position = 0) => Read(source, position, out _);
 
     /// <inheritdoc/>
@@ -38,7 +37,7 @@ partial struct ImageHeader : __BF.IBinaryFormat<ImageHeader>
     public static bool TryRead(__Span source, long position, out ImageHeader value, out int bytesConsumed, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
         __BF.BinaryLayout.TryRead(source, position, "ImageHeader", out value, out bytesConsumed, out error);
 
-    /// <summary>Reads the fields without validating them; <paramref name="source"/> must hold at least 72 bytes.</summary>
+    /// <inheritdoc/>
     public static ImageHeader ReadUnchecked(__Span source)
     {
         source = source.Slice(0, 72);
@@ -75,20 +74,10 @@ partial struct ImageHeader : __BF.IBinaryFormat<ImageHeader>
 
     /// <inheritdoc/>
     [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
-    public static int ReadInto(__Span source, out ImageHeader value, ref __BF.BinaryFormatValidator validator)
-    {
-        if (source.Length < 72)
-        {
-            value = default!;
-            validator.ReportShortInput("", 0, 72, source.Length);
-            return 0;
-        }
-        value = ReadUnchecked(source);
-        return 72;
-    }
+    public static int ReadInto(__Span source, out ImageHeader value, ref __BF.BinaryFormatValidator validator) =>
+        __BF.BinaryLayout.ReadInto(source, out value, ref validator);
 
     /// <inheritdoc/>
-    /// <exception cref="__Sys.ArgumentException"><paramref name="destination"/> is too short, or a member cannot be encoded.</exception>
     public void Write(__Sys.Span<byte> destination)
     {
         if (destination.Length < 72)
@@ -115,24 +104,21 @@ partial struct ImageHeader : __BF.IBinaryFormat<ImageHeader>
         __BP.WriteInt64BigEndian(destination.Slice(60), this.Timestamp);
     }
 
-    /// <summary>Returns every rule this value breaks, in field order; allocates nothing when there is none.</summary>
-    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate() => Validate(null, 0);
-
     /// <inheritdoc/>
-    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate(__BF.IValidationContext? context, long position) =>
+    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate(__BF.IValidationContext? context = null, long position = 0) =>
         __BF.BinaryLayout.Validate(this, "ImageHeader", context, position);
 
     /// <inheritdoc/>
     [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
     public void ValidateInto(ref __BF.BinaryFormatValidator validator)
     {
-        if (this.Magic is not 1363560955U)
+        if (this.Magic is not 1363560955)
             validator.ReportMagic("Magic", 0, this.Magic, 0x514649FBUL, 8);
-        if (this.Version is not (2U or 3U))
+        if (this.Version is not (2 or 3))
             validator.ReportOneOf("Version", 4, this.Version, "2, 3");
         if (this.Reserved0 is not 0)
             validator.ReportReserved("Reserved0", 8, this.Reserved0, 8);
-        if (this.ClusterBits is not (>= 9U and <= 21U))
+        if (this.ClusterBits is not (>= 9 and <= 21))
             validator.ReportRange("ClusterBits", 12, this.ClusterBits, 9, 21);
         if (this.VirtualSize % 512UL is not 0)
             validator.ReportAlignment("VirtualSize", 20, this.VirtualSize, 512UL);

@@ -18,8 +18,7 @@ partial struct Segment : __BF.IBinaryFormat<Segment>
     /// <inheritdoc/>
     public int GetEncodedSize() => 12;
 
-    /// <summary>Reads and validates a value; <paramref name="position"/> is the absolute offset of <paramref name="source"/>[0], used in errors.</summary>
-    /// <exception cref="__BF.BinaryFormatException">The input is too short or breaks a rule.</exception>
+    /// <inheritdoc/>
     public static Segment Read(__Span source, long position = 0) => Read(source, position, out _);
 
     /// <inheritdoc/>
@@ -40,18 +39,16 @@ partial struct Segment : __BF.IBinaryFormat<Segment>
         if (source.Length >= 12)
         {
             value = ReadUnchecked(source);
-            if (value.DataOffset is >= (byte)(5) and <= (byte)(15) && value.ReservedBits is 0
-                && value.HostSector is 0UL or 1UL or 2UL)
-            {
-                bytesConsumed = 12;
-                error = null;
+            bytesConsumed = 12;
+            error = null;
+            if (value.DataOffset is >= 5 and <= 15 && value.ReservedBits is 0
+                && value.HostSector is 0 or 1 or 2)
                 return true;
-            }
         }
         return __BF.BinaryLayout.TryRead(source, position, "Segment", out value, out bytesConsumed, out error);
     }
 
-    /// <summary>Reads the fields without validating them; <paramref name="source"/> must hold at least 12 bytes.</summary>
+    /// <inheritdoc/>
     public static Segment ReadUnchecked(__Span source)
     {
         source = source.Slice(0, 12);
@@ -65,20 +62,10 @@ partial struct Segment : __BF.IBinaryFormat<Segment>
 
     /// <inheritdoc/>
     [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
-    public static int ReadInto(__Span source, out Segment value, ref __BF.BinaryFormatValidator validator)
-    {
-        if (source.Length < 12)
-        {
-            value = default!;
-            validator.ReportShortInput("", 0, 12, source.Length);
-            return 0;
-        }
-        value = ReadUnchecked(source);
-        return 12;
-    }
+    public static int ReadInto(__Span source, out Segment value, ref __BF.BinaryFormatValidator validator) =>
+        __BF.BinaryLayout.ReadInto(source, out value, ref validator);
 
     /// <inheritdoc/>
-    /// <exception cref="__Sys.ArgumentException"><paramref name="destination"/> is too short, or a member cannot be encoded.</exception>
     public void Write(__Sys.Span<byte> destination)
     {
         if (destination.Length < 12)
@@ -89,22 +76,19 @@ partial struct Segment : __BF.IBinaryFormat<Segment>
         __BP.WriteUInt64BigEndian(destination.Slice(4), this.Entry);
     }
 
-    /// <summary>Returns every rule this value breaks, in field order; allocates nothing when there is none.</summary>
-    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate() => Validate(null, 0);
-
     /// <inheritdoc/>
-    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate(__BF.IValidationContext? context, long position) =>
+    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate(__BF.IValidationContext? context = null, long position = 0) =>
         __BF.BinaryLayout.Validate(this, "Segment", context, position);
 
     /// <inheritdoc/>
     [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
     public void ValidateInto(ref __BF.BinaryFormatValidator validator)
     {
-        if (this.DataOffset is not (>= (byte)(5) and <= (byte)(15)))
+        if (this.DataOffset is not (>= 5 and <= 15))
             validator.ReportRange("DataOffset", 2, this.DataOffset, 5, 15);
         if (this.ReservedBits is not 0)
             validator.ReportReserved("ReservedBits", 2, this.ReservedBits, 2);
-        if (this.HostSector is not (0UL or 1UL or 2UL))
+        if (this.HostSector is not (0 or 1 or 2))
             validator.ReportOneOf("HostSector", 4, this.HostSector, "0, 1, 2");
     }
 

@@ -45,8 +45,7 @@ partial struct Blocks : __BF.IBinaryFormat<Blocks>, __Sys.IEquatable<Blocks>
     /// <inheritdoc/>
     public int GetEncodedSize() => 40;
 
-    /// <summary>Reads and validates a value; <paramref name="position"/> is the absolute offset of <paramref name="source"/>[0], used in errors.</summary>
-    /// <exception cref="__BF.BinaryFormatException">The input is too short or breaks a rule.</exception>
+    /// <inheritdoc/>
     public static Blocks Read(__Span source, long position = 0) => Read(source, position, out _);
 
     /// <inheritdoc/>
@@ -67,17 +66,15 @@ partial struct Blocks : __BF.IBinaryFormat<Blocks>, __Sys.IEquatable<Blocks>
         if (source.Length >= 40)
         {
             value = ReadUnchecked(source);
+            bytesConsumed = 40;
+            error = null;
             if (value.Pad is 0)
-            {
-                bytesConsumed = 40;
-                error = null;
                 return true;
-            }
         }
         return __BF.BinaryLayout.TryRead(source, position, "Blocks", out value, out bytesConsumed, out error);
     }
 
-    /// <summary>Reads the fields without validating them; <paramref name="source"/> must hold at least 40 bytes.</summary>
+    /// <inheritdoc/>
     public static Blocks ReadUnchecked(__Span source)
     {
         source = source.Slice(0, 40);
@@ -91,20 +88,10 @@ partial struct Blocks : __BF.IBinaryFormat<Blocks>, __Sys.IEquatable<Blocks>
 
     /// <inheritdoc/>
     [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
-    public static int ReadInto(__Span source, out Blocks value, ref __BF.BinaryFormatValidator validator)
-    {
-        if (source.Length < 40)
-        {
-            value = default!;
-            validator.ReportShortInput("", 0, 40, source.Length);
-            return 0;
-        }
-        value = ReadUnchecked(source);
-        return 40;
-    }
+    public static int ReadInto(__Span source, out Blocks value, ref __BF.BinaryFormatValidator validator) =>
+        __BF.BinaryLayout.ReadInto(source, out value, ref validator);
 
     /// <inheritdoc/>
-    /// <exception cref="__Sys.ArgumentException"><paramref name="destination"/> is too short, or a member cannot be encoded.</exception>
     public void Write(__Sys.Span<byte> destination)
     {
         if (destination.Length < 40)
@@ -123,11 +110,8 @@ partial struct Blocks : __BF.IBinaryFormat<Blocks>, __Sys.IEquatable<Blocks>
         __BP.WriteUInt32BigEndian(destination.Slice(28), this.Pad);
     }
 
-    /// <summary>Returns every rule this value breaks, in field order; allocates nothing when there is none.</summary>
-    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate() => Validate(null, 0);
-
     /// <inheritdoc/>
-    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate(__BF.IValidationContext? context, long position) =>
+    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate(__BF.IValidationContext? context = null, long position = 0) =>
         __BF.BinaryLayout.Validate(this, "Blocks", context, position);
 
     /// <inheritdoc/>

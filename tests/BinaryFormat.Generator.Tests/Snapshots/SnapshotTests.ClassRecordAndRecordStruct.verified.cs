@@ -18,8 +18,7 @@ partial class Message : __BF.IBinaryFormat<global::Sample.Kinds.Message>
     /// <inheritdoc/>
     public int GetEncodedSize() => 7;
 
-    /// <summary>Reads and validates a value; <paramref name="position"/> is the absolute offset of <paramref name="source"/>[0], used in errors.</summary>
-    /// <exception cref="__BF.BinaryFormatException">The input is too short or breaks a rule.</exception>
+    /// <inheritdoc/>
     public static global::Sample.Kinds.Message Read(__Span source, long position = 0) => Read(source, position, out _);
 
     /// <inheritdoc/>
@@ -40,18 +39,16 @@ partial class Message : __BF.IBinaryFormat<global::Sample.Kinds.Message>
         if (source.Length >= 7)
         {
             value = ReadUnchecked(source);
-            if (value.Tag is (byte)(77)
+            bytesConsumed = 7;
+            error = null;
+            if (value.Tag is 77
                 && value.Length is >= 0 and <= 1000)
-            {
-                bytesConsumed = 7;
-                error = null;
                 return true;
-            }
         }
         return __BF.BinaryLayout.TryRead(source, position, "Message", out value, out bytesConsumed, out error);
     }
 
-    /// <summary>Reads the fields without validating them; <paramref name="source"/> must hold at least 7 bytes.</summary>
+    /// <inheritdoc/>
     public static global::Sample.Kinds.Message ReadUnchecked(__Span source)
     {
         source = source.Slice(0, 7);
@@ -65,20 +62,10 @@ partial class Message : __BF.IBinaryFormat<global::Sample.Kinds.Message>
 
     /// <inheritdoc/>
     [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
-    public static int ReadInto(__Span source, out global::Sample.Kinds.Message value, ref __BF.BinaryFormatValidator validator)
-    {
-        if (source.Length < 7)
-        {
-            value = default!;
-            validator.ReportShortInput("", 0, 7, source.Length);
-            return 0;
-        }
-        value = ReadUnchecked(source);
-        return 7;
-    }
+    public static int ReadInto(__Span source, out global::Sample.Kinds.Message value, ref __BF.BinaryFormatValidator validator) =>
+        __BF.BinaryLayout.ReadInto(source, out value, ref validator);
 
     /// <inheritdoc/>
-    /// <exception cref="__Sys.ArgumentException"><paramref name="destination"/> is too short, or a member cannot be encoded.</exception>
     public void Write(__Sys.Span<byte> destination)
     {
         if (destination.Length < 7)
@@ -89,18 +76,15 @@ partial class Message : __BF.IBinaryFormat<global::Sample.Kinds.Message>
         __BP.WriteInt32BigEndian(destination.Slice(3), this.Length);
     }
 
-    /// <summary>Returns every rule this value breaks, in field order; allocates nothing when there is none.</summary>
-    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate() => Validate(null, 0);
-
     /// <inheritdoc/>
-    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate(__BF.IValidationContext? context, long position) =>
+    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate(__BF.IValidationContext? context = null, long position = 0) =>
         __BF.BinaryLayout.Validate(this, "Message", context, position);
 
     /// <inheritdoc/>
     [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
     public void ValidateInto(ref __BF.BinaryFormatValidator validator)
     {
-        if (this.Tag is not (byte)(77))
+        if (this.Tag is not 77)
             validator.ReportMagic("Tag", 0, this.Tag, 0x4DUL, 2);
         if (this.Length is not (>= 0 and <= 1000))
             validator.ReportRange("Length", 3, this.Length, 0, 1000);
@@ -128,8 +112,7 @@ partial record struct Pair : __BF.IBinaryFormat<Pair>
 
     static bool __BF.IBinaryLayout<Pair>.HasRules => false;
 
-    /// <summary>Reads and validates a value; <paramref name="position"/> is the absolute offset of <paramref name="source"/>[0], used in errors.</summary>
-    /// <exception cref="__BF.BinaryFormatException">The input is too short or breaks a rule.</exception>
+    /// <inheritdoc/>
     public static Pair Read(__Span source, long position = 0) => Read(source, position, out _);
 
     /// <inheritdoc/>
@@ -157,7 +140,7 @@ partial record struct Pair : __BF.IBinaryFormat<Pair>
         return __BF.BinaryLayout.TryRead(source, position, "Pair", out value, out bytesConsumed, out error);
     }
 
-    /// <summary>Reads the fields without validating them; <paramref name="source"/> must hold at least 4 bytes.</summary>
+    /// <inheritdoc/>
     public static Pair ReadUnchecked(__Span source)
     {
         source = source.Slice(0, 4);
@@ -170,20 +153,10 @@ partial record struct Pair : __BF.IBinaryFormat<Pair>
 
     /// <inheritdoc/>
     [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
-    public static int ReadInto(__Span source, out Pair value, ref __BF.BinaryFormatValidator validator)
-    {
-        if (source.Length < 4)
-        {
-            value = default!;
-            validator.ReportShortInput("", 0, 4, source.Length);
-            return 0;
-        }
-        value = ReadUnchecked(source);
-        return 4;
-    }
+    public static int ReadInto(__Span source, out Pair value, ref __BF.BinaryFormatValidator validator) =>
+        __BF.BinaryLayout.ReadInto(source, out value, ref validator);
 
     /// <inheritdoc/>
-    /// <exception cref="__Sys.ArgumentException"><paramref name="destination"/> is too short, or a member cannot be encoded.</exception>
     public void Write(__Sys.Span<byte> destination)
     {
         if (destination.Length < 4)
@@ -193,11 +166,8 @@ partial record struct Pair : __BF.IBinaryFormat<Pair>
         __BP.WriteUInt16BigEndian(destination.Slice(2), this.Second);
     }
 
-    /// <summary>Returns every rule this value breaks, in field order; allocates nothing when there is none.</summary>
-    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate() => Validate(null, 0);
-
     /// <inheritdoc/>
-    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate(__BF.IValidationContext? context, long position) =>
+    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate(__BF.IValidationContext? context = null, long position = 0) =>
         __BF.BinaryLayout.Validate(this, "Pair", context, position);
 
     /// <inheritdoc/>
@@ -228,8 +198,7 @@ partial record Point : __BF.IBinaryFormat<global::Sample.Kinds.Point>
 
     static bool __BF.IBinaryLayout<global::Sample.Kinds.Point>.HasRules => false;
 
-    /// <summary>Reads and validates a value; <paramref name="position"/> is the absolute offset of <paramref name="source"/>[0], used in errors.</summary>
-    /// <exception cref="__BF.BinaryFormatException">The input is too short or breaks a rule.</exception>
+    /// <inheritdoc/>
     public static global::Sample.Kinds.Point Read(__Span source, long position = 0) => Read(source, position, out _);
 
     /// <inheritdoc/>
@@ -257,7 +226,7 @@ partial record Point : __BF.IBinaryFormat<global::Sample.Kinds.Point>
         return __BF.BinaryLayout.TryRead(source, position, "Point", out value, out bytesConsumed, out error);
     }
 
-    /// <summary>Reads the fields without validating them; <paramref name="source"/> must hold at least 8 bytes.</summary>
+    /// <inheritdoc/>
     public static global::Sample.Kinds.Point ReadUnchecked(__Span source)
     {
         source = source.Slice(0, 8);
@@ -270,20 +239,10 @@ partial record Point : __BF.IBinaryFormat<global::Sample.Kinds.Point>
 
     /// <inheritdoc/>
     [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
-    public static int ReadInto(__Span source, out global::Sample.Kinds.Point value, ref __BF.BinaryFormatValidator validator)
-    {
-        if (source.Length < 8)
-        {
-            value = default!;
-            validator.ReportShortInput("", 0, 8, source.Length);
-            return 0;
-        }
-        value = ReadUnchecked(source);
-        return 8;
-    }
+    public static int ReadInto(__Span source, out global::Sample.Kinds.Point value, ref __BF.BinaryFormatValidator validator) =>
+        __BF.BinaryLayout.ReadInto(source, out value, ref validator);
 
     /// <inheritdoc/>
-    /// <exception cref="__Sys.ArgumentException"><paramref name="destination"/> is too short, or a member cannot be encoded.</exception>
     public void Write(__Sys.Span<byte> destination)
     {
         if (destination.Length < 8)
@@ -293,11 +252,8 @@ partial record Point : __BF.IBinaryFormat<global::Sample.Kinds.Point>
         __BP.WriteInt32LittleEndian(destination.Slice(4), this.Y);
     }
 
-    /// <summary>Returns every rule this value breaks, in field order; allocates nothing when there is none.</summary>
-    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate() => Validate(null, 0);
-
     /// <inheritdoc/>
-    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate(__BF.IValidationContext? context, long position) =>
+    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate(__BF.IValidationContext? context = null, long position = 0) =>
         __BF.BinaryLayout.Validate(this, "Point", context, position);
 
     /// <inheritdoc/>

@@ -20,8 +20,7 @@ partial struct AllTypes : __BF.IBinaryFormat<AllTypes>
 
     static bool __BF.IBinaryLayout<AllTypes>.HasRules => false;
 
-    /// <summary>Reads and validates a value; <paramref name="position"/> is the absolute offset of <paramref name="source"/>[0], used in errors.</summary>
-    /// <exception cref="__BF.BinaryFormatException">The input is too short or breaks a rule.</exception>
+    /// <inheritdoc/>
     public static AllTypes Read(__Span source, long position = 0) => Read(source, position, out _);
 
     /// <inheritdoc/>
@@ -49,7 +48,7 @@ partial struct AllTypes : __BF.IBinaryFormat<AllTypes>
         return __BF.BinaryLayout.TryRead(source, position, "AllTypes", out value, out bytesConsumed, out error);
     }
 
-    /// <summary>Reads the fields without validating them; <paramref name="source"/> must hold at least 40 bytes.</summary>
+    /// <inheritdoc/>
     public static AllTypes ReadUnchecked(__Span source)
     {
         source = source.Slice(0, 40);
@@ -73,20 +72,10 @@ partial struct AllTypes : __BF.IBinaryFormat<AllTypes>
 
     /// <inheritdoc/>
     [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
-    public static int ReadInto(__Span source, out AllTypes value, ref __BF.BinaryFormatValidator validator)
-    {
-        if (source.Length < 40)
-        {
-            value = default!;
-            validator.ReportShortInput("", 0, 40, source.Length);
-            return 0;
-        }
-        value = ReadUnchecked(source);
-        return 40;
-    }
+    public static int ReadInto(__Span source, out AllTypes value, ref __BF.BinaryFormatValidator validator) =>
+        __BF.BinaryLayout.ReadInto(source, out value, ref validator);
 
     /// <inheritdoc/>
-    /// <exception cref="__Sys.ArgumentException"><paramref name="destination"/> is too short, or a member cannot be encoded.</exception>
     public void Write(__Sys.Span<byte> destination)
     {
         if (destination.Length < 40)
@@ -107,11 +96,8 @@ partial struct AllTypes : __BF.IBinaryFormat<AllTypes>
         __BP.WriteUInt16LittleEndian(destination.Slice(38), this.ExplicitLittle);
     }
 
-    /// <summary>Returns every rule this value breaks, in field order; allocates nothing when there is none.</summary>
-    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate() => Validate(null, 0);
-
     /// <inheritdoc/>
-    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate(__BF.IValidationContext? context, long position) =>
+    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate(__BF.IValidationContext? context = null, long position = 0) =>
         __BF.BinaryLayout.Validate(this, "AllTypes", context, position);
 
     /// <inheritdoc/>

@@ -18,8 +18,7 @@ partial struct Extension : __BF.IBinaryFormat<Extension>
     /// <inheritdoc/>
     public int GetEncodedSize() => 10;
 
-    /// <summary>Reads and validates a value; <paramref name="position"/> is the absolute offset of <paramref name="source"/>[0], used in errors.</summary>
-    /// <exception cref="__BF.BinaryFormatException">The input is too short or breaks a rule.</exception>
+    /// <inheritdoc/>
     public static Extension Read(__Span source, long position = 0) => Read(source, position, out _);
 
     /// <inheritdoc/>
@@ -40,18 +39,16 @@ partial struct Extension : __BF.IBinaryFormat<Extension>
         if (source.Length >= 10)
         {
             value = ReadUnchecked(source);
+            bytesConsumed = 10;
+            error = null;
             if (value.Reserved is 0
-                && value.Length is >= (ushort)(1) and <= (ushort)(4096))
-            {
-                bytesConsumed = 10;
-                error = null;
+                && value.Length is >= 1 and <= 4096)
                 return true;
-            }
         }
         return __BF.BinaryLayout.TryRead(source, position, "Extension", out value, out bytesConsumed, out error);
     }
 
-    /// <summary>Reads the fields without validating them; <paramref name="source"/> must hold at least 10 bytes.</summary>
+    /// <inheritdoc/>
     public static Extension ReadUnchecked(__Span source)
     {
         source = source.Slice(0, 10);
@@ -65,20 +62,10 @@ partial struct Extension : __BF.IBinaryFormat<Extension>
 
     /// <inheritdoc/>
     [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
-    public static int ReadInto(__Span source, out Extension value, ref __BF.BinaryFormatValidator validator)
-    {
-        if (source.Length < 10)
-        {
-            value = default!;
-            validator.ReportShortInput("", 0, 10, source.Length);
-            return 0;
-        }
-        value = ReadUnchecked(source);
-        return 10;
-    }
+    public static int ReadInto(__Span source, out Extension value, ref __BF.BinaryFormatValidator validator) =>
+        __BF.BinaryLayout.ReadInto(source, out value, ref validator);
 
     /// <inheritdoc/>
-    /// <exception cref="__Sys.ArgumentException"><paramref name="destination"/> is too short, or a member cannot be encoded.</exception>
     public void Write(__Sys.Span<byte> destination)
     {
         if (destination.Length < 10)
@@ -89,11 +76,8 @@ partial struct Extension : __BF.IBinaryFormat<Extension>
         __BP.WriteUInt16BigEndian(destination.Slice(8), this.Length);
     }
 
-    /// <summary>Returns every rule this value breaks, in field order; allocates nothing when there is none.</summary>
-    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate() => Validate(null, 0);
-
     /// <inheritdoc/>
-    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate(__BF.IValidationContext? context, long position) =>
+    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate(__BF.IValidationContext? context = null, long position = 0) =>
         __BF.BinaryLayout.Validate(this, "Extension", context, position);
 
     /// <inheritdoc/>
@@ -102,7 +86,7 @@ partial struct Extension : __BF.IBinaryFormat<Extension>
     {
         if (this.Reserved is not 0)
             validator.ReportReserved("Reserved", 4, this.Reserved, 8);
-        if (this.Length is not (>= (ushort)(1) and <= (ushort)(4096)))
+        if (this.Length is not (>= 1 and <= 4096))
             validator.ReportRange("Length", 8, this.Length, 1, 4096);
     }
 }
@@ -130,8 +114,7 @@ partial class Formats
             /// <inheritdoc/>
             public int GetEncodedSize() => 26;
 
-            /// <summary>Reads and validates a value; <paramref name="position"/> is the absolute offset of <paramref name="source"/>[0], used in errors.</summary>
-            /// <exception cref="__BF.BinaryFormatException">The input is too short or breaks a rule.</exception>
+            /// <inheritdoc/>
             public static Container Read(__Span source, long position = 0) => Read(source, position, out _);
 
             /// <inheritdoc/>
@@ -150,7 +133,7 @@ partial class Formats
             public static bool TryRead(__Span source, long position, out Container value, out int bytesConsumed, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
                 __BF.BinaryLayout.TryRead(source, position, "Container", out value, out bytesConsumed, out error);
 
-            /// <summary>Reads the fields without validating them; <paramref name="source"/> must hold at least 26 bytes.</summary>
+            /// <inheritdoc/>
             public static Container ReadUnchecked(__Span source)
             {
                 source = source.Slice(0, 26);
@@ -164,20 +147,10 @@ partial class Formats
 
             /// <inheritdoc/>
             [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
-            public static int ReadInto(__Span source, out Container value, ref __BF.BinaryFormatValidator validator)
-            {
-                if (source.Length < 26)
-                {
-                    value = default!;
-                    validator.ReportShortInput("", 0, 26, source.Length);
-                    return 0;
-                }
-                value = ReadUnchecked(source);
-                return 26;
-            }
+            public static int ReadInto(__Span source, out Container value, ref __BF.BinaryFormatValidator validator) =>
+                __BF.BinaryLayout.ReadInto(source, out value, ref validator);
 
             /// <inheritdoc/>
-            /// <exception cref="__Sys.ArgumentException"><paramref name="destination"/> is too short, or a member cannot be encoded.</exception>
             public void Write(__Sys.Span<byte> destination)
             {
                 if (destination.Length < 26)
@@ -188,18 +161,15 @@ partial class Formats
                 this.Second.Write(destination.Slice(16, 10));
             }
 
-            /// <summary>Returns every rule this value breaks, in field order; allocates nothing when there is none.</summary>
-            public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate() => Validate(null, 0);
-
             /// <inheritdoc/>
-            public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate(__BF.IValidationContext? context, long position) =>
+            public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate(__BF.IValidationContext? context = null, long position = 0) =>
                 __BF.BinaryLayout.Validate(this, "Container", context, position);
 
             /// <inheritdoc/>
             [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
             public void ValidateInto(ref __BF.BinaryFormatValidator validator)
             {
-                if (this.Magic is not (ushort)(51966))
+                if (this.Magic is not 51966)
                     validator.ReportMagic("Magic", 0, this.Magic, 0xCAFEUL, 4);
                 if (validator.ShouldStop) return;
                 {

@@ -18,8 +18,7 @@ partial class Container : __BF.IBinaryLayout<global::Sample.Elf.Container>
         return offset;
     }
 
-    /// <summary>Reads and validates a value; <paramref name="position"/> is the absolute offset of <paramref name="source"/>[0], used in errors.</summary>
-    /// <exception cref="__BF.BinaryFormatException">The input is too short or breaks a rule.</exception>
+    /// <inheritdoc/>
     public static global::Sample.Elf.Container Read(__Span source, long position = 0) => Read(source, position, out _);
 
     /// <inheritdoc/>
@@ -71,7 +70,6 @@ partial class Container : __BF.IBinaryLayout<global::Sample.Elf.Container>
     }
 
     /// <inheritdoc/>
-    /// <exception cref="__Sys.ArgumentException"><paramref name="destination"/> is too short, or a member cannot be encoded.</exception>
     public void Write(__Sys.Span<byte> destination)
     {
         var size = GetEncodedSize();
@@ -85,11 +83,8 @@ partial class Container : __BF.IBinaryLayout<global::Sample.Elf.Container>
         offset += (this.Extra?.GetEncodedSize() ?? 0);
     }
 
-    /// <summary>Returns every rule this value breaks, in field order; allocates nothing when there is none.</summary>
-    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate() => Validate(null, 0);
-
     /// <inheritdoc/>
-    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate(__BF.IValidationContext? context, long position) =>
+    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate(__BF.IValidationContext? context = null, long position = 0) =>
         __BF.BinaryLayout.Validate(this, "Container", context, position);
 
     /// <inheritdoc/>
@@ -141,8 +136,7 @@ partial class Extra : __BF.IBinaryLayout<global::Sample.Elf.Extra>
 
     static bool __BF.IBinaryLayout<global::Sample.Elf.Extra>.HasRules => false;
 
-    /// <summary>Reads and validates a value; <paramref name="position"/> is the absolute offset of <paramref name="source"/>[0], used in errors.</summary>
-    /// <exception cref="__BF.BinaryFormatException">The input is too short or breaks a rule.</exception>
+    /// <inheritdoc/>
     public static global::Sample.Elf.Extra Read(__Span source, long position = 0) => Read(source, position, out _);
 
     /// <inheritdoc/>
@@ -226,7 +220,6 @@ partial class Extra : __BF.IBinaryLayout<global::Sample.Elf.Extra>
     }
 
     /// <inheritdoc/>
-    /// <exception cref="__Sys.ArgumentException"><paramref name="destination"/> is too short, or a member cannot be encoded.</exception>
     public void Write(__Sys.Span<byte> destination)
     {
         var size = GetEncodedSize();
@@ -243,11 +236,8 @@ partial class Extra : __BF.IBinaryLayout<global::Sample.Elf.Extra>
         offset += (this.Rest?.Length ?? 0);
     }
 
-    /// <summary>Returns every rule this value breaks, in field order; allocates nothing when there is none.</summary>
-    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate() => Validate(null, 0);
-
     /// <inheritdoc/>
-    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate(__BF.IValidationContext? context, long position) =>
+    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate(__BF.IValidationContext? context = null, long position = 0) =>
         __BF.BinaryLayout.Validate(this, "Extra", context, position);
 
     /// <inheritdoc/>
@@ -276,8 +266,7 @@ partial struct Ident : __BF.IBinaryFormat<Ident>
     /// <inheritdoc/>
     public int GetEncodedSize() => 19;
 
-    /// <summary>Reads and validates a value; <paramref name="position"/> is the absolute offset of <paramref name="source"/>[0], used in errors.</summary>
-    /// <exception cref="__BF.BinaryFormatException">The input is too short or breaks a rule.</exception>
+    /// <inheritdoc/>
     public static Ident Read(__Span source, long position = 0) => Read(source, position, out _);
 
     /// <inheritdoc/>
@@ -296,7 +285,7 @@ partial struct Ident : __BF.IBinaryFormat<Ident>
     public static bool TryRead(__Span source, long position, out Ident value, out int bytesConsumed, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
         __BF.BinaryLayout.TryRead(source, position, "Ident", out value, out bytesConsumed, out error);
 
-    /// <summary>Reads the fields without validating them; <paramref name="source"/> must hold at least 19 bytes.</summary>
+    /// <inheritdoc/>
     public static Ident ReadUnchecked(__Span source)
     {
         source = source.Slice(0, 19);
@@ -316,20 +305,10 @@ partial struct Ident : __BF.IBinaryFormat<Ident>
 
     /// <inheritdoc/>
     [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
-    public static int ReadInto(__Span source, out Ident value, ref __BF.BinaryFormatValidator validator)
-    {
-        if (source.Length < 19)
-        {
-            value = default!;
-            validator.ReportShortInput("", 0, 19, source.Length);
-            return 0;
-        }
-        value = ReadUnchecked(source);
-        return 19;
-    }
+    public static int ReadInto(__Span source, out Ident value, ref __BF.BinaryFormatValidator validator) =>
+        __BF.BinaryLayout.ReadInto(source, out value, ref validator);
 
     /// <inheritdoc/>
-    /// <exception cref="__Sys.ArgumentException"><paramref name="destination"/> is too short, or a member cannot be encoded.</exception>
     public void Write(__Sys.Span<byte> destination)
     {
         if (destination.Length < 19)
@@ -351,18 +330,15 @@ partial struct Ident : __BF.IBinaryFormat<Ident>
         }
     }
 
-    /// <summary>Returns every rule this value breaks, in field order; allocates nothing when there is none.</summary>
-    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate() => Validate(null, 0);
-
     /// <inheritdoc/>
-    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate(__BF.IValidationContext? context, long position) =>
+    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate(__BF.IValidationContext? context = null, long position = 0) =>
         __BF.BinaryLayout.Validate(this, "Ident", context, position);
 
     /// <inheritdoc/>
     [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
     public void ValidateInto(ref __BF.BinaryFormatValidator validator)
     {
-        if (this.Data is not ((byte)(1) or (byte)(2)))
+        if (this.Data is not (1 or 2))
             validator.ReportOneOf("Data", 4, this.Data, "1, 2");
         if (validator.ShouldStop) return;
         if ((this.Pair?.Length ?? 0) != 2)

@@ -19,8 +19,7 @@ partial class Message : __BF.IBinaryLayout<global::Sample.Tagged.Message>
         return offset;
     }
 
-    /// <summary>Reads and validates a value; <paramref name="position"/> is the absolute offset of <paramref name="source"/>[0], used in errors.</summary>
-    /// <exception cref="__BF.BinaryFormatException">The input is too short or breaks a rule.</exception>
+    /// <inheritdoc/>
     public static global::Sample.Tagged.Message Read(__Span source, long position = 0) => Read(source, position, out _);
 
     /// <inheritdoc/>
@@ -120,7 +119,6 @@ partial class Message : __BF.IBinaryLayout<global::Sample.Tagged.Message>
     }
 
     /// <inheritdoc/>
-    /// <exception cref="__Sys.ArgumentException"><paramref name="destination"/> is too short, or a member cannot be encoded.</exception>
     public void Write(__Sys.Span<byte> destination)
     {
         var size = GetEncodedSize();
@@ -145,11 +143,8 @@ partial class Message : __BF.IBinaryLayout<global::Sample.Tagged.Message>
         __BF.BinaryChecksum.Write(__BF.ChecksumAlgorithm.Crc32, destination, CrcRange(), true);
     }
 
-    /// <summary>Returns every rule this value breaks, in field order; allocates nothing when there is none.</summary>
-    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate() => Validate(null, 0);
-
     /// <inheritdoc/>
-    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate(__BF.IValidationContext? context, long position) =>
+    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate(__BF.IValidationContext? context = null, long position = 0) =>
         __BF.BinaryLayout.Validate(this, "Message", context, position);
 
     /// <inheritdoc/>
@@ -217,8 +212,7 @@ partial struct Numbers : __BF.IBinaryFormat<Numbers>
     /// <inheritdoc/>
     public int GetEncodedSize() => 4;
 
-    /// <summary>Reads and validates a value; <paramref name="position"/> is the absolute offset of <paramref name="source"/>[0], used in errors.</summary>
-    /// <exception cref="__BF.BinaryFormatException">The input is too short or breaks a rule.</exception>
+    /// <inheritdoc/>
     public static Numbers Read(__Span source, long position = 0) => Read(source, position, out _);
 
     /// <inheritdoc/>
@@ -239,17 +233,15 @@ partial struct Numbers : __BF.IBinaryFormat<Numbers>
         if (source.Length >= 4)
         {
             value = ReadUnchecked(source);
-            if (value.A is <= 9U)
-            {
-                bytesConsumed = 4;
-                error = null;
+            bytesConsumed = 4;
+            error = null;
+            if (value.A is <= 9)
                 return true;
-            }
         }
         return __BF.BinaryLayout.TryRead(source, position, "Numbers", out value, out bytesConsumed, out error);
     }
 
-    /// <summary>Reads the fields without validating them; <paramref name="source"/> must hold at least 4 bytes.</summary>
+    /// <inheritdoc/>
     public static Numbers ReadUnchecked(__Span source)
     {
         source = source.Slice(0, 4);
@@ -261,20 +253,10 @@ partial struct Numbers : __BF.IBinaryFormat<Numbers>
 
     /// <inheritdoc/>
     [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
-    public static int ReadInto(__Span source, out Numbers value, ref __BF.BinaryFormatValidator validator)
-    {
-        if (source.Length < 4)
-        {
-            value = default!;
-            validator.ReportShortInput("", 0, 4, source.Length);
-            return 0;
-        }
-        value = ReadUnchecked(source);
-        return 4;
-    }
+    public static int ReadInto(__Span source, out Numbers value, ref __BF.BinaryFormatValidator validator) =>
+        __BF.BinaryLayout.ReadInto(source, out value, ref validator);
 
     /// <inheritdoc/>
-    /// <exception cref="__Sys.ArgumentException"><paramref name="destination"/> is too short, or a member cannot be encoded.</exception>
     public void Write(__Sys.Span<byte> destination)
     {
         if (destination.Length < 4)
@@ -283,18 +265,15 @@ partial struct Numbers : __BF.IBinaryFormat<Numbers>
         __BP.WriteUInt32BigEndian(destination, this.A);
     }
 
-    /// <summary>Returns every rule this value breaks, in field order; allocates nothing when there is none.</summary>
-    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate() => Validate(null, 0);
-
     /// <inheritdoc/>
-    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate(__BF.IValidationContext? context, long position) =>
+    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate(__BF.IValidationContext? context = null, long position = 0) =>
         __BF.BinaryLayout.Validate(this, "Numbers", context, position);
 
     /// <inheritdoc/>
     [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
     public void ValidateInto(ref __BF.BinaryFormatValidator validator)
     {
-        if (this.A is not (<= 9U))
+        if (this.A is not (<= 9))
             validator.ReportRange("A", 0, this.A, 0, 9);
     }
 }
@@ -322,8 +301,7 @@ partial class Raw : __BF.IBinaryLayout<global::Sample.Tagged.Raw>
 
     static bool __BF.IBinaryLayout<global::Sample.Tagged.Raw>.HasRules => false;
 
-    /// <summary>Reads and validates a value; <paramref name="position"/> is the absolute offset of <paramref name="source"/>[0], used in errors.</summary>
-    /// <exception cref="__BF.BinaryFormatException">The input is too short or breaks a rule.</exception>
+    /// <inheritdoc/>
     public static global::Sample.Tagged.Raw Read(__Span source, long position = 0) => Read(source, position, out _);
 
     /// <inheritdoc/>
@@ -357,7 +335,6 @@ partial class Raw : __BF.IBinaryLayout<global::Sample.Tagged.Raw>
     }
 
     /// <inheritdoc/>
-    /// <exception cref="__Sys.ArgumentException"><paramref name="destination"/> is too short, or a member cannot be encoded.</exception>
     public void Write(__Sys.Span<byte> destination)
     {
         var size = GetEncodedSize();
@@ -369,11 +346,8 @@ partial class Raw : __BF.IBinaryLayout<global::Sample.Tagged.Raw>
         offset += (this.Bytes?.Length ?? 0);
     }
 
-    /// <summary>Returns every rule this value breaks, in field order; allocates nothing when there is none.</summary>
-    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate() => Validate(null, 0);
-
     /// <inheritdoc/>
-    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate(__BF.IValidationContext? context, long position) =>
+    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate(__BF.IValidationContext? context = null, long position = 0) =>
         __BF.BinaryLayout.Validate(this, "Raw", context, position);
 
     /// <inheritdoc/>

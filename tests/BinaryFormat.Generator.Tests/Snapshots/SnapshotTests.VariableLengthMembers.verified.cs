@@ -18,8 +18,7 @@ partial struct Entry : __BF.IBinaryFormat<Entry>
     /// <inheritdoc/>
     public int GetEncodedSize() => 3;
 
-    /// <summary>Reads and validates a value; <paramref name="position"/> is the absolute offset of <paramref name="source"/>[0], used in errors.</summary>
-    /// <exception cref="__BF.BinaryFormatException">The input is too short or breaks a rule.</exception>
+    /// <inheritdoc/>
     public static Entry Read(__Span source, long position = 0) => Read(source, position, out _);
 
     /// <inheritdoc/>
@@ -40,17 +39,15 @@ partial struct Entry : __BF.IBinaryFormat<Entry>
         if (source.Length >= 3)
         {
             value = ReadUnchecked(source);
-            if (value.Id is <= (ushort)(1000))
-            {
-                bytesConsumed = 3;
-                error = null;
+            bytesConsumed = 3;
+            error = null;
+            if (value.Id is <= 1000)
                 return true;
-            }
         }
         return __BF.BinaryLayout.TryRead(source, position, "Entry", out value, out bytesConsumed, out error);
     }
 
-    /// <summary>Reads the fields without validating them; <paramref name="source"/> must hold at least 3 bytes.</summary>
+    /// <inheritdoc/>
     public static Entry ReadUnchecked(__Span source)
     {
         source = source.Slice(0, 3);
@@ -63,20 +60,10 @@ partial struct Entry : __BF.IBinaryFormat<Entry>
 
     /// <inheritdoc/>
     [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
-    public static int ReadInto(__Span source, out Entry value, ref __BF.BinaryFormatValidator validator)
-    {
-        if (source.Length < 3)
-        {
-            value = default!;
-            validator.ReportShortInput("", 0, 3, source.Length);
-            return 0;
-        }
-        value = ReadUnchecked(source);
-        return 3;
-    }
+    public static int ReadInto(__Span source, out Entry value, ref __BF.BinaryFormatValidator validator) =>
+        __BF.BinaryLayout.ReadInto(source, out value, ref validator);
 
     /// <inheritdoc/>
-    /// <exception cref="__Sys.ArgumentException"><paramref name="destination"/> is too short, or a member cannot be encoded.</exception>
     public void Write(__Sys.Span<byte> destination)
     {
         if (destination.Length < 3)
@@ -86,18 +73,15 @@ partial struct Entry : __BF.IBinaryFormat<Entry>
         destination[2] = unchecked((byte)(byte)this.Color);
     }
 
-    /// <summary>Returns every rule this value breaks, in field order; allocates nothing when there is none.</summary>
-    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate() => Validate(null, 0);
-
     /// <inheritdoc/>
-    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate(__BF.IValidationContext? context, long position) =>
+    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate(__BF.IValidationContext? context = null, long position = 0) =>
         __BF.BinaryLayout.Validate(this, "Entry", context, position);
 
     /// <inheritdoc/>
     [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
     public void ValidateInto(ref __BF.BinaryFormatValidator validator)
     {
-        if (this.Id is not (<= (ushort)(1000)))
+        if (this.Id is not (<= 1000))
             validator.ReportRange("Id", 0, this.Id, 0, 1000);
     }
 }
@@ -132,8 +116,7 @@ partial class Record : __BF.IBinaryLayout<global::Sample.Variable.Record>
 
     static bool __BF.IBinaryLayout<global::Sample.Variable.Record>.ReadsToEnd => true;
 
-    /// <summary>Reads and validates a value; <paramref name="position"/> is the absolute offset of <paramref name="source"/>[0], used in errors.</summary>
-    /// <exception cref="__BF.BinaryFormatException">The input is too short or breaks a rule.</exception>
+    /// <inheritdoc/>
     public static global::Sample.Variable.Record Read(__Span source, long position = 0) => Read(source, position, out _);
 
     /// <inheritdoc/>
@@ -298,7 +281,6 @@ partial class Record : __BF.IBinaryLayout<global::Sample.Variable.Record>
     }
 
     /// <inheritdoc/>
-    /// <exception cref="__Sys.ArgumentException"><paramref name="destination"/> is too short, or a member cannot be encoded.</exception>
     public void Write(__Sys.Span<byte> destination)
     {
         var size = GetEncodedSize();
@@ -365,18 +347,15 @@ partial class Record : __BF.IBinaryLayout<global::Sample.Variable.Record>
         offset += this.Rest.Length;
     }
 
-    /// <summary>Returns every rule this value breaks, in field order; allocates nothing when there is none.</summary>
-    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate() => Validate(null, 0);
-
     /// <inheritdoc/>
-    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate(__BF.IValidationContext? context, long position) =>
+    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate(__BF.IValidationContext? context = null, long position = 0) =>
         __BF.BinaryLayout.Validate(this, "Record", context, position);
 
     /// <inheritdoc/>
     [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
     public void ValidateInto(ref __BF.BinaryFormatValidator validator)
     {
-        if (this.Tag is not (byte)(82))
+        if (this.Tag is not 82)
             validator.ReportMagic("Tag", 0, this.Tag, 0x52UL, 2);
         if (validator.ShouldStop) return;
         if ((this.Data?.Length ?? 0) is var LengthExpected && unchecked((ulong)this.Length) != (ulong)LengthExpected)
