@@ -628,9 +628,8 @@ internal static class Emitter
         _ => null,
     };
 
-    private static string ReadElement(FieldModel element, string at) => element.Kind == FieldKind.Nested
-        ? $"{element.TypeName}.ReadUnchecked(source.Slice({at}, {element.Width}))"
-        : FromInteger(element, ReadInteger(element, at));
+    /// <summary>Reads a fixed-width array element (a nested layout or an integer) at <paramref name="at"/>.</summary>
+    private static string ReadElement(FieldModel element, string at) => ReadFixedExpression(element, at)!;
 
     /// <summary>Checks that <paramref name="needed"/> (a ulong expression) bytes remain at <c>offset</c>, or reports short input and stops.</summary>
     private static void EmitNeed(CodeWriter w, FieldModel field, string needed, string neededForMessage)
@@ -1120,7 +1119,7 @@ internal static class Emitter
         }
 
         if (field.Magic is { } magic)
-            Add(number, PatternNumber(unchecked((long)magic), field), $"validator.ReportMagic({member}, {at}, {bits}, {Hex(magic)}, {hexDigits})");
+            Add(number, PatternNumber(unchecked((long)magic), field), $"validator.ReportMagic({member}, {at}, {bits}, {HexLiteral(magic)}, {hexDigits})");
         if (field.Reserved && field.IsScalar)
             Add(number, "0", $"validator.ReportReserved({member}, {at}, {bits}, {hexDigits})");
         if (RangeRule(field, instance, at) is { } range)
@@ -1150,8 +1149,8 @@ internal static class Emitter
         }
         if (field.FlagsKnown is { } known && field.RejectUnknownFlags)
         {
-            var unknown = $"(unchecked((ulong){number}) & ~{Hex(known)})";
-            Add(unknown, "0", $"validator.ReportUnknownFlags({member}, {at}, {unknown}, {hexDigits}, {Hex(known)})");
+            var unknown = $"(unchecked((ulong){number}) & ~{HexLiteral(known)})";
+            Add(unknown, "0", $"validator.ReportUnknownFlags({member}, {at}, {unknown}, {hexDigits}, {HexLiteral(known)})");
         }
         return rules;
     }
@@ -1169,7 +1168,7 @@ internal static class Emitter
             $"validator.ReportRange({Literal(field.Name)}, {at}, {number}, {LongLiteral(min)}, {LongLiteral(max)})");
     }
 
-    private static string Hex(ulong value) => "0x" + value.ToString("X", CultureInfo.InvariantCulture) + "UL";
+    private static string HexLiteral(ulong value) => "0x" + value.ToString("X", CultureInfo.InvariantCulture) + "UL";
 
     private static string LongLiteral(long value) => value == long.MinValue ? "long.MinValue" : value.ToString(CultureInfo.InvariantCulture);
 
