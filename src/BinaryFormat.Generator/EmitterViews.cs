@@ -202,9 +202,12 @@ internal static partial class Emitter
                 }
                 if (field.Cases[field.Cases.Count - 1].Value is not null)
                 {
-                    // No case for the tag: the member's extent is unknown; Validate (or Read) names the rule.
+                    // No case for the tag: where the member ends is unknown, so the view cannot be made.
+                    var known = Literal(string.Join(", ", field.Cases.Select(c => c.Value!.Value.ToString(CultureInfo.InvariantCulture))));
+                    var tag = $"{Runtime}BinaryFormatValidator.Format(unchecked((long)this.{field.SwitchMember}))";
                     w.Line("default:");
-                    w.Line("    length = source.Length - offset;");
+                    w.Line($"    {Runtime}BinaryLayout.ThrowInvalid({layout.Name}, position, {member}, offset, {Runtime}BinaryFormatRule.OneOf, {tag}, {known}, \"no case for {field.SwitchMember} = \" + {tag} + \" (known: \" + {known} + \")\");");
+                    w.Line("    length = 0;");
                     w.Line("    break;");
                 }
                 w.Close();
@@ -258,8 +261,9 @@ internal static partial class Emitter
                 if (field.StrideMember is { } strideMember)
                 {
                     var minimum = element.Width >= 0 ? element.Width : 1;
+                    var shown = $"{Runtime}BinaryFormatValidator.Format(this.{strideMember})";
                     w.Line($"if (unchecked((ulong)this.{strideMember}) < {minimum} || unchecked((ulong)this.{strideMember}) > int.MaxValue)");
-                    w.Line($"    {Runtime}BinaryLayout.ThrowShortInput({layout.Name}, position, {member}, offset, {minimum}, 0);");
+                    w.Line($"    {Runtime}BinaryLayout.ThrowInvalid({layout.Name}, position, {member}, offset, {Runtime}BinaryFormatRule.Length, {shown}, \"{minimum}..2147483647\", \"the stride \" + {shown} + \" ({strideMember}) is outside {minimum}..2147483647\");");
                 }
                 w.Line($"var stride = {Stride(field, "this")};");
                 w.Line("if (total > (ulong)((source.Length - offset) / stride))");

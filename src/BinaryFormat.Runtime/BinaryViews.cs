@@ -153,6 +153,15 @@ public static partial class BinaryLayout
         return consumed;
     }
 
+    /// <summary>Throws the error of a view whose <paramref name="member"/> cannot be placed (a stride out of range, a tag without a case). Generated views call this.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never), DoesNotReturn]
+    public static void ThrowInvalid(string typeName, long position, string member, long fieldOffset, BinaryFormatRule rule, string value, string expected, string description)
+    {
+        var validator = new BinaryFormatValidator(typeName, "", position, null, null);
+        validator.Report(member, fieldOffset, rule, value, expected, description);
+        throw new BinaryFormatException(validator.First!);
+    }
+
     /// <summary>Throws the error of a view over input that ends inside <paramref name="member"/>. Generated views call this.</summary>
     [EditorBrowsable(EditorBrowsableState.Never), DoesNotReturn]
     public static void ThrowShortInput(string typeName, long position, string member, long fieldOffset, long needed, long available)

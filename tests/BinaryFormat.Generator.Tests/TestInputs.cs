@@ -260,7 +260,7 @@ internal static class TestInputs
         }
         """;
 
-    /// <summary>Views: a GPT-like table with a stride, a PNG-like file of checksummed tagged chunks, bitfields, arguments.</summary>
+    /// <summary>Views: a GPT-like table with a stride, a PNG-like file of checksummed chunks, bitfields, a switch, arguments.</summary>
     public const string Views = """
         using System.Runtime.CompilerServices;
         using BinaryFormat;
@@ -311,6 +311,19 @@ internal static class TestInputs
             [Argument] public uint Size;
             [Field, PresentWhen(nameof(Size), Comparison.GreaterOrEqual, 8)] public ulong First;
             [Field, Length(ToEnd = true)] public byte[] Rest = [];
+        }
+
+        public interface IShape;
+
+        [BinaryFormat(GenerateView = true)] public partial struct Circle : IShape { [Field] public uint Radius; }
+
+        /// <summary>A switched member without a length or a fallback: the view measures the case, and refuses an unknown tag.</summary>
+        [BinaryFormat(GenerateView = true)]
+        public partial class Drawing
+        {
+            [Field] public byte Kind;
+            [Field, SwitchOn(nameof(Kind)), Case(1, typeof(Circle))] public IShape Shape = new Circle();
+            [Field] public byte End;
         }
 
         [BinaryFormat(ByteOrder.BigEndian, GenerateView = true)]

@@ -139,4 +139,71 @@ public class ViewTests
         Assert.Equal(1, mismatches);
         Assert.Equal(BinaryFormatRule.Checksum, Assert.Single(view.Validate()).Rule);
     }
+
+    [Fact]
+    public void AViewOfATableWithAStrideFromAFieldFindsItsElementsAndWhatFollows()
+    {
+        byte[] bytes = [2, 6, 0, 0, 0, 5, 0xEE, 0xEE, 0, 0, 0, 7, 0xEE, 0xEE, (byte)'h', (byte)'i', 0];
+        var view = new StridedTable.View(bytes);
+        Assert.Equal(bytes.Length, view.EncodedSize);
+        Assert.Equal(2, view.Items.Count);
+        Assert.Equal(7u, view.Items[1].Radius);
+        var radii = new List<uint>();
+        foreach (var item in view.Items)
+            radii.Add(item.Radius);
+        Assert.Equal([5u, 7u], radii);
+        Assert.Equal("hi", Encoding.ASCII.GetString(view.Note));
+        Assert.Equal(view.Read().Note, Encoding.ASCII.GetString(view.Note));
+
+        // Cut inside the table, and a stride smaller than an element: the errors Read gives, naming the member and its offset.
+        foreach (var broken in new[] { bytes[..9], [2, 3, .. bytes[2..]] })
+        {
+            var viewError = Assert.Throws<BinaryFormatException>(() => new StridedTable.View(broken)).Error;
+            var readError = Assert.Throws<BinaryFormatException>(() => StridedTable.Read(broken)).Error;
+            Assert.Equal(readError.Message, viewError.Message);
+            Assert.StartsWith("StridedTable.Items at offset 2: ", viewError.Message);
+        }
+    }
+
+    [Fact]
+    public void AViewMeasuresASwitchedMemberByItsCaseAndRefusesAnUnknownTag()
+    {
+        byte[] bytes = [1, 0, 0, 0, 5, 9];
+        var view = new Drawing.View(bytes);
+        Assert.Equal(6, view.EncodedSize);
+        Assert.Equal(4, view.Shape.Length);
+        Assert.Equal(9, view.End);
+        Assert.Equal(5u, Assert.IsType<Circle>(view.Read().Shape).Radius);
+
+        bytes[0] = 2;
+        var viewError = Assert.Throws<BinaryFormatException>(() => new Drawing.View(bytes)).Error;
+        var readError = Assert.Throws<BinaryFormatException>(() => Drawing.Read(bytes)).Error;
+        Assert.Equal(BinaryFormatRule.OneOf, viewError.Rule);
+        Assert.Equal(readError.Message, viewError.Message);
+    }
+}
+
+public interface IShape;
+
+[BinaryFormat(GenerateView = true)]
+public partial struct Circle : IShape
+{
+    [Field] public uint Radius;
+}
+
+[BinaryFormat(GenerateView = true)]
+public partial class Drawing
+{
+    [Field] public byte Kind;
+    [Field, SwitchOn(nameof(Kind)), Case(1, typeof(Circle))] public IShape Shape = new Circle();
+    [Field] public byte End;
+}
+
+[BinaryFormat(GenerateView = true)]
+public partial class StridedTable
+{
+    [Field] public byte Count;
+    [Field] public byte Stride;
+    [Field, Count(nameof(Count)), Stride(nameof(Stride))] public Circle[] Items = [];
+    [Field, NullTerminated, Encoding(TextEncoding.Ascii)] public string Note = "";
 }
