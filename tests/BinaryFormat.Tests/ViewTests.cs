@@ -71,6 +71,7 @@ public class ViewTests
         var viewError = Assert.Throws<BinaryFormatException>(() => new GptHeader.View(disk.AsSpan(512, 50), 512)).Error;
         var readError = Assert.Throws<BinaryFormatException>(() => GptHeader.Read(disk.AsSpan(512, 50), 512)).Error;
         Assert.Equal(BinaryFormatRule.ShortInput, viewError.Rule);
+        Assert.Equal("GptHeader at offset 512: needs 92 bytes, but only 50 are available", viewError.Message);
         Assert.Equal(readError.Message, viewError.Message);
         Assert.Equal(readError.Offset, viewError.Offset);
 
