@@ -235,22 +235,33 @@ internal static partial class Emitter
             if (IsViewTable(field))
                 w.Line($"(count_{name}, stride_{name}) = ({count}, {stride});");
         }
-        // Walks elements of variable size from `offset` while `more` holds, counting them; an element of no bytes would repeat forever.
-        void Walk(string more)
+        // Walks elements from `offset` while `condition` holds (and, with stopAtLast, up to the one that sets `last`),
+        // counting them; measureOne declares the element's `size`.
+        void Walk(string condition, System.Action measureOne, bool stopAtLast)
         {
             w.Line("var start = offset;");
             w.Line("var count = 0;");
-            w.Line($"while ({more})");
+            w.Line($"while ({condition})");
             w.Open();
-            w.Line($"var size = {measure(element, "")};");
-            w.Line("if (size == 0)");
-            w.Line($"    {Runtime}BinaryLayout.ThrowShortInput({layout.Name}, position, {member}, offset, 1, 0);");
+            measureOne();
             w.Line("offset += size;");
             w.Line("count++;");
+            if (stopAtLast)
+            {
+                w.Line("if (last)");
+                w.Line("    break;");
+            }
             w.Close();
             w.Line($"at_{name} = start;");
             w.Line($"length_{name} = offset - start;");
             Table("count", "0");
+        }
+        // An element of no bytes would repeat forever.
+        void Size(string expression)
+        {
+            w.Line($"var size = {expression};");
+            w.Line("if (size == 0)");
+            w.Line($"    {Runtime}BinaryLayout.ThrowShortInput({layout.Name}, position, {member}, offset, 1, 0);");
         }
 
         if (field.CountMember is not null || field.CountConstant > 0)
@@ -274,38 +285,28 @@ internal static partial class Emitter
             }
             // Each element takes at least one byte, which bounds the count before the walk.
             need("total", $"{Runtime}BinaryLayout.Needed(total, 1)");
-            Walk("(ulong)count < total");
+            Walk("(ulong)count < total", () => Size(measure(element, "")), stopAtLast: false);
             return;
         }
         if (field.UntilValue is { } terminator)
         {
-            w.Line("var start = offset;");
-            w.Line("var count = 0;");
-            w.Line("while (true)");
-            w.Open();
-            if (field.UntilMember is { } untilMember)
+            var value = terminator.ToString(CultureInfo.InvariantCulture) + "L";
+            Walk("true", () =>
             {
-                // Until a member of the element: the element's view finds its size and reads the member.
-                w.Line($"var item = new {element.TypeName}.View(source.Slice(offset), position + offset);");
-                w.Line($"var last = unchecked((long)item.{untilMember}) == {terminator.ToString(CultureInfo.InvariantCulture)}L;");
-                w.Line("var size = item.EncodedSize;");
-                w.Line("if (size == 0)");
-                w.Line($"    {Runtime}BinaryLayout.ThrowShortInput({layout.Name}, position, {member}, offset, 1, 0);");
-            }
-            else
-            {
-                need($"{element.Width}UL", element.Width.ToString(CultureInfo.InvariantCulture));
-                w.Line($"var last = unchecked((long){ViewInteger(element, "offset")}) == {terminator.ToString(CultureInfo.InvariantCulture)}L;");
-                w.Line($"var size = {element.Width};");
-            }
-            w.Line("offset += size;");
-            w.Line("count++;");
-            w.Line("if (last)");
-            w.Line("    break;");
-            w.Close();
-            w.Line($"at_{name} = start;");
-            w.Line($"length_{name} = offset - start;");
-            Table("count", "0");
+                if (field.UntilMember is { } untilMember)
+                {
+                    // Until a member of the element: the element's view finds its size and reads the member.
+                    w.Line($"var item = new {element.TypeName}.View(source.Slice(offset), position + offset);");
+                    w.Line($"var last = unchecked((long)item.{untilMember}) == {value};");
+                    Size("item.EncodedSize");
+                }
+                else
+                {
+                    need($"{element.Width}UL", element.Width.ToString(CultureInfo.InvariantCulture));
+                    w.Line($"var last = unchecked((long){ViewInteger(element, "offset")}) == {value};");
+                    w.Line($"var size = {element.Width};");
+                }
+            }, stopAtLast: true);
             return;
         }
         // Repeated until a byte length is used up.
@@ -317,7 +318,7 @@ internal static partial class Emitter
             return;
         }
         w.Line("var end = offset + (int)length;");
-        Walk("offset < end");
+        Walk("offset < end", () => Size(measure(element, "")), stopAtLast: false);
     }
 
     /// <summary>Decodes a scalar at <paramref name="at"/> of the view's bytes (byte order decided at run time from the view's own members).</summary>
