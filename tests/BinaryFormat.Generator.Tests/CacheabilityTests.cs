@@ -103,6 +103,31 @@ public class CacheabilityTests
     }
 
     [Fact]
+    public void AskingANestedLayoutForAViewUpdatesItsContainersView()
+    {
+        // The container's view shows the member as the nested layout's View only while that layout has one.
+        var inner = Parse("""
+            using BinaryFormat;
+            namespace Sample;
+            [BinaryFormat] public partial struct Inner { [Field(0)] public uint A; }
+            """, "Inner.cs");
+        var outer = Parse("""
+            using BinaryFormat;
+            namespace Sample;
+            [BinaryFormat(GenerateView = true)] public partial struct Outer { [Field(0)] public Inner Inner; }
+            """, "Outer.cs");
+        var compilation = CreateCompilation([inner, outer]);
+        var first = Run(compilation);
+        Assert.Contains("public __Span Inner => source.Slice(0, 4);", GeneratedText(first.Result));
+
+        var edited = Replace(compilation, "Inner.cs", "[BinaryFormat]", "[BinaryFormat(GenerateView = true)]");
+        var incremental = Run(edited, first.Driver);
+        Assert.Equal(GeneratedText(Run(edited).Result), GeneratedText(incremental.Result));
+        Assert.Contains("public global::Sample.Inner.View Inner => new(source.Slice(0, 4), position + 0);", GeneratedText(incremental.Result));
+        SnapshotTests.AssertCompilesCleanly(incremental);
+    }
+
+    [Fact]
     public void EditingOneOfManyLayoutsRegeneratesOnlyThatLayout()
     {
         var compilation = Baseline();
