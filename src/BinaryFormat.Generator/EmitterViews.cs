@@ -44,7 +44,9 @@ internal static partial class Emitter
         w.Line($"/// <exception cref=\"{Runtime}BinaryFormatException\">The input is too short for the value.</exception>");
         w.Line($"public View({Span} source, long position{parameters})");
         w.Open();
-        w.Line("this.source = source;");
+        // A variable layout's walk reads its lengths through the view's own properties, so it sees the whole input first.
+        if (type.IsVariable)
+            w.Line("this.source = source;");
         w.Line("this.position = position;");
         foreach (var argument in arguments)
             w.Line($"arg_{argument.Name} = {ParameterName(argument)};");

@@ -606,7 +606,6 @@ namespace Sample.Views
             /// <exception cref="__BF.BinaryFormatException">The input is too short for the value.</exception>
             public View(__Span source, long position)
             {
-                this.source = source;
                 this.position = position;
                 if (source.Length < 4)
                     __BF.BinaryLayout.ThrowShortInput("Circle", position, "", 0, 4, source.Length);
@@ -1475,7 +1474,6 @@ namespace Sample.Views
             /// <exception cref="__BF.BinaryFormatException">The input is too short for the value.</exception>
             public View(__Span source, long position)
             {
-                this.source = source;
                 this.position = position;
                 if (source.Length < 32)
                     __BF.BinaryLayout.ThrowShortInput("PartitionEntry", position, "", 0, 32, source.Length);
