@@ -133,11 +133,6 @@ public static partial class BinaryLayout
     public static BinaryViews<TView> Views<TView>(ReadOnlySpan<byte> source, int count, int stride = 0, long position = 0)
         where TView : IBinaryView<TView>, allows ref struct => new(source, count, stride, position);
 
-    /// <summary>Validates the encoded value in <paramref name="source"/> as <c>Read</c> does, reading it to do so. Generated views call this.</summary>
-    [EditorBrowsable(EditorBrowsableState.Never)]
-    public static IReadOnlyList<BinaryFormatError> ValidateEncoded<T>(ReadOnlySpan<byte> source, long position) where T : IBinaryLayout<T> =>
-        T.TryRead(source, position, out _, out var error) ? [] : [error];
-
     /// <summary>
     /// The bytes a value of <typeparamref name="T"/> at the start of <paramref name="source"/> takes, found by reading it.
     /// Generated views call this for a member whose layout has no view of its own.
