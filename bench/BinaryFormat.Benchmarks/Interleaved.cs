@@ -57,7 +57,8 @@ public static class Interleaved
         b.Setup();
         var pairs = new (string Name, Func<GptBenchmarks, int, long> Baseline, Func<GptBenchmarks, int, long> Candidate)[]
         {
-            ("GPT read (header + 128 entries, both CRCs)", static (x, n) => Loop(x.ReadHandWritten, n), static (x, n) => Loop(x.ReadGenerated, n)),
+            ("GPT read (header + 128 entries as views, both CRCs)", static (x, n) => Loop(x.ReadHandWritten, n), static (x, n) => Loop(x.ReadGenerated, n)),
+            ("GPT read (header + 128 entries with Records<T>, both CRCs)", static (x, n) => Loop(x.ReadHandWritten, n), static (x, n) => Loop(x.ReadGeneratedRecords, n)),
             ("GPT write (128 entries + header, both CRCs)", static (x, n) => Loop(() => (ulong)x.WriteHandWritten(), n), static (x, n) => Loop(() => (ulong)x.WriteGenerated(), n)),
         };
         // After warming up (the thread's CRC-32 state is created once, the JIT tiers up), the span path must allocate nothing.
@@ -78,14 +79,16 @@ public static class Interleaved
         var pairs = new (string Name, Func<PngBenchmarks, int, long> Baseline, Func<PngBenchmarks, int, long> Candidate)[]
         {
             ("PNG chunk walk, span path (chunk heads + IHDR declared, CRCs)", static (x, n) => Loop(x.WalkHandWritten, n), static (x, n) => Loop(x.WalkGeneratedSpan, n)),
+            ("PNG chunk walk, whole file as a view (PngFile.View)", static (x, n) => Loop(x.WalkHandWritten, n), static (x, n) => Loop(x.WalkGeneratedView, n)),
             ("PNG chunk walk, whole file declared (PngFile.Read)", static (x, n) => Loop(x.WalkHandWritten, n), static (x, n) => Loop(x.WalkGeneratedDeclared, n)),
         };
         for (var i = 0; i < 20_000; i++)
         {
             b.WalkGeneratedSpan();
+            b.WalkGeneratedView();
             b.WalkGeneratedDeclared();
         }
-        Console.WriteLine($"(span path allocates {Allocated(() => b.WalkGeneratedSpan())} bytes per walk; whole file declared: {Allocated(() => b.WalkGeneratedDeclared())})");
+        Console.WriteLine($"(span path allocates {Allocated(() => b.WalkGeneratedSpan())} bytes per walk; whole file as a view: {Allocated(() => b.WalkGeneratedView())}; whole file declared: {Allocated(() => b.WalkGeneratedDeclared())})");
         Report(b, pairs, rounds, iterations);
     }
 

@@ -11,7 +11,7 @@ namespace BinaryFormat.Generator;
 /// variable-length members, by a tail whose members are placed one after the other by a run-time <c>offset</c>.
 /// Every member is emitted at a position expression: a constant in the head, <c>offset</c> in the tail.
 /// </remarks>
-internal static class Emitter
+internal static partial class Emitter
 {
     // Short aliases (declared by Prologue) for the names every layout repeats: fully qualified, they made up a fifth of
     // the source the compiler parses. The underscores keep them from being hidden by a user's type or member.
@@ -47,6 +47,8 @@ internal static class Emitter
         EmitValidate(w, layout);
         EmitFlagsProperties(w, type);
         EmitBitsProperties(w, type);
+        if (type.GeneratesView)
+            EmitView(w, layout);
         w.Close();
 
         foreach (var _ in type.ContainingTypes)

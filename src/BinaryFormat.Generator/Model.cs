@@ -29,6 +29,9 @@ internal sealed record TypeModel(
     /// <summary>The name of the size constant: <c>Size</c>, or <c>EncodedSize</c> when a member already is called Size.</summary>
     public string SizeConstant => SizeNameTaken ? "EncodedSize" : "Size";
 
+    /// <summary><c>[BinaryFormat(GenerateView = true)]</c>: a <c>View</c> ref struct is emitted too (EmitterViews.cs).</summary>
+    public bool GeneratesView { get; init; }
+
     public string HintName =>
         (Namespace is null ? "" : Namespace + ".")
         + string.Concat(ContainingTypes.Select(t => t.Name + "."))
@@ -186,6 +189,8 @@ internal sealed record FieldModel(
     /// <summary>For a nested layout with <c>[Args]</c>: the members passed, and the types of the nested layout's arguments.</summary>
     public EquatableArray<string> Args { get; init; } = EquatableArray<string>.Empty;
     public EquatableArray<string> ArgTypes { get; init; } = EquatableArray<string>.Empty;
+    /// <summary>For a nested layout (or an array of them): whether that layout generates a <c>View</c>.</summary>
+    public bool HasView { get; init; }
 }
 
 /// <summary>A <c>[PresentWhen]</c> condition on an earlier scalar member.</summary>

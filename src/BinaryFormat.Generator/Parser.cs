@@ -176,7 +176,10 @@ internal static class Parser
             bits.Select(b => b.Model).ToEquatableArray(),
             arguments.ToEquatableArray(),
             // Seen before generation, an OnValidate the type has is the user's implementation of the hook.
-            type.GetMembers("OnValidate").Any(m => !m.IsImplicitlyDeclared));
+            type.GetMembers("OnValidate").Any(m => !m.IsImplicitlyDeclared))
+        {
+            GeneratesView = GeneratesView(type),
+        };
         return (model, diagnostics.ToImmutable());
     }
 
@@ -396,7 +399,7 @@ internal static class Parser
                 }
                 element = new FieldModel("", 0, elementSize, FieldKind.Nested, elementType.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat),
                     "", false, bigEndian, elementType.IsReferenceType, null, false, null, null, EquatableArray<long>.Empty,
-                    0, null, null, null, false, EquatableArray<ConditionModel>.Empty, 0, false);
+                    0, null, null, null, false, EquatableArray<ConditionModel>.Empty, 0, false) { HasView = GeneratesView(elementLayout) };
             }
             else
             {
@@ -663,6 +666,7 @@ internal static class Parser
             Element = element,
             Args = args.ToEquatableArray(),
             ArgTypes = argTypes.ToEquatableArray(),
+            HasView = kind == FieldKind.Nested && memberType is INamedTypeSymbol nestedLayout && GeneratesView(nestedLayout),
         };
     }
 
@@ -1173,6 +1177,11 @@ internal static class Parser
         attribute.AttributeClass is { } attributeClass
         && attributeClass.Name == name
         && attributeClass.ContainingNamespace?.ToDisplayString() == AttributeNamespace;
+
+    /// <summary>Whether a layout asks for a <c>View</c>: <c>[BinaryFormat(GenerateView = true)]</c>.</summary>
+    private static bool GeneratesView(INamedTypeSymbol type) =>
+        type.GetAttributes().FirstOrDefault(a => IsAttribute(a, "BinaryFormatAttribute")) is { } attribute
+        && attribute.NamedArguments.Any(a => a.Key == "GenerateView" && a.Value.Value is true);
 
     private static int? NamedInt(AttributeData attribute, string name) => NamedLong(attribute, name) is { } value ? (int)value : null;
 

@@ -41,6 +41,13 @@ public sealed class BinaryFormatAttribute : Attribute
 
     /// <summary>The encoded size in bytes when it is larger than the end of the last field (trailing padding); 0 means the end of the last field.</summary>
     public int Size { get; set; }
+
+    /// <summary>
+    /// Also generates a nested <c>ref struct View</c> over the encoded bytes, with one property per field that decodes
+    /// it when read (byte blocks, strings and switched members as spans, arrays of layouts as <see cref="BinaryViews{TView}"/>),
+    /// for walking tables without copying or allocating.
+    /// </summary>
+    public bool GenerateView { get; set; }
 }
 
 /// <summary>

@@ -103,6 +103,31 @@ public class CacheabilityTests
     }
 
     [Fact]
+    public void AskingANestedLayoutForAViewUpdatesItsContainersView()
+    {
+        // The container's view shows the member as the nested layout's View only while that layout has one.
+        var inner = Parse("""
+            using BinaryFormat;
+            namespace Sample;
+            [BinaryFormat] public partial struct Inner { [Field(0)] public uint A; }
+            """, "Inner.cs");
+        var outer = Parse("""
+            using BinaryFormat;
+            namespace Sample;
+            [BinaryFormat(GenerateView = true)] public partial struct Outer { [Field(0)] public Inner Inner; }
+            """, "Outer.cs");
+        var compilation = CreateCompilation([inner, outer]);
+        var first = Run(compilation);
+        Assert.Contains("public __Span Inner => source.Slice(0, 4);", GeneratedText(first.Result));
+
+        var edited = Replace(compilation, "Inner.cs", "[BinaryFormat]", "[BinaryFormat(GenerateView = true)]");
+        var incremental = Run(edited, first.Driver);
+        Assert.Equal(GeneratedText(Run(edited).Result), GeneratedText(incremental.Result));
+        Assert.Contains("public global::Sample.Inner.View Inner => new(source.Slice(0, 4), position + 0);", GeneratedText(incremental.Result));
+        SnapshotTests.AssertCompilesCleanly(incremental);
+    }
+
+    [Fact]
     public void EditingOneOfManyLayoutsRegeneratesOnlyThatLayout()
     {
         var compilation = Baseline();
@@ -112,7 +137,7 @@ public class CacheabilityTests
         var result = Run(edited, first.Driver).Result;
 
         var sources = SourceReasons(result);
-        Assert.Equal(TestInputs.All.Length + 8, sources.Count);
+        Assert.Equal(TestInputs.All.Length + 15, sources.Count);
         var regenerated = sources.Where(s => s.Reason is not (IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged)).ToList();
         Assert.Equal([("Sample.Mixed.AllTypes.g.cs", IncrementalStepRunReason.Modified)], regenerated);
         // The generated file of every other layout is reused, not rewritten.
@@ -177,7 +202,7 @@ public class CacheabilityTests
     {
         var result = Run(CreateCompilation(TestInputs.All)).Result;
         var models = Models(result);
-        Assert.Equal(TestInputs.All.Length + 8, models.Count); // Nested, ClassAndRecord, VariableLength, Tagged and RunTimeByteOrderAndArguments declare 2, 3, 2, 3 and 3 layouts
+        Assert.Equal(TestInputs.All.Length + 15, models.Count); // Nested, ClassAndRecord, VariableLength, Tagged, RunTimeByteOrderAndArguments and Views declare 2, 3, 2, 3, 3 and 8 layouts
         foreach (var model in models)
             AssertNoRoslynObjects(model);
         // The emitted-source step is cached too, so it must be just as clean.

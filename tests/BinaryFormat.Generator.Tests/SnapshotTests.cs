@@ -39,6 +39,29 @@ public class SnapshotTests
     public void RunTimeByteOrderAndArguments() => VerifyGenerated(TestInputs.RunTimeByteOrderAndArguments);
 
     [Fact]
+    public void Views() => VerifyGenerated(TestInputs.Views);
+
+    [Theory]
+    [InlineData(nameof(TestInputs.BigEndianHeader))]
+    [InlineData(nameof(TestInputs.LittleEndianWithOverride))]
+    [InlineData(nameof(TestInputs.Nested))]
+    [InlineData(nameof(TestInputs.ClassAndRecord))]
+    [InlineData(nameof(TestInputs.ByteBlocks))]
+    [InlineData(nameof(TestInputs.VariableLength))]
+    [InlineData(nameof(TestInputs.Tagged))]
+    [InlineData(nameof(TestInputs.Bitfields))]
+    [InlineData(nameof(TestInputs.RunTimeByteOrderAndArguments))]
+    public void ViewsCompileForEveryInput(string input)
+    {
+        var source = (string)typeof(TestInputs).GetField(input)!.GetValue(null)!;
+        var withViews = TestInputs.WithViews(source);
+        Assert.Contains("GenerateView = true", withViews);
+        var run = Run(CreateCompilation(withViews));
+        AssertCompilesCleanly(run);
+        Assert.Contains(run.Result.GeneratedSources, s => s.SourceText.ToString().Contains("public readonly ref struct View"));
+    }
+
+    [Fact]
     public void AllInputsTogetherCompileWithoutConflicts()
     {
         // Several layouts in one compilation must not produce clashing hint names or helper types.

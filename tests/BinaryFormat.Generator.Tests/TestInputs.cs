@@ -260,5 +260,87 @@ internal static class TestInputs
         }
         """;
 
-    public static readonly string[] All = [BigEndianHeader, LittleEndianWithOverride, Nested, ClassAndRecord, ByteBlocks, VariableLength, Tagged, Bitfields, RunTimeByteOrderAndArguments];
+    /// <summary>Views: a GPT-like table with a stride, a PNG-like file of checksummed chunks, bitfields, a switch, arguments.</summary>
+    public const string Views = """
+        using System.Runtime.CompilerServices;
+        using BinaryFormat;
+
+        namespace Sample.Views;
+
+        [InlineArray(16)] public struct Guid16 { private byte element; }
+
+        [BinaryFormat(ByteOrder.LittleEndian, GenerateView = true)]
+        public partial struct PartitionEntry
+        {
+            [Field] public Guid16 Type;
+            [Field] public ulong FirstLba;
+            [Field] public ulong Attributes;
+            [Bits(nameof(Attributes), 63, 1)] public partial bool ReadOnly { get; set; }
+        }
+
+        [BinaryFormat(ByteOrder.LittleEndian, GenerateView = true)]
+        public partial class PartitionTable
+        {
+            [Field, Magic(0x54504721)] public uint Signature;
+            [Field] public uint Count;
+            [Field, Range(24, 512)] public uint EntrySize;
+            [Field, Count(nameof(Count)), Stride(nameof(EntrySize))] public PartitionEntry[] Entries = [];
+        }
+
+        [BinaryFormat(GenerateView = true)]
+        public partial class Chunk
+        {
+            [Field] public uint Length;
+            [Field] public uint Type;
+            [Field, Length(nameof(Length))] public byte[] Data = [];
+            [Field, Checksum(ChecksumAlgorithm.Crc32, From = nameof(Type), To = nameof(Data))] public uint Crc;
+        }
+
+        [BinaryFormat(GenerateView = true)]
+        public partial class ChunkFile
+        {
+            [Field, Magic(0x89504E47)] public uint Signature;
+            [Field, NullTerminated] public string Title = "";
+            [Field, Until(nameof(Chunk.Type), 0x49454E44)] public Chunk[] Chunks = [];
+        }
+
+        [BinaryFormat(GenerateView = true), ByteOrderFrom(nameof(Order))]
+        public partial class Extra
+        {
+            [Argument] public ByteOrder Order;
+            [Argument] public uint Size;
+            [Field, PresentWhen(nameof(Size), Comparison.GreaterOrEqual, 8)] public ulong First;
+            [Field, Length(ToEnd = true)] public byte[] Rest = [];
+        }
+
+        public interface IShape;
+
+        [BinaryFormat(GenerateView = true)] public partial struct Circle : IShape { [Field] public uint Radius; }
+
+        /// <summary>A switched member without a length or a fallback: the view measures the case, and refuses an unknown tag.</summary>
+        [BinaryFormat(GenerateView = true)]
+        public partial class Drawing
+        {
+            [Field] public byte Kind;
+            [Field, SwitchOn(nameof(Kind)), Case(1, typeof(Circle))] public IShape Shape = new Circle();
+            [Field] public byte End;
+        }
+
+        [BinaryFormat(ByteOrder.BigEndian, GenerateView = true)]
+        public partial class Container
+        {
+            [Field] public ByteOrder Order;
+            [Field] public uint ExtraSize;
+            [Field, Length(nameof(ExtraSize)), Args(nameof(Order), nameof(ExtraSize))] public Extra Extra = new();
+        }
+        """;
+
+    public static readonly string[] All = [BigEndianHeader, LittleEndianWithOverride, Nested, ClassAndRecord, ByteBlocks, VariableLength, Tagged, Bitfields, RunTimeByteOrderAndArguments, Views];
+
+    /// <summary>
+    /// <paramref name="input"/> with a view asked for on every layout, to prove views compile for every kind of member.
+    /// </summary>
+    public static string WithViews(string input) => System.Text.RegularExpressions.Regex.Replace(input,
+        @"\[BinaryFormat(\((?<args>[^)]*)\))?(?=[\],])",
+        m => m.Groups["args"].Value.Length == 0 ? "[BinaryFormat(GenerateView = true)" : $"[BinaryFormat({m.Groups["args"].Value}, GenerateView = true)");
 }

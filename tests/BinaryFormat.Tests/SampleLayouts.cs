@@ -130,7 +130,7 @@ public partial class ElfName
 /// <summary>What a PNG chunk holds, chosen by its type.</summary>
 public interface IPngChunkData;
 
-[BinaryFormat]
+[BinaryFormat(GenerateView = true)]
 public partial class PngImageHeader : IPngChunkData
 {
     [Field] public uint Width;
@@ -163,7 +163,7 @@ public partial class PngRawChunk : IPngChunkData
     [Field, Length(ToEnd = true)] public byte[] Bytes = [];
 }
 
-[BinaryFormat]
+[BinaryFormat(GenerateView = true)]
 public partial class PngChunk
 {
     [Field] public uint Length;
@@ -174,7 +174,7 @@ public partial class PngChunk
     [Field, Checksum(ChecksumAlgorithm.Crc32, From = nameof(Type), To = nameof(Data))] public uint Crc;
 }
 
-[BinaryFormat]
+[BinaryFormat(GenerateView = true)]
 public partial class PngFile
 {
     [Field, Magic(0x89504E470D0A1A0A)] public ulong Signature;
@@ -189,7 +189,7 @@ public struct Guid16
 }
 
 /// <summary>The GPT header (UEFI 2.10, 5.3.2): its CRC-32 covers the header with the CRC field as zero.</summary>
-[BinaryFormat(ByteOrder.LittleEndian)]
+[BinaryFormat(ByteOrder.LittleEndian, GenerateView = true)]
 public partial struct GptHeader
 {
     [Field, Magic(0x5452415020494645)] public ulong Signature;   // "EFI PART"
@@ -208,7 +208,7 @@ public partial struct GptHeader
     [Field] public uint EntryArrayCrc;
 }
 
-[BinaryFormat(ByteOrder.LittleEndian)]
+[BinaryFormat(ByteOrder.LittleEndian, GenerateView = true)]
 public partial struct GptEntry
 {
     [Field] public Guid16 Type;
@@ -220,7 +220,7 @@ public partial struct GptEntry
 }
 
 /// <summary>The partition entry array, with the stride the header gives.</summary>
-[BinaryFormat(ByteOrder.LittleEndian)]
+[BinaryFormat(ByteOrder.LittleEndian, GenerateView = true)]
 public partial class GptEntryArray
 {
     [Field, Count(128), Stride(128)] public GptEntry[] Entries = [];
