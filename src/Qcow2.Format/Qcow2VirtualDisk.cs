@@ -164,6 +164,18 @@ public sealed class Qcow2VirtualDisk : IDisposable
         }
     }
 
+    /// <summary>Writes several ranges (not overlapping); a qcow2 image allocates for all of them at once.</summary>
+    internal void WriteRanges(IReadOnlyList<(long Offset, ReadOnlyMemory<byte> Data)> ranges)
+    {
+        if (image is not null)
+        {
+            image.WriteRanges(ranges);
+            return;
+        }
+        foreach (var (offset, data) in ranges)
+            Write(offset, data.Span);
+    }
+
     internal void WriteZeroes(long offset, long length, bool unmap = false)
     {
         if (image is not null)
