@@ -245,6 +245,8 @@ internal sealed class GuestWriter
                 ArrayPool<byte>.Shared.Return(buffer);
             }
         }
+        // A copy that flushes at the end (a backup) has the data on its way to the disk meanwhile.
+        storage.StartWriteback(host, length);
         // Each table's changed entries, first to last, in one write.
         var changed = new SortedDictionary<long, (ulong[] Table, int First, int End)>();
         for (var i = 0; i < runs.Count; i++)
