@@ -8,7 +8,7 @@ namespace Qcow2;
 /// target already reads are skipped, so the target stays sparse; with <see cref="Qcow2CopyOptions.OnlyDifferences"/> a block
 /// equal to what the target reads is skipped too. While one block is written the next ones are read on another thread
 /// (unless the two disks share an image), and blocks are written in guest order, so that a qcow2 target allocates its clusters
-/// in order.
+/// in order; small blocks go a group at a time, and a qcow2 target allocates a group's new clusters together.
 /// </summary>
 internal sealed class DiskCopier
 {
@@ -98,8 +98,8 @@ internal sealed class DiskCopier
     }
 
     /// <summary>
-    /// The pieces of <see cref="Plan"/>, grouped: as many small pieces in one group as fill a chunk, so that the ranges of a backup cost one hand-over between the threads and one
-    /// batch of writes per chunk, not per range.
+    /// The pieces of <see cref="Plan"/>, grouped: as many small pieces in one group as fill a chunk, so that the ranges of a
+    /// backup cost one hand-over between the threads and one batch of writes per chunk, not per range.
     /// </summary>
     private IEnumerable<List<GuestChunk>> Groups(IReadOnlyCollection<Qcow2GuestRange> ranges)
     {
