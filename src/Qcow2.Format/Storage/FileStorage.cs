@@ -124,17 +124,7 @@ internal sealed partial class FileStorage : IImageStorage
         if (skipFlushes || !OperatingSystem.IsLinux() || length <= 0)
             return;
         Addressable.RequireIo(offset, length);
-        var added = false;
-        try
-        {
-            handle.DangerousAddRef(ref added);
-            _ = SyncFileRange((int)handle.DangerousGetHandle(), offset, length, SyncFileRangeWrite);
-        }
-        finally
-        {
-            if (added)
-                handle.DangerousRelease();
-        }
+        _ = OnDescriptor(fd => SyncFileRange(fd, offset, length, SyncFileRangeWrite));
     }
 
     public void SetLength(long length)
@@ -160,11 +150,17 @@ internal sealed partial class FileStorage : IImageStorage
         if (!OperatingSystem.IsLinux() || length <= 0)
             return;
         Addressable.RequireIo(offset, length);
+        _ = OnDescriptor(fd => Fallocate(fd, PunchHoleKeepSize, offset, length));
+    }
+
+    /// <summary>A system call on the file descriptor, which the handle keeps open meanwhile.</summary>
+    private int OnDescriptor(Func<int, int> call)
+    {
         var added = false;
         try
         {
             handle.DangerousAddRef(ref added);
-            _ = Fallocate((int)handle.DangerousGetHandle(), PunchHoleKeepSize, offset, length);
+            return call((int)handle.DangerousGetHandle());
         }
         finally
         {
