@@ -222,7 +222,16 @@ internal sealed class GuestWriter
     /// </summary>
     private void WriteNewClusters(List<(long Offset, ReadOnlyMemory<byte> Data)> runs)
     {
-        var tables = runs.Select(r => WritableL2(r.Offset)).ToList();
+        // Once per table: the cache may drop a table while others are loaded, and a second call would then read another
+        // copy of it from the file, without the entries linked into the first.
+        var writable = new Dictionary<long, (ulong[] Table, long Offset)>();
+        var tables = runs.Select(r =>
+        {
+            var l1Index = r.Offset >> (clusterBits + map.L2Bits);
+            if (!writable.TryGetValue(l1Index, out var table))
+                writable[l1Index] = table = WritableL2(r.Offset);
+            return table;
+        }).ToList();
         var length = runs.Sum(r => r.Data.Length);
         var host = allocator.Allocate(length >> clusterBits);
         if (runs.Count == 1)

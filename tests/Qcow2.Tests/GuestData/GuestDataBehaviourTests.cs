@@ -92,6 +92,30 @@ public sealed class GuestDataBehaviourTests
         Assert.True(compare.ExitCode == 0, compare.StandardOutput + compare.StandardError);
     }
 
+    [QemuFact]
+    public void Ranges_written_together_in_any_order_through_a_small_table_cache_all_read_back()
+    {
+        using var dir = new TempDir();
+        var path = dir.File("unordered.qcow2");
+        Qcow2Image.Create(path, 8 << 20, new Qcow2CreateOptions { ClusterSize = 4096 }).Dispose();
+        var expected = new byte[8 << 20];
+        var ranges = new List<(long Offset, ReadOnlyMemory<byte> Data)>();
+        // Four new L2 tables through a cache of two, then the first table again.
+        foreach (var (offset, value) in new[] { (0L, 1), (2L << 20, 2), (4L << 20, 3), (6L << 20, 4), (8192L, 5) })
+        {
+            var data = Enumerable.Repeat((byte)value, 4096).ToArray();
+            ranges.Add((offset, data));
+            data.CopyTo(expected, offset);
+        }
+        using (var image = Qcow2Image.Open(path, new Qcow2OpenOptions { Writable = true, L2CacheSize = 1 }))
+            image.WriteRanges(ranges);
+        Assert.Equal(0, Qemu.Img("check", "-q", path).ExitCode);
+        var raw = dir.File("unordered.raw");
+        File.WriteAllBytes(raw, expected);
+        var compare = Qemu.Img("compare", "-f", "raw", "-F", "qcow2", raw, path);
+        Assert.True(compare.ExitCode == 0, compare.StandardOutput + compare.StandardError);
+    }
+
     [Fact]
     public void Lazy_refcounts_set_the_dirty_bit_while_writing_and_a_clean_close_clears_it()
     {
