@@ -5,7 +5,8 @@
 #   map --output=json of a fragmented image (every other 64 KiB cluster of MAP_SIZE written, in reverse order);
 #   compare of two identical images of SIZE of data;
 #   backup of 500 dirty 64 KiB ranges (a bitmap increment over a full backup) vs qemu-img convert of an image holding the
-#   same 500 ranges.
+#   same 500 ranges, and vs the same convert with -t writeback: a backup flushes its target before it names it complete
+#   (and before --clear may clear the bitmap), qemu-img convert's default (-t unsafe) does not.
 # Prints a markdown table of medians (RUNS runs after one warm-up, default 5) and ratios (ours / qemu-img).
 # Usage: bench/data-verbs-vs-qemu-img.sh [WORK_DIR]   (SIZE=4G MAP_SIZE=16G for the issue's sizes; it needs about
 #        4 x SIZE + MAP_SIZE / 2 of disk; MAP_SIZE defaults to SIZE;
@@ -73,6 +74,7 @@ compare_pair "convert -c (zlib), $csize, $(nproc) cores" "$ours convert -c -f ra
 compare_pair "map --output=json, $map_size, every other cluster in reverse order" "$ours map --output=json frag.qcow2" "qemu-img map --output=json frag.qcow2"
 compare_pair "compare, two identical images of $size of data" "$ours compare data.qcow2 data2.qcow2" "qemu-img compare data.qcow2 data2.qcow2"
 compare_pair "backup of 500 dirty 64 KiB ranges vs qemu-img convert of them" "$ours backup -q --bitmap changes --backing full.qcow2 disk.qcow2 inc.qcow2" "qemu-img convert -O qcow2 ranges.qcow2 out.qcow2" "rm -f inc.qcow2 out.qcow2"
+compare_pair "backup of 500 dirty 64 KiB ranges vs qemu-img convert -t writeback of them (both flushed)" "$ours backup -q --bitmap changes --backing full.qcow2 disk.qcow2 inc.qcow2" "qemu-img convert -t writeback -O qcow2 ranges.qcow2 out.qcow2" "rm -f inc.qcow2 out.qcow2"
 rm -f out.raw out.qcow2 inc.qcow2 data2.qcow2
 
 echo "| workload | qcow2 (median s) | qemu-img (median s) | ratio |"

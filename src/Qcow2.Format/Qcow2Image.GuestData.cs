@@ -99,6 +99,23 @@ public sealed partial class Qcow2Image
     }
 
     /// <summary>
+    /// <see cref="Write(long, ReadOnlySpan{byte})"/> of several ranges (not overlapping) at once: the clusters they allocate are
+    /// allocated together and each L2 table is written once (<see cref="GuestWriter.WriteRanges"/>).
+    /// </summary>
+    internal void WriteRanges(IReadOnlyList<(long Offset, ReadOnlyMemory<byte> Data)> ranges)
+    {
+        foreach (var (offset, data) in ranges)
+            CheckGuestRange(offset, data.Length);
+        lock (guestGate)
+        {
+            GuestWriter? writer = null;
+            foreach (var (offset, data) in ranges)
+                writer = Writer(offset, data.Length);
+            writer?.WriteRanges(ranges);
+        }
+    }
+
+    /// <summary>
     /// <see cref="Write"/> as a task. The work is done synchronously, metadata and data alike: an allocating write must order
     /// its writes, and an in-place one is a single positional write.
     /// </summary>

@@ -1,3 +1,5 @@
+using Microsoft.Win32.SafeHandles;
+
 namespace Qcow2;
 
 /// <summary>
@@ -8,6 +10,9 @@ public sealed class Qcow2VirtualDisk : IDisposable
 {
     private readonly Qcow2Image? image;
     private readonly Stream? raw;
+
+    // A raw file's handle, taken once: FileStream.SafeFileHandle seeks the handle to the stream's position on every call.
+    private readonly SafeFileHandle? rawFile;
     private readonly Lock rawGate = new();
     private readonly IDisposable? owned;
     private readonly bool rawReadsZero;
@@ -16,6 +21,7 @@ public sealed class Qcow2VirtualDisk : IDisposable
     {
         this.image = image;
         this.raw = raw;
+        rawFile = (raw as FileStream)?.SafeFileHandle;
         this.owned = owned;
         this.rawReadsZero = rawReadsZero;
     }
@@ -50,16 +56,11 @@ public sealed class Qcow2VirtualDisk : IDisposable
     public static Qcow2VirtualDisk CreateRaw(string path, long length)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(length);
-        var stream = new FileStream(path, FileMode.Create, FileAccess.ReadWrite, FileShare.Read, 1, FileOptions.RandomAccess);
-        try
-        {
-            stream.SetLength(length);
-        }
-        catch
-        {
-            stream.Dispose();
-            throw;
-        }
+        // Created and sized through a handle of its own, as qemu-img does: ext4 marks a file truncated to zero length
+        // (FileMode.Create truncates) and writes back all its data when that handle closes, which took as long as the copy.
+        using (var created = new FileStream(path, FileMode.Create, FileAccess.ReadWrite, FileShare.Read, 1))
+            created.SetLength(length);
+        var stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read, 1, FileOptions.RandomAccess);
         return new Qcow2VirtualDisk(null, stream, stream, rawReadsZero: true);
     }
 
@@ -80,9 +81,9 @@ public sealed class Qcow2VirtualDisk : IDisposable
             image.Read(offset, buffer);
             return;
         }
-        if (raw is FileStream file)
+        if (rawFile is not null)
         {
-            ReadExactly(file, offset, buffer);
+            ReadExactly(rawFile, offset, buffer);
             return;
         }
         lock (rawGate)
@@ -98,13 +99,13 @@ public sealed class Qcow2VirtualDisk : IDisposable
     /// </summary>
     public IEnumerable<Qcow2Extent> GetAllocation(long offset, long length) =>
         image is not null ? image.GetAllocation(offset, length)
-        : raw is FileStream file ? RawAllocation(file, offset, length)
+        : rawFile is not null ? RawAllocation(rawFile, offset, length)
         : [new Qcow2Extent(offset, length, Qcow2ExtentKind.Data, false, offset, 0)];
 
-    private static IEnumerable<Qcow2Extent> RawAllocation(FileStream file, long offset, long length)
+    private static IEnumerable<Qcow2Extent> RawAllocation(SafeFileHandle file, long offset, long length)
     {
         var end = offset + length;
-        foreach (var (start, count) in FileHoles.DataRuns(file.SafeFileHandle, offset, length))
+        foreach (var (start, count) in FileHoles.DataRuns(file, offset, length))
         {
             if (start > offset)
                 yield return new Qcow2Extent(offset, start - offset, Qcow2ExtentKind.Zero, false, null, 0);
@@ -151,9 +152,9 @@ public sealed class Qcow2VirtualDisk : IDisposable
             image.Write(offset, data);
             return;
         }
-        if (raw is FileStream file)
+        if (rawFile is not null)
         {
-            RandomAccess.Write(file.SafeFileHandle, data, offset);
+            RandomAccess.Write(rawFile, data, offset);
             return;
         }
         lock (rawGate)
@@ -161,6 +162,18 @@ public sealed class Qcow2VirtualDisk : IDisposable
             raw!.Position = offset;
             raw.Write(data);
         }
+    }
+
+    /// <summary>Writes several ranges (not overlapping); a qcow2 image allocates for all of them at once.</summary>
+    internal void WriteRanges(IReadOnlyList<(long Offset, ReadOnlyMemory<byte> Data)> ranges)
+    {
+        if (image is not null)
+        {
+            image.WriteRanges(ranges);
+            return;
+        }
+        foreach (var (offset, data) in ranges)
+            Write(offset, data.Span);
     }
 
     internal void WriteZeroes(long offset, long length, bool unmap = false)
@@ -171,7 +184,7 @@ public sealed class Qcow2VirtualDisk : IDisposable
             return;
         }
         // A raw file's zeros become a hole where the file system allows, as QEMU writes them (and the file stays sparse).
-        if (raw is FileStream file && FileHoles.TryPunchHole(file.SafeFileHandle, offset, length))
+        if (rawFile is not null && FileHoles.TryPunchHole(rawFile, offset, length))
             return;
         var zeros = new byte[(int)Math.Min(length, 1 << 20)];
         for (var end = offset + length; offset < end; offset += zeros.Length)
@@ -192,11 +205,11 @@ public sealed class Qcow2VirtualDisk : IDisposable
             raw!.Flush();
     }
 
-    private static void ReadExactly(FileStream file, long offset, Span<byte> buffer)
+    private static void ReadExactly(SafeFileHandle file, long offset, Span<byte> buffer)
     {
         while (buffer.Length > 0)
         {
-            var read = RandomAccess.Read(file.SafeFileHandle, buffer, offset);
+            var read = RandomAccess.Read(file, buffer, offset);
             if (read == 0)
             {
                 // Past the end of the file a raw disk reads as zeros (the stream's length is the disk's length).

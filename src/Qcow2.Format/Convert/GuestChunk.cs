@@ -19,6 +19,9 @@ internal sealed class GuestChunk(long start, int length, bool isData = true)
     /// <summary>The bytes read by <see cref="ReadFrom"/>.</summary>
     public Span<byte> Data => buffer.AsSpan(0, length);
 
+    /// <inheritdoc cref="Data"/>
+    public Memory<byte> Memory => buffer.AsMemory(0, length);
+
     /// <summary>Reads the chunk's data from <paramref name="disk"/> into a pooled buffer (nothing for a zero range).</summary>
     public void ReadFrom(Qcow2VirtualDisk disk)
     {

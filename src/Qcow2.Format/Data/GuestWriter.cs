@@ -51,7 +51,7 @@ internal sealed class GuestWriter
     {
         while (data.Length > 0)
         {
-            var count = (offset & clusterMask) == 0 && data.Length >= clusterSize ? WriteNewClusters(offset, data) : 0;
+            var count = WriteNewClusters(offset, data);
             if (count == 0)
             {
                 count = (int)Math.Min(data.Length, clusterSize - (offset & clusterMask));
@@ -165,49 +165,141 @@ internal sealed class GuestWriter
     }
 
     /// <summary>
+    /// Writes several ranges (not overlapping) as <see cref="Write(long, ReadOnlySpan{byte})"/> would one by one, but the whole
+    /// clusters that have no host cluster yet, in all of them, get one allocation, one data write and one write per L2 table
+    /// (in file order): a backup writes many small ranges spread over the disk, and per range that would cost a refcount-block
+    /// write and an entry write each. The order stays refcounts, data, then L2 entries, so a crash leaves at worst leaks.
+    /// </summary>
+    public void WriteRanges(IReadOnlyList<(long Offset, ReadOnlyMemory<byte> Data)> ranges)
+    {
+        var runs = new List<(long Offset, ReadOnlyMemory<byte> Data)>();
+        foreach (var (offset, data) in ranges)
+        {
+            for (var at = 0; at < data.Length;)
+            {
+                var count = NewClusterRun(offset + at, data.Length - at);
+                if (count > 0)
+                {
+                    runs.Add((offset + at, data.Slice(at, count << clusterBits)));
+                    at += count << clusterBits;
+                    continue;
+                }
+                var length = (int)Math.Min(data.Length - at, clusterSize - ((offset + at) & clusterMask));
+                WriteInCluster(offset + at, data.Span.Slice(at, length));
+                at += length;
+            }
+        }
+        if (runs.Count > 0)
+            WriteNewClusters(runs);
+        disk.ForgetDecompressed();
+    }
+
+    /// <summary>
     /// Whole clusters that have no host cluster yet (unallocated or plain zero), as many as follow one another in one L2 table:
     /// one allocation of a contiguous run (its refcount blocks written once), one data write, then one write of their L2
-    /// entries, in the order of <see cref="WriteInCluster"/>. This is what a convert or a backup writes, cluster after
-    /// cluster; per cluster it would cost a refcount-block write and an entry write each. Returns the bytes written, or 0
-    /// when no such cluster starts at <paramref name="offset"/> (the caller then writes one cluster its own way).
+    /// entries, in the order of <see cref="WriteInCluster"/>. This is what a convert writes, cluster after cluster; per
+    /// cluster it would cost a refcount-block write and an entry write each. Returns the bytes written, or 0 when no such
+    /// cluster starts at <paramref name="offset"/> (the caller then writes one cluster its own way).
     /// </summary>
     private int WriteNewClusters(long offset, ReadOnlySpan<byte> data)
     {
-        if (map.ExtendedL2 || map.ExternalData)
-            return 0;
-        _ = map.Lookup(offset, 1); // refuses the entries QEMU refuses (unaligned L2 table)
-        var first = L2Index(offset);
-        var tableEntries = 1 << map.L2Bits;
-        var wanted = (int)Math.Min(data.Length >> clusterBits, tableEntries - first);
-        var l1Index = offset >> (clusterBits + map.L2Bits);
-        var current = map.L2Table(l1Index, out _);
-        var count = 0;
-        while (count < wanted && IsUnbacked(current is null ? default : new L2Entry(current[first + count])))
-            count++;
+        var count = NewClusterRun(offset, data.Length);
         if (count == 0)
             return 0;
-
         var (table, tableOffset) = WritableL2(offset);
         var host = allocator.Allocate(count);
         var length = count << clusterBits;
         storage.Write(host, data[..length]);
-        var raw = ArrayPool<byte>.Shared.Rent(count * sizeof(ulong));
-        try
-        {
-            for (var i = 0; i < count; i++)
-            {
-                var entry = (ulong)(host + ((long)i << clusterBits)) | L2Entry.CopiedFlag;
-                table[first + i] = entry;
-                BinaryPrimitives.WriteUInt64BigEndian(raw.AsSpan(i * sizeof(ulong)), entry);
-            }
-            storage.Write(tableOffset + (long)first * sizeof(ulong), raw.AsSpan(0, count * sizeof(ulong)));
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(raw);
-        }
+        var first = L2Index(offset);
+        Link(table, first, count, host);
+        WriteEntries(table, tableOffset, first, first + count);
         return length;
     }
+
+    /// <summary>
+    /// <see cref="WriteNewClusters(long, ReadOnlySpan{byte})"/> for several runs (each from <see cref="NewClusterRun"/>): their
+    /// L2 tables made writable first, so that the data clusters, allocated together, follow one another in the file.
+    /// </summary>
+    private void WriteNewClusters(List<(long Offset, ReadOnlyMemory<byte> Data)> runs)
+    {
+        // Once per table: the cache may drop a table while others are loaded, and a second call would then read another
+        // copy of it from the file, without the entries linked into the first.
+        var writable = new Dictionary<long, (ulong[] Table, long Offset)>();
+        var tables = runs.Select(r =>
+        {
+            var l1Index = r.Offset >> (clusterBits + map.L2Bits);
+            if (!writable.TryGetValue(l1Index, out var table))
+                writable[l1Index] = table = WritableL2(r.Offset);
+            return table;
+        }).ToList();
+        var length = runs.Sum(r => r.Data.Length);
+        var host = allocator.Allocate(length >> clusterBits);
+        if (runs.Count == 1)
+            storage.Write(host, runs[0].Data.Span);
+        else
+        {
+            var buffer = ArrayPool<byte>.Shared.Rent(length);
+            try
+            {
+                var at = 0;
+                foreach (var (_, data) in runs)
+                {
+                    data.Span.CopyTo(buffer.AsSpan(at));
+                    at += data.Length;
+                }
+                storage.Write(host, buffer.AsSpan(0, length));
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
+        // A copy that flushes at the end (a backup) has the data on its way to the disk meanwhile.
+        storage.StartWriteback(host, length);
+        // Each table's changed entries, first to last, in one write.
+        var changed = new SortedDictionary<long, (ulong[] Table, int First, int End)>();
+        for (var i = 0; i < runs.Count; i++)
+        {
+            var (table, tableOffset) = tables[i];
+            var (first, count) = (L2Index(runs[i].Offset), runs[i].Data.Length >> clusterBits);
+            Link(table, first, count, host);
+            host += runs[i].Data.Length;
+            changed[tableOffset] = changed.TryGetValue(tableOffset, out var known)
+                ? (table, Math.Min(known.First, first), Math.Max(known.End, first + count))
+                : (table, first, first + count);
+        }
+        foreach (var (tableOffset, (table, first, end)) in changed)
+            WriteEntries(table, tableOffset, first, end);
+    }
+
+    /// <summary>
+    /// How many whole clusters from <paramref name="offset"/> (at most <paramref name="length"/> bytes, in one L2 table) have no
+    /// host cluster yet and can be linked to new ones as a run; 0 when the cluster at <paramref name="offset"/> is not one.
+    /// </summary>
+    private int NewClusterRun(long offset, int length)
+    {
+        if (map.ExtendedL2 || map.ExternalData || (offset & clusterMask) != 0 || length < clusterSize)
+            return 0;
+        _ = map.Lookup(offset, 1); // refuses the entries QEMU refuses (unaligned L2 table)
+        var first = L2Index(offset);
+        var wanted = Math.Min(length >> clusterBits, (1 << map.L2Bits) - first);
+        var current = map.L2Table(offset >> (clusterBits + map.L2Bits), out _);
+        var count = 0;
+        while (count < wanted && IsUnbacked(current is null ? default : new L2Entry(current[first + count])))
+            count++;
+        return count;
+    }
+
+    /// <summary>Points <paramref name="count"/> entries from <paramref name="first"/> at the clusters from <paramref name="host"/> (in memory).</summary>
+    private void Link(ulong[] table, int first, int count, long host)
+    {
+        for (var i = 0; i < count; i++)
+            table[first + i] = (ulong)(host + ((long)i << clusterBits)) | L2Entry.CopiedFlag;
+    }
+
+    /// <summary>Writes the entries [<paramref name="first"/>, <paramref name="end"/>) of a table without extended entries.</summary>
+    private void WriteEntries(ulong[] table, long tableOffset, int first, int end) =>
+        EntryTable.Write(storage, tableOffset + (long)first * sizeof(ulong), table.AsSpan(first, end - first));
 
     private bool IsUnbacked(L2Entry entry) => map.Classifier.Classify(entry) is ClusterType.Unallocated or ClusterType.ZeroPlain;
 

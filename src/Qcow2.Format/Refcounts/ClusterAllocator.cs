@@ -40,10 +40,11 @@ internal sealed class ClusterAllocator
             throw new Qcow2FormatException("The refcount table lies past the end of the file; repair the image first (Qcow2Image.Check with Qcow2CheckRepair.All)",
                 nameof(Qcow2Header) + ".RefcountTableOffset", "0x" + image.Header.RefcountTableOffset.ToString("X", System.Globalization.CultureInfo.InvariantCulture));
         table = EntryTable.Read(storage, (long)image.Header.RefcountTableOffset, entries);
+        var lastBlockOffset = (ulong)Math.Max(0, storage.Length - clusterSize); // once: the length is an fstat
         foreach (var value in table)
         {
             var entry = new RefcountTableEntry(value);
-            if (entry.HasReservedBits || entry.BlockOffset % (ulong)clusterSize != 0 || entry.BlockOffset > (ulong)Math.Max(0, storage.Length - clusterSize))
+            if (entry.HasReservedBits || entry.BlockOffset % (ulong)clusterSize != 0 || entry.BlockOffset > lastBlockOffset)
                 throw new Qcow2FormatException("The refcount table is damaged; repair the image first (Qcow2Image.Check with Qcow2CheckRepair.All)",
                     "RefcountTableEntry", "0x" + value.ToString("X16", System.Globalization.CultureInfo.InvariantCulture));
         }

@@ -118,6 +118,15 @@ internal sealed partial class FileStorage : IImageStorage
             RandomAccess.FlushToDisk(handle);
     }
 
+    /// <summary><c>sync_file_range(SYNC_FILE_RANGE_WRITE)</c> on Linux; a failure only means the flush waits longer.</summary>
+    public void StartWriteback(long offset, long length)
+    {
+        if (skipFlushes || !OperatingSystem.IsLinux() || length <= 0)
+            return;
+        Addressable.RequireIo(offset, length);
+        _ = OnDescriptor(fd => SyncFileRange(fd, offset, length, SyncFileRangeWrite));
+    }
+
     public void SetLength(long length)
     {
         Addressable.RequireIo(0, length);
@@ -141,11 +150,17 @@ internal sealed partial class FileStorage : IImageStorage
         if (!OperatingSystem.IsLinux() || length <= 0)
             return;
         Addressable.RequireIo(offset, length);
+        _ = OnDescriptor(fd => Fallocate(fd, PunchHoleKeepSize, offset, length));
+    }
+
+    /// <summary>A system call on the file descriptor, which the handle keeps open meanwhile.</summary>
+    private int OnDescriptor(Func<int, int> call)
+    {
         var added = false;
         try
         {
             handle.DangerousAddRef(ref added);
-            _ = Fallocate((int)handle.DangerousGetHandle(), PunchHoleKeepSize, offset, length);
+            return call((int)handle.DangerousGetHandle());
         }
         finally
         {
@@ -157,6 +172,11 @@ internal sealed partial class FileStorage : IImageStorage
     public void Dispose() => handle.Dispose();
 
     private const int PunchHoleKeepSize = 0x02 | 0x01;
+
+    private const uint SyncFileRangeWrite = 2;
+
+    [LibraryImport("libc.so.6", EntryPoint = "sync_file_range")]
+    private static partial int SyncFileRange(int fd, long offset, long length, uint flags);
 
     [LibraryImport("libc.so.6", EntryPoint = "fallocate")]
     private static partial int Fallocate(int fd, int mode, long offset, long length);

@@ -32,6 +32,14 @@ internal interface IImageStorage : IDisposable
     /// <summary>Makes the writes so far durable.</summary>
     void Flush();
 
+    /// <summary>
+    /// Starts writing a range to the disk without waiting, so that the next <see cref="Flush"/> has less left to wait for
+    /// (the default does nothing; so does storage that does not flush).
+    /// </summary>
+    void StartWriteback(long offset, long length)
+    {
+    }
+
     /// <summary>Truncates or extends the file.</summary>
     void SetLength(long length);
 

@@ -49,6 +49,75 @@ public sealed class GuestDataBehaviourTests
         Assert.True(compare.ExitCode == 0, compare.StandardOutput + compare.StandardError);
     }
 
+    [QemuFact]
+    public void Scattered_ranges_written_together_cost_one_data_write_and_one_entry_write_per_table()
+    {
+        using var dir = new TempDir();
+        var path = dir.File("scattered.qcow2");
+        Qemu.Img("create", "-q", "-f", "qcow2", "-o", "cluster_size=4k", path, "8M").EnsureSuccess("qemu-img create");
+        // One cluster in each of the four L2 tables (2 MiB of guest data each), so that the tables exist already.
+        Qemu.Io("-c", "write -P 0x11 0 4k", "-c", "write -P 0x11 2M 4k", "-c", "write -P 0x11 4M 4k", "-c", "write -P 0x11 6M 4k", path)
+            .EnsureSuccess("qemu-io write");
+        var expected = new byte[8 << 20];
+        foreach (var table in new[] { 0, 2 << 20, 4 << 20, 6 << 20 })
+            expected.AsSpan(table, 4096).Fill(0x11);
+        var random = new Random(14);
+        var ranges = new List<(long Offset, ReadOnlyMemory<byte> Data)>();
+        for (var i = 0; i < 40; i++)
+        {
+            var data = new byte[4096 * (1 + i % 2)];
+            random.NextBytes(data);
+            var offset = (1 + 50L * i) * 4096;
+            ranges.Add((offset, data));
+            data.CopyTo(expected, offset);
+        }
+
+        using var file = new MemoryStream();
+        file.Write(File.ReadAllBytes(path));
+        var storage = new CountingStorage(new StreamStorage(file, writable: true, leaveOpen: true), allowSetLength: true);
+        using (var image = Qcow2Image.Open(storage, writable: true, forCheck: false, fileName: null))
+        {
+            image.WriteRanges(ranges);
+            // Per range that would be a refcount-block write, a data write and an entry write: 120 writes.
+            var dataLength = ranges.Sum(r => r.Data.Length);
+            Assert.Single(storage.Writes, w => w.Length == dataLength);
+            Assert.Equal(4, storage.Writes.Count(w => w.Length < 4096 && w.Length % sizeof(ulong) == 0 && w.Length > 8));
+            Assert.True(storage.Writes.Count <= 6, $"{storage.Writes.Count} writes: {string.Join(", ", storage.Writes)}");
+        }
+        File.WriteAllBytes(path, file.ToArray());
+        AssertCleanAndHolding(path, expected, dir);
+    }
+
+    [QemuFact]
+    public void Ranges_written_together_in_any_order_through_a_small_table_cache_all_read_back()
+    {
+        using var dir = new TempDir();
+        var path = dir.File("unordered.qcow2");
+        Qcow2Image.Create(path, 8 << 20, new Qcow2CreateOptions { ClusterSize = 4096 }).Dispose();
+        var expected = new byte[8 << 20];
+        var ranges = new List<(long Offset, ReadOnlyMemory<byte> Data)>();
+        // Four new L2 tables through a cache of two, then the first table again.
+        foreach (var (offset, value) in new[] { (0L, 1), (2L << 20, 2), (4L << 20, 3), (6L << 20, 4), (8192L, 5) })
+        {
+            var data = Enumerable.Repeat((byte)value, 4096).ToArray();
+            ranges.Add((offset, data));
+            data.CopyTo(expected, offset);
+        }
+        using (var image = Qcow2Image.Open(path, new Qcow2OpenOptions { Writable = true, L2CacheSize = 1 }))
+            image.WriteRanges(ranges);
+        AssertCleanAndHolding(path, expected, dir);
+    }
+
+    /// <summary>qemu-img check finds nothing wrong with the image, and qemu-img compare finds it holding <paramref name="expected"/>.</summary>
+    private static void AssertCleanAndHolding(string path, byte[] expected, TempDir dir)
+    {
+        Assert.Equal(0, Qemu.Img("check", "-q", path).ExitCode);
+        var raw = dir.File("expected.raw");
+        File.WriteAllBytes(raw, expected);
+        var compare = Qemu.Img("compare", "-f", "raw", "-F", "qcow2", raw, path);
+        Assert.True(compare.ExitCode == 0, compare.StandardOutput + compare.StandardError);
+    }
+
     [Fact]
     public void Lazy_refcounts_set_the_dirty_bit_while_writing_and_a_clean_close_clears_it()
     {
