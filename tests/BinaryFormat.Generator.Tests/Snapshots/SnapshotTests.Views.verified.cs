@@ -6,225 +6,198 @@ using __BP = global::System.Buffers.Binary.BinaryPrimitives;
 using __Span = global::System.ReadOnlySpan<byte>;
 using __Sys = global::System;
 
-namespace Sample.Views
+namespace Sample.Views;
+
+partial class Chunk : __BF.IBinaryLayout<global::Sample.Views.Chunk>
 {
-    partial class Chunk : __BF.IBinaryLayout<global::Sample.Views.Chunk>
+    /// <inheritdoc/>
+    public int GetEncodedSize()
     {
-        /// <inheritdoc/>
-        public int GetEncodedSize()
+        var offset = 8;
+        offset += (this.Data?.Length ?? 0);
+        offset += 4;
+        return offset;
+    }
+
+    /// <inheritdoc/>
+    public static global::Sample.Views.Chunk Read(__Span source, long position = 0) => Read(source, position, out _);
+
+    /// <inheritdoc/>
+    public static global::Sample.Views.Chunk Read(__Span source, long position, out int bytesConsumed) =>
+        TryRead(source, position, out var value, out bytesConsumed, out var error) ? value : throw new __BF.BinaryFormatException(error);
+
+    /// <summary>Reads and validates a value without throwing.</summary>
+    public static bool TryRead(__Span source, out global::Sample.Views.Chunk value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
+        TryRead(source, 0, out value, out _, out error);
+
+    /// <inheritdoc/>
+    public static bool TryRead(__Span source, long position, out global::Sample.Views.Chunk value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
+        TryRead(source, position, out value, out _, out error);
+
+    /// <inheritdoc/>
+    public static bool TryRead(__Span source, long position, out global::Sample.Views.Chunk value, out int bytesConsumed, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
+        __BF.BinaryLayout.TryRead(source, position, "Chunk", out value, out bytesConsumed, out error);
+
+    /// <inheritdoc/>
+    [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
+    public static int ReadInto(__Span source, out global::Sample.Views.Chunk value, ref __BF.BinaryFormatValidator validator)
+    {
+        if (source.Length < 8)
         {
-            var offset = 8;
-            offset += (this.Data?.Length ?? 0);
+            value = default!;
+            validator.ReportShortInput("", 0, 8, source.Length);
+            return 0;
+        }
+        value = new global::Sample.Views.Chunk();
+        value.Length = __BP.ReadUInt32BigEndian(source);
+        value.Type = __BP.ReadUInt32BigEndian(source.Slice(4));
+        var offset = 8;
+        {
+            var length = unchecked((ulong)value.Length);
+            if (length > (ulong)(source.Length - offset))
+            {
+                validator.ReportShortInput("Data", offset, __BF.BinaryLayout.Needed(length, 1), source.Length - offset);
+                return offset;
+            }
+            value.Data = source.Slice(offset, (int)length).ToArray();
+            offset += (int)length;
+        }
+        {
+            if (4UL > (ulong)(source.Length - offset))
+            {
+                validator.ReportShortInput("Crc", offset, 4, source.Length - offset);
+                return offset;
+            }
+            value.Crc = __BP.ReadUInt32BigEndian(source.Slice(offset));
             offset += 4;
-            return offset;
         }
+        __BF.BinaryChecksum.Check(__BF.ChecksumAlgorithm.Crc32, source, value.CrcRange(), value.Crc, ref validator, "Crc");
+        return offset;
+    }
 
-        /// <summary>Reads and validates a value from the start of <paramref name="source"/>.</summary>
-        /// <exception cref="__BF.BinaryFormatException">The input is too short or breaks a rule.</exception>
-        public static global::Sample.Views.Chunk Read(__Span source) => Read(source, 0, out _);
+    private (int From, int To, int At) CrcRange()
+    {
+        int from = 4, to = 0, at = 0;
+        var offset = 8;
+        offset += (this.Data?.Length ?? 0);
+        to = offset;
+        at = offset;
+        offset += 4;
+        return (from, to, at);
+    }
 
-        /// <inheritdoc/>
-        public static global::Sample.Views.Chunk Read(__Span source, long position) => Read(source, position, out _);
+    /// <inheritdoc/>
+    public void Write(__Sys.Span<byte> destination)
+    {
+        var size = GetEncodedSize();
+        if (destination.Length < size)
+            __BF.BinaryLayout.ThrowDestinationTooShort("Chunk", size, destination.Length);
+        destination = destination.Slice(0, size);
+        __BP.WriteUInt32BigEndian(destination, unchecked((uint)((this.Data?.Length ?? 0))));
+        __BP.WriteUInt32BigEndian(destination.Slice(4), this.Type);
+        var offset = 8;
+        ((__Span)this.Data).CopyTo(destination.Slice(offset));
+        offset += (this.Data?.Length ?? 0);
+        __BP.WriteUInt32BigEndian(destination.Slice(offset), this.Crc);
+        offset += 4;
+        __BF.BinaryChecksum.Write(__BF.ChecksumAlgorithm.Crc32, destination, CrcRange(), true);
+    }
 
-        /// <inheritdoc/>
-        public static global::Sample.Views.Chunk Read(__Span source, long position, out int bytesConsumed)
+    /// <inheritdoc/>
+    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate(__BF.IValidationContext? context = null, long position = 0) =>
+        __BF.BinaryLayout.Validate(this, "Chunk", context, position);
+
+    /// <inheritdoc/>
+    [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
+    public void ValidateInto(ref __BF.BinaryFormatValidator validator)
+    {
+        if ((this.Data?.Length ?? 0) is var LengthExpected && unchecked((ulong)this.Length) != (ulong)LengthExpected)
         {
-            if (!TryRead(source, position, out var value, out bytesConsumed, out var error))
-                throw new __BF.BinaryFormatException(error);
-            return value;
+            validator.Report("Length", 0, __BF.BinaryFormatRule.Length, __BF.BinaryFormatValidator.Format(this.Length), __BF.BinaryFormatValidator.Format(LengthExpected), "expected " + __BF.BinaryFormatValidator.Format(LengthExpected) + " (the length of Data), but got " + __BF.BinaryFormatValidator.Format(this.Length));
+            if (validator.ShouldStop) return;
         }
-
-        /// <summary>Reads and validates a value without throwing.</summary>
-        public static bool TryRead(__Span source, out global::Sample.Views.Chunk value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
-            TryRead(source, 0, out value, out _, out error);
-
-        /// <inheritdoc/>
-        public static bool TryRead(__Span source, long position, out global::Sample.Views.Chunk value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
-            TryRead(source, position, out value, out _, out error);
-
-        /// <inheritdoc/>
-        public static bool TryRead(__Span source, long position, out global::Sample.Views.Chunk value, out int bytesConsumed, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error)
+        var offset = 8;
+        offset += (this.Data?.Length ?? 0);
+        if (!validator.ChecksumsVerified)
         {
-            var validator = new __BF.BinaryFormatValidator("Chunk", "", position, null, null);
-            bytesConsumed = ReadInto(source, out value, ref validator);
-            if (validator.First is null)
-            {
-                validator.ChecksumsVerified = true;
-                value.ValidateInto(ref validator);
-            }
-            error = validator.First;
-            return error is null;
+            __BF.BinaryChecksum.Validate(this, __BF.ChecksumAlgorithm.Crc32, CrcRange(), this.Crc, true, ref validator, "Crc");
+            if (validator.ShouldStop) return;
         }
+        offset += 4;
+    }
 
-        /// <inheritdoc/>
-        [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
-        public static int ReadInto(__Span source, out global::Sample.Views.Chunk value, ref __BF.BinaryFormatValidator validator)
+    /// <summary>A <see cref="Chunk"/> seen in place: each property decodes its field from the bytes when read; nothing is copied or allocated.</summary>
+    public readonly ref struct View : __BF.IBinaryView<View>
+    {
+        private readonly __Span source;
+        private readonly long position;
+        private readonly int at_Data, length_Data;
+        private readonly int at_Crc, length_Crc;
+
+        /// <summary>A view of the value at the start of <paramref name="source"/>.</summary>
+        /// <exception cref="__BF.BinaryFormatException">The input is too short for the value.</exception>
+        public View(__Span source) : this(source, 0) { }
+
+        /// <summary>A view of the value at the start of <paramref name="source"/>, whose first byte is at absolute offset <paramref name="position"/> (for errors).</summary>
+        /// <exception cref="__BF.BinaryFormatException">The input is too short for the value.</exception>
+        public View(__Span source, long position)
         {
+            this.source = source;
+            this.position = position;
             if (source.Length < 8)
-            {
-                value = default!;
-                validator.ReportShortInput("", 0, 8, source.Length);
-                return 0;
-            }
-            value = new global::Sample.Views.Chunk();
-            value.Length = __BP.ReadUInt32BigEndian(source.Slice(0));
-            value.Type = __BP.ReadUInt32BigEndian(source.Slice(4));
+                __BF.BinaryLayout.ThrowShortInput("Chunk", position, "", 0, 8, source.Length);
             var offset = 8;
             {
-                var length = unchecked((ulong)value.Length);
+                var length = unchecked((ulong)this.Length);
                 if (length > (ulong)(source.Length - offset))
-                {
-                    validator.ReportShortInput("Data", offset, __BF.BinaryLayout.Needed(length, 1), source.Length - offset);
-                    return offset;
-                }
-                value.Data = source.Slice(offset, (int)length).ToArray();
-                offset += (int)length;
+                    __BF.BinaryLayout.ThrowShortInput("Chunk", position, "Data", offset, __BF.BinaryLayout.Needed(length, 1), source.Length - offset);
+                at_Data = offset;
+                length_Data = (int)length;
+                offset += length_Data;
             }
             {
                 if (4UL > (ulong)(source.Length - offset))
-                {
-                    validator.ReportShortInput("Crc", offset, 4, source.Length - offset);
-                    return offset;
-                }
-                value.Crc = __BP.ReadUInt32BigEndian(source.Slice(offset));
-                offset += 4;
+                    __BF.BinaryLayout.ThrowShortInput("Chunk", position, "Crc", offset, 4, source.Length - offset);
+                at_Crc = offset;
+                length_Crc = 4;
+                offset += length_Crc;
             }
-            __BF.BinaryChecksum.Check(__BF.ChecksumAlgorithm.Crc32, source, value.CrcRange(), value.Crc, ref validator, "Crc");
-            return offset;
+            this.source = source.Slice(0, offset);
         }
 
-        private (int From, int To, int At) CrcRange()
-        {
-            int from = 4, to = 0, at = 0;
-            var offset = 8;
-            offset += (this.Data?.Length ?? 0);
-            to = offset;
-            at = offset;
-            offset += 4;
-            return (from, to, at);
-        }
+        static View __BF.IBinaryView<View>.Create(__Span source, long position) => new(source, position);
 
-        /// <inheritdoc/>
-        /// <exception cref="__Sys.ArgumentException"><paramref name="destination"/> is too short, or a member cannot be encoded.</exception>
-        public void Write(__Sys.Span<byte> destination)
-        {
-            var size = GetEncodedSize();
-            if (destination.Length < size)
-                __BF.BinaryLayout.ThrowDestinationTooShort("Chunk", size, destination.Length);
-            destination = destination.Slice(0, size);
-            __BP.WriteUInt32BigEndian(destination.Slice(0), unchecked((uint)((this.Data?.Length ?? 0))));
-            __BP.WriteUInt32BigEndian(destination.Slice(4), this.Type);
-            var offset = 8;
-            ((__Span)this.Data).CopyTo(destination.Slice(offset));
-            offset += (this.Data?.Length ?? 0);
-            __BP.WriteUInt32BigEndian(destination.Slice(offset), this.Crc);
-            offset += 4;
-            __BF.BinaryChecksum.Write(__BF.ChecksumAlgorithm.Crc32, destination, CrcRange(), true);
-        }
+        /// <summary>The bytes of the value.</summary>
+        public __Span EncodedBytes => source;
 
-        /// <summary>Returns every rule this value breaks, in field order; allocates nothing when there is none.</summary>
-        public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate() => Validate(null, 0);
+        /// <summary>The number of bytes the value takes.</summary>
+        public int EncodedSize => source.Length;
 
-        /// <inheritdoc/>
-        public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate(__BF.IValidationContext? context, long position) =>
-            __BF.BinaryLayout.Validate(this, "Chunk", context, position);
+        /// <summary>The absolute offset of the value's first byte.</summary>
+        public long Position => position;
 
-        /// <inheritdoc/>
-        [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
-        public void ValidateInto(ref __BF.BinaryFormatValidator validator)
-        {
-            if ((this.Data?.Length ?? 0) is var LengthExpected && unchecked((ulong)this.Length) != (ulong)LengthExpected)
-            {
-                validator.Report("Length", 0, __BF.BinaryFormatRule.Length, __BF.BinaryFormatValidator.Format(this.Length), __BF.BinaryFormatValidator.Format(LengthExpected), "expected " + __BF.BinaryFormatValidator.Format(LengthExpected) + " (the length of Data), but got " + __BF.BinaryFormatValidator.Format(this.Length));
-                if (validator.ShouldStop) return;
-            }
-            var offset = 8;
-            offset += (this.Data?.Length ?? 0);
-            if (!validator.ChecksumsVerified)
-            {
-                __BF.BinaryChecksum.Validate(this, __BF.ChecksumAlgorithm.Crc32, CrcRange(), this.Crc, true, ref validator, "Crc");
-                if (validator.ShouldStop) return;
-            }
-            offset += 4;
-            OnValidate(ref validator);
-        }
+        /// <summary>Reads and validates the value, as <c>Chunk.Read</c> does.</summary>
+        /// <exception cref="__BF.BinaryFormatException">The value breaks a rule.</exception>
+        public global::Sample.Views.Chunk Read() => global::Sample.Views.Chunk.Read(source, position);
 
-        /// <summary>Implement this to add hand-written checks; report them with <c>validator.Report</c>.</summary>
-        partial void OnValidate(ref __BF.BinaryFormatValidator validator);
+        /// <summary>Checks every rule <c>Read</c> checks (by reading the value: it allocates only what <c>Read</c> allocates); empty when the value is valid.</summary>
+        public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate() =>
+            global::Sample.Views.Chunk.TryRead(source, position, out _, out _, out var error) ? [] : [error];
 
-        /// <summary>A <see cref="Chunk"/> seen in place: each property decodes its field from the bytes when read; nothing is copied or allocated.</summary>
-        public readonly ref struct View : __BF.IBinaryView<View>
-        {
-            private readonly __Span source;
-            private readonly long position;
-            private readonly int at_Data, length_Data;
-            private readonly int at_Crc, length_Crc;
+        /// <summary><see cref="Chunk.Length"/>: decoded when read.</summary>
+        public uint Length => __BP.ReadUInt32BigEndian(source.Slice(0));
 
-            /// <summary>A view of the value at the start of <paramref name="source"/>.</summary>
-            /// <exception cref="__BF.BinaryFormatException">The input is too short for the value.</exception>
-            public View(__Span source) : this(source, 0) { }
+        /// <summary><see cref="Chunk.Type"/>: decoded when read.</summary>
+        public uint Type => __BP.ReadUInt32BigEndian(source.Slice(4));
 
-            /// <summary>A view of the value at the start of <paramref name="source"/>, whose first byte is at absolute offset <paramref name="position"/> (for errors).</summary>
-            /// <exception cref="__BF.BinaryFormatException">The input is too short for the value.</exception>
-            public View(__Span source, long position)
-            {
-                this.source = source;
-                this.position = position;
-                if (source.Length < 8)
-                    __BF.BinaryLayout.ThrowShortInput("Chunk", position, "", 0, 8, source.Length);
-                var offset = 8;
-                {
-                    var length = unchecked((ulong)this.Length);
-                    if (length > (ulong)(source.Length - offset))
-                        __BF.BinaryLayout.ThrowShortInput("Chunk", position, "Data", offset, __BF.BinaryLayout.Needed(length, 1), source.Length - offset);
-                    at_Data = offset;
-                    length_Data = (int)length;
-                    offset += length_Data;
-                }
-                {
-                    if (4UL > (ulong)(source.Length - offset))
-                        __BF.BinaryLayout.ThrowShortInput("Chunk", position, "Crc", offset, 4, source.Length - offset);
-                    at_Crc = offset;
-                    length_Crc = 4;
-                    offset += length_Crc;
-                }
-                this.source = source.Slice(0, offset);
-            }
+        /// <summary><see cref="Chunk.Data"/>: its bytes.</summary>
+        public __Span Data => source.Slice(at_Data, length_Data);
 
-            static View __BF.IBinaryView<View>.Create(__Span source, long position) => new(source, position);
+        /// <summary><see cref="Chunk.Crc"/>: decoded when read.</summary>
+        public uint Crc => __BP.ReadUInt32BigEndian(source.Slice(at_Crc));
 
-            /// <summary>The bytes of the value.</summary>
-            public __Span EncodedBytes => source;
-
-            /// <summary>The number of bytes the value takes.</summary>
-            public int EncodedSize => source.Length;
-
-            /// <summary>The absolute offset of the value's first byte.</summary>
-            public long Position => position;
-
-            /// <summary>Reads and validates the value, as <c>Chunk.Read</c> does.</summary>
-            /// <exception cref="__BF.BinaryFormatException">The value breaks a rule.</exception>
-            public global::Sample.Views.Chunk Read() => global::Sample.Views.Chunk.Read(source, position);
-
-            /// <summary>Checks every rule <c>Read</c> checks (by reading the value: it allocates only what <c>Read</c> allocates); empty when the value is valid.</summary>
-            public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate() =>
-                global::Sample.Views.Chunk.TryRead(source, position, out _, out _, out var error) ? [] : [error];
-
-            /// <summary><see cref="Chunk.Length"/>: decoded when read.</summary>
-            public uint Length => __BP.ReadUInt32BigEndian(source.Slice(0));
-
-            /// <summary><see cref="Chunk.Type"/>: decoded when read.</summary>
-            public uint Type => __BP.ReadUInt32BigEndian(source.Slice(4));
-
-            /// <summary><see cref="Chunk.Data"/>: its bytes.</summary>
-            public __Span Data => source.Slice(at_Data, length_Data);
-
-            /// <summary><see cref="Chunk.Crc"/>: decoded when read.</summary>
-            public uint Crc => __BP.ReadUInt32BigEndian(source.Slice(at_Crc));
-
-            /// <summary>Whether <see cref="Chunk.Crc"/> is the checksum of the bytes it covers (computed on each call).</summary>
-            public bool CrcMatches => __BF.BinaryChecksum.Compute(__BF.ChecksumAlgorithm.Crc32, source, 4, at_Data + length_Data, at_Crc) == Crc;
-        }
+        /// <summary>Whether <see cref="Chunk.Crc"/> is the checksum of the bytes it covers (computed on each call).</summary>
+        public bool CrcMatches => __BF.BinaryChecksum.Compute(__BF.ChecksumAlgorithm.Crc32, source, 4, at_Data + length_Data, at_Crc) == Crc;
     }
 }
 //----- Sample.Views.ChunkFile.g.cs -----
@@ -235,253 +208,223 @@ using __BP = global::System.Buffers.Binary.BinaryPrimitives;
 using __Span = global::System.ReadOnlySpan<byte>;
 using __Sys = global::System;
 
-namespace Sample.Views
+namespace Sample.Views;
+
+partial class ChunkFile : __BF.IBinaryLayout<global::Sample.Views.ChunkFile>
 {
-    partial class ChunkFile : __BF.IBinaryLayout<global::Sample.Views.ChunkFile>
+    /// <inheritdoc/>
+    public int GetEncodedSize()
     {
-        /// <inheritdoc/>
-        public int GetEncodedSize()
+        var offset = 4;
+        offset += __BF.BinaryText.EncodedSize(this.Title, __BF.TextEncoding.Utf8, true);
+        offset += __BF.BinaryLayout.EncodedSize(this.Chunks);
+        return offset;
+    }
+
+    /// <inheritdoc/>
+    public static global::Sample.Views.ChunkFile Read(__Span source, long position = 0) => Read(source, position, out _);
+
+    /// <inheritdoc/>
+    public static global::Sample.Views.ChunkFile Read(__Span source, long position, out int bytesConsumed) =>
+        TryRead(source, position, out var value, out bytesConsumed, out var error) ? value : throw new __BF.BinaryFormatException(error);
+
+    /// <summary>Reads and validates a value without throwing.</summary>
+    public static bool TryRead(__Span source, out global::Sample.Views.ChunkFile value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
+        TryRead(source, 0, out value, out _, out error);
+
+    /// <inheritdoc/>
+    public static bool TryRead(__Span source, long position, out global::Sample.Views.ChunkFile value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
+        TryRead(source, position, out value, out _, out error);
+
+    /// <inheritdoc/>
+    public static bool TryRead(__Span source, long position, out global::Sample.Views.ChunkFile value, out int bytesConsumed, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
+        __BF.BinaryLayout.TryRead(source, position, "ChunkFile", out value, out bytesConsumed, out error);
+
+    /// <inheritdoc/>
+    [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
+    public static int ReadInto(__Span source, out global::Sample.Views.ChunkFile value, ref __BF.BinaryFormatValidator validator)
+    {
+        if (source.Length < 4)
         {
-            var offset = 4;
-            offset += __BF.BinaryText.EncodedSize(this.Title, __BF.TextEncoding.Utf8, true);
-            offset += __BF.BinaryLayout.EncodedSize(this.Chunks);
-            return offset;
+            value = default!;
+            validator.ReportShortInput("", 0, 4, source.Length);
+            return 0;
         }
-
-        /// <summary>Reads and validates a value from the start of <paramref name="source"/>.</summary>
-        /// <exception cref="__BF.BinaryFormatException">The input is too short or breaks a rule.</exception>
-        public static global::Sample.Views.ChunkFile Read(__Span source) => Read(source, 0, out _);
-
-        /// <inheritdoc/>
-        public static global::Sample.Views.ChunkFile Read(__Span source, long position) => Read(source, position, out _);
-
-        /// <inheritdoc/>
-        public static global::Sample.Views.ChunkFile Read(__Span source, long position, out int bytesConsumed)
+        value = new global::Sample.Views.ChunkFile();
+        value.Signature = __BP.ReadUInt32BigEndian(source);
+        var offset = 4;
         {
-            if (!TryRead(source, position, out var value, out bytesConsumed, out var error))
-                throw new __BF.BinaryFormatException(error);
-            return value;
-        }
-
-        /// <summary>Reads and validates a value without throwing.</summary>
-        public static bool TryRead(__Span source, out global::Sample.Views.ChunkFile value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
-            TryRead(source, 0, out value, out _, out error);
-
-        /// <inheritdoc/>
-        public static bool TryRead(__Span source, long position, out global::Sample.Views.ChunkFile value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
-            TryRead(source, position, out value, out _, out error);
-
-        /// <inheritdoc/>
-        public static bool TryRead(__Span source, long position, out global::Sample.Views.ChunkFile value, out int bytesConsumed, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error)
-        {
-            var validator = new __BF.BinaryFormatValidator("ChunkFile", "", position, null, null);
-            bytesConsumed = ReadInto(source, out value, ref validator);
-            if (validator.First is null)
+            var end = __BF.BinaryText.IndexOfTerminator(source.Slice(offset), __BF.TextEncoding.Utf8);
+            if (end < 0)
             {
-                validator.ChecksumsVerified = true;
-                value.ValidateInto(ref validator);
+                validator.ReportShortInput("Title", offset, source.Length - offset + __BF.BinaryText.TerminatorSize(__BF.TextEncoding.Utf8), source.Length - offset);
+                return offset;
             }
-            error = validator.First;
-            return error is null;
+            value.Title = __BF.BinaryText.Read(source.Slice(offset, end), __BF.TextEncoding.Utf8, false, ref validator, "Title", offset);
+            offset += end + __BF.BinaryText.TerminatorSize(__BF.TextEncoding.Utf8);
         }
-
-        /// <inheritdoc/>
-        [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
-        public static int ReadInto(__Span source, out global::Sample.Views.ChunkFile value, ref __BF.BinaryFormatValidator validator)
         {
+            var list = new __Sys.Collections.Generic.List<global::Sample.Views.Chunk>();
+            while (true)
+            {
+                var nested = validator.Element("Chunks", list.Count, offset);
+                var consumed = global::Sample.Views.Chunk.ReadInto(source.Slice(offset, source.Length - offset), out var item, ref nested);
+                validator.Absorb(nested);
+                if (validator.First is not null)
+                    return offset;
+                if (consumed == 0)
+                {
+                    validator.ReportShortInput("Chunks", offset, 1, 0);
+                    return offset;
+                }
+                offset += consumed;
+                list.Add(item);
+                if (unchecked((long)item.Type) == 1229278788L)
+                    break;
+            }
+            value.Chunks = list.ToArray();
+        }
+        return offset;
+    }
+
+    /// <inheritdoc/>
+    public void Write(__Sys.Span<byte> destination)
+    {
+        var size = GetEncodedSize();
+        if (destination.Length < size)
+            __BF.BinaryLayout.ThrowDestinationTooShort("ChunkFile", size, destination.Length);
+        destination = destination.Slice(0, size);
+        __BP.WriteUInt32BigEndian(destination, 2303741511U);
+        var offset = 4;
+        __BF.BinaryText.Write(this.Title, destination.Slice(offset, __BF.BinaryText.EncodedSize(this.Title, __BF.TextEncoding.Utf8, true)), __BF.TextEncoding.Utf8, true, "ChunkFile.Title");
+        offset += __BF.BinaryText.EncodedSize(this.Title, __BF.TextEncoding.Utf8, true);
+        {
+            var items = this.Chunks ?? __Sys.Array.Empty<global::Sample.Views.Chunk>();
+            foreach (var item in items)
+            {
+                var length = item.GetEncodedSize();
+                item.Write(destination.Slice(offset, length));
+                offset += length;
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate(__BF.IValidationContext? context = null, long position = 0) =>
+        __BF.BinaryLayout.Validate(this, "ChunkFile", context, position);
+
+    /// <inheritdoc/>
+    [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
+    public void ValidateInto(ref __BF.BinaryFormatValidator validator)
+    {
+        if (this.Signature is not 2303741511)
+            validator.ReportMagic("Signature", 0, this.Signature, 0x89504E47UL, 8);
+        var offset = 4;
+        if (validator.ShouldStop) return;
+        __BF.BinaryText.Check(this.Title, __BF.TextEncoding.Utf8, -1, ref validator, "Title", offset);
+        if (validator.ShouldStop) return;
+        offset += __BF.BinaryText.EncodedSize(this.Title, __BF.TextEncoding.Utf8, true);
+        if (this.Chunks is not { Length: > 0 } || unchecked((long)this.Chunks[^1].Type) != 1229278788L)
+        {
+            validator.Report("Chunks", offset, __BF.BinaryFormatRule.Terminator, "no terminator", "Type = 1229278788", "expected the last element to be the terminator (" + "Type = 1229278788" + ")");
+            if (validator.ShouldStop) return;
+        }
+        if (this.Chunks is { } ChunksItems)
+        {
+            var elementAt = offset;
+            for (var i = 0; i < ChunksItems.Length; i++)
+            {
+                if (ChunksItems[i] is null) continue;
+                var elementValidator = validator.Element("Chunks", i, elementAt);
+                elementValidator.ChecksumsVerified = validator.ChecksumsVerified;
+                ChunksItems[i].ValidateInto(ref elementValidator);
+                validator.Absorb(elementValidator);
+                if (validator.ShouldStop) return;
+                elementAt += ChunksItems[i].GetEncodedSize();
+            }
+        }
+        offset += __BF.BinaryLayout.EncodedSize(this.Chunks);
+    }
+
+    /// <summary>A <see cref="ChunkFile"/> seen in place: each property decodes its field from the bytes when read; nothing is copied or allocated.</summary>
+    public readonly ref struct View : __BF.IBinaryView<View>
+    {
+        private readonly __Span source;
+        private readonly long position;
+        private readonly int at_Title, length_Title;
+        private readonly int at_Chunks, length_Chunks, count_Chunks, stride_Chunks;
+
+        /// <summary>A view of the value at the start of <paramref name="source"/>.</summary>
+        /// <exception cref="__BF.BinaryFormatException">The input is too short for the value.</exception>
+        public View(__Span source) : this(source, 0) { }
+
+        /// <summary>A view of the value at the start of <paramref name="source"/>, whose first byte is at absolute offset <paramref name="position"/> (for errors).</summary>
+        /// <exception cref="__BF.BinaryFormatException">The input is too short for the value.</exception>
+        public View(__Span source, long position)
+        {
+            this.source = source;
+            this.position = position;
             if (source.Length < 4)
-            {
-                value = default!;
-                validator.ReportShortInput("", 0, 4, source.Length);
-                return 0;
-            }
-            value = new global::Sample.Views.ChunkFile();
-            value.Signature = __BP.ReadUInt32BigEndian(source.Slice(0));
+                __BF.BinaryLayout.ThrowShortInput("ChunkFile", position, "", 0, 4, source.Length);
             var offset = 4;
             {
                 var end = __BF.BinaryText.IndexOfTerminator(source.Slice(offset), __BF.TextEncoding.Utf8);
                 if (end < 0)
-                {
-                    validator.ReportShortInput("Title", offset, source.Length - offset + __BF.BinaryText.TerminatorSize(__BF.TextEncoding.Utf8), source.Length - offset);
-                    return offset;
-                }
-                value.Title = __BF.BinaryText.Read(source.Slice(offset, end), __BF.TextEncoding.Utf8, false, ref validator, "Title", offset);
-                offset += end + __BF.BinaryText.TerminatorSize(__BF.TextEncoding.Utf8);
+                    __BF.BinaryLayout.ThrowShortInput("ChunkFile", position, "Title", offset, source.Length - offset + __BF.BinaryText.TerminatorSize(__BF.TextEncoding.Utf8), source.Length - offset);
+                at_Title = offset;
+                length_Title = end;
+                offset += length_Title;
+                offset += __BF.BinaryText.TerminatorSize(__BF.TextEncoding.Utf8);
             }
             {
-                var list = new __Sys.Collections.Generic.List<global::Sample.Views.Chunk>();
+                var start = offset;
+                var count = 0;
                 while (true)
                 {
-                    var nested = validator.Element("Chunks", list.Count, offset);
-                    var consumed = global::Sample.Views.Chunk.ReadInto(source.Slice(offset, source.Length - offset), out var item, ref nested);
-                    validator.Absorb(nested);
-                    if (validator.First is not null)
-                        return offset;
-                    if (consumed == 0)
-                    {
-                        validator.ReportShortInput("Chunks", offset, 1, 0);
-                        return offset;
-                    }
-                    offset += consumed;
-                    list.Add(item);
-                    if (unchecked((long)item.Type) == 1229278788L)
+                    var item = new global::Sample.Views.Chunk.View(source.Slice(offset), position + offset);
+                    var last = unchecked((long)item.Type) == 1229278788L;
+                    var size = item.EncodedSize;
+                    if (size == 0)
+                        __BF.BinaryLayout.ThrowShortInput("ChunkFile", position, "Chunks", offset, 1, 0);
+                    offset += size;
+                    count++;
+                    if (last)
                         break;
                 }
-                value.Chunks = list.ToArray();
+                at_Chunks = start;
+                length_Chunks = offset - start;
+                (count_Chunks, stride_Chunks) = (count, 0);
             }
-            return offset;
+            this.source = source.Slice(0, offset);
         }
 
-        /// <inheritdoc/>
-        /// <exception cref="__Sys.ArgumentException"><paramref name="destination"/> is too short, or a member cannot be encoded.</exception>
-        public void Write(__Sys.Span<byte> destination)
-        {
-            var size = GetEncodedSize();
-            if (destination.Length < size)
-                __BF.BinaryLayout.ThrowDestinationTooShort("ChunkFile", size, destination.Length);
-            destination = destination.Slice(0, size);
-            __BP.WriteUInt32BigEndian(destination.Slice(0), 2303741511U);
-            var offset = 4;
-            __BF.BinaryText.Write(this.Title, destination.Slice(offset, __BF.BinaryText.EncodedSize(this.Title, __BF.TextEncoding.Utf8, true)), __BF.TextEncoding.Utf8, true, "ChunkFile.Title");
-            offset += __BF.BinaryText.EncodedSize(this.Title, __BF.TextEncoding.Utf8, true);
-            {
-                var items = this.Chunks ?? __Sys.Array.Empty<global::Sample.Views.Chunk>();
-                foreach (var item in items)
-                {
-                    var length = item.GetEncodedSize();
-                    item.Write(destination.Slice(offset, length));
-                    offset += length;
-                }
-            }
-        }
+        static View __BF.IBinaryView<View>.Create(__Span source, long position) => new(source, position);
 
-        /// <summary>Returns every rule this value breaks, in field order; allocates nothing when there is none.</summary>
-        public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate() => Validate(null, 0);
+        /// <summary>The bytes of the value.</summary>
+        public __Span EncodedBytes => source;
 
-        /// <inheritdoc/>
-        public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate(__BF.IValidationContext? context, long position) =>
-            __BF.BinaryLayout.Validate(this, "ChunkFile", context, position);
+        /// <summary>The number of bytes the value takes.</summary>
+        public int EncodedSize => source.Length;
 
-        /// <inheritdoc/>
-        [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
-        public void ValidateInto(ref __BF.BinaryFormatValidator validator)
-        {
-            if (this.Signature != 2303741511U)
-            {
-                var found = __BF.BinaryFormatValidator.Hex(unchecked((ulong)this.Signature), 8);
-                validator.Report("Signature", 0, __BF.BinaryFormatRule.Magic, found, "0x89504E47", "expected 0x89504E47, but got " + found);
-                if (validator.ShouldStop) return;
-            }
-            var offset = 4;
-            __BF.BinaryText.Check(this.Title, __BF.TextEncoding.Utf8, -1, ref validator, "Title", offset);
-            if (validator.ShouldStop) return;
-            offset += __BF.BinaryText.EncodedSize(this.Title, __BF.TextEncoding.Utf8, true);
-            if (this.Chunks is not { Length: > 0 } || unchecked((long)this.Chunks[^1].Type) != 1229278788L)
-            {
-                validator.Report("Chunks", offset, __BF.BinaryFormatRule.Terminator, "no terminator", "Type = 1229278788", "expected the last element to be the terminator (" + "Type = 1229278788" + ")");
-                if (validator.ShouldStop) return;
-            }
-            if (this.Chunks is { } ChunksItems)
-            {
-                var elementAt = offset;
-                for (var i = 0; i < ChunksItems.Length; i++)
-                {
-                    if (ChunksItems[i] is null) continue;
-                    var elementValidator = validator.Element("Chunks", i, elementAt);
-                    elementValidator.ChecksumsVerified = validator.ChecksumsVerified;
-                    ChunksItems[i].ValidateInto(ref elementValidator);
-                    validator.Absorb(elementValidator);
-                    if (validator.ShouldStop) return;
-                    elementAt += ChunksItems[i].GetEncodedSize();
-                }
-            }
-            offset += __BF.BinaryLayout.EncodedSize(this.Chunks);
-            OnValidate(ref validator);
-        }
+        /// <summary>The absolute offset of the value's first byte.</summary>
+        public long Position => position;
 
-        /// <summary>Implement this to add hand-written checks; report them with <c>validator.Report</c>.</summary>
-        partial void OnValidate(ref __BF.BinaryFormatValidator validator);
+        /// <summary>Reads and validates the value, as <c>ChunkFile.Read</c> does.</summary>
+        /// <exception cref="__BF.BinaryFormatException">The value breaks a rule.</exception>
+        public global::Sample.Views.ChunkFile Read() => global::Sample.Views.ChunkFile.Read(source, position);
 
-        /// <summary>A <see cref="ChunkFile"/> seen in place: each property decodes its field from the bytes when read; nothing is copied or allocated.</summary>
-        public readonly ref struct View : __BF.IBinaryView<View>
-        {
-            private readonly __Span source;
-            private readonly long position;
-            private readonly int at_Title, length_Title;
-            private readonly int at_Chunks, length_Chunks, count_Chunks, stride_Chunks;
+        /// <summary>Checks every rule <c>Read</c> checks (by reading the value: it allocates only what <c>Read</c> allocates); empty when the value is valid.</summary>
+        public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate() =>
+            global::Sample.Views.ChunkFile.TryRead(source, position, out _, out _, out var error) ? [] : [error];
 
-            /// <summary>A view of the value at the start of <paramref name="source"/>.</summary>
-            /// <exception cref="__BF.BinaryFormatException">The input is too short for the value.</exception>
-            public View(__Span source) : this(source, 0) { }
+        /// <summary><see cref="ChunkFile.Signature"/>: decoded when read.</summary>
+        public uint Signature => __BP.ReadUInt32BigEndian(source.Slice(0));
 
-            /// <summary>A view of the value at the start of <paramref name="source"/>, whose first byte is at absolute offset <paramref name="position"/> (for errors).</summary>
-            /// <exception cref="__BF.BinaryFormatException">The input is too short for the value.</exception>
-            public View(__Span source, long position)
-            {
-                this.source = source;
-                this.position = position;
-                if (source.Length < 4)
-                    __BF.BinaryLayout.ThrowShortInput("ChunkFile", position, "", 0, 4, source.Length);
-                var offset = 4;
-                {
-                    var end = __BF.BinaryText.IndexOfTerminator(source.Slice(offset), __BF.TextEncoding.Utf8);
-                    if (end < 0)
-                        __BF.BinaryLayout.ThrowShortInput("ChunkFile", position, "Title", offset, source.Length - offset + __BF.BinaryText.TerminatorSize(__BF.TextEncoding.Utf8), source.Length - offset);
-                    at_Title = offset;
-                    length_Title = end;
-                    offset += length_Title;
-                    offset += __BF.BinaryText.TerminatorSize(__BF.TextEncoding.Utf8);
-                }
-                {
-                    var start = offset;
-                    var count = 0;
-                    while (true)
-                    {
-                        var item = new global::Sample.Views.Chunk.View(source.Slice(offset), position + offset);
-                        var last = unchecked((long)item.Type) == 1229278788L;
-                        var size = item.EncodedSize;
-                        if (size == 0)
-                            __BF.BinaryLayout.ThrowShortInput("ChunkFile", position, "Chunks", offset, 1, 0);
-                        offset += size;
-                        count++;
-                        if (last)
-                            break;
-                    }
-                    at_Chunks = start;
-                    length_Chunks = offset - start;
-                    (count_Chunks, stride_Chunks) = (count, 0);
-                }
-                this.source = source.Slice(0, offset);
-            }
+        /// <summary><see cref="ChunkFile.Title"/>: its encoded bytes (decode them with <c>Read()</c> or the encoding).</summary>
+        public __Span Title => source.Slice(at_Title, length_Title);
 
-            static View __BF.IBinaryView<View>.Create(__Span source, long position) => new(source, position);
-
-            /// <summary>The bytes of the value.</summary>
-            public __Span EncodedBytes => source;
-
-            /// <summary>The number of bytes the value takes.</summary>
-            public int EncodedSize => source.Length;
-
-            /// <summary>The absolute offset of the value's first byte.</summary>
-            public long Position => position;
-
-            /// <summary>Reads and validates the value, as <c>ChunkFile.Read</c> does.</summary>
-            /// <exception cref="__BF.BinaryFormatException">The value breaks a rule.</exception>
-            public global::Sample.Views.ChunkFile Read() => global::Sample.Views.ChunkFile.Read(source, position);
-
-            /// <summary>Checks every rule <c>Read</c> checks (by reading the value: it allocates only what <c>Read</c> allocates); empty when the value is valid.</summary>
-            public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate() =>
-                global::Sample.Views.ChunkFile.TryRead(source, position, out _, out _, out var error) ? [] : [error];
-
-            /// <summary><see cref="ChunkFile.Signature"/>: decoded when read.</summary>
-            public uint Signature => __BP.ReadUInt32BigEndian(source.Slice(0));
-
-            /// <summary><see cref="ChunkFile.Title"/>: its encoded bytes (decode them with <c>Read()</c> or the encoding).</summary>
-            public __Span Title => source.Slice(at_Title, length_Title);
-
-            /// <summary><see cref="ChunkFile.Chunks"/>: views of the elements.</summary>
-            public __BF.BinaryViews<global::Sample.Views.Chunk.View> Chunks => new(source.Slice(at_Chunks, length_Chunks), count_Chunks, stride_Chunks, position + at_Chunks);
-        }
+        /// <summary><see cref="ChunkFile.Chunks"/>: views of the elements.</summary>
+        public __BF.BinaryViews<global::Sample.Views.Chunk.View> Chunks => new(source.Slice(at_Chunks, length_Chunks), count_Chunks, stride_Chunks, position + at_Chunks);
     }
 }
 //----- Sample.Views.Circle.g.cs -----
@@ -492,148 +435,123 @@ using __BP = global::System.Buffers.Binary.BinaryPrimitives;
 using __Span = global::System.ReadOnlySpan<byte>;
 using __Sys = global::System;
 
-namespace Sample.Views
+namespace Sample.Views;
+
+partial struct Circle : __BF.IBinaryFormat<Circle>
 {
-    partial struct Circle : __BF.IBinaryFormat<global::Sample.Views.Circle>
+    /// <summary>The encoded size in bytes.</summary>
+    public const int Size = 4;
+
+    static int __BF.IBinaryFormat<Circle>.Size => 4;
+
+    /// <inheritdoc/>
+    public int GetEncodedSize() => 4;
+
+    static bool __BF.IBinaryLayout<Circle>.HasRules => false;
+
+    /// <inheritdoc/>
+    public static Circle Read(__Span source, long position = 0) => Read(source, position, out _);
+
+    /// <inheritdoc/>
+    public static Circle Read(__Span source, long position, out int bytesConsumed) =>
+        TryRead(source, position, out var value, out bytesConsumed, out var error) ? value : throw new __BF.BinaryFormatException(error);
+
+    /// <summary>Reads and validates a value without throwing.</summary>
+    public static bool TryRead(__Span source, out Circle value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
+        TryRead(source, 0, out value, out _, out error);
+
+    /// <inheritdoc/>
+    public static bool TryRead(__Span source, long position, out Circle value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
+        TryRead(source, position, out value, out _, out error);
+
+    /// <inheritdoc/>
+    public static bool TryRead(__Span source, long position, out Circle value, out int bytesConsumed, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error)
     {
-        /// <summary>The encoded size in bytes.</summary>
-        public const int Size = 4;
-
-        static int __BF.IBinaryFormat<global::Sample.Views.Circle>.Size => 4;
-
-        /// <inheritdoc/>
-        public int GetEncodedSize() => 4;
-
-        static bool __BF.IBinaryLayout<global::Sample.Views.Circle>.HasRules => false;
-
-        /// <summary>Reads and validates a value from the start of <paramref name="source"/>.</summary>
-        /// <exception cref="__BF.BinaryFormatException">The input is too short or breaks a rule.</exception>
-        public static global::Sample.Views.Circle Read(__Span source) => Read(source, 0, out _);
-
-        /// <inheritdoc/>
-        public static global::Sample.Views.Circle Read(__Span source, long position) => Read(source, position, out _);
-
-        /// <inheritdoc/>
-        public static global::Sample.Views.Circle Read(__Span source, long position, out int bytesConsumed)
+        if (source.Length >= 4)
         {
-            if (!TryRead(source, position, out var value, out bytesConsumed, out var error))
-                throw new __BF.BinaryFormatException(error);
-            return value;
-        }
-
-        /// <summary>Reads and validates a value without throwing.</summary>
-        public static bool TryRead(__Span source, out global::Sample.Views.Circle value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
-            TryRead(source, 0, out value, out _, out error);
-
-        /// <inheritdoc/>
-        public static bool TryRead(__Span source, long position, out global::Sample.Views.Circle value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
-            TryRead(source, position, out value, out _, out error);
-
-        /// <inheritdoc/>
-        public static bool TryRead(__Span source, long position, out global::Sample.Views.Circle value, out int bytesConsumed, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error)
-        {
-            var validator = new __BF.BinaryFormatValidator("Circle", "", position, null, null);
-            bytesConsumed = ReadInto(source, out value, ref validator);
-            if (validator.First is null)
-            {
-                value.ValidateInto(ref validator);
-            }
-            error = validator.First;
-            return error is null;
-        }
-
-        /// <summary>Reads the fields without validating them; <paramref name="source"/> must hold at least 4 bytes.</summary>
-        public static global::Sample.Views.Circle ReadUnchecked(__Span source)
-        {
-            source = source.Slice(0, 4);
-            var value = new global::Sample.Views.Circle();
-            value.Radius = __BP.ReadUInt32BigEndian(source.Slice(0));
-            return value;
-        }
-
-        /// <inheritdoc/>
-        [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
-        public static int ReadInto(__Span source, out global::Sample.Views.Circle value, ref __BF.BinaryFormatValidator validator)
-        {
-            if (source.Length < 4)
-            {
-                value = default!;
-                validator.ReportShortInput("", 0, 4, source.Length);
-                return 0;
-            }
             value = ReadUnchecked(source);
-            return 4;
+            bytesConsumed = 4;
+            error = null;
+            return true;
         }
+        return __BF.BinaryLayout.TryRead(source, position, "Circle", out value, out bytesConsumed, out error);
+    }
 
-        /// <inheritdoc/>
-        /// <exception cref="__Sys.ArgumentException"><paramref name="destination"/> is too short, or a member cannot be encoded.</exception>
-        public void Write(__Sys.Span<byte> destination)
+    /// <inheritdoc/>
+    public static Circle ReadUnchecked(__Span source)
+    {
+        source = source.Slice(0, 4);
+        return new Circle
         {
-            if (destination.Length < 4)
-                __BF.BinaryLayout.ThrowDestinationTooShort("Circle", 4, destination.Length);
-            destination = destination.Slice(0, 4);
-            __BP.WriteUInt32BigEndian(destination.Slice(0), this.Radius);
-        }
+            Radius = __BP.ReadUInt32BigEndian(source),
+        };
+    }
 
-        /// <summary>Returns every rule this value breaks, in field order; allocates nothing when there is none.</summary>
-        public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate() => Validate(null, 0);
+    /// <inheritdoc/>
+    [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
+    public static int ReadInto(__Span source, out Circle value, ref __BF.BinaryFormatValidator validator) =>
+        __BF.BinaryLayout.ReadInto(source, out value, ref validator);
 
-        /// <inheritdoc/>
-        public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate(__BF.IValidationContext? context, long position) =>
-            __BF.BinaryLayout.Validate(this, "Circle", context, position);
+    /// <inheritdoc/>
+    public void Write(__Sys.Span<byte> destination)
+    {
+        if (destination.Length < 4)
+            __BF.BinaryLayout.ThrowDestinationTooShort("Circle", 4, destination.Length);
+        destination = destination.Slice(0, 4);
+        __BP.WriteUInt32BigEndian(destination, this.Radius);
+    }
 
-        /// <inheritdoc/>
-        [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
-        public void ValidateInto(ref __BF.BinaryFormatValidator validator)
+    /// <inheritdoc/>
+    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate(__BF.IValidationContext? context = null, long position = 0) =>
+        __BF.BinaryLayout.Validate(this, "Circle", context, position);
+
+    /// <inheritdoc/>
+    [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
+    public void ValidateInto(ref __BF.BinaryFormatValidator validator)
+    {
+    }
+
+    /// <summary>A <see cref="Circle"/> seen in place: each property decodes its field from the bytes when read; nothing is copied or allocated.</summary>
+    public readonly ref struct View : __BF.IBinaryView<View>
+    {
+        private readonly __Span source;
+        private readonly long position;
+
+        /// <summary>A view of the value at the start of <paramref name="source"/>.</summary>
+        /// <exception cref="__BF.BinaryFormatException">The input is too short for the value.</exception>
+        public View(__Span source) : this(source, 0) { }
+
+        /// <summary>A view of the value at the start of <paramref name="source"/>, whose first byte is at absolute offset <paramref name="position"/> (for errors).</summary>
+        /// <exception cref="__BF.BinaryFormatException">The input is too short for the value.</exception>
+        public View(__Span source, long position)
         {
-            OnValidate(ref validator);
+            this.position = position;
+            if (source.Length < 4)
+                __BF.BinaryLayout.ThrowShortInput("Circle", position, "", 0, 4, source.Length);
+            this.source = source.Slice(0, 4);
         }
 
-        /// <summary>Implement this to add hand-written checks; report them with <c>validator.Report</c>.</summary>
-        partial void OnValidate(ref __BF.BinaryFormatValidator validator);
+        static View __BF.IBinaryView<View>.Create(__Span source, long position) => new(source, position);
 
-        /// <summary>A <see cref="Circle"/> seen in place: each property decodes its field from the bytes when read; nothing is copied or allocated.</summary>
-        public readonly ref struct View : __BF.IBinaryView<View>
-        {
-            private readonly __Span source;
-            private readonly long position;
+        /// <summary>The bytes of the value.</summary>
+        public __Span EncodedBytes => source;
 
-            /// <summary>A view of the value at the start of <paramref name="source"/>.</summary>
-            /// <exception cref="__BF.BinaryFormatException">The input is too short for the value.</exception>
-            public View(__Span source) : this(source, 0) { }
+        /// <summary>The number of bytes the value takes.</summary>
+        public int EncodedSize => source.Length;
 
-            /// <summary>A view of the value at the start of <paramref name="source"/>, whose first byte is at absolute offset <paramref name="position"/> (for errors).</summary>
-            /// <exception cref="__BF.BinaryFormatException">The input is too short for the value.</exception>
-            public View(__Span source, long position)
-            {
-                this.position = position;
-                if (source.Length < 4)
-                    __BF.BinaryLayout.ThrowShortInput("Circle", position, "", 0, 4, source.Length);
-                this.source = source.Slice(0, 4);
-            }
+        /// <summary>The absolute offset of the value's first byte.</summary>
+        public long Position => position;
 
-            static View __BF.IBinaryView<View>.Create(__Span source, long position) => new(source, position);
+        /// <summary>Reads and validates the value, as <c>Circle.Read</c> does.</summary>
+        /// <exception cref="__BF.BinaryFormatException">The value breaks a rule.</exception>
+        public global::Sample.Views.Circle Read() => global::Sample.Views.Circle.Read(source, position);
 
-            /// <summary>The bytes of the value.</summary>
-            public __Span EncodedBytes => source;
+        /// <summary>Checks every rule <c>Read</c> checks (by reading the value: it allocates only what <c>Read</c> allocates); empty when the value is valid.</summary>
+        public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate() =>
+            global::Sample.Views.Circle.TryRead(source, position, out _, out _, out var error) ? [] : [error];
 
-            /// <summary>The number of bytes the value takes.</summary>
-            public int EncodedSize => source.Length;
-
-            /// <summary>The absolute offset of the value's first byte.</summary>
-            public long Position => position;
-
-            /// <summary>Reads and validates the value, as <c>Circle.Read</c> does.</summary>
-            /// <exception cref="__BF.BinaryFormatException">The value breaks a rule.</exception>
-            public global::Sample.Views.Circle Read() => global::Sample.Views.Circle.Read(source, position);
-
-            /// <summary>Checks every rule <c>Read</c> checks (by reading the value: it allocates only what <c>Read</c> allocates); empty when the value is valid.</summary>
-            public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate() =>
-                global::Sample.Views.Circle.TryRead(source, position, out _, out _, out var error) ? [] : [error];
-
-            /// <summary><see cref="Circle.Radius"/>: decoded when read.</summary>
-            public uint Radius => __BP.ReadUInt32BigEndian(source.Slice(0));
-        }
+        /// <summary><see cref="Circle.Radius"/>: decoded when read.</summary>
+        public uint Radius => __BP.ReadUInt32BigEndian(source.Slice(0));
     }
 }
 //----- Sample.Views.Container.g.cs -----
@@ -644,193 +562,166 @@ using __BP = global::System.Buffers.Binary.BinaryPrimitives;
 using __Span = global::System.ReadOnlySpan<byte>;
 using __Sys = global::System;
 
-namespace Sample.Views
+namespace Sample.Views;
+
+partial class Container : __BF.IBinaryLayout<global::Sample.Views.Container>
 {
-    partial class Container : __BF.IBinaryLayout<global::Sample.Views.Container>
+    /// <inheritdoc/>
+    public int GetEncodedSize()
     {
-        /// <inheritdoc/>
-        public int GetEncodedSize()
+        var offset = 8;
+        offset += (this.Extra?.GetEncodedSize() ?? 0);
+        return offset;
+    }
+
+    /// <inheritdoc/>
+    public static global::Sample.Views.Container Read(__Span source, long position = 0) => Read(source, position, out _);
+
+    /// <inheritdoc/>
+    public static global::Sample.Views.Container Read(__Span source, long position, out int bytesConsumed) =>
+        TryRead(source, position, out var value, out bytesConsumed, out var error) ? value : throw new __BF.BinaryFormatException(error);
+
+    /// <summary>Reads and validates a value without throwing.</summary>
+    public static bool TryRead(__Span source, out global::Sample.Views.Container value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
+        TryRead(source, 0, out value, out _, out error);
+
+    /// <inheritdoc/>
+    public static bool TryRead(__Span source, long position, out global::Sample.Views.Container value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
+        TryRead(source, position, out value, out _, out error);
+
+    /// <inheritdoc/>
+    public static bool TryRead(__Span source, long position, out global::Sample.Views.Container value, out int bytesConsumed, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
+        __BF.BinaryLayout.TryRead(source, position, "Container", out value, out bytesConsumed, out error);
+
+    /// <inheritdoc/>
+    [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
+    public static int ReadInto(__Span source, out global::Sample.Views.Container value, ref __BF.BinaryFormatValidator validator)
+    {
+        if (source.Length < 8)
         {
-            var offset = 8;
-            offset += (this.Extra?.GetEncodedSize() ?? 0);
-            return offset;
+            value = default!;
+            validator.ReportShortInput("", 0, 8, source.Length);
+            return 0;
         }
-
-        /// <summary>Reads and validates a value from the start of <paramref name="source"/>.</summary>
-        /// <exception cref="__BF.BinaryFormatException">The input is too short or breaks a rule.</exception>
-        public static global::Sample.Views.Container Read(__Span source) => Read(source, 0, out _);
-
-        /// <inheritdoc/>
-        public static global::Sample.Views.Container Read(__Span source, long position) => Read(source, position, out _);
-
-        /// <inheritdoc/>
-        public static global::Sample.Views.Container Read(__Span source, long position, out int bytesConsumed)
+        value = new global::Sample.Views.Container();
+        value.Order = (global::BinaryFormat.ByteOrder)__BP.ReadInt32BigEndian(source);
+        value.ExtraSize = __BP.ReadUInt32BigEndian(source.Slice(4));
+        var offset = 8;
         {
-            if (!TryRead(source, position, out var value, out bytesConsumed, out var error))
-                throw new __BF.BinaryFormatException(error);
-            return value;
-        }
-
-        /// <summary>Reads and validates a value without throwing.</summary>
-        public static bool TryRead(__Span source, out global::Sample.Views.Container value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
-            TryRead(source, 0, out value, out _, out error);
-
-        /// <inheritdoc/>
-        public static bool TryRead(__Span source, long position, out global::Sample.Views.Container value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
-            TryRead(source, position, out value, out _, out error);
-
-        /// <inheritdoc/>
-        public static bool TryRead(__Span source, long position, out global::Sample.Views.Container value, out int bytesConsumed, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error)
-        {
-            var validator = new __BF.BinaryFormatValidator("Container", "", position, null, null);
-            bytesConsumed = ReadInto(source, out value, ref validator);
-            if (validator.First is null)
+            var length = unchecked((ulong)value.ExtraSize);
+            if (length > (ulong)(source.Length - offset))
             {
-                validator.ChecksumsVerified = true;
-                value.ValidateInto(ref validator);
+                validator.ReportShortInput("Extra", offset, __BF.BinaryLayout.Needed(length, 1), source.Length - offset);
+                return offset;
             }
-            error = validator.First;
-            return error is null;
+            var nested = validator.Nested("Extra", offset);
+            var consumed = global::Sample.Views.Extra.ReadInto(source.Slice(offset, (int)length), out var item, ref nested, unchecked((global::BinaryFormat.ByteOrder)value.Order), unchecked((uint)value.ExtraSize));
+            value.Extra = item;
+            validator.Absorb(nested);
+            if (validator.First is not null)
+                return offset;
+            offset += (int)length;
         }
+        return offset;
+    }
 
-        /// <inheritdoc/>
-        [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
-        public static int ReadInto(__Span source, out global::Sample.Views.Container value, ref __BF.BinaryFormatValidator validator)
+    /// <inheritdoc/>
+    public void Write(__Sys.Span<byte> destination)
+    {
+        var size = GetEncodedSize();
+        if (destination.Length < size)
+            __BF.BinaryLayout.ThrowDestinationTooShort("Container", size, destination.Length);
+        destination = destination.Slice(0, size);
+        __BP.WriteInt32BigEndian(destination, (int)this.Order);
+        __BP.WriteUInt32BigEndian(destination.Slice(4), unchecked((uint)((this.Extra?.GetEncodedSize() ?? 0))));
+        var offset = 8;
+        this.Extra?.Write(destination.Slice(offset, (this.Extra?.GetEncodedSize() ?? 0)));
+        offset += (this.Extra?.GetEncodedSize() ?? 0);
+    }
+
+    /// <inheritdoc/>
+    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate(__BF.IValidationContext? context = null, long position = 0) =>
+        __BF.BinaryLayout.Validate(this, "Container", context, position);
+
+    /// <inheritdoc/>
+    [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
+    public void ValidateInto(ref __BF.BinaryFormatValidator validator)
+    {
+        if ((this.Extra?.GetEncodedSize() ?? 0) is var ExtraSizeExpected && unchecked((ulong)this.ExtraSize) != (ulong)ExtraSizeExpected)
         {
+            validator.Report("ExtraSize", 4, __BF.BinaryFormatRule.Length, __BF.BinaryFormatValidator.Format(this.ExtraSize), __BF.BinaryFormatValidator.Format(ExtraSizeExpected), "expected " + __BF.BinaryFormatValidator.Format(ExtraSizeExpected) + " (the length of Extra), but got " + __BF.BinaryFormatValidator.Format(this.ExtraSize));
+            if (validator.ShouldStop) return;
+        }
+        var offset = 8;
+        if (this.Extra is not null)
+        {
+            var ExtraValidator = validator.Nested("Extra", offset);
+            ExtraValidator.ChecksumsVerified = validator.ChecksumsVerified;
+            this.Extra!.ValidateInto(ref ExtraValidator);
+            validator.Absorb(ExtraValidator);
+            if (validator.ShouldStop) return;
+        }
+        offset += (this.Extra?.GetEncodedSize() ?? 0);
+    }
+
+    /// <summary>A <see cref="Container"/> seen in place: each property decodes its field from the bytes when read; nothing is copied or allocated.</summary>
+    public readonly ref struct View : __BF.IBinaryView<View>
+    {
+        private readonly __Span source;
+        private readonly long position;
+        private readonly int at_Extra, length_Extra;
+
+        /// <summary>A view of the value at the start of <paramref name="source"/>.</summary>
+        /// <exception cref="__BF.BinaryFormatException">The input is too short for the value.</exception>
+        public View(__Span source) : this(source, 0) { }
+
+        /// <summary>A view of the value at the start of <paramref name="source"/>, whose first byte is at absolute offset <paramref name="position"/> (for errors).</summary>
+        /// <exception cref="__BF.BinaryFormatException">The input is too short for the value.</exception>
+        public View(__Span source, long position)
+        {
+            this.source = source;
+            this.position = position;
             if (source.Length < 8)
-            {
-                value = default!;
-                validator.ReportShortInput("", 0, 8, source.Length);
-                return 0;
-            }
-            value = new global::Sample.Views.Container();
-            value.Order = (global::BinaryFormat.ByteOrder)__BP.ReadInt32BigEndian(source.Slice(0));
-            value.ExtraSize = __BP.ReadUInt32BigEndian(source.Slice(4));
+                __BF.BinaryLayout.ThrowShortInput("Container", position, "", 0, 8, source.Length);
             var offset = 8;
             {
-                var length = unchecked((ulong)value.ExtraSize);
+                var length = unchecked((ulong)this.ExtraSize);
                 if (length > (ulong)(source.Length - offset))
-                {
-                    validator.ReportShortInput("Extra", offset, __BF.BinaryLayout.Needed(length, 1), source.Length - offset);
-                    return offset;
-                }
-                var nested = validator.Nested("Extra", offset);
-                var consumed = global::Sample.Views.Extra.ReadInto(source.Slice(offset, (int)length), out var item, ref nested, unchecked((global::BinaryFormat.ByteOrder)value.Order), unchecked((uint)value.ExtraSize));
-                value.Extra = item;
-                validator.Absorb(nested);
-                if (validator.First is not null)
-                    return offset;
-                offset += (int)length;
+                    __BF.BinaryLayout.ThrowShortInput("Container", position, "Extra", offset, __BF.BinaryLayout.Needed(length, 1), source.Length - offset);
+                at_Extra = offset;
+                length_Extra = (int)length;
+                offset += length_Extra;
             }
-            return offset;
+            this.source = source.Slice(0, offset);
         }
 
-        /// <inheritdoc/>
-        /// <exception cref="__Sys.ArgumentException"><paramref name="destination"/> is too short, or a member cannot be encoded.</exception>
-        public void Write(__Sys.Span<byte> destination)
-        {
-            var size = GetEncodedSize();
-            if (destination.Length < size)
-                __BF.BinaryLayout.ThrowDestinationTooShort("Container", size, destination.Length);
-            destination = destination.Slice(0, size);
-            __BP.WriteInt32BigEndian(destination.Slice(0), (int)this.Order);
-            __BP.WriteUInt32BigEndian(destination.Slice(4), unchecked((uint)((this.Extra?.GetEncodedSize() ?? 0))));
-            var offset = 8;
-            this.Extra?.Write(destination.Slice(offset, (this.Extra?.GetEncodedSize() ?? 0)));
-            offset += (this.Extra?.GetEncodedSize() ?? 0);
-        }
+        static View __BF.IBinaryView<View>.Create(__Span source, long position) => new(source, position);
 
-        /// <summary>Returns every rule this value breaks, in field order; allocates nothing when there is none.</summary>
-        public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate() => Validate(null, 0);
+        /// <summary>The bytes of the value.</summary>
+        public __Span EncodedBytes => source;
 
-        /// <inheritdoc/>
-        public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate(__BF.IValidationContext? context, long position) =>
-            __BF.BinaryLayout.Validate(this, "Container", context, position);
+        /// <summary>The number of bytes the value takes.</summary>
+        public int EncodedSize => source.Length;
 
-        /// <inheritdoc/>
-        [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
-        public void ValidateInto(ref __BF.BinaryFormatValidator validator)
-        {
-            if ((this.Extra?.GetEncodedSize() ?? 0) is var ExtraSizeExpected && unchecked((ulong)this.ExtraSize) != (ulong)ExtraSizeExpected)
-            {
-                validator.Report("ExtraSize", 4, __BF.BinaryFormatRule.Length, __BF.BinaryFormatValidator.Format(this.ExtraSize), __BF.BinaryFormatValidator.Format(ExtraSizeExpected), "expected " + __BF.BinaryFormatValidator.Format(ExtraSizeExpected) + " (the length of Extra), but got " + __BF.BinaryFormatValidator.Format(this.ExtraSize));
-                if (validator.ShouldStop) return;
-            }
-            var offset = 8;
-            if (this.Extra is not null)
-            {
-                var ExtraValidator = validator.Nested("Extra", offset);
-                ExtraValidator.ChecksumsVerified = validator.ChecksumsVerified;
-                this.Extra!.ValidateInto(ref ExtraValidator);
-                validator.Absorb(ExtraValidator);
-                if (validator.ShouldStop) return;
-            }
-            offset += (this.Extra?.GetEncodedSize() ?? 0);
-            OnValidate(ref validator);
-        }
+        /// <summary>The absolute offset of the value's first byte.</summary>
+        public long Position => position;
 
-        /// <summary>Implement this to add hand-written checks; report them with <c>validator.Report</c>.</summary>
-        partial void OnValidate(ref __BF.BinaryFormatValidator validator);
+        /// <summary>Reads and validates the value, as <c>Container.Read</c> does.</summary>
+        /// <exception cref="__BF.BinaryFormatException">The value breaks a rule.</exception>
+        public global::Sample.Views.Container Read() => global::Sample.Views.Container.Read(source, position);
 
-        /// <summary>A <see cref="Container"/> seen in place: each property decodes its field from the bytes when read; nothing is copied or allocated.</summary>
-        public readonly ref struct View : __BF.IBinaryView<View>
-        {
-            private readonly __Span source;
-            private readonly long position;
-            private readonly int at_Extra, length_Extra;
+        /// <summary>Checks every rule <c>Read</c> checks (by reading the value: it allocates only what <c>Read</c> allocates); empty when the value is valid.</summary>
+        public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate() =>
+            global::Sample.Views.Container.TryRead(source, position, out _, out _, out var error) ? [] : [error];
 
-            /// <summary>A view of the value at the start of <paramref name="source"/>.</summary>
-            /// <exception cref="__BF.BinaryFormatException">The input is too short for the value.</exception>
-            public View(__Span source) : this(source, 0) { }
+        /// <summary><see cref="Container.Order"/>: decoded when read.</summary>
+        public global::BinaryFormat.ByteOrder Order => (global::BinaryFormat.ByteOrder)__BP.ReadInt32BigEndian(source.Slice(0));
 
-            /// <summary>A view of the value at the start of <paramref name="source"/>, whose first byte is at absolute offset <paramref name="position"/> (for errors).</summary>
-            /// <exception cref="__BF.BinaryFormatException">The input is too short for the value.</exception>
-            public View(__Span source, long position)
-            {
-                this.source = source;
-                this.position = position;
-                if (source.Length < 8)
-                    __BF.BinaryLayout.ThrowShortInput("Container", position, "", 0, 8, source.Length);
-                var offset = 8;
-                {
-                    var length = unchecked((ulong)this.ExtraSize);
-                    if (length > (ulong)(source.Length - offset))
-                        __BF.BinaryLayout.ThrowShortInput("Container", position, "Extra", offset, __BF.BinaryLayout.Needed(length, 1), source.Length - offset);
-                    at_Extra = offset;
-                    length_Extra = (int)length;
-                    offset += length_Extra;
-                }
-                this.source = source.Slice(0, offset);
-            }
+        /// <summary><see cref="Container.ExtraSize"/>: decoded when read.</summary>
+        public uint ExtraSize => __BP.ReadUInt32BigEndian(source.Slice(4));
 
-            static View __BF.IBinaryView<View>.Create(__Span source, long position) => new(source, position);
-
-            /// <summary>The bytes of the value.</summary>
-            public __Span EncodedBytes => source;
-
-            /// <summary>The number of bytes the value takes.</summary>
-            public int EncodedSize => source.Length;
-
-            /// <summary>The absolute offset of the value's first byte.</summary>
-            public long Position => position;
-
-            /// <summary>Reads and validates the value, as <c>Container.Read</c> does.</summary>
-            /// <exception cref="__BF.BinaryFormatException">The value breaks a rule.</exception>
-            public global::Sample.Views.Container Read() => global::Sample.Views.Container.Read(source, position);
-
-            /// <summary>Checks every rule <c>Read</c> checks (by reading the value: it allocates only what <c>Read</c> allocates); empty when the value is valid.</summary>
-            public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate() =>
-                global::Sample.Views.Container.TryRead(source, position, out _, out _, out var error) ? [] : [error];
-
-            /// <summary><see cref="Container.Order"/>: decoded when read.</summary>
-            public global::BinaryFormat.ByteOrder Order => (global::BinaryFormat.ByteOrder)__BP.ReadInt32BigEndian(source.Slice(0));
-
-            /// <summary><see cref="Container.ExtraSize"/>: decoded when read.</summary>
-            public uint ExtraSize => __BP.ReadUInt32BigEndian(source.Slice(4));
-
-            /// <summary><see cref="Container.Extra"/>: a view of the nested value.</summary>
-            public global::Sample.Views.Extra.View Extra => new(source.Slice(at_Extra, length_Extra), position + at_Extra, unchecked((global::BinaryFormat.ByteOrder)this.Order), unchecked((uint)this.ExtraSize));
-        }
+        /// <summary><see cref="Container.Extra"/>: a view of the nested value.</summary>
+        public global::Sample.Views.Extra.View Extra => new(source.Slice(at_Extra, length_Extra), position + at_Extra, unchecked((global::BinaryFormat.ByteOrder)this.Order), unchecked((uint)this.ExtraSize));
     }
 }
 //----- Sample.Views.Drawing.g.cs -----
@@ -841,239 +732,212 @@ using __BP = global::System.Buffers.Binary.BinaryPrimitives;
 using __Span = global::System.ReadOnlySpan<byte>;
 using __Sys = global::System;
 
-namespace Sample.Views
+namespace Sample.Views;
+
+partial class Drawing : __BF.IBinaryLayout<global::Sample.Views.Drawing>
 {
-    partial class Drawing : __BF.IBinaryLayout<global::Sample.Views.Drawing>
+    /// <inheritdoc/>
+    public int GetEncodedSize()
     {
-        /// <inheritdoc/>
-        public int GetEncodedSize()
+        var offset = 1;
+        offset += this.Shape switch { global::Sample.Views.Circle item => item.GetEncodedSize(), _ => 0 };
+        offset += 1;
+        return offset;
+    }
+
+    static bool __BF.IBinaryLayout<global::Sample.Views.Drawing>.ReadsToEnd => __BF.BinaryLayout.ReadsToEnd<global::Sample.Views.Circle>();
+
+    /// <inheritdoc/>
+    public static global::Sample.Views.Drawing Read(__Span source, long position = 0) => Read(source, position, out _);
+
+    /// <inheritdoc/>
+    public static global::Sample.Views.Drawing Read(__Span source, long position, out int bytesConsumed) =>
+        TryRead(source, position, out var value, out bytesConsumed, out var error) ? value : throw new __BF.BinaryFormatException(error);
+
+    /// <summary>Reads and validates a value without throwing.</summary>
+    public static bool TryRead(__Span source, out global::Sample.Views.Drawing value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
+        TryRead(source, 0, out value, out _, out error);
+
+    /// <inheritdoc/>
+    public static bool TryRead(__Span source, long position, out global::Sample.Views.Drawing value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
+        TryRead(source, position, out value, out _, out error);
+
+    /// <inheritdoc/>
+    public static bool TryRead(__Span source, long position, out global::Sample.Views.Drawing value, out int bytesConsumed, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
+        __BF.BinaryLayout.TryRead(source, position, "Drawing", out value, out bytesConsumed, out error);
+
+    /// <inheritdoc/>
+    [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
+    public static int ReadInto(__Span source, out global::Sample.Views.Drawing value, ref __BF.BinaryFormatValidator validator)
+    {
+        if (source.Length < 1)
         {
-            var offset = 1;
-            offset += this.Shape switch { global::Sample.Views.Circle item => item.GetEncodedSize(), _ => 0 };
+            value = default!;
+            validator.ReportShortInput("", 0, 1, source.Length);
+            return 0;
+        }
+        value = new global::Sample.Views.Drawing();
+        value.Kind = source[0];
+        var offset = 1;
+        {
+            var tag = unchecked((long)value.Kind);
+            var nested = validator.Nested("Shape", offset);
+            int consumed;
+            switch (tag)
+            {
+                case 1L:
+                {
+                    consumed = global::Sample.Views.Circle.ReadInto(source.Slice(offset), out var item, ref nested);
+                    value.Shape = item;
+                    break;
+                }
+                default:
+                {
+                    validator.Report("Shape", offset, __BF.BinaryFormatRule.OneOf, __BF.BinaryFormatValidator.Format(tag), "1", "no case for Kind = " + __BF.BinaryFormatValidator.Format(tag) + " (known: " + "1" + ")");
+                    return offset;
+                }
+            }
+            validator.Absorb(nested);
+            if (validator.First is not null)
+                return offset;
+            offset += consumed;
+        }
+        {
+            if (1UL > (ulong)(source.Length - offset))
+            {
+                validator.ReportShortInput("End", offset, 1, source.Length - offset);
+                return offset;
+            }
+            value.End = source[offset];
             offset += 1;
-            return offset;
         }
+        return offset;
+    }
 
-        static bool __BF.IBinaryLayout<global::Sample.Views.Drawing>.ReadsToEnd => __BF.BinaryLayout.ReadsToEnd<global::Sample.Views.Circle>();
-
-        /// <summary>Reads and validates a value from the start of <paramref name="source"/>.</summary>
-        /// <exception cref="__BF.BinaryFormatException">The input is too short or breaks a rule.</exception>
-        public static global::Sample.Views.Drawing Read(__Span source) => Read(source, 0, out _);
-
-        /// <inheritdoc/>
-        public static global::Sample.Views.Drawing Read(__Span source, long position) => Read(source, position, out _);
-
-        /// <inheritdoc/>
-        public static global::Sample.Views.Drawing Read(__Span source, long position, out int bytesConsumed)
+    /// <inheritdoc/>
+    public void Write(__Sys.Span<byte> destination)
+    {
+        var size = GetEncodedSize();
+        if (destination.Length < size)
+            __BF.BinaryLayout.ThrowDestinationTooShort("Drawing", size, destination.Length);
+        destination = destination.Slice(0, size);
+        destination[0] = unchecked((byte)unchecked((byte)((this.Shape switch { global::Sample.Views.Circle => 1L, _ => unchecked((long)this.Kind) }))));
+        var offset = 1;
+        switch (this.Shape)
         {
-            if (!TryRead(source, position, out var value, out bytesConsumed, out var error))
-                throw new __BF.BinaryFormatException(error);
-            return value;
+            case global::Sample.Views.Circle item:
+                item.Write(destination.Slice(offset, item.GetEncodedSize()));
+                break;
         }
+        offset += this.Shape switch { global::Sample.Views.Circle item => item.GetEncodedSize(), _ => 0 };
+        destination[offset] = unchecked((byte)this.End);
+        offset += 1;
+    }
 
-        /// <summary>Reads and validates a value without throwing.</summary>
-        public static bool TryRead(__Span source, out global::Sample.Views.Drawing value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
-            TryRead(source, 0, out value, out _, out error);
+    /// <inheritdoc/>
+    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate(__BF.IValidationContext? context = null, long position = 0) =>
+        __BF.BinaryLayout.Validate(this, "Drawing", context, position);
 
-        /// <inheritdoc/>
-        public static bool TryRead(__Span source, long position, out global::Sample.Views.Drawing value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
-            TryRead(source, position, out value, out _, out error);
-
-        /// <inheritdoc/>
-        public static bool TryRead(__Span source, long position, out global::Sample.Views.Drawing value, out int bytesConsumed, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error)
+    /// <inheritdoc/>
+    [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
+    public void ValidateInto(ref __BF.BinaryFormatValidator validator)
+    {
+        if ((this.Shape switch { global::Sample.Views.Circle => 1L, _ => unchecked((long)this.Kind) }) is var KindExpected && unchecked((ulong)this.Kind) != (ulong)KindExpected)
         {
-            var validator = new __BF.BinaryFormatValidator("Drawing", "", position, null, null);
-            bytesConsumed = ReadInto(source, out value, ref validator);
-            if (validator.First is null)
+            validator.Report("Kind", 0, __BF.BinaryFormatRule.Length, __BF.BinaryFormatValidator.Format(this.Kind), __BF.BinaryFormatValidator.Format(KindExpected), "expected " + __BF.BinaryFormatValidator.Format(KindExpected) + " (the tag of Shape), but got " + __BF.BinaryFormatValidator.Format(this.Kind));
+            if (validator.ShouldStop) return;
+        }
+        var offset = 1;
+        switch (this.Shape)
+        {
+            case global::Sample.Views.Circle item:
             {
-                validator.ChecksumsVerified = true;
-                value.ValidateInto(ref validator);
+                var ShapeValidator = validator.Nested("Shape", offset);
+                ShapeValidator.ChecksumsVerified = validator.ChecksumsVerified;
+                item.ValidateInto(ref ShapeValidator);
+                validator.Absorb(ShapeValidator);
+                if (validator.ShouldStop) return;
+                break;
             }
-            error = validator.First;
-            return error is null;
         }
+        offset += this.Shape switch { global::Sample.Views.Circle item => item.GetEncodedSize(), _ => 0 };
+        offset += 1;
+    }
 
-        /// <inheritdoc/>
-        [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
-        public static int ReadInto(__Span source, out global::Sample.Views.Drawing value, ref __BF.BinaryFormatValidator validator)
+    /// <summary>A <see cref="Drawing"/> seen in place: each property decodes its field from the bytes when read; nothing is copied or allocated.</summary>
+    public readonly ref struct View : __BF.IBinaryView<View>
+    {
+        private readonly __Span source;
+        private readonly long position;
+        private readonly int at_Shape, length_Shape;
+        private readonly int at_End, length_End;
+
+        /// <summary>A view of the value at the start of <paramref name="source"/>.</summary>
+        /// <exception cref="__BF.BinaryFormatException">The input is too short for the value.</exception>
+        public View(__Span source) : this(source, 0) { }
+
+        /// <summary>A view of the value at the start of <paramref name="source"/>, whose first byte is at absolute offset <paramref name="position"/> (for errors).</summary>
+        /// <exception cref="__BF.BinaryFormatException">The input is too short for the value.</exception>
+        public View(__Span source, long position)
         {
+            this.source = source;
+            this.position = position;
             if (source.Length < 1)
-            {
-                value = default!;
-                validator.ReportShortInput("", 0, 1, source.Length);
-                return 0;
-            }
-            value = new global::Sample.Views.Drawing();
-            value.Kind = source[0];
+                __BF.BinaryLayout.ThrowShortInput("Drawing", position, "", 0, 1, source.Length);
             var offset = 1;
             {
-                var tag = unchecked((long)value.Kind);
-                var nested = validator.Nested("Shape", offset);
-                int consumed;
-                switch (tag)
+                int length;
+                switch (unchecked((long)this.Kind))
                 {
                     case 1L:
-                    {
-                        consumed = global::Sample.Views.Circle.ReadInto(source.Slice(offset), out var item, ref nested);
-                        value.Shape = item;
+                        length = __BF.BinaryLayout.EncodedSizeOf<global::Sample.Views.Circle>(source.Slice(offset), position + offset);
                         break;
-                    }
                     default:
-                    {
-                        validator.Report("Shape", offset, __BF.BinaryFormatRule.OneOf, __BF.BinaryFormatValidator.Format(tag), "1", "no case for Kind = " + __BF.BinaryFormatValidator.Format(tag) + " (known: " + "1" + ")");
-                        return offset;
-                    }
+                        __BF.BinaryLayout.ThrowInvalid("Drawing", position, "Shape", offset, __BF.BinaryFormatRule.OneOf, __BF.BinaryFormatValidator.Format(unchecked((long)this.Kind)), "1", "no case for Kind = " + __BF.BinaryFormatValidator.Format(unchecked((long)this.Kind)) + " (known: " + "1" + ")");
+                        length = 0;
+                        break;
                 }
-                validator.Absorb(nested);
-                if (validator.First is not null)
-                    return offset;
-                offset += consumed;
+                at_Shape = offset;
+                length_Shape = length;
+                offset += length_Shape;
             }
             {
                 if (1UL > (ulong)(source.Length - offset))
-                {
-                    validator.ReportShortInput("End", offset, 1, source.Length - offset);
-                    return offset;
-                }
-                value.End = source[offset];
-                offset += 1;
+                    __BF.BinaryLayout.ThrowShortInput("Drawing", position, "End", offset, 1, source.Length - offset);
+                at_End = offset;
+                length_End = 1;
+                offset += length_End;
             }
-            return offset;
+            this.source = source.Slice(0, offset);
         }
 
-        /// <inheritdoc/>
-        /// <exception cref="__Sys.ArgumentException"><paramref name="destination"/> is too short, or a member cannot be encoded.</exception>
-        public void Write(__Sys.Span<byte> destination)
-        {
-            var size = GetEncodedSize();
-            if (destination.Length < size)
-                __BF.BinaryLayout.ThrowDestinationTooShort("Drawing", size, destination.Length);
-            destination = destination.Slice(0, size);
-            destination[0] = unchecked((byte)unchecked((byte)((this.Shape switch { global::Sample.Views.Circle => 1L, _ => unchecked((long)this.Kind) }))));
-            var offset = 1;
-            switch (this.Shape)
-            {
-                case global::Sample.Views.Circle item:
-                    item.Write(destination.Slice(offset, item.GetEncodedSize()));
-                    break;
-            }
-            offset += this.Shape switch { global::Sample.Views.Circle item => item.GetEncodedSize(), _ => 0 };
-            destination[offset] = unchecked((byte)this.End);
-            offset += 1;
-        }
+        static View __BF.IBinaryView<View>.Create(__Span source, long position) => new(source, position);
 
-        /// <summary>Returns every rule this value breaks, in field order; allocates nothing when there is none.</summary>
-        public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate() => Validate(null, 0);
+        /// <summary>The bytes of the value.</summary>
+        public __Span EncodedBytes => source;
 
-        /// <inheritdoc/>
-        public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate(__BF.IValidationContext? context, long position) =>
-            __BF.BinaryLayout.Validate(this, "Drawing", context, position);
+        /// <summary>The number of bytes the value takes.</summary>
+        public int EncodedSize => source.Length;
 
-        /// <inheritdoc/>
-        [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
-        public void ValidateInto(ref __BF.BinaryFormatValidator validator)
-        {
-            if ((this.Shape switch { global::Sample.Views.Circle => 1L, _ => unchecked((long)this.Kind) }) is var KindExpected && unchecked((ulong)this.Kind) != (ulong)KindExpected)
-            {
-                validator.Report("Kind", 0, __BF.BinaryFormatRule.Length, __BF.BinaryFormatValidator.Format(this.Kind), __BF.BinaryFormatValidator.Format(KindExpected), "expected " + __BF.BinaryFormatValidator.Format(KindExpected) + " (the tag of Shape), but got " + __BF.BinaryFormatValidator.Format(this.Kind));
-                if (validator.ShouldStop) return;
-            }
-            var offset = 1;
-            switch (this.Shape)
-            {
-                case global::Sample.Views.Circle item:
-                {
-                    var ShapeValidator = validator.Nested("Shape", offset);
-                    ShapeValidator.ChecksumsVerified = validator.ChecksumsVerified;
-                    item.ValidateInto(ref ShapeValidator);
-                    validator.Absorb(ShapeValidator);
-                    if (validator.ShouldStop) return;
-                    break;
-                }
-            }
-            offset += this.Shape switch { global::Sample.Views.Circle item => item.GetEncodedSize(), _ => 0 };
-            offset += 1;
-            OnValidate(ref validator);
-        }
+        /// <summary>The absolute offset of the value's first byte.</summary>
+        public long Position => position;
 
-        /// <summary>Implement this to add hand-written checks; report them with <c>validator.Report</c>.</summary>
-        partial void OnValidate(ref __BF.BinaryFormatValidator validator);
+        /// <summary>Reads and validates the value, as <c>Drawing.Read</c> does.</summary>
+        /// <exception cref="__BF.BinaryFormatException">The value breaks a rule.</exception>
+        public global::Sample.Views.Drawing Read() => global::Sample.Views.Drawing.Read(source, position);
 
-        /// <summary>A <see cref="Drawing"/> seen in place: each property decodes its field from the bytes when read; nothing is copied or allocated.</summary>
-        public readonly ref struct View : __BF.IBinaryView<View>
-        {
-            private readonly __Span source;
-            private readonly long position;
-            private readonly int at_Shape, length_Shape;
-            private readonly int at_End, length_End;
+        /// <summary>Checks every rule <c>Read</c> checks (by reading the value: it allocates only what <c>Read</c> allocates); empty when the value is valid.</summary>
+        public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate() =>
+            global::Sample.Views.Drawing.TryRead(source, position, out _, out _, out var error) ? [] : [error];
 
-            /// <summary>A view of the value at the start of <paramref name="source"/>.</summary>
-            /// <exception cref="__BF.BinaryFormatException">The input is too short for the value.</exception>
-            public View(__Span source) : this(source, 0) { }
+        /// <summary><see cref="Drawing.Kind"/>: decoded when read.</summary>
+        public byte Kind => source[0];
 
-            /// <summary>A view of the value at the start of <paramref name="source"/>, whose first byte is at absolute offset <paramref name="position"/> (for errors).</summary>
-            /// <exception cref="__BF.BinaryFormatException">The input is too short for the value.</exception>
-            public View(__Span source, long position)
-            {
-                this.source = source;
-                this.position = position;
-                if (source.Length < 1)
-                    __BF.BinaryLayout.ThrowShortInput("Drawing", position, "", 0, 1, source.Length);
-                var offset = 1;
-                {
-                    int length;
-                    switch (unchecked((long)this.Kind))
-                    {
-                        case 1L:
-                            length = __BF.BinaryLayout.EncodedSizeOf<global::Sample.Views.Circle>(source.Slice(offset), position + offset);
-                            break;
-                        default:
-                            __BF.BinaryLayout.ThrowInvalid("Drawing", position, "Shape", offset, __BF.BinaryFormatRule.OneOf, __BF.BinaryFormatValidator.Format(unchecked((long)this.Kind)), "1", "no case for Kind = " + __BF.BinaryFormatValidator.Format(unchecked((long)this.Kind)) + " (known: " + "1" + ")");
-                            length = 0;
-                            break;
-                    }
-                    at_Shape = offset;
-                    length_Shape = length;
-                    offset += length_Shape;
-                }
-                {
-                    if (1UL > (ulong)(source.Length - offset))
-                        __BF.BinaryLayout.ThrowShortInput("Drawing", position, "End", offset, 1, source.Length - offset);
-                    at_End = offset;
-                    length_End = 1;
-                    offset += length_End;
-                }
-                this.source = source.Slice(0, offset);
-            }
+        /// <summary><see cref="Drawing.Shape"/>: the encoded bytes of the case it holds.</summary>
+        public __Span Shape => source.Slice(at_Shape, length_Shape);
 
-            static View __BF.IBinaryView<View>.Create(__Span source, long position) => new(source, position);
-
-            /// <summary>The bytes of the value.</summary>
-            public __Span EncodedBytes => source;
-
-            /// <summary>The number of bytes the value takes.</summary>
-            public int EncodedSize => source.Length;
-
-            /// <summary>The absolute offset of the value's first byte.</summary>
-            public long Position => position;
-
-            /// <summary>Reads and validates the value, as <c>Drawing.Read</c> does.</summary>
-            /// <exception cref="__BF.BinaryFormatException">The value breaks a rule.</exception>
-            public global::Sample.Views.Drawing Read() => global::Sample.Views.Drawing.Read(source, position);
-
-            /// <summary>Checks every rule <c>Read</c> checks (by reading the value: it allocates only what <c>Read</c> allocates); empty when the value is valid.</summary>
-            public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate() =>
-                global::Sample.Views.Drawing.TryRead(source, position, out _, out _, out var error) ? [] : [error];
-
-            /// <summary><see cref="Drawing.Kind"/>: decoded when read.</summary>
-            public byte Kind => source[0];
-
-            /// <summary><see cref="Drawing.Shape"/>: the encoded bytes of the case it holds.</summary>
-            public __Span Shape => source.Slice(at_Shape, length_Shape);
-
-            /// <summary><see cref="Drawing.End"/>: decoded when read.</summary>
-            public byte End => source[at_End];
-        }
+        /// <summary><see cref="Drawing.End"/>: decoded when read.</summary>
+        public byte End => source[at_End];
     }
 }
 //----- Sample.Views.Extra.g.cs -----
@@ -1084,232 +948,216 @@ using __BP = global::System.Buffers.Binary.BinaryPrimitives;
 using __Span = global::System.ReadOnlySpan<byte>;
 using __Sys = global::System;
 
-namespace Sample.Views
+namespace Sample.Views;
+
+partial class Extra : __BF.IBinaryLayout<global::Sample.Views.Extra>
 {
-    partial class Extra : __BF.IBinaryLayout<global::Sample.Views.Extra>
+    /// <inheritdoc/>
+    public int GetEncodedSize()
     {
-        /// <inheritdoc/>
-        public int GetEncodedSize()
+        var offset = 0;
+        if (unchecked((ulong)this.Size) >= 8UL)
         {
+            offset += 8;
+        }
+        offset += (this.Rest?.Length ?? 0);
+        return offset;
+    }
+
+    static bool __BF.IBinaryLayout<global::Sample.Views.Extra>.ReadsToEnd => true;
+
+    static bool __BF.IBinaryLayout<global::Sample.Views.Extra>.HasRules => false;
+
+    /// <inheritdoc/>
+    public static global::Sample.Views.Extra Read(__Span source, long position = 0) => Read(source, position, out _);
+
+    /// <inheritdoc/>
+    public static global::Sample.Views.Extra Read(__Span source, long position, out int bytesConsumed) =>
+        TryRead(source, position, out var value, out bytesConsumed, out var error) ? value : throw new __BF.BinaryFormatException(error);
+
+    /// <summary>Reads and validates a value without throwing.</summary>
+    public static bool TryRead(__Span source, out global::Sample.Views.Extra value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
+        TryRead(source, 0, out value, out _, out error);
+
+    /// <inheritdoc/>
+    public static bool TryRead(__Span source, long position, out global::Sample.Views.Extra value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
+        TryRead(source, position, out value, out _, out error);
+
+    /// <inheritdoc/>
+    public static bool TryRead(__Span source, long position, out global::Sample.Views.Extra value, out int bytesConsumed, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
+        TryRead(source, position, default, default, out value, out bytesConsumed, out error);
+
+    /// <summary>Reads and validates a value given its arguments (<paramref name="order"/>, <paramref name="size"/>).</summary>
+    /// <exception cref="__BF.BinaryFormatException">The input is too short or breaks a rule.</exception>
+    public static global::Sample.Views.Extra Read(__Span source, long position, global::BinaryFormat.ByteOrder @order, uint @size) => Read(source, position, @order, @size, out _);
+
+    /// <summary>Reads and validates a value given its arguments (<paramref name="order"/>, <paramref name="size"/>) and says how many bytes it took.</summary>
+    /// <exception cref="__BF.BinaryFormatException">The input is too short or breaks a rule.</exception>
+    public static global::Sample.Views.Extra Read(__Span source, long position, global::BinaryFormat.ByteOrder @order, uint @size, out int bytesConsumed)
+    {
+        if (!TryRead(source, position, @order, @size, out var value, out bytesConsumed, out var error))
+            throw new __BF.BinaryFormatException(error);
+        return value;
+    }
+
+    /// <summary>Reads and validates a value given its arguments (<paramref name="order"/>, <paramref name="size"/>) without throwing.</summary>
+    public static bool TryRead(__Span source, long position, global::BinaryFormat.ByteOrder @order, uint @size, out global::Sample.Views.Extra value, out int bytesConsumed, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error)
+    {
+        var validator = new __BF.BinaryFormatValidator("Extra", "", position, null, null);
+        bytesConsumed = ReadInto(source, out value, ref validator, @order, @size);
+        if (validator.First is null)
+        {
+            validator.ChecksumsVerified = true;
+            value.ValidateInto(ref validator);
+        }
+        error = validator.First;
+        return error is null;
+    }
+
+    /// <inheritdoc/>
+    [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
+    public static int ReadInto(__Span source, out global::Sample.Views.Extra value, ref __BF.BinaryFormatValidator validator) =>
+        ReadInto(source, out value, ref validator, default, default);
+
+    /// <summary>Reads without the declared rules, given the arguments; used by containers that pass them.</summary>
+    [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
+    public static int ReadInto(__Span source, out global::Sample.Views.Extra value, ref __BF.BinaryFormatValidator validator, global::BinaryFormat.ByteOrder @order, uint @size)
+    {
+        value = new global::Sample.Views.Extra();
+        value.Order = @order;
+        value.Size = @size;
+        var offset = 0;
+        if (unchecked((ulong)value.Size) >= 8UL)
+        {
+            {
+                if (8UL > (ulong)(source.Length - offset))
+                {
+                    validator.ReportShortInput("First", offset, 8, source.Length - offset);
+                    return offset;
+                }
+                value.First = (value.Order == global::BinaryFormat.ByteOrder.BigEndian ? __BP.ReadUInt64BigEndian(source.Slice(offset)) : __BP.ReadUInt64LittleEndian(source.Slice(offset)));
+                offset += 8;
+            }
+        }
+        else
+        {
+            value.First = 0UL;
+        }
+        {
+            var length = (ulong)(source.Length - offset);
+            value.Rest = source.Slice(offset, (int)length).ToArray();
+            offset += (int)length;
+        }
+        return offset;
+    }
+
+    /// <inheritdoc/>
+    public void Write(__Sys.Span<byte> destination)
+    {
+        var size = GetEncodedSize();
+        if (destination.Length < size)
+            __BF.BinaryLayout.ThrowDestinationTooShort("Extra", size, destination.Length);
+        destination = destination.Slice(0, size);
+        var offset = 0;
+        if (unchecked((ulong)this.Size) >= 8UL)
+        {
+            if (this.Order == global::BinaryFormat.ByteOrder.BigEndian) __BP.WriteUInt64BigEndian(destination.Slice(offset), this.First); else __BP.WriteUInt64LittleEndian(destination.Slice(offset), this.First);
+            offset += 8;
+        }
+        ((__Span)this.Rest).CopyTo(destination.Slice(offset));
+        offset += (this.Rest?.Length ?? 0);
+    }
+
+    /// <inheritdoc/>
+    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate(__BF.IValidationContext? context = null, long position = 0) =>
+        __BF.BinaryLayout.Validate(this, "Extra", context, position);
+
+    /// <inheritdoc/>
+    [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
+    public void ValidateInto(ref __BF.BinaryFormatValidator validator)
+    {
+    }
+
+    /// <summary>A <see cref="Extra"/> seen in place: each property decodes its field from the bytes when read; nothing is copied or allocated.</summary>
+    public readonly ref struct View : __BF.IBinaryView<View>
+    {
+        private readonly __Span source;
+        private readonly long position;
+        private readonly global::BinaryFormat.ByteOrder arg_Order;
+        private readonly uint arg_Size;
+        private readonly int at_First, length_First;
+        private readonly int at_Rest, length_Rest;
+
+        /// <summary>A view of the value at the start of <paramref name="source"/>.</summary>
+        /// <exception cref="__BF.BinaryFormatException">The input is too short for the value.</exception>
+        public View(__Span source) : this(source, 0) { }
+
+        /// <summary>A view of the value at the start of <paramref name="source"/>, at absolute offset <paramref name="position"/>, with default arguments.</summary>
+        /// <exception cref="__BF.BinaryFormatException">The input is too short for the value.</exception>
+        public View(__Span source, long position) : this(source, position, default, default) { }
+
+        /// <summary>A view of the value at the start of <paramref name="source"/>, whose first byte is at absolute offset <paramref name="position"/> (for errors).</summary>
+        /// <exception cref="__BF.BinaryFormatException">The input is too short for the value.</exception>
+        public View(__Span source, long position, global::BinaryFormat.ByteOrder @order, uint @size)
+        {
+            this.source = source;
+            this.position = position;
+            arg_Order = @order;
+            arg_Size = @size;
             var offset = 0;
             if (unchecked((ulong)this.Size) >= 8UL)
             {
-                offset += 8;
-            }
-            offset += (this.Rest?.Length ?? 0);
-            return offset;
-        }
-
-        static bool __BF.IBinaryLayout<global::Sample.Views.Extra>.ReadsToEnd => true;
-
-        static bool __BF.IBinaryLayout<global::Sample.Views.Extra>.HasRules => false;
-
-        /// <summary>Reads and validates a value from the start of <paramref name="source"/>.</summary>
-        /// <exception cref="__BF.BinaryFormatException">The input is too short or breaks a rule.</exception>
-        public static global::Sample.Views.Extra Read(__Span source) => Read(source, 0, out _);
-
-        /// <inheritdoc/>
-        public static global::Sample.Views.Extra Read(__Span source, long position) => Read(source, position, out _);
-
-        /// <inheritdoc/>
-        public static global::Sample.Views.Extra Read(__Span source, long position, out int bytesConsumed)
-        {
-            if (!TryRead(source, position, out var value, out bytesConsumed, out var error))
-                throw new __BF.BinaryFormatException(error);
-            return value;
-        }
-
-        /// <summary>Reads and validates a value without throwing.</summary>
-        public static bool TryRead(__Span source, out global::Sample.Views.Extra value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
-            TryRead(source, 0, out value, out _, out error);
-
-        /// <inheritdoc/>
-        public static bool TryRead(__Span source, long position, out global::Sample.Views.Extra value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
-            TryRead(source, position, out value, out _, out error);
-
-        /// <inheritdoc/>
-        public static bool TryRead(__Span source, long position, out global::Sample.Views.Extra value, out int bytesConsumed, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
-            TryRead(source, position, default, default, out value, out bytesConsumed, out error);
-
-        /// <summary>Reads and validates a value given its arguments (<paramref name="order"/>, <paramref name="size"/>).</summary>
-        /// <exception cref="__BF.BinaryFormatException">The input is too short or breaks a rule.</exception>
-        public static global::Sample.Views.Extra Read(__Span source, long position, global::BinaryFormat.ByteOrder @order, uint @size) => Read(source, position, @order, @size, out _);
-
-        /// <summary>Reads and validates a value given its arguments (<paramref name="order"/>, <paramref name="size"/>) and says how many bytes it took.</summary>
-        /// <exception cref="__BF.BinaryFormatException">The input is too short or breaks a rule.</exception>
-        public static global::Sample.Views.Extra Read(__Span source, long position, global::BinaryFormat.ByteOrder @order, uint @size, out int bytesConsumed)
-        {
-            if (!TryRead(source, position, @order, @size, out var value, out bytesConsumed, out var error))
-                throw new __BF.BinaryFormatException(error);
-            return value;
-        }
-
-        /// <summary>Reads and validates a value given its arguments (<paramref name="order"/>, <paramref name="size"/>) without throwing.</summary>
-        public static bool TryRead(__Span source, long position, global::BinaryFormat.ByteOrder @order, uint @size, out global::Sample.Views.Extra value, out int bytesConsumed, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error)
-        {
-            var validator = new __BF.BinaryFormatValidator("Extra", "", position, null, null);
-            bytesConsumed = ReadInto(source, out value, ref validator, @order, @size);
-            if (validator.First is null)
-            {
-                value.ValidateInto(ref validator);
-            }
-            error = validator.First;
-            return error is null;
-        }
-
-        /// <inheritdoc/>
-        [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
-        public static int ReadInto(__Span source, out global::Sample.Views.Extra value, ref __BF.BinaryFormatValidator validator) =>
-            ReadInto(source, out value, ref validator, default, default);
-
-        /// <summary>Reads without the declared rules, given the arguments; used by containers that pass them.</summary>
-        [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
-        public static int ReadInto(__Span source, out global::Sample.Views.Extra value, ref __BF.BinaryFormatValidator validator, global::BinaryFormat.ByteOrder @order, uint @size)
-        {
-            value = new global::Sample.Views.Extra();
-            value.Order = @order;
-            value.Size = @size;
-            var offset = 0;
-            if (unchecked((ulong)value.Size) >= 8UL)
-            {
                 {
                     if (8UL > (ulong)(source.Length - offset))
-                    {
-                        validator.ReportShortInput("First", offset, 8, source.Length - offset);
-                        return offset;
-                    }
-                    value.First = (value.Order == global::BinaryFormat.ByteOrder.BigEndian ? __BP.ReadUInt64BigEndian(source.Slice(offset)) : __BP.ReadUInt64LittleEndian(source.Slice(offset)));
-                    offset += 8;
+                        __BF.BinaryLayout.ThrowShortInput("Extra", position, "First", offset, 8, source.Length - offset);
+                    at_First = offset;
+                    length_First = 8;
+                    offset += length_First;
                 }
             }
             else
             {
-                value.First = 0UL;
+                at_First = -1;
             }
             {
                 var length = (ulong)(source.Length - offset);
-                value.Rest = source.Slice(offset, (int)length).ToArray();
-                offset += (int)length;
+                at_Rest = offset;
+                length_Rest = (int)length;
+                offset += length_Rest;
             }
-            return offset;
+            this.source = source.Slice(0, offset);
         }
 
-        /// <inheritdoc/>
-        /// <exception cref="__Sys.ArgumentException"><paramref name="destination"/> is too short, or a member cannot be encoded.</exception>
-        public void Write(__Sys.Span<byte> destination)
-        {
-            var size = GetEncodedSize();
-            if (destination.Length < size)
-                __BF.BinaryLayout.ThrowDestinationTooShort("Extra", size, destination.Length);
-            destination = destination.Slice(0, size);
-            var offset = 0;
-            if (unchecked((ulong)this.Size) >= 8UL)
-            {
-                if (this.Order == global::BinaryFormat.ByteOrder.BigEndian) __BP.WriteUInt64BigEndian(destination.Slice(offset), this.First); else __BP.WriteUInt64LittleEndian(destination.Slice(offset), this.First);
-                offset += 8;
-            }
-            ((__Span)this.Rest).CopyTo(destination.Slice(offset));
-            offset += (this.Rest?.Length ?? 0);
-        }
+        static View __BF.IBinaryView<View>.Create(__Span source, long position) => new(source, position);
 
-        /// <summary>Returns every rule this value breaks, in field order; allocates nothing when there is none.</summary>
-        public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate() => Validate(null, 0);
+        /// <summary>The bytes of the value.</summary>
+        public __Span EncodedBytes => source;
 
-        /// <inheritdoc/>
-        public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate(__BF.IValidationContext? context, long position) =>
-            __BF.BinaryLayout.Validate(this, "Extra", context, position);
+        /// <summary>The number of bytes the value takes.</summary>
+        public int EncodedSize => source.Length;
 
-        /// <inheritdoc/>
-        [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
-        public void ValidateInto(ref __BF.BinaryFormatValidator validator)
-        {
-            OnValidate(ref validator);
-        }
+        /// <summary>The absolute offset of the value's first byte.</summary>
+        public long Position => position;
 
-        /// <summary>Implement this to add hand-written checks; report them with <c>validator.Report</c>.</summary>
-        partial void OnValidate(ref __BF.BinaryFormatValidator validator);
+        /// <summary>Reads and validates the value, as <c>Extra.Read</c> does.</summary>
+        /// <exception cref="__BF.BinaryFormatException">The value breaks a rule.</exception>
+        public global::Sample.Views.Extra Read() => global::Sample.Views.Extra.Read(source, position, arg_Order, arg_Size);
 
-        /// <summary>A <see cref="Extra"/> seen in place: each property decodes its field from the bytes when read; nothing is copied or allocated.</summary>
-        public readonly ref struct View : __BF.IBinaryView<View>
-        {
-            private readonly __Span source;
-            private readonly long position;
-            private readonly global::BinaryFormat.ByteOrder arg_Order;
-            private readonly uint arg_Size;
-            private readonly int at_First, length_First;
-            private readonly int at_Rest, length_Rest;
+        /// <summary>Checks every rule <c>Read</c> checks (by reading the value: it allocates only what <c>Read</c> allocates); empty when the value is valid.</summary>
+        public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate() =>
+            global::Sample.Views.Extra.TryRead(source, position, arg_Order, arg_Size, out _, out _, out var error) ? [] : [error];
 
-            /// <summary>A view of the value at the start of <paramref name="source"/>.</summary>
-            /// <exception cref="__BF.BinaryFormatException">The input is too short for the value.</exception>
-            public View(__Span source) : this(source, 0) { }
+        /// <summary>The argument Order the view was made with.</summary>
+        public global::BinaryFormat.ByteOrder Order => arg_Order;
 
-            /// <summary>A view of the value at the start of <paramref name="source"/>, at absolute offset <paramref name="position"/>, with default arguments.</summary>
-            /// <exception cref="__BF.BinaryFormatException">The input is too short for the value.</exception>
-            public View(__Span source, long position) : this(source, position, default, default) { }
+        /// <summary>The argument Size the view was made with.</summary>
+        public uint Size => arg_Size;
 
-            /// <summary>A view of the value at the start of <paramref name="source"/>, whose first byte is at absolute offset <paramref name="position"/> (for errors).</summary>
-            /// <exception cref="__BF.BinaryFormatException">The input is too short for the value.</exception>
-            public View(__Span source, long position, global::BinaryFormat.ByteOrder @order, uint @size)
-            {
-                this.source = source;
-                this.position = position;
-                arg_Order = @order;
-                arg_Size = @size;
-                var offset = 0;
-                if (unchecked((ulong)this.Size) >= 8UL)
-                {
-                    {
-                        if (8UL > (ulong)(source.Length - offset))
-                            __BF.BinaryLayout.ThrowShortInput("Extra", position, "First", offset, 8, source.Length - offset);
-                        at_First = offset;
-                        length_First = 8;
-                        offset += length_First;
-                    }
-                }
-                else
-                {
-                    at_First = -1;
-                }
-                {
-                    var length = (ulong)(source.Length - offset);
-                    at_Rest = offset;
-                    length_Rest = (int)length;
-                    offset += length_Rest;
-                }
-                this.source = source.Slice(0, offset);
-            }
+        /// <summary><see cref="Extra.First"/>: decoded when read.</summary>
+        public ulong First => at_First >= 0 ? (this.Order == global::BinaryFormat.ByteOrder.BigEndian ? __BP.ReadUInt64BigEndian(source.Slice(at_First)) : __BP.ReadUInt64LittleEndian(source.Slice(at_First))) : 0UL;
 
-            static View __BF.IBinaryView<View>.Create(__Span source, long position) => new(source, position);
-
-            /// <summary>The bytes of the value.</summary>
-            public __Span EncodedBytes => source;
-
-            /// <summary>The number of bytes the value takes.</summary>
-            public int EncodedSize => source.Length;
-
-            /// <summary>The absolute offset of the value's first byte.</summary>
-            public long Position => position;
-
-            /// <summary>Reads and validates the value, as <c>Extra.Read</c> does.</summary>
-            /// <exception cref="__BF.BinaryFormatException">The value breaks a rule.</exception>
-            public global::Sample.Views.Extra Read() => global::Sample.Views.Extra.Read(source, position, arg_Order, arg_Size);
-
-            /// <summary>Checks every rule <c>Read</c> checks (by reading the value: it allocates only what <c>Read</c> allocates); empty when the value is valid.</summary>
-            public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate() =>
-                global::Sample.Views.Extra.TryRead(source, position, arg_Order, arg_Size, out _, out _, out var error) ? [] : [error];
-
-            /// <summary>The argument Order the view was made with.</summary>
-            public global::BinaryFormat.ByteOrder Order => arg_Order;
-
-            /// <summary>The argument Size the view was made with.</summary>
-            public uint Size => arg_Size;
-
-            /// <summary><see cref="Extra.First"/>: decoded when read.</summary>
-            public ulong First => at_First >= 0 ? (this.Order == global::BinaryFormat.ByteOrder.BigEndian ? __BP.ReadUInt64BigEndian(source.Slice(at_First)) : __BP.ReadUInt64LittleEndian(source.Slice(at_First))) : 0UL;
-
-            /// <summary><see cref="Extra.Rest"/>: its bytes.</summary>
-            public __Span Rest => source.Slice(at_Rest, length_Rest);
-        }
+        /// <summary><see cref="Extra.Rest"/>: its bytes.</summary>
+        public __Span Rest => source.Slice(at_Rest, length_Rest);
     }
 }
 //----- Sample.Views.PartitionEntry.g.cs -----
@@ -1320,197 +1168,171 @@ using __BP = global::System.Buffers.Binary.BinaryPrimitives;
 using __Span = global::System.ReadOnlySpan<byte>;
 using __Sys = global::System;
 
-namespace Sample.Views
+namespace Sample.Views;
+
+partial struct PartitionEntry : __BF.IBinaryFormat<PartitionEntry>, __Sys.IEquatable<PartitionEntry>
 {
-    partial struct PartitionEntry : __BF.IBinaryFormat<global::Sample.Views.PartitionEntry>, __Sys.IEquatable<global::Sample.Views.PartitionEntry>
+    /// <summary>Compares the declared members; inline arrays by their bytes.</summary>
+    public bool Equals(PartitionEntry other) =>
+        __Sys.MemoryExtensions.SequenceEqual((__Span)this.Type, (__Span)other.Type)
+        && __Sys.Collections.Generic.EqualityComparer<ulong>.Default.Equals(this.FirstLba, other.FirstLba)
+        && __Sys.Collections.Generic.EqualityComparer<ulong>.Default.Equals(this.Attributes, other.Attributes);
+
+    /// <inheritdoc />
+    public override bool Equals(object? obj) => obj is PartitionEntry other && Equals(other);
+
+    /// <inheritdoc />
+    public override int GetHashCode()
     {
-        /// <summary>Compares the declared members; inline arrays by their bytes.</summary>
-        public bool Equals(global::Sample.Views.PartitionEntry other) =>
-            __Sys.MemoryExtensions.SequenceEqual((__Span)this.Type, (__Span)other.Type)
-            && __Sys.Collections.Generic.EqualityComparer<ulong>.Default.Equals(this.FirstLba, other.FirstLba)
-            && __Sys.Collections.Generic.EqualityComparer<ulong>.Default.Equals(this.Attributes, other.Attributes);
+        var hash = new __Sys.HashCode();
+        hash.AddBytes((__Span)this.Type);
+        hash.Add(this.FirstLba);
+        hash.Add(this.Attributes);
+        return hash.ToHashCode();
+    }
 
-        /// <inheritdoc />
-        public override bool Equals(object? obj) => obj is global::Sample.Views.PartitionEntry other && Equals(other);
+    /// <summary>Compares the declared members.</summary>
+    public static bool operator ==(PartitionEntry left, PartitionEntry right) => left.Equals(right);
 
-        /// <inheritdoc />
-        public override int GetHashCode()
+    /// <summary>Compares the declared members.</summary>
+    public static bool operator !=(PartitionEntry left, PartitionEntry right) => !left.Equals(right);
+
+    /// <summary>The encoded size in bytes.</summary>
+    public const int Size = 32;
+
+    static int __BF.IBinaryFormat<PartitionEntry>.Size => 32;
+
+    /// <inheritdoc/>
+    public int GetEncodedSize() => 32;
+
+    static bool __BF.IBinaryLayout<PartitionEntry>.HasRules => false;
+
+    /// <inheritdoc/>
+    public static PartitionEntry Read(__Span source, long position = 0) => Read(source, position, out _);
+
+    /// <inheritdoc/>
+    public static PartitionEntry Read(__Span source, long position, out int bytesConsumed) =>
+        TryRead(source, position, out var value, out bytesConsumed, out var error) ? value : throw new __BF.BinaryFormatException(error);
+
+    /// <summary>Reads and validates a value without throwing.</summary>
+    public static bool TryRead(__Span source, out PartitionEntry value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
+        TryRead(source, 0, out value, out _, out error);
+
+    /// <inheritdoc/>
+    public static bool TryRead(__Span source, long position, out PartitionEntry value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
+        TryRead(source, position, out value, out _, out error);
+
+    /// <inheritdoc/>
+    public static bool TryRead(__Span source, long position, out PartitionEntry value, out int bytesConsumed, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error)
+    {
+        if (source.Length >= 32)
         {
-            var hash = new __Sys.HashCode();
-            hash.AddBytes((__Span)this.Type);
-            hash.Add(this.FirstLba);
-            hash.Add(this.Attributes);
-            return hash.ToHashCode();
-        }
-
-        /// <summary>Compares the declared members.</summary>
-        public static bool operator ==(global::Sample.Views.PartitionEntry left, global::Sample.Views.PartitionEntry right) => left.Equals(right);
-
-        /// <summary>Compares the declared members.</summary>
-        public static bool operator !=(global::Sample.Views.PartitionEntry left, global::Sample.Views.PartitionEntry right) => !left.Equals(right);
-
-        /// <summary>The encoded size in bytes.</summary>
-        public const int Size = 32;
-
-        static int __BF.IBinaryFormat<global::Sample.Views.PartitionEntry>.Size => 32;
-
-        /// <inheritdoc/>
-        public int GetEncodedSize() => 32;
-
-        static bool __BF.IBinaryLayout<global::Sample.Views.PartitionEntry>.HasRules => false;
-
-        /// <summary>Reads and validates a value from the start of <paramref name="source"/>.</summary>
-        /// <exception cref="__BF.BinaryFormatException">The input is too short or breaks a rule.</exception>
-        public static global::Sample.Views.PartitionEntry Read(__Span source) => Read(source, 0, out _);
-
-        /// <inheritdoc/>
-        public static global::Sample.Views.PartitionEntry Read(__Span source, long position) => Read(source, position, out _);
-
-        /// <inheritdoc/>
-        public static global::Sample.Views.PartitionEntry Read(__Span source, long position, out int bytesConsumed)
-        {
-            if (!TryRead(source, position, out var value, out bytesConsumed, out var error))
-                throw new __BF.BinaryFormatException(error);
-            return value;
-        }
-
-        /// <summary>Reads and validates a value without throwing.</summary>
-        public static bool TryRead(__Span source, out global::Sample.Views.PartitionEntry value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
-            TryRead(source, 0, out value, out _, out error);
-
-        /// <inheritdoc/>
-        public static bool TryRead(__Span source, long position, out global::Sample.Views.PartitionEntry value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
-            TryRead(source, position, out value, out _, out error);
-
-        /// <inheritdoc/>
-        public static bool TryRead(__Span source, long position, out global::Sample.Views.PartitionEntry value, out int bytesConsumed, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error)
-        {
-            var validator = new __BF.BinaryFormatValidator("PartitionEntry", "", position, null, null);
-            bytesConsumed = ReadInto(source, out value, ref validator);
-            if (validator.First is null)
-            {
-                value.ValidateInto(ref validator);
-            }
-            error = validator.First;
-            return error is null;
-        }
-
-        /// <summary>Reads the fields without validating them; <paramref name="source"/> must hold at least 32 bytes.</summary>
-        public static global::Sample.Views.PartitionEntry ReadUnchecked(__Span source)
-        {
-            source = source.Slice(0, 32);
-            var value = new global::Sample.Views.PartitionEntry();
-            source.Slice(0, 16).CopyTo(value.Type);
-            value.FirstLba = __BP.ReadUInt64LittleEndian(source.Slice(16));
-            value.Attributes = __BP.ReadUInt64LittleEndian(source.Slice(24));
-            return value;
-        }
-
-        /// <inheritdoc/>
-        [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
-        public static int ReadInto(__Span source, out global::Sample.Views.PartitionEntry value, ref __BF.BinaryFormatValidator validator)
-        {
-            if (source.Length < 32)
-            {
-                value = default!;
-                validator.ReportShortInput("", 0, 32, source.Length);
-                return 0;
-            }
             value = ReadUnchecked(source);
-            return 32;
+            bytesConsumed = 32;
+            error = null;
+            return true;
         }
+        return __BF.BinaryLayout.TryRead(source, position, "PartitionEntry", out value, out bytesConsumed, out error);
+    }
 
-        /// <inheritdoc/>
-        /// <exception cref="__Sys.ArgumentException"><paramref name="destination"/> is too short, or a member cannot be encoded.</exception>
-        public void Write(__Sys.Span<byte> destination)
+    /// <inheritdoc/>
+    public static PartitionEntry ReadUnchecked(__Span source)
+    {
+        source = source.Slice(0, 32);
+        var value = new PartitionEntry();
+        source.Slice(0, 16).CopyTo(value.Type);
+        value.FirstLba = __BP.ReadUInt64LittleEndian(source.Slice(16));
+        value.Attributes = __BP.ReadUInt64LittleEndian(source.Slice(24));
+        return value;
+    }
+
+    /// <inheritdoc/>
+    [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
+    public static int ReadInto(__Span source, out PartitionEntry value, ref __BF.BinaryFormatValidator validator) =>
+        __BF.BinaryLayout.ReadInto(source, out value, ref validator);
+
+    /// <inheritdoc/>
+    public void Write(__Sys.Span<byte> destination)
+    {
+        if (destination.Length < 32)
+            __BF.BinaryLayout.ThrowDestinationTooShort("PartitionEntry", 32, destination.Length);
+        destination = destination.Slice(0, 32);
+        ((__Span)this.Type).CopyTo(destination.Slice(0, 16));
+        __BP.WriteUInt64LittleEndian(destination.Slice(16), this.FirstLba);
+        __BP.WriteUInt64LittleEndian(destination.Slice(24), this.Attributes);
+    }
+
+    /// <inheritdoc/>
+    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate(__BF.IValidationContext? context = null, long position = 0) =>
+        __BF.BinaryLayout.Validate(this, "PartitionEntry", context, position);
+
+    /// <inheritdoc/>
+    [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
+    public void ValidateInto(ref __BF.BinaryFormatValidator validator)
+    {
+    }
+
+    /// <summary>Bits 63..63 of <see cref="Attributes"/>; setting them leaves its other bits as they are.</summary>
+    public partial bool ReadOnly
+    {
+        get => ((unchecked((ulong)this.Attributes) >> 63) & 0x1UL) != 0;
+        set
         {
-            if (destination.Length < 32)
-                __BF.BinaryLayout.ThrowDestinationTooShort("PartitionEntry", 32, destination.Length);
-            destination = destination.Slice(0, 32);
-            ((__Span)this.Type).CopyTo(destination.Slice(0, 16));
-            __BP.WriteUInt64LittleEndian(destination.Slice(16), this.FirstLba);
-            __BP.WriteUInt64LittleEndian(destination.Slice(24), this.Attributes);
+            var bits = (value ? 1UL : 0UL);
+            this.Attributes = unchecked((ulong)((unchecked((ulong)this.Attributes) & ~(0x1UL << 63)) | (bits << 63)));
         }
+    }
 
-        /// <summary>Returns every rule this value breaks, in field order; allocates nothing when there is none.</summary>
-        public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate() => Validate(null, 0);
+    /// <summary>A <see cref="PartitionEntry"/> seen in place: each property decodes its field from the bytes when read; nothing is copied or allocated.</summary>
+    public readonly ref struct View : __BF.IBinaryView<View>
+    {
+        private readonly __Span source;
+        private readonly long position;
 
-        /// <inheritdoc/>
-        public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate(__BF.IValidationContext? context, long position) =>
-            __BF.BinaryLayout.Validate(this, "PartitionEntry", context, position);
+        /// <summary>A view of the value at the start of <paramref name="source"/>.</summary>
+        /// <exception cref="__BF.BinaryFormatException">The input is too short for the value.</exception>
+        public View(__Span source) : this(source, 0) { }
 
-        /// <inheritdoc/>
-        [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
-        public void ValidateInto(ref __BF.BinaryFormatValidator validator)
+        /// <summary>A view of the value at the start of <paramref name="source"/>, whose first byte is at absolute offset <paramref name="position"/> (for errors).</summary>
+        /// <exception cref="__BF.BinaryFormatException">The input is too short for the value.</exception>
+        public View(__Span source, long position)
         {
-            OnValidate(ref validator);
+            this.position = position;
+            if (source.Length < 32)
+                __BF.BinaryLayout.ThrowShortInput("PartitionEntry", position, "", 0, 32, source.Length);
+            this.source = source.Slice(0, 32);
         }
 
-        /// <summary>Implement this to add hand-written checks; report them with <c>validator.Report</c>.</summary>
-        partial void OnValidate(ref __BF.BinaryFormatValidator validator);
+        static View __BF.IBinaryView<View>.Create(__Span source, long position) => new(source, position);
 
-        /// <summary>Bits 63..63 of <see cref="Attributes"/>; setting them leaves its other bits as they are.</summary>
-        public partial bool ReadOnly
-        {
-            get => ((unchecked((ulong)this.Attributes) >> 63) & 0x1UL) != 0;
-            set
-            {
-                var bits = (value ? 1UL : 0UL);
-                this.Attributes = unchecked((ulong)((unchecked((ulong)this.Attributes) & ~(0x1UL << 63)) | (bits << 63)));
-            }
-        }
+        /// <summary>The bytes of the value.</summary>
+        public __Span EncodedBytes => source;
 
-        /// <summary>A <see cref="PartitionEntry"/> seen in place: each property decodes its field from the bytes when read; nothing is copied or allocated.</summary>
-        public readonly ref struct View : __BF.IBinaryView<View>
-        {
-            private readonly __Span source;
-            private readonly long position;
+        /// <summary>The number of bytes the value takes.</summary>
+        public int EncodedSize => source.Length;
 
-            /// <summary>A view of the value at the start of <paramref name="source"/>.</summary>
-            /// <exception cref="__BF.BinaryFormatException">The input is too short for the value.</exception>
-            public View(__Span source) : this(source, 0) { }
+        /// <summary>The absolute offset of the value's first byte.</summary>
+        public long Position => position;
 
-            /// <summary>A view of the value at the start of <paramref name="source"/>, whose first byte is at absolute offset <paramref name="position"/> (for errors).</summary>
-            /// <exception cref="__BF.BinaryFormatException">The input is too short for the value.</exception>
-            public View(__Span source, long position)
-            {
-                this.position = position;
-                if (source.Length < 32)
-                    __BF.BinaryLayout.ThrowShortInput("PartitionEntry", position, "", 0, 32, source.Length);
-                this.source = source.Slice(0, 32);
-            }
+        /// <summary>Reads and validates the value, as <c>PartitionEntry.Read</c> does.</summary>
+        /// <exception cref="__BF.BinaryFormatException">The value breaks a rule.</exception>
+        public global::Sample.Views.PartitionEntry Read() => global::Sample.Views.PartitionEntry.Read(source, position);
 
-            static View __BF.IBinaryView<View>.Create(__Span source, long position) => new(source, position);
+        /// <summary>Checks every rule <c>Read</c> checks (by reading the value: it allocates only what <c>Read</c> allocates); empty when the value is valid.</summary>
+        public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate() =>
+            global::Sample.Views.PartitionEntry.TryRead(source, position, out _, out _, out var error) ? [] : [error];
 
-            /// <summary>The bytes of the value.</summary>
-            public __Span EncodedBytes => source;
+        /// <summary><see cref="PartitionEntry.Type"/>: its bytes.</summary>
+        public __Span Type => source.Slice(0, 16);
 
-            /// <summary>The number of bytes the value takes.</summary>
-            public int EncodedSize => source.Length;
+        /// <summary><see cref="PartitionEntry.FirstLba"/>: decoded when read.</summary>
+        public ulong FirstLba => __BP.ReadUInt64LittleEndian(source.Slice(16));
 
-            /// <summary>The absolute offset of the value's first byte.</summary>
-            public long Position => position;
+        /// <summary><see cref="PartitionEntry.Attributes"/>: decoded when read.</summary>
+        public ulong Attributes => __BP.ReadUInt64LittleEndian(source.Slice(24));
 
-            /// <summary>Reads and validates the value, as <c>PartitionEntry.Read</c> does.</summary>
-            /// <exception cref="__BF.BinaryFormatException">The value breaks a rule.</exception>
-            public global::Sample.Views.PartitionEntry Read() => global::Sample.Views.PartitionEntry.Read(source, position);
-
-            /// <summary>Checks every rule <c>Read</c> checks (by reading the value: it allocates only what <c>Read</c> allocates); empty when the value is valid.</summary>
-            public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate() =>
-                global::Sample.Views.PartitionEntry.TryRead(source, position, out _, out _, out var error) ? [] : [error];
-
-            /// <summary><see cref="PartitionEntry.Type"/>: its bytes.</summary>
-            public __Span Type => source.Slice(0, 16);
-
-            /// <summary><see cref="PartitionEntry.FirstLba"/>: decoded when read.</summary>
-            public ulong FirstLba => __BP.ReadUInt64LittleEndian(source.Slice(16));
-
-            /// <summary><see cref="PartitionEntry.Attributes"/>: decoded when read.</summary>
-            public ulong Attributes => __BP.ReadUInt64LittleEndian(source.Slice(24));
-
-            /// <summary><see cref="PartitionEntry.ReadOnly"/>: bits 63..63 of Attributes.</summary>
-            public bool ReadOnly => ((unchecked((ulong)this.Attributes) >> 63) & 0x1UL) != 0;
-        }
+        /// <summary><see cref="PartitionEntry.ReadOnly"/>: bits 63..63 of Attributes.</summary>
+        public bool ReadOnly => ((unchecked((ulong)this.Attributes) >> 63) & 0x1UL) != 0;
     }
 }
 //----- Sample.Views.PartitionTable.g.cs -----
@@ -1521,229 +1343,197 @@ using __BP = global::System.Buffers.Binary.BinaryPrimitives;
 using __Span = global::System.ReadOnlySpan<byte>;
 using __Sys = global::System;
 
-namespace Sample.Views
+namespace Sample.Views;
+
+partial class PartitionTable : __BF.IBinaryLayout<global::Sample.Views.PartitionTable>
 {
-    partial class PartitionTable : __BF.IBinaryLayout<global::Sample.Views.PartitionTable>
+    /// <inheritdoc/>
+    public int GetEncodedSize()
     {
-        /// <inheritdoc/>
-        public int GetEncodedSize()
+        var offset = 12;
+        offset += (this.Entries?.Length ?? 0) * (int)this.EntrySize;
+        return offset;
+    }
+
+    /// <inheritdoc/>
+    public static global::Sample.Views.PartitionTable Read(__Span source, long position = 0) => Read(source, position, out _);
+
+    /// <inheritdoc/>
+    public static global::Sample.Views.PartitionTable Read(__Span source, long position, out int bytesConsumed) =>
+        TryRead(source, position, out var value, out bytesConsumed, out var error) ? value : throw new __BF.BinaryFormatException(error);
+
+    /// <summary>Reads and validates a value without throwing.</summary>
+    public static bool TryRead(__Span source, out global::Sample.Views.PartitionTable value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
+        TryRead(source, 0, out value, out _, out error);
+
+    /// <inheritdoc/>
+    public static bool TryRead(__Span source, long position, out global::Sample.Views.PartitionTable value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
+        TryRead(source, position, out value, out _, out error);
+
+    /// <inheritdoc/>
+    public static bool TryRead(__Span source, long position, out global::Sample.Views.PartitionTable value, out int bytesConsumed, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
+        __BF.BinaryLayout.TryRead(source, position, "PartitionTable", out value, out bytesConsumed, out error);
+
+    /// <inheritdoc/>
+    [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
+    public static int ReadInto(__Span source, out global::Sample.Views.PartitionTable value, ref __BF.BinaryFormatValidator validator)
+    {
+        if (source.Length < 12)
         {
-            var offset = 12;
-            offset += (this.Entries?.Length ?? 0) * (int)this.EntrySize;
-            return offset;
+            value = default!;
+            validator.ReportShortInput("", 0, 12, source.Length);
+            return 0;
         }
-
-        /// <summary>Reads and validates a value from the start of <paramref name="source"/>.</summary>
-        /// <exception cref="__BF.BinaryFormatException">The input is too short or breaks a rule.</exception>
-        public static global::Sample.Views.PartitionTable Read(__Span source) => Read(source, 0, out _);
-
-        /// <inheritdoc/>
-        public static global::Sample.Views.PartitionTable Read(__Span source, long position) => Read(source, position, out _);
-
-        /// <inheritdoc/>
-        public static global::Sample.Views.PartitionTable Read(__Span source, long position, out int bytesConsumed)
+        value = new global::Sample.Views.PartitionTable();
+        value.Signature = __BP.ReadUInt32LittleEndian(source);
+        value.Count = __BP.ReadUInt32LittleEndian(source.Slice(4));
+        value.EntrySize = __BP.ReadUInt32LittleEndian(source.Slice(8));
+        var offset = 12;
         {
-            if (!TryRead(source, position, out var value, out bytesConsumed, out var error))
-                throw new __BF.BinaryFormatException(error);
-            return value;
-        }
-
-        /// <summary>Reads and validates a value without throwing.</summary>
-        public static bool TryRead(__Span source, out global::Sample.Views.PartitionTable value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
-            TryRead(source, 0, out value, out _, out error);
-
-        /// <inheritdoc/>
-        public static bool TryRead(__Span source, long position, out global::Sample.Views.PartitionTable value, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error) =>
-            TryRead(source, position, out value, out _, out error);
-
-        /// <inheritdoc/>
-        public static bool TryRead(__Span source, long position, out global::Sample.Views.PartitionTable value, out int bytesConsumed, [__Sys.Diagnostics.CodeAnalysis.NotNullWhen(false)] out __BF.BinaryFormatError? error)
-        {
-            var validator = new __BF.BinaryFormatValidator("PartitionTable", "", position, null, null);
-            bytesConsumed = ReadInto(source, out value, ref validator);
-            if (validator.First is null)
+            var count = unchecked((ulong)value.Count);
+            if (unchecked((ulong)value.EntrySize) < 32 || unchecked((ulong)value.EntrySize) > int.MaxValue)
             {
-                value.ValidateInto(ref validator);
+                validator.Report("Entries", offset, __BF.BinaryFormatRule.Length, __BF.BinaryFormatValidator.Format(value.EntrySize), "32..2147483647", "the stride " + __BF.BinaryFormatValidator.Format(value.EntrySize) + " (EntrySize) is outside 32..2147483647");
+                return offset;
             }
-            error = validator.First;
-            return error is null;
+            var stride = (int)value.EntrySize;
+            if (count > (ulong)((source.Length - offset) / stride))
+            {
+                validator.ReportShortInput("Entries", offset, __BF.BinaryLayout.Needed(count, stride), source.Length - offset);
+                return offset;
+            }
+            var items = new global::Sample.Views.PartitionEntry[(int)count];
+            for (var i = 0; i < items.Length; i++)
+                items[i] = global::Sample.Views.PartitionEntry.ReadUnchecked(source.Slice(offset + i * stride, 32));
+            value.Entries = items;
+            offset += items.Length * stride;
         }
+        return offset;
+    }
 
-        /// <inheritdoc/>
-        [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
-        public static int ReadInto(__Span source, out global::Sample.Views.PartitionTable value, ref __BF.BinaryFormatValidator validator)
+    /// <inheritdoc/>
+    public void Write(__Sys.Span<byte> destination)
+    {
+        var size = GetEncodedSize();
+        if (destination.Length < size)
+            __BF.BinaryLayout.ThrowDestinationTooShort("PartitionTable", size, destination.Length);
+        destination = destination.Slice(0, size);
+        __BP.WriteUInt32LittleEndian(destination, 1414547233U);
+        __BP.WriteUInt32LittleEndian(destination.Slice(4), unchecked((uint)((this.Entries?.Length ?? 0))));
+        __BP.WriteUInt32LittleEndian(destination.Slice(8), this.EntrySize);
+        var offset = 12;
         {
+            var items = this.Entries ?? __Sys.Array.Empty<global::Sample.Views.PartitionEntry>();
+            var stride = (int)this.EntrySize;
+            if (stride < 32)
+                __BF.BinaryLayout.ThrowUnwritable("PartitionTable", "Entries", "cannot be written with a stride of " + stride + ", less than its element size 32");
+            for (var i = 0; i < items.Length; i++)
+            {
+                items[i].Write(destination.Slice(offset + i * stride, 32));
+            }
+            offset += items.Length * stride;
+        }
+    }
+
+    /// <inheritdoc/>
+    public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate(__BF.IValidationContext? context = null, long position = 0) =>
+        __BF.BinaryLayout.Validate(this, "PartitionTable", context, position);
+
+    /// <inheritdoc/>
+    [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
+    public void ValidateInto(ref __BF.BinaryFormatValidator validator)
+    {
+        if (this.Signature is not 1414547233)
+            validator.ReportMagic("Signature", 0, this.Signature, 0x54504721UL, 8);
+        if (validator.ShouldStop) return;
+        if ((this.Entries?.Length ?? 0) is var CountExpected && unchecked((ulong)this.Count) != (ulong)CountExpected)
+        {
+            validator.Report("Count", 4, __BF.BinaryFormatRule.Length, __BF.BinaryFormatValidator.Format(this.Count), __BF.BinaryFormatValidator.Format(CountExpected), "expected " + __BF.BinaryFormatValidator.Format(CountExpected) + " (the count of Entries), but got " + __BF.BinaryFormatValidator.Format(this.Count));
+            if (validator.ShouldStop) return;
+        }
+        if (this.EntrySize is not (>= 24 and <= 512))
+            validator.ReportRange("EntrySize", 8, this.EntrySize, 24, 512);
+        var offset = 12;
+        if (validator.ShouldStop) return;
+        if (this.Entries is { } EntriesItems)
+        {
+            var elementAt = offset;
+            for (var i = 0; i < EntriesItems.Length; i++)
+            {
+                var elementValidator = validator.Element("Entries", i, elementAt);
+                EntriesItems[i].ValidateInto(ref elementValidator);
+                validator.Absorb(elementValidator);
+                if (validator.ShouldStop) return;
+                elementAt += (int)this.EntrySize;
+            }
+        }
+        offset += (this.Entries?.Length ?? 0) * (int)this.EntrySize;
+    }
+
+    /// <summary>A <see cref="PartitionTable"/> seen in place: each property decodes its field from the bytes when read; nothing is copied or allocated.</summary>
+    public readonly ref struct View : __BF.IBinaryView<View>
+    {
+        private readonly __Span source;
+        private readonly long position;
+        private readonly int at_Entries, length_Entries, count_Entries, stride_Entries;
+
+        /// <summary>A view of the value at the start of <paramref name="source"/>.</summary>
+        /// <exception cref="__BF.BinaryFormatException">The input is too short for the value.</exception>
+        public View(__Span source) : this(source, 0) { }
+
+        /// <summary>A view of the value at the start of <paramref name="source"/>, whose first byte is at absolute offset <paramref name="position"/> (for errors).</summary>
+        /// <exception cref="__BF.BinaryFormatException">The input is too short for the value.</exception>
+        public View(__Span source, long position)
+        {
+            this.source = source;
+            this.position = position;
             if (source.Length < 12)
-            {
-                value = default!;
-                validator.ReportShortInput("", 0, 12, source.Length);
-                return 0;
-            }
-            value = new global::Sample.Views.PartitionTable();
-            value.Signature = __BP.ReadUInt32LittleEndian(source.Slice(0));
-            value.Count = __BP.ReadUInt32LittleEndian(source.Slice(4));
-            value.EntrySize = __BP.ReadUInt32LittleEndian(source.Slice(8));
+                __BF.BinaryLayout.ThrowShortInput("PartitionTable", position, "", 0, 12, source.Length);
             var offset = 12;
             {
-                var count = unchecked((ulong)value.Count);
-                if (unchecked((ulong)value.EntrySize) < 32 || unchecked((ulong)value.EntrySize) > int.MaxValue)
-                {
-                    validator.Report("Entries", offset, __BF.BinaryFormatRule.Length, __BF.BinaryFormatValidator.Format(value.EntrySize), "32..2147483647", "the stride " + __BF.BinaryFormatValidator.Format(value.EntrySize) + " (EntrySize) is outside 32..2147483647");
-                    return offset;
-                }
-                var stride = (int)value.EntrySize;
-                if (count > (ulong)((source.Length - offset) / stride))
-                {
-                    validator.ReportShortInput("Entries", offset, __BF.BinaryLayout.Needed(count, stride), source.Length - offset);
-                    return offset;
-                }
-                var items = new global::Sample.Views.PartitionEntry[(int)count];
-                for (var i = 0; i < items.Length; i++)
-                    items[i] = global::Sample.Views.PartitionEntry.ReadUnchecked(source.Slice(offset + i * stride, 32));
-                value.Entries = items;
-                offset += items.Length * stride;
-            }
-            return offset;
-        }
-
-        /// <inheritdoc/>
-        /// <exception cref="__Sys.ArgumentException"><paramref name="destination"/> is too short, or a member cannot be encoded.</exception>
-        public void Write(__Sys.Span<byte> destination)
-        {
-            var size = GetEncodedSize();
-            if (destination.Length < size)
-                __BF.BinaryLayout.ThrowDestinationTooShort("PartitionTable", size, destination.Length);
-            destination = destination.Slice(0, size);
-            __BP.WriteUInt32LittleEndian(destination.Slice(0), 1414547233U);
-            __BP.WriteUInt32LittleEndian(destination.Slice(4), unchecked((uint)((this.Entries?.Length ?? 0))));
-            __BP.WriteUInt32LittleEndian(destination.Slice(8), this.EntrySize);
-            var offset = 12;
-            {
-                var items = this.Entries ?? __Sys.Array.Empty<global::Sample.Views.PartitionEntry>();
+                var total = unchecked((ulong)this.Count);
+                if (unchecked((ulong)this.EntrySize) < 32 || unchecked((ulong)this.EntrySize) > int.MaxValue)
+                    __BF.BinaryLayout.ThrowInvalid("PartitionTable", position, "Entries", offset, __BF.BinaryFormatRule.Length, __BF.BinaryFormatValidator.Format(this.EntrySize), "32..2147483647", "the stride " + __BF.BinaryFormatValidator.Format(this.EntrySize) + " (EntrySize) is outside 32..2147483647");
                 var stride = (int)this.EntrySize;
-                if (stride < 32)
-                    __BF.BinaryLayout.ThrowUnwritable("PartitionTable", "Entries", "cannot be written with a stride of " + stride + ", less than its element size 32");
-                for (var i = 0; i < items.Length; i++)
-                {
-                    items[i].Write(destination.Slice(offset + i * stride, 32));
-                }
-                offset += items.Length * stride;
+                if (total > (ulong)((source.Length - offset) / stride))
+                    __BF.BinaryLayout.ThrowShortInput("PartitionTable", position, "Entries", offset, __BF.BinaryLayout.Needed(total, stride), source.Length - offset);
+                at_Entries = offset;
+                length_Entries = (int)total * stride;
+                offset += length_Entries;
+                (count_Entries, stride_Entries) = ((int)total, stride);
             }
+            this.source = source.Slice(0, offset);
         }
 
-        /// <summary>Returns every rule this value breaks, in field order; allocates nothing when there is none.</summary>
-        public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate() => Validate(null, 0);
+        static View __BF.IBinaryView<View>.Create(__Span source, long position) => new(source, position);
 
-        /// <inheritdoc/>
-        public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate(__BF.IValidationContext? context, long position) =>
-            __BF.BinaryLayout.Validate(this, "PartitionTable", context, position);
+        /// <summary>The bytes of the value.</summary>
+        public __Span EncodedBytes => source;
 
-        /// <inheritdoc/>
-        [__Sys.ComponentModel.EditorBrowsable(__Sys.ComponentModel.EditorBrowsableState.Never)]
-        public void ValidateInto(ref __BF.BinaryFormatValidator validator)
-        {
-            if (this.Signature != 1414547233U)
-            {
-                var found = __BF.BinaryFormatValidator.Hex(unchecked((ulong)this.Signature), 8);
-                validator.Report("Signature", 0, __BF.BinaryFormatRule.Magic, found, "0x54504721", "expected 0x54504721, but got " + found);
-                if (validator.ShouldStop) return;
-            }
-            if ((this.Entries?.Length ?? 0) is var CountExpected && unchecked((ulong)this.Count) != (ulong)CountExpected)
-            {
-                validator.Report("Count", 4, __BF.BinaryFormatRule.Length, __BF.BinaryFormatValidator.Format(this.Count), __BF.BinaryFormatValidator.Format(CountExpected), "expected " + __BF.BinaryFormatValidator.Format(CountExpected) + " (the count of Entries), but got " + __BF.BinaryFormatValidator.Format(this.Count));
-                if (validator.ShouldStop) return;
-            }
-            if (this.EntrySize < 24U || this.EntrySize > 512U)
-            {
-                var found = __BF.BinaryFormatValidator.Format(this.EntrySize);
-                validator.Report("EntrySize", 8, __BF.BinaryFormatRule.Range, found, "24..512", found + " is outside 24..512");
-                if (validator.ShouldStop) return;
-            }
-            var offset = 12;
-            if (this.Entries is { } EntriesItems)
-            {
-                var elementAt = offset;
-                for (var i = 0; i < EntriesItems.Length; i++)
-                {
-                    var elementValidator = validator.Element("Entries", i, elementAt);
-                    EntriesItems[i].ValidateInto(ref elementValidator);
-                    validator.Absorb(elementValidator);
-                    if (validator.ShouldStop) return;
-                    elementAt += (int)this.EntrySize;
-                }
-            }
-            offset += (this.Entries?.Length ?? 0) * (int)this.EntrySize;
-            OnValidate(ref validator);
-        }
+        /// <summary>The number of bytes the value takes.</summary>
+        public int EncodedSize => source.Length;
 
-        /// <summary>Implement this to add hand-written checks; report them with <c>validator.Report</c>.</summary>
-        partial void OnValidate(ref __BF.BinaryFormatValidator validator);
+        /// <summary>The absolute offset of the value's first byte.</summary>
+        public long Position => position;
 
-        /// <summary>A <see cref="PartitionTable"/> seen in place: each property decodes its field from the bytes when read; nothing is copied or allocated.</summary>
-        public readonly ref struct View : __BF.IBinaryView<View>
-        {
-            private readonly __Span source;
-            private readonly long position;
-            private readonly int at_Entries, length_Entries, count_Entries, stride_Entries;
+        /// <summary>Reads and validates the value, as <c>PartitionTable.Read</c> does.</summary>
+        /// <exception cref="__BF.BinaryFormatException">The value breaks a rule.</exception>
+        public global::Sample.Views.PartitionTable Read() => global::Sample.Views.PartitionTable.Read(source, position);
 
-            /// <summary>A view of the value at the start of <paramref name="source"/>.</summary>
-            /// <exception cref="__BF.BinaryFormatException">The input is too short for the value.</exception>
-            public View(__Span source) : this(source, 0) { }
+        /// <summary>Checks every rule <c>Read</c> checks (by reading the value: it allocates only what <c>Read</c> allocates); empty when the value is valid.</summary>
+        public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate() =>
+            global::Sample.Views.PartitionTable.TryRead(source, position, out _, out _, out var error) ? [] : [error];
 
-            /// <summary>A view of the value at the start of <paramref name="source"/>, whose first byte is at absolute offset <paramref name="position"/> (for errors).</summary>
-            /// <exception cref="__BF.BinaryFormatException">The input is too short for the value.</exception>
-            public View(__Span source, long position)
-            {
-                this.source = source;
-                this.position = position;
-                if (source.Length < 12)
-                    __BF.BinaryLayout.ThrowShortInput("PartitionTable", position, "", 0, 12, source.Length);
-                var offset = 12;
-                {
-                    var total = unchecked((ulong)this.Count);
-                    if (unchecked((ulong)this.EntrySize) < 32 || unchecked((ulong)this.EntrySize) > int.MaxValue)
-                        __BF.BinaryLayout.ThrowInvalid("PartitionTable", position, "Entries", offset, __BF.BinaryFormatRule.Length, __BF.BinaryFormatValidator.Format(this.EntrySize), "32..2147483647", "the stride " + __BF.BinaryFormatValidator.Format(this.EntrySize) + " (EntrySize) is outside 32..2147483647");
-                    var stride = (int)this.EntrySize;
-                    if (total > (ulong)((source.Length - offset) / stride))
-                        __BF.BinaryLayout.ThrowShortInput("PartitionTable", position, "Entries", offset, __BF.BinaryLayout.Needed(total, stride), source.Length - offset);
-                    at_Entries = offset;
-                    length_Entries = (int)total * stride;
-                    offset += length_Entries;
-                    (count_Entries, stride_Entries) = ((int)total, stride);
-                }
-                this.source = source.Slice(0, offset);
-            }
+        /// <summary><see cref="PartitionTable.Signature"/>: decoded when read.</summary>
+        public uint Signature => __BP.ReadUInt32LittleEndian(source.Slice(0));
 
-            static View __BF.IBinaryView<View>.Create(__Span source, long position) => new(source, position);
+        /// <summary><see cref="PartitionTable.Count"/>: decoded when read.</summary>
+        public uint Count => __BP.ReadUInt32LittleEndian(source.Slice(4));
 
-            /// <summary>The bytes of the value.</summary>
-            public __Span EncodedBytes => source;
+        /// <summary><see cref="PartitionTable.EntrySize"/>: decoded when read.</summary>
+        public uint EntrySize => __BP.ReadUInt32LittleEndian(source.Slice(8));
 
-            /// <summary>The number of bytes the value takes.</summary>
-            public int EncodedSize => source.Length;
-
-            /// <summary>The absolute offset of the value's first byte.</summary>
-            public long Position => position;
-
-            /// <summary>Reads and validates the value, as <c>PartitionTable.Read</c> does.</summary>
-            /// <exception cref="__BF.BinaryFormatException">The value breaks a rule.</exception>
-            public global::Sample.Views.PartitionTable Read() => global::Sample.Views.PartitionTable.Read(source, position);
-
-            /// <summary>Checks every rule <c>Read</c> checks (by reading the value: it allocates only what <c>Read</c> allocates); empty when the value is valid.</summary>
-            public __Sys.Collections.Generic.IReadOnlyList<__BF.BinaryFormatError> Validate() =>
-                global::Sample.Views.PartitionTable.TryRead(source, position, out _, out _, out var error) ? [] : [error];
-
-            /// <summary><see cref="PartitionTable.Signature"/>: decoded when read.</summary>
-            public uint Signature => __BP.ReadUInt32LittleEndian(source.Slice(0));
-
-            /// <summary><see cref="PartitionTable.Count"/>: decoded when read.</summary>
-            public uint Count => __BP.ReadUInt32LittleEndian(source.Slice(4));
-
-            /// <summary><see cref="PartitionTable.EntrySize"/>: decoded when read.</summary>
-            public uint EntrySize => __BP.ReadUInt32LittleEndian(source.Slice(8));
-
-            /// <summary><see cref="PartitionTable.Entries"/>: views of the elements.</summary>
-            public __BF.BinaryViews<global::Sample.Views.PartitionEntry.View> Entries => new(source.Slice(at_Entries, length_Entries), count_Entries, stride_Entries, position + at_Entries);
-        }
+        /// <summary><see cref="PartitionTable.Entries"/>: views of the elements.</summary>
+        public __BF.BinaryViews<global::Sample.Views.PartitionEntry.View> Entries => new(source.Slice(at_Entries, length_Entries), count_Entries, stride_Entries, position + at_Entries);
     }
 }
