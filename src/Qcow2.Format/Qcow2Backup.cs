@@ -72,6 +72,7 @@ public static class Qcow2Backup
                 result = Copy(source, bitmapName, target, full: options.PreviousBackup is null, options.Progress, options.CancellationToken);
             }
             File.Move(partial, fullTarget, overwrite: true);
+            DirectoryFlush.Flush(Path.GetDirectoryName(fullTarget)!);
         }
         catch
         {
