@@ -44,8 +44,8 @@ public sealed class Qcow2VirtualDisk : IDisposable
     }
 
     /// <summary>
-    /// Creates (or truncates) a raw disk file of <paramref name="length"/> bytes, sparse, and returns it writable; disposing the
-    /// disk closes the file.
+    /// Creates (or truncates) a raw disk file of <paramref name="length"/> bytes, sparse but for its first block (written with
+    /// zeros, as QEMU's file driver does), and returns it writable; disposing the disk closes the file.
     /// </summary>
     public static Qcow2VirtualDisk CreateRaw(string path, long length)
     {
@@ -54,6 +54,11 @@ public sealed class Qcow2VirtualDisk : IDisposable
         try
         {
             stream.SetLength(length);
+            // QEMU's file driver writes the first block of a file it creates (zeros), to probe the alignment of direct I/O
+            // later; qemu-img map then shows it as data, and so does ours.
+            var first = (int)Math.Min(length, length < 4096 ? 512 : 4096);
+            if (first > 0)
+                RandomAccess.Write(stream.SafeFileHandle, new byte[first], 0);
         }
         catch
         {

@@ -154,6 +154,10 @@ internal sealed partial class FileStorage : IImageStorage
         }
     }
 
+    public IEnumerable<(long Start, long Length)> DataRuns(long offset, long length) => FileHoles.DataRuns(handle, offset, length);
+
+    public long? AllocatedBytes => FileHoles.AllocatedBytes(handle);
+
     public void Dispose() => handle.Dispose();
 
     private const int PunchHoleKeepSize = 0x02 | 0x01;
