@@ -36,7 +36,8 @@ public sealed partial class Qcow2Image
     /// <summary>
     /// Writes what this image and the images between it and <paramref name="baseFileName"/>, further down its backing chain, hold
     /// themselves into that base image, as <c>qemu-img commit -b BASE</c> does: the base shows what this image showed. The
-    /// images in between are opened read-only, and the base writable with its lock (grown to this image's size when smaller);
+    /// images in between are opened read-only, sharing no consistent read with other processes (as QEMU's commit job holds
+    /// them: their guest data changes underneath), and the base writable with its lock (grown to this image's size when smaller);
     /// none of them is emptied or changed otherwise, this image included, so this image still reads as before while the images in
     /// between, which now read through the changed base, may not. A crash at any point leaves each base cluster old or new and
     /// every image consistent. <paramref name="baseFileName"/> matches a layer's backing file as QEMU matches it: resolved
@@ -109,7 +110,7 @@ public sealed partial class Qcow2Image
             var path = Path.GetFullPath(ResolveBackingFileName(name, layer.BackingFormat, layer.FileName));
             if (!visited.Add(path))
                 throw new Qcow2FormatException($"The backing chain loops back to '{path}'", "BackingFileName", name);
-            var below = Open(path, new Qcow2OpenOptions { OpenDataFile = true, L2CacheSize = l2CacheBytes });
+            var below = Open(path, new Qcow2OpenOptions { OpenDataFile = true, L2CacheSize = l2CacheBytes, UnderCommit = true });
             intermediates.Add(below);
             lock (layer.guestGate)
             {

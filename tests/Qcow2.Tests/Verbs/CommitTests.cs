@@ -170,6 +170,15 @@ public sealed class CommitTests
         // The base is written, so it is locked: refused while QEMU uses it; and nothing changes.
         using (new QemuIoHolder(dir.File("base.qcow2")))
             Assert.Contains("lock", ToolRunner.AssertSingleLineError(ToolRunner.Run("commit", "-b", "base.qcow2", top)), StringComparison.Ordinal);
+        // An image in between is read by another process (without its backing file): its data would change underneath, so
+        // the commit is refused, as qemu-img's is.
+        var midAlone = $$"""json:{"file":{"driver":"file","filename":"{{dir.File("mid.qcow2")}}"},"backing":null}""";
+        using (new QemuIoHolder(midAlone, "-r", "-f", "qcow2"))
+        {
+            Assert.Contains("Failed to get shared \"consistent read\" lock", Qemu.Img("commit", "-b", "base.qcow2", top).StandardError, StringComparison.Ordinal);
+            Assert.Contains("Failed to get shared \"consistent read\" lock", ToolRunner.AssertSingleLineError(ToolRunner.Run("commit", "-b", "base.qcow2", top)),
+                StringComparison.Ordinal);
+        }
         foreach (var name in Layers)
             Assert.Equal(before[name], File.ReadAllBytes(dir.File(name)));
 
