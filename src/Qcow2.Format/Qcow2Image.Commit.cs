@@ -50,36 +50,34 @@ public sealed partial class Qcow2Image
     /// <exception cref="InvalidOperationException">
     /// The image has no backing file, or was opened with its backing chain (open the image alone).
     /// </exception>
-    /// <exception cref="Qcow2LockException">Another process writes an image in between, or uses the base.</exception>
+    /// <exception cref="Qcow2LockException">Another process uses an image in between (other than read-only with force-share), or the base.</exception>
     /// <exception cref="Qcow2FormatException">A mapping is corrupt, or an image of the chain cannot be opened (<see cref="OpenBackingFile"/>).</exception>
     /// <exception cref="IOException">An image of the chain cannot be read, or the base cannot be written.</exception>
     public void CommitInto(string baseFileName, IProgress<double>? progress = null, CancellationToken cancellationToken = default) =>
-        CommitDown(baseFileName, overlay => OpenBackingForCommit(overlay, VirtualSize), progress, cancellationToken);
+        CommitInto(baseFileName, overlay => OpenBackingForCommit(overlay, VirtualSize), progress, cancellationToken);
 
     /// <summary>
-    /// <see cref="CommitInto"/> with the base opened by <paramref name="openBase"/>, given
-    /// the image whose backing file it is.
+    /// <see cref="CommitInto(string, IProgress{double}?, CancellationToken)"/> with the base opened by <paramref name="openBase"/>,
+    /// given the image whose backing file it is.
     /// </summary>
-    internal void CommitDown(string baseFileName, Func<Qcow2Image, Qcow2VirtualDisk> openBase, IProgress<double>? progress, CancellationToken cancellationToken)
+    internal void CommitInto(string baseFileName, Func<Qcow2Image, Qcow2VirtualDisk> openBase, IProgress<double>? progress, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(baseFileName);
         EnsureCommittable();
-        var intermediates = new List<Qcow2Image>();
         try
         {
-            var overlay = LinkLayersAbove(baseFileName, intermediates);
-            using var target = openBase(overlay);
+            using var target = openBase(LinkLayersAbove(baseFileName));
             CopyOwnDataInto(target, progress, cancellationToken);
         }
         finally
         {
+            // The images in between were opened for this call only; disposing the first closes the others.
+            Qcow2Image? below;
             lock (guestGate)
             {
-                backingImage = null;
-                guestDisk = null;
+                (below, backingImage, guestDisk) = (backingImage, null, null);
             }
-            if (intermediates.Count > 0)
-                intermediates[0].Dispose();
+            below?.Dispose();
         }
     }
 
@@ -97,7 +95,7 @@ public sealed partial class Qcow2Image
     /// whose backing file is the base (this image when the base is its own backing file). The base itself stays closed: only
     /// ranges the images above it allocate are read.
     /// </summary>
-    private Qcow2Image LinkLayersAbove(string baseFileName, List<Qcow2Image> intermediates)
+    private Qcow2Image LinkLayersAbove(string baseFileName)
     {
         var visited = new HashSet<string>(StringComparer.Ordinal);
         if (FileName is not null)
@@ -111,7 +109,6 @@ public sealed partial class Qcow2Image
             if (!visited.Add(path))
                 throw new Qcow2FormatException($"The backing chain loops back to '{path}'", "BackingFileName", name);
             var below = Open(path, new Qcow2OpenOptions { OpenDataFile = true, L2CacheSize = l2CacheBytes, UnderCommit = true });
-            intermediates.Add(below);
             lock (layer.guestGate)
             {
                 layer.backingImage = below;

@@ -44,8 +44,9 @@ public sealed class Qcow2OpenOptions
     public bool SkipFlushes { get; init; }
 
     /// <summary>
-    /// Opened read-only as an image between the top and the base of <see cref="Qcow2Image.CommitInto"/>: locked so that no
-    /// other process starts to read it while its guest data changes underneath (QEMU's commit job shares no consistent read).
+    /// Opened read-only as an image between the top and the base of
+    /// <see cref="Qcow2Image.CommitInto(string, IProgress{double}?, CancellationToken)"/>: locked so that no other process
+    /// starts to read it while its guest data changes underneath (QEMU's commit job shares no consistent read).
     /// </summary>
     internal bool UnderCommit { get; init; }
 

@@ -2,7 +2,7 @@ namespace Qcow2.Tool;
 
 /// <summary>
 /// <c>qcow2 commit [-f qcow2] [-b BASE] [-d] [-p] [-q] IMG</c>, like <c>qemu-img commit</c>: a thin shell over
-/// <see cref="Qcow2Image.Commit"/> and <see cref="Qcow2Image.CommitInto"/>.
+/// <see cref="Qcow2Image.Commit"/> and <see cref="Qcow2Image.CommitInto(string, IProgress{double}?, CancellationToken)"/>.
 /// </summary>
 internal sealed class CommitCommand : ICommand
 {

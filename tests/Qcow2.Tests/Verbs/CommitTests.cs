@@ -200,7 +200,7 @@ public sealed class CommitTests
         var writes = CrashPoints.Run(crashed, File.ReadAllBytes(dir.File("base.qcow2")), baseImage =>
         {
             using var top = Qcow2Image.Open(dir.File("top.qcow2"));
-            top.CommitDown("base.qcow2", _ => Qcow2VirtualDisk.FromImage(baseImage), null, default);
+            top.CommitInto("base.qcow2", _ => Qcow2VirtualDisk.FromImage(baseImage), null, default);
             return true;
         }, (path, n) =>
         {
