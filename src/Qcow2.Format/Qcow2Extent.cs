@@ -12,6 +12,12 @@ public enum Qcow2ExtentKind
     /// opened (<see cref="Qcow2OpenOptions.OpenBackingChain"/>).
     /// </summary>
     Unallocated,
+    /// <summary>
+    /// A data cluster whose bytes in the file are a hole, so it reads as zeros while keeping its host cluster (what
+    /// <c>qemu-img map</c> reports as both zero and data). As in QEMU, the file is asked about its holes only for an image that
+    /// looks preallocated with metadata (far more clusters in use than the file occupies on disk).
+    /// </summary>
+    ZeroData,
 }
 
 /// <summary>A run of guest bytes with the same allocation (the facts <c>qemu-img map</c> prints).</summary>

@@ -33,7 +33,7 @@ public sealed partial class Qcow2Image : IDisposable
     public static Qcow2Image Open(string path, Qcow2OpenOptions? options = null)
     {
         var (writable, forceShare) = Mode(options);
-        return Open(FileStorage.Open(path, writable, forceShare, options?.SkipFlushes ?? false), writable, options?.ForCheck ?? false, Path.GetFullPath(path))
+        return Open(FileStorage.Open(path, writable, forceShare, options?.SkipFlushes ?? false, options?.UnderCommit ?? false), writable, options?.ForCheck ?? false, Path.GetFullPath(path))
             .WithLinkedFiles(options);
     }
 

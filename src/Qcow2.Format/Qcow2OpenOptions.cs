@@ -43,6 +43,13 @@ public sealed class Qcow2OpenOptions
     /// </summary>
     public bool SkipFlushes { get; init; }
 
+    /// <summary>
+    /// Opened read-only as an image between the top and the base of
+    /// <see cref="Qcow2Image.CommitInto(string, IProgress{double}?, CancellationToken)"/>: locked so that no other process
+    /// starts to read it while its guest data changes underneath (QEMU's commit job shares no consistent read).
+    /// </summary>
+    internal bool UnderCommit { get; init; }
+
     /// <summary>The most memory spent on cached L2 tables, in bytes (QEMU's <c>l2-cache-size</c>); 32 MiB by default.</summary>
     public long L2CacheSize { get; init; } = 32L << 20;
 }

@@ -50,8 +50,8 @@ public sealed class Qcow2VirtualDisk : IDisposable
     }
 
     /// <summary>
-    /// Creates (or truncates) a raw disk file of <paramref name="length"/> bytes, sparse, and returns it writable; disposing the
-    /// disk closes the file.
+    /// Creates (or truncates) a raw disk file of <paramref name="length"/> bytes, sparse but for its first block (written with
+    /// zeros, as QEMU's file driver does), and returns it writable; disposing the disk closes the file.
     /// </summary>
     public static Qcow2VirtualDisk CreateRaw(string path, long length)
     {
@@ -59,7 +59,14 @@ public sealed class Qcow2VirtualDisk : IDisposable
         // Created and sized through a handle of its own, as qemu-img does: ext4 marks a file truncated to zero length
         // (FileMode.Create truncates) and writes back all its data when that handle closes, which took as long as the copy.
         using (var created = new FileStream(path, FileMode.Create, FileAccess.ReadWrite, FileShare.Read, 1))
+        {
             created.SetLength(length);
+            // QEMU's file driver writes the first block of a file it creates (zeros), to probe the alignment of direct I/O
+            // later; qemu-img map then shows it as data, and so does ours.
+            var first = (int)Math.Min(length, length < 4096 ? 512 : 4096);
+            if (first > 0)
+                RandomAccess.Write(created.SafeFileHandle, new byte[first], 0);
+        }
         var stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read, 1, FileOptions.RandomAccess);
         return new Qcow2VirtualDisk(null, stream, stream, rawReadsZero: true);
     }

@@ -84,7 +84,7 @@ internal sealed class MapCommand : ICommand
 
     /// <summary>One entry as qemu-img prints it (field order and spacing included).</summary>
     private static string Json(Qcow2Extent e) => string.Create(CultureInfo.InvariantCulture,
-        $"{{ \"start\": {e.Start}, \"length\": {e.Length}, \"depth\": {e.Depth}, \"present\": {Bool(e.Kind != Qcow2ExtentKind.Unallocated)}, \"zero\": {Bool(e.Kind != Qcow2ExtentKind.Data)}, \"data\": {Bool(e.Kind == Qcow2ExtentKind.Data)}{(e.HostOffset is { } host ? $", \"offset\": {host}" : "")}}}");
+        $"{{ \"start\": {e.Start}, \"length\": {e.Length}, \"depth\": {e.Depth}, \"present\": {Bool(e.Kind != Qcow2ExtentKind.Unallocated)}, \"zero\": {Bool(e.Kind != Qcow2ExtentKind.Data)}, \"data\": {Bool(e.Kind is Qcow2ExtentKind.Data or Qcow2ExtentKind.ZeroData)}{(e.HostOffset is { } host ? $", \"offset\": {host}" : "")}}}");
 
     private static string Bool(bool value) => value ? "true" : "false";
 

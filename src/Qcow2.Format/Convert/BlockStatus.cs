@@ -31,6 +31,7 @@ internal readonly record struct BlockStatus(long Start, long Length, int Flags)
             {
                 Qcow2ExtentKind.Data => Data | Allocated,
                 Qcow2ExtentKind.Zero => Zero | Allocated,
+                Qcow2ExtentKind.ZeroData => Data | Zero | Allocated,
                 // Past the end of a shorter backing file QEMU synthesizes zeros "allocated" at that layer.
                 _ => hasBacking[e.Depth] ? Zero | Allocated : Zero,
             };

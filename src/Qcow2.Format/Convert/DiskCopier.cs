@@ -217,11 +217,22 @@ internal sealed class DiskCopier
 
     private static IOException WriteError(long offset, Exception e) => new($"error while writing at byte {offset}: {ReasonOf(e)}", e);
 
-    /// <summary>Makes the range read as zeros in the target unless it does already.</summary>
+    /// <summary>
+    /// Makes the range read as zeros in the target unless it does already. A qcow2 target gets zeros only where it reads data
+    /// (say, the rest of a cluster a partial data block was just written to), so that clusters it reads as zeros stay as they
+    /// are, as qemu-img convert leaves them; zeros that unmap (commit) cover the whole range, as QEMU's commit job writes them.
+    /// </summary>
     private void MakeZero(long offset, long length)
     {
-        if (!target.ReadsZero(offset, length))
+        if (target.ReadsZero(offset, length))
+            return;
+        if (target.Image is not { } image || unmapZeros)
+        {
             target.WriteZeroes(offset, length, unmapZeros);
+            return;
+        }
+        foreach (var extent in image.GetAllocation(offset, length).Where(e => e.Kind == Qcow2ExtentKind.Data).ToList())
+            target.WriteZeroes(extent.Start, extent.Length);
     }
 
     /// <summary>The system's words for a failed write (<c>strerror</c>), as qemu-img prints them.</summary>

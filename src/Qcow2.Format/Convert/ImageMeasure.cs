@@ -17,18 +17,20 @@ internal static class ImageMeasure
             required = virtualSize; // the new backing file may share nothing with the source
         else if (source is not null)
         {
-            var length = source.Length;
-            for (long offset = 0, count; offset < length; offset += count)
+            // One pass over the status runs; QEMU asks again at each offset it reaches, which reads the same runs, cut where a
+            // data run made it skip ahead.
+            long offset = 0;
+            foreach (var status in BlockStatus.Of(source, 0, source.Length))
             {
-                var status = BlockStatus.Of(source, offset, length - offset).First();
-                count = status.Length;
-                if ((status.Flags & BlockStatus.Zero) != 0)
+                if (status.End <= offset)
                     continue;
-                if ((status.Flags & (BlockStatus.Data | BlockStatus.Allocated)) == (BlockStatus.Data | BlockStatus.Allocated))
+                var start = Math.Max(status.Start, offset);
+                offset = status.End;
+                if ((status.Flags & BlockStatus.Zero) == 0 && (status.Flags & (BlockStatus.Data | BlockStatus.Allocated)) == (BlockStatus.Data | BlockStatus.Allocated))
                 {
                     // QEMU counts from the start of the cluster and skips to its end.
-                    count = Align.Up(offset + count, cluster) - offset;
-                    required += offset % cluster + count;
+                    offset = Align.Up(status.End, cluster);
+                    required += start % cluster + (offset - start);
                 }
             }
         }

@@ -14,6 +14,7 @@ internal sealed class GuestDisk
     private readonly Lock compressedGate = new();
     private ulong compressedEntry;
     private byte[]? compressedCluster;
+    private readonly Lazy<bool> probeHoles;
 
     public GuestDisk(IImageStorage storage, ImageMetadata image, IImageStorage? dataFile, Qcow2Image? backing, long l2CacheBytes)
     {
@@ -22,6 +23,7 @@ internal sealed class GuestDisk
         this.dataFile = dataFile;
         this.backing = backing;
         Map = new GuestMap(storage, image, l2CacheBytes);
+        probeHoles = new(() => MetadataPreallocation.Detect(storage, image));
     }
 
     public GuestMap Map { get; }
@@ -121,6 +123,25 @@ internal sealed class GuestDisk
             compressedCluster = null;
     }
 
+    /// <summary>
+    /// A run of data clusters at <paramref name="hostOffset"/> split where the file has holes, which read as zeros
+    /// (<see cref="Qcow2ExtentKind.ZeroData"/>): one probe of the file per run, not per cluster.
+    /// </summary>
+    private static IEnumerable<Qcow2Extent> SplitAtHoles(IImageStorage file, long offset, long length, long hostOffset, int depth)
+    {
+        var at = hostOffset;
+        var end = hostOffset + length;
+        foreach (var (start, count) in file.DataRuns(hostOffset, length))
+        {
+            if (start > at)
+                yield return new Qcow2Extent(offset + (at - hostOffset), start - at, Qcow2ExtentKind.ZeroData, false, at, depth);
+            yield return new Qcow2Extent(offset + (start - hostOffset), count, Qcow2ExtentKind.Data, false, start, depth);
+            at = start + count;
+        }
+        if (at < end)
+            yield return new Qcow2Extent(offset + (at - hostOffset), end - at, Qcow2ExtentKind.ZeroData, false, at, depth);
+    }
+
     /// <summary>The allocation of [offset, offset + length), descending into the backing chain for unallocated ranges.</summary>
     public IEnumerable<Qcow2Extent> GetAllocation(long offset, long length, int depth)
     {
@@ -130,6 +151,10 @@ internal sealed class GuestDisk
             var run = Map.Lookup(offset, end - offset);
             switch (run.Type)
             {
+                case SubclusterType.Normal when probeHoles.Value && (Map.ExternalData ? dataFile : storage) is { } file:
+                    foreach (var extent in SplitAtHoles(file, offset, run.Length, run.HostOffset, depth))
+                        yield return extent;
+                    break;
                 case SubclusterType.Normal:
                     yield return new Qcow2Extent(offset, run.Length, Qcow2ExtentKind.Data, false, run.HostOffset, depth);
                     break;

@@ -52,6 +52,35 @@ internal static partial class FileHoles
         return OperatingSystem.IsLinux() && Fallocate((int)file.DangerousGetHandle(), KeepSize | PunchHole, offset, length) == 0;
     }
 
+    /// <summary>
+    /// The bytes the file occupies on disk, <c>st_blocks * 512</c> from <c>fstat</c>, as QEMU's file driver reports its allocated
+    /// size; null where that is not known (not Linux on x64 or arm64, where <c>st_blocks</c> is at offset 64 of <c>struct stat</c>).
+    /// </summary>
+    public static long? AllocatedBytes(SafeFileHandle file)
+    {
+        if (!OperatingSystem.IsLinux() || RuntimeInformation.ProcessArchitecture is not (Architecture.X64 or Architecture.Arm64))
+            return null;
+        Span<byte> stat = stackalloc byte[256];
+        var added = false;
+        try
+        {
+            file.DangerousAddRef(ref added);
+            return FileStat((int)file.DangerousGetHandle(), stat) == 0 ? BitConverter.ToInt64(stat[64..]) * 512 : null;
+        }
+        catch (EntryPointNotFoundException)
+        {
+            return null;
+        }
+        finally
+        {
+            if (added)
+                file.DangerousRelease();
+        }
+    }
+
+    [LibraryImport("libc.so.6", EntryPoint = "fstat", SetLastError = true)]
+    private static partial int FileStat(int fd, Span<byte> buffer);
+
     [LibraryImport("libc.so.6", EntryPoint = "fallocate", SetLastError = true)]
     private static partial int Fallocate(int fd, int mode, long offset, long length);
 

@@ -22,13 +22,14 @@ internal sealed partial class FileStorage : IImageStorage
 
     /// <summary>
     /// Opens an existing image and takes QEMU's locks for this kind of use (see <see cref="ImageLock"/>); with
-    /// <paramref name="skipFlushes"/>, <see cref="Flush"/> does nothing (QEMU's <c>cache=unsafe</c>).
+    /// <paramref name="skipFlushes"/>, <see cref="Flush"/> does nothing (QEMU's <c>cache=unsafe</c>). A read-only image between
+    /// the top and the base of a commit (<paramref name="underCommit"/>) does not share consistent reads either.
     /// </summary>
-    public static FileStorage Open(string path, bool writable, bool forceShare, bool skipFlushes = false)
+    public static FileStorage Open(string path, bool writable, bool forceShare, bool skipFlushes = false, bool underCommit = false)
     {
         var handle = File.OpenHandle(path, FileMode.Open, writable ? FileAccess.ReadWrite : FileAccess.Read,
             writable ? FileShare.Read : FileShare.ReadWrite);
-        var (held, shared) = ImageLock.For(writable, forceShare);
+        var (held, shared) = underCommit ? ImageLock.ForCommitIntermediate : ImageLock.For(writable, forceShare);
         return Locked(handle, path, held, shared, writable, skipFlushes);
     }
 
@@ -168,6 +169,10 @@ internal sealed partial class FileStorage : IImageStorage
                 handle.DangerousRelease();
         }
     }
+
+    public IEnumerable<(long Start, long Length)> DataRuns(long offset, long length) => FileHoles.DataRuns(handle, offset, length);
+
+    public long? AllocatedBytes => FileHoles.AllocatedBytes(handle);
 
     public void Dispose() => handle.Dispose();
 

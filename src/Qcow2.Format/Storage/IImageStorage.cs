@@ -50,4 +50,13 @@ internal interface IImageStorage : IDisposable
     void PunchHole(long offset, long length)
     {
     }
+
+    /// <summary>
+    /// The runs of [offset, offset + length) that hold data in the file, in order, each (start, length); the rest are holes, or
+    /// lie past the end of the file, and read as zeros. Storage that cannot tell reports the whole range as data.
+    /// </summary>
+    IEnumerable<(long Start, long Length)> DataRuns(long offset, long length) => [(offset, length)];
+
+    /// <summary>The bytes the file occupies on disk (<c>st_blocks * 512</c>), or null where that is not known.</summary>
+    long? AllocatedBytes => null;
 }

@@ -39,6 +39,13 @@ internal static partial class ImageLock
         (false, false) => (BlockPermissions.ConsistentRead, BlockPermissions.ConsistentRead | BlockPermissions.WriteUnchanged),
     };
 
+    /// <summary>
+    /// What <c>qemu-img commit -b</c> holds on an image between the top and the base: it reads, and shares neither consistent
+    /// reads (its guest data changes as the base is written) nor writes and resizes.
+    /// </summary>
+    public static (BlockPermissions Held, BlockPermissions Shared) ForCommitIntermediate =>
+        (BlockPermissions.ConsistentRead, BlockPermissions.WriteUnchanged);
+
     /// <summary>What <c>qemu-img create</c> holds before it truncates the file: it writes and resizes, and shares all but resizing.</summary>
     public static (BlockPermissions Held, BlockPermissions Shared) ForCreate =>
         (BlockPermissions.Write | BlockPermissions.Resize, BlockPermissions.All & ~BlockPermissions.Resize);

@@ -116,6 +116,120 @@ public sealed class CommitTests
         }
     }
 
+    /// <summary>
+    /// <c>commit -b BASE</c> on a three-image chain: BASE ends up as qemu-img's (the top's and the middle image's data in it), no
+    /// image above it changes (the top is not emptied), and every layer checks clean. BASE is named as qemu-img resolves it:
+    /// relative to the folder of the image naming it, or absolute.
+    /// </summary>
+    [QemuTheory]
+    [InlineData("base.qcow2", "")]
+    [InlineData("./base.qcow2", "-d")]
+    [InlineData("ABSOLUTE", "")]
+    [InlineData("mid.qcow2", "")]
+    public void Commit_into_a_base_down_the_chain_is_qemu_img_s(string baseName, string extra)
+    {
+        using var dir = new TempDir();
+        ThreeLayers(dir);
+        string Layer(string folder, string name) => dir.File($"{folder}/{name}");
+        string[] Args(string folder) =>
+            ["commit", "-q", .. extra.Length > 0 ? [extra] : Array.Empty<string>(), "-b", baseName == "ABSOLUTE" ? Layer(folder, "base.qcow2") : baseName, Layer(folder, "top.qcow2")];
+        foreach (var folder in new[] { "ours", "theirs" })
+        {
+            Directory.CreateDirectory(dir.File(folder));
+            foreach (var name in Layers)
+                File.Copy(dir.File(name), Layer(folder, name));
+        }
+        var before = Layers.ToDictionary(name => name, name => File.ReadAllBytes(dir.File(name)));
+        var topData = QemuRaw(dir.File("top.qcow2"), dir);
+        Assert.Equal("", ToolRunner.Run(Args("ours")).EnsureSuccess().StandardOutput);
+        Img(Args("theirs"));
+        var committed = baseName == "mid.qcow2" ? "mid.qcow2" : "base.qcow2";
+        Assert.Equal("Images are identical.\n", Qemu.Img("compare", Layer("theirs", committed), Layer("ours", committed)).StandardOutput);
+        AssertSameBytes(topData, QemuRaw(Layer("ours", committed), dir), "the base shows what the top showed");
+        foreach (var name in Layers)
+        {
+            Assert.Equal(0, Qemu.CheckJson(Layer("ours", name)).ExitCode);
+            Assert.Equal(RebaseTests.Map(Layer("theirs", name)), RebaseTests.Map(Layer("ours", name)));
+            if (name != committed)
+                Assert.Equal(before[name], File.ReadAllBytes(Layer("ours", name)));
+        }
+    }
+
+    [QemuFact]
+    public void Errors_of_commit_into_a_base_are_qemu_img_s()
+    {
+        using var dir = new TempDir();
+        ThreeLayers(dir);
+        var before = Layers.ToDictionary(name => name, name => File.ReadAllBytes(dir.File(name)));
+        var top = dir.File("top.qcow2");
+        foreach (var name in new[] { "nothere.qcow2", top, "top.qcow2", "sub/base.qcow2", dir.File("sub/../nothere/../base.qcow2") })
+            VerbParity.AssertSameAsQemu("commit", "-b", name, top);
+        VerbParity.AssertSameAsQemu("commit", "-b", "mid.qcow2", dir.File("base.qcow2"));
+        VerbParity.AssertSameAsQemu("commit", "-b", "top.qcow2", dir.File("mid.qcow2"));
+
+        // The base is written, so it is locked: refused while QEMU uses it; and nothing changes.
+        using (new QemuIoHolder(dir.File("base.qcow2")))
+            Assert.Contains("lock", ToolRunner.AssertSingleLineError(ToolRunner.Run("commit", "-b", "base.qcow2", top)), StringComparison.Ordinal);
+        // An image in between is read by another process (without its backing file): its data would change underneath, so
+        // the commit is refused, as qemu-img's is.
+        var midAlone = $$"""json:{"file":{"driver":"file","filename":"{{dir.File("mid.qcow2")}}"},"backing":null}""";
+        using (new QemuIoHolder(midAlone, "-r", "-f", "qcow2"))
+        {
+            Assert.Contains("Failed to get shared \"consistent read\" lock", Qemu.Img("commit", "-b", "base.qcow2", top).StandardError, StringComparison.Ordinal);
+            Assert.Contains("Failed to get shared \"consistent read\" lock", ToolRunner.AssertSingleLineError(ToolRunner.Run("commit", "-b", "base.qcow2", top)),
+                StringComparison.Ordinal);
+        }
+        foreach (var name in Layers)
+            Assert.Equal(before[name], File.ReadAllBytes(dir.File(name)));
+
+        using var image = Qcow2Image.Open(top);
+        Assert.Equal("baseFileName", Assert.Throws<ArgumentException>(() => image.CommitInto("nothere.qcow2")).ParamName);
+        using var chained = Qcow2Image.Open(top, new Qcow2OpenOptions { OpenBackingChain = true });
+        Assert.Throws<InvalidOperationException>(() => chained.CommitInto("base.qcow2"));
+    }
+
+    /// <summary>A crash after any write to the base leaves each of its clusters old or new, and the base consistent.</summary>
+    [QemuFact]
+    public void A_crash_while_committing_into_a_base_leaves_it_consistent()
+    {
+        using var dir = new TempDir();
+        ThreeLayers(dir);
+        var oldData = QemuRaw(dir.File("base.qcow2"), dir);
+        var newData = QemuRaw(dir.File("top.qcow2"), dir);
+        var crashed = dir.File("crashed.qcow2");
+        var writes = CrashPoints.Run(crashed, File.ReadAllBytes(dir.File("base.qcow2")), baseImage =>
+        {
+            using var top = Qcow2Image.Open(dir.File("top.qcow2"));
+            top.CommitInto("base.qcow2", _ => Qcow2VirtualDisk.FromImage(baseImage), null, default);
+            return true;
+        }, (path, n) =>
+        {
+            var check = Qemu.Img("check", "-f", "qcow2", path);
+            Assert.True(check.ExitCode is 0 or 3, $"crash after {n} writes: {check.StandardOutput}{check.StandardError}");
+            var data = QemuRaw(path, dir);
+            for (var offset = 0; offset < data.Length; offset += 64 << 10)
+            {
+                var cluster = data.AsSpan(offset, 64 << 10);
+                Assert.True(cluster.SequenceEqual(oldData.AsSpan(offset, 64 << 10)) || cluster.SequenceEqual(newData.AsSpan(offset, 64 << 10)),
+                    $"crash after {n} writes: the cluster at {offset} is neither old nor new");
+            }
+        });
+        Assert.InRange(writes, 2, 500);
+    }
+
+    private static readonly string[] Layers = ["base.qcow2", "mid.qcow2", "top.qcow2"];
+
+    /// <summary>base.qcow2, mid.qcow2 and top.qcow2 (4 MiB each, relative names), each with data, zeros over data, and data over data.</summary>
+    private static void ThreeLayers(TempDir dir)
+    {
+        Img("create", "-q", "-f", "qcow2", dir.File("base.qcow2"), "4M");
+        Img("create", "-q", "-f", "qcow2", "-b", "base.qcow2", "-F", "qcow2", dir.File("mid.qcow2"));
+        Img("create", "-q", "-f", "qcow2", "-b", "mid.qcow2", "-F", "qcow2", dir.File("top.qcow2"));
+        Io(dir.File("base.qcow2"), "write -P 1 0 1M", "write -P 7 3M 128k");
+        Io(dir.File("mid.qcow2"), "write -P 2 512k 1M", "write -z 3M 64k", "write -P 8 2560k 4k");
+        Io(dir.File("top.qcow2"), "write -P 3 1M 1M", "write -z 768k 64k", "write -P 9 3136k 64k");
+    }
+
     /// <summary>base.qcow2 with data, and top.qcow2 (6 MiB) on it with data over it, zeros over data, and data past its end.</summary>
     private static string Chain(TempDir dir, string overlayOptions, string baseSize, bool absolute = false)
     {
