@@ -151,7 +151,7 @@ internal sealed partial class FileStorage : IImageStorage
         if (!OperatingSystem.IsLinux() || length <= 0)
             return;
         Addressable.RequireIo(offset, length);
-        _ = OnDescriptor(fd => Fallocate(fd, PunchHoleKeepSize, offset, length));
+        _ = FileHoles.TryPunchHole(handle, offset, length);
     }
 
     /// <summary>A system call on the file descriptor, which the handle keeps open meanwhile.</summary>
@@ -176,13 +176,8 @@ internal sealed partial class FileStorage : IImageStorage
 
     public void Dispose() => handle.Dispose();
 
-    private const int PunchHoleKeepSize = 0x02 | 0x01;
-
     private const uint SyncFileRangeWrite = 2;
 
     [LibraryImport("libc.so.6", EntryPoint = "sync_file_range")]
     private static partial int SyncFileRange(int fd, long offset, long length, uint flags);
-
-    [LibraryImport("libc.so.6", EntryPoint = "fallocate")]
-    private static partial int Fallocate(int fd, int mode, long offset, long length);
 }
