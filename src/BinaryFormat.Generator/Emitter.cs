@@ -112,10 +112,35 @@ internal static partial class Emitter
             var accessors = (property.HasGetter ? $"get => {fail}; " : "") + (property.Setter is { } setter ? $"{setter} => {fail}; " : "");
             w.Line($"{property.Modifiers} partial {property.TypeName} {property.Name} {{ {accessors}}}");
         }
+        if (stub.ViewProperties is { } viewProperties && !stub.TakenNames.Contains("View"))
+            EmitStubView(w, viewProperties, self, fail, errors);
         w.Close();
         foreach (var _ in stub.ContainingTypes)
             w.Close();
         return w.ToString();
+    }
+
+    /// <summary>The <c>View</c> of a layout with errors: the signatures a view has, each throwing.</summary>
+    private static void EmitStubView(CodeWriter w, EquatableArray<StubViewPropertyModel> properties, string self, string fail, string errors)
+    {
+        w.Line($"public readonly ref struct View : {Runtime}IBinaryView<View>");
+        w.Open();
+        w.Line($"public View({Span} source) => {fail};");
+        w.Line($"public View({Span} source, long position) => {fail};");
+        w.Line($"static View {Runtime}IBinaryView<View>.Create({Span} source, long position) => {fail};");
+        var fixedMembers = new (string Name, string Signature)[]
+        {
+            ("EncodedBytes", $"public {Span} EncodedBytes => {fail};"),
+            ("EncodedSize", $"public int EncodedSize => {fail};"),
+            ("Position", $"public long Position => {fail};"),
+            ("Read", $"public {self} Read() => {fail};"),
+            ("Validate", $"public {errors} Validate() => {fail};"),
+        };
+        foreach (var (_, signature) in fixedMembers)
+            w.Line(signature);
+        foreach (var property in properties.Where(p => fixedMembers.All(m => m.Name != p.Name) && p.Name != "View"))
+            w.Line($"public {property.TypeName} {property.Name} => {fail};");
+        w.Close();
     }
 
     /// <summary>

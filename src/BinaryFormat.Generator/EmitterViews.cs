@@ -26,8 +26,11 @@ internal static partial class Emitter
         w.Line("private readonly long position;");
         foreach (var argument in arguments)
             w.Line($"private readonly {argument.TypeName} arg_{argument.Name};");
+        var lazy = LazyList(layout);
         foreach (var field in layout.Tail)
-            w.Line($"private readonly int at_{field.Name}, length_{field.Name}{(IsViewTable(field) ? $", count_{field.Name}, stride_{field.Name}" : "")};");
+            w.Line(field == lazy
+                ? $"private readonly int at_{field.Name};"
+                : $"private readonly int at_{field.Name}, length_{field.Name}{(IsViewTable(field) ? $", count_{field.Name}, stride_{field.Name}" : "")};");
         w.Line();
         w.Line("/// <summary>A view of the value at the start of <paramref name=\"source\"/>.</summary>");
         w.Line($"/// <exception cref=\"{Runtime}BinaryFormatException\">The input is too short for the value.</exception>");
@@ -58,9 +61,12 @@ internal static partial class Emitter
         if (type.IsVariable)
         {
             w.Line($"var offset = {layout.HeadSize};");
-            foreach (var field in layout.Tail)
+            foreach (var field in layout.Tail.Where(f => f != lazy))
                 WhenPresent(w, field, "this", () => { w.Open(); EmitViewWalk(w, layout, field); w.Close(); }, () => w.Line($"at_{field.Name} = -1;"));
-            w.Line("this.source = source.Slice(0, offset);");
+            if (lazy is null)
+                w.Line("this.source = source.Slice(0, offset);");
+            else
+                w.Line($"at_{lazy.Name} = offset; // the list is walked by its enumerator, so the view keeps the rest of the input");
         }
         else
         {
@@ -71,10 +77,19 @@ internal static partial class Emitter
         w.Line($"static View {Runtime}IBinaryView<View>.Create({Span} source, long position) => new(source, position);");
         w.Line();
         w.Line("/// <summary>The bytes of the value.</summary>");
-        w.Line($"public {Span} EncodedBytes => source;");
+        w.Line($"public {Span} EncodedBytes => {(lazy is null ? "source" : "source.Slice(0, EncodedSize)")};");
         w.Line();
-        w.Line("/// <summary>The number of bytes the value takes.</summary>");
-        w.Line("public int EncodedSize => source.Length;");
+        if (lazy is null)
+        {
+            w.Line("/// <summary>The number of bytes the value takes.</summary>");
+            w.Line("public int EncodedSize => source.Length;");
+        }
+        else
+        {
+            w.Line($"/// <summary>The number of bytes the value takes: found by walking <see cref=\"{type.Name}.{lazy.Name}\"/> on each read.</summary>");
+            w.Line($"/// <exception cref=\"{Runtime}BinaryFormatException\">An element of {lazy.Name} does not fit the input.</exception>");
+            w.Line($"public int EncodedSize => at_{lazy.Name} + {lazy.Name}.EncodedLength;");
+        }
         w.Line();
         w.Line("/// <summary>The absolute offset of the value's first byte.</summary>");
         w.Line("public long Position => position;");
@@ -94,7 +109,12 @@ internal static partial class Emitter
             w.Line($"public {argument.TypeName} {argument.Name} => arg_{argument.Name};");
         }
         foreach (var field in type.Fields)
-            EmitViewProperty(w, layout, field);
+        {
+            if (field == lazy)
+                EmitLazyList(w, layout, field);
+            else
+                EmitViewProperty(w, layout, field);
+        }
         foreach (var field in type.Fields.Where(f => f.FlagsKnown is not null))
         {
             var number = field.Kind == FieldKind.Enum ? $"(({field.IntegerType})this.{field.Name})" : "this." + field.Name;
@@ -118,6 +138,113 @@ internal static partial class Emitter
             w.Line($"/// <summary>Whether <see cref=\"{type.Name}.{checksum.Name}\"/> is the checksum of the bytes it covers (computed on each call).</summary>");
             w.Line($"public bool {checksum.Name}Matches => {Runtime}BinaryChecksum.Compute({Algorithm(checksum)}, source, {Start(checksum.ChecksumFrom!)}, {End(checksum.ChecksumTo!)}, {Start(checksum.Name)}) == {checksum.Name};");
         }
+        w.Close();
+    }
+
+    /// <summary>
+    /// The layout's last member when it is a list of views that runs to a terminator element: its view walks it only when
+    /// enumerated (once, each element checked as it is reached), not in the constructor.
+    /// </summary>
+    private static FieldModel? LazyList(Layout layout)
+    {
+        var fields = layout.Type.Fields;
+        var last = fields.Count > 0 ? fields[fields.Count - 1] : null;
+        return last is { UntilMember: not null, UntilValue: not null, CountMember: null, CountConstant: 0 } && IsViewTable(last)
+            && last.Conditions.Count == 0 && last.Args.Count == 0
+            && !fields.Any(f => f.ChecksumFrom == last.Name || f.ChecksumTo == last.Name)
+            ? last : null;
+    }
+
+    /// <summary>The property of a lazy list (<see cref="LazyList"/>) and its type, whose enumerator does the walk.</summary>
+    private static void EmitLazyList(CodeWriter w, Layout layout, FieldModel field)
+    {
+        var element = field.Element!;
+        var list = field.Name + "Views";
+        var elementView = element.TypeName + ".View";
+        w.Line();
+        w.Line($"/// <summary><see cref=\"{layout.Type.Name}.{field.Name}\"/>: views of the elements, found as <c>foreach</c> reaches them (an element that does not fit throws then).</summary>");
+        w.Line($"public {list} {field.Name} => new(source, position, at_{field.Name});");
+        w.Line();
+        w.Line($"/// <summary>The elements of <see cref=\"{layout.Type.Name}.{field.Name}\"/>, up to the one whose {field.UntilMember} is {field.UntilValue}; each walk checks them again.</summary>");
+        w.Line($"public readonly ref struct {list}");
+        w.Open();
+        w.Line($"private readonly {Span} source;");
+        w.Line("private readonly long position;");
+        w.Line("private readonly int start;");
+        w.Line();
+        w.Line($"internal {list}({Span} source, long position, int start)");
+        w.Open();
+        w.Line("this.source = source;");
+        w.Line("this.position = position;");
+        w.Line("this.start = start;");
+        w.Close();
+        w.Line();
+        w.Line("/// <summary>The number of elements (walks them).</summary>");
+        w.Line($"/// <exception cref=\"{Runtime}BinaryFormatException\">An element does not fit the input.</exception>");
+        w.Line("public int Count");
+        w.Open();
+        w.Line("get");
+        w.Open();
+        w.Line("var count = 0;");
+        w.Line("for (var walk = GetEnumerator(); walk.MoveNext();)");
+        w.Line("    count++;");
+        w.Line("return count;");
+        w.Close();
+        w.Close();
+        w.Line();
+        w.Line("internal int EncodedLength");
+        w.Open();
+        w.Line("get");
+        w.Open();
+        w.Line("var walk = GetEnumerator();");
+        w.Line("while (walk.MoveNext())");
+        w.Line("{");
+        w.Line("}");
+        w.Line("return walk.Offset - start;");
+        w.Close();
+        w.Close();
+        w.Line();
+        w.Line("/// <summary>Starts the walk (for <c>foreach</c>).</summary>");
+        w.Line("public Enumerator GetEnumerator() => new(source, position, start);");
+        w.Line();
+        w.Line("/// <summary>Makes one view per <see cref=\"MoveNext\"/>, checking that it fits.</summary>");
+        w.Line("public ref struct Enumerator");
+        w.Open();
+        w.Line($"private readonly {Span} source;");
+        w.Line("private readonly long position;");
+        w.Line("private int offset;");
+        w.Line("private bool done;");
+        w.Line($"private {elementView} current;");
+        w.Line();
+        w.Line($"internal Enumerator({Span} source, long position, int start)");
+        w.Open();
+        w.Line("this.source = source;");
+        w.Line("this.position = position;");
+        w.Line("offset = start;");
+        w.Line("done = false;");
+        w.Line("current = default;");
+        w.Close();
+        w.Line();
+        w.Line("/// <summary>The view made by the last <see cref=\"MoveNext\"/>.</summary>");
+        w.Line($"public readonly {elementView} Current => current;");
+        w.Line();
+        w.Line("internal readonly int Offset => offset;");
+        w.Line();
+        w.Line("/// <summary>Moves to the next element; false after the terminator.</summary>");
+        w.Line($"/// <exception cref=\"{Runtime}BinaryFormatException\">The element does not fit the input.</exception>");
+        w.Line("public bool MoveNext()");
+        w.Open();
+        w.Line("if (done)");
+        w.Line("    return false;");
+        w.Line($"current = new {elementView}(source.Slice(offset), position + offset);");
+        w.Line("var size = current.EncodedSize;");
+        w.Line("if (size == 0)");
+        w.Line($"    {Runtime}BinaryLayout.ThrowShortInput({layout.Name}, position, {Literal(field.Name)}, offset, 1, 0);");
+        w.Line($"done = unchecked((long)current.{field.UntilMember}) == {field.UntilValue!.Value.ToString(CultureInfo.InvariantCulture)}L;");
+        w.Line("offset += size;");
+        w.Line("return true;");
+        w.Close();
+        w.Close();
         w.Close();
     }
 

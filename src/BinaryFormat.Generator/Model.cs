@@ -40,7 +40,9 @@ internal sealed record TypeModel(
 
 /// <summary>
 /// A layout with errors: no reader or writer is generated, only the signatures of the generated methods (throwing), so
-/// that code using it does not fail with a CS0117 at every use site on top of the BF diagnostics.
+/// that code using it does not fail with a CS0117 at every use site on top of the BF diagnostics. When the layout asks
+/// for a view, <see cref="ViewProperties"/> lists the properties of its throwing <c>View</c> (else null), for the same
+/// reason (CS0426).
 /// </summary>
 internal sealed record StubModel(
     string? Namespace,
@@ -49,7 +51,8 @@ internal sealed record StubModel(
     string Keyword,
     EquatableArray<ContainingTypeModel> ContainingTypes,
     EquatableArray<string> TakenNames,
-    EquatableArray<PartialPropertyModel> PartialProperties)
+    EquatableArray<PartialPropertyModel> PartialProperties,
+    EquatableArray<StubViewPropertyModel>? ViewProperties)
 {
     public string HintName =>
         (Namespace is null ? "" : Namespace + ".")
@@ -61,6 +64,9 @@ internal sealed record StubModel(
 internal sealed record ArgumentModel(string Name, string TypeName);
 
 /// <summary>A partial property the generator must implement even in a stub, so that the compiler reports no CS9248 on top of the BF diagnostics.</summary>
+/// <summary>A property of the stub <c>View</c> of a layout with errors: a <c>[Field]</c> member and the type its view property would have.</summary>
+internal sealed record StubViewPropertyModel(string TypeName, string Name);
+
 internal sealed record PartialPropertyModel(string Modifiers, string TypeName, string Name, bool HasGetter, string? Setter);
 
 /// <summary>

@@ -49,7 +49,33 @@ internal static class Parser
                 .Where(p => p.IsPartialDefinition && p.PartialImplementationPart is null && FindAttribute(p, "BitsAttribute") is not null)
                 .Select(p => new PartialPropertyModel(Modifiers(p), p.Type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat), p.Name,
                     p.GetMethod is not null, p.SetMethod is null ? null : p.SetMethod.IsInitOnly ? "init" : "set"))
-                .ToEquatableArray()));
+                .ToEquatableArray(),
+            GeneratesView(type) ? StubViewProperties(type).ToEquatableArray() : null));
+    }
+
+    /// <summary>
+    /// The properties a layout with errors would have on its view, typed as <see cref="Emitter"/> types them where that can
+    /// be told without a model: scalars as themselves, viewable layouts (and arrays of them) as views, the rest as bytes.
+    /// </summary>
+    private static IEnumerable<StubViewPropertyModel> StubViewProperties(INamedTypeSymbol type)
+    {
+        foreach (var member in type.GetMembers())
+        {
+            if (member.IsStatic || !member.GetAttributes().Any(a => IsAttribute(a, "FieldAttribute")))
+                continue;
+            var memberType = member switch { IFieldSymbol f => f.Type, IPropertySymbol p => p.Type, _ => null };
+            if (memberType is null)
+                continue;
+            var typeName = memberType switch
+            {
+                _ when ClassifyScalar(memberType) is not null => memberType.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat),
+                INamedTypeSymbol nested when GeneratesView(nested) => nested.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat) + ".View",
+                IArrayTypeSymbol { ElementType: INamedTypeSymbol element } when GeneratesView(element) =>
+                    $"global::BinaryFormat.BinaryViews<{element.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat)}.View>",
+                _ => "global::System.ReadOnlySpan<byte>",
+            };
+            yield return new StubViewPropertyModel(typeName, member.Name);
+        }
     }
 
     public static (TypeModel? Model, ImmutableArray<Diagnostic> Diagnostics) Parse(INamedTypeSymbol type, CancellationToken cancellationToken) =>

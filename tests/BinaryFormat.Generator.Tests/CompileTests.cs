@@ -189,6 +189,43 @@ public class CompileTests
         Assert.Contains("InvalidOperationException", stub);
     }
 
+    [Fact]
+    public void ALayoutWithErrorsThatAsksForAViewDoesNotCascadeIntoItsViewUsers()
+    {
+        // Without a stub View, each use of Broken.View would add a CS0426 to the BF diagnostic.
+        var run = Run(CreateCompilation("""
+            using BinaryFormat;
+            namespace Sample;
+            [BinaryFormat(GenerateView = true)] public partial struct Inner { [Field(0)] public ushort X; }
+            [BinaryFormat(GenerateView = true)]
+            public partial struct Broken
+            {
+                [Field(0)] public uint A; [Field(2)] public ushort B;
+                [Field(4)] public Inner Nested; [Field(6), Count(2)] public Inner[] Table; [Field(10), Length(3)] public byte[] Bytes;
+            }
+            public static class User
+            {
+                public static long Use(byte[] bytes)
+                {
+                    var view = new Broken.View(bytes, 0);
+                    System.ReadOnlySpan<byte> raw = view.Bytes;
+                    long total = view.A + view.B + view.Nested.X + view.Table.Count + raw.Length + view.EncodedSize + view.Position;
+                    foreach (var inner in view.Table)
+                        total += inner.X;
+                    return total + view.EncodedBytes.Length + view.Validate().Count + view.Read().A + Walk<Broken.View>(bytes);
+                }
+
+                private static int Walk<T>(byte[] bytes) where T : IBinaryView<T>, allows ref struct => BinaryLayout.Views<T>(bytes, 1).Count;
+            }
+            """));
+        Assert.Equal(["BF0002"], RunAnalyzer(run.Output).Select(d => d.Id));
+        var errors = run.Output.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
+        Assert.True(errors.Count == 0, Describe(errors));
+        var stub = Assert.Single(run.Result.GeneratedSources, s => s.HintName.Contains("Broken")).SourceText.ToString();
+        Assert.DoesNotContain("IBinaryFormat", stub);
+        Assert.Contains("ref struct View", stub);
+    }
+
     /// <summary>A layout with errors gets at most throwing signatures: no reader, and no compiler error of their own.</summary>
     private static void AssertOnlyStubs(Infrastructure.GeneratorRun run)
     {

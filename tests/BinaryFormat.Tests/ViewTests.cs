@@ -127,7 +127,20 @@ public class ViewTests
     public void PngFileViewOverACutFileNamesTheChunk()
     {
         var png = Sample("gvim.png");
-        var error = Assert.Throws<BinaryFormatException>(() => new PngFile.View(png.AsSpan(0, png.Length - 20))).Error;
+        // The chunk list is walked when enumerated: the cut chunk throws there, and when the size is asked.
+        var cut = new PngFile.View(png.AsSpan(0, png.Length - 20));
+        var readError = Assert.Throws<BinaryFormatException>(() => PngFile.Read(png.AsSpan(0, png.Length - 20))).Error;
+        var sizeError = Assert.Throws<BinaryFormatException>(() => new PngFile.View(png.AsSpan(0, png.Length - 20)).EncodedSize).Error;
+        var chunks = 0;
+        var error = Assert.Throws<BinaryFormatException>(() =>
+        {
+            foreach (var chunk in new PngFile.View(png.AsSpan(0, png.Length - 20)).Chunks)
+                chunks++;
+        }).Error;
+        Assert.Equal(0x89504E470D0A1A0AUL, cut.Signature);
+        Assert.True(chunks > 0);
+        Assert.Equal(error.Message, sizeError.Message);
+        Assert.Equal(readError.Offset, error.Offset);
         Assert.Equal(BinaryFormatRule.ShortInput, error.Rule);
         Assert.StartsWith("PngChunk", error.Message);
         Assert.True(error.Offset > 8 && error.Offset < png.Length - 20, error.Message);

@@ -352,7 +352,7 @@ partial class ChunkFile : __BF.IBinaryLayout<global::Sample.Views.ChunkFile>
         private readonly __Span source;
         private readonly long position;
         private readonly int at_Title, length_Title;
-        private readonly int at_Chunks, length_Chunks, count_Chunks, stride_Chunks;
+        private readonly int at_Chunks;
 
         /// <summary>A view of the value at the start of <paramref name="source"/>.</summary>
         /// <exception cref="__BF.BinaryFormatException">The input is too short for the value.</exception>
@@ -376,35 +376,17 @@ partial class ChunkFile : __BF.IBinaryLayout<global::Sample.Views.ChunkFile>
                 offset += length_Title;
                 offset += __BF.BinaryText.TerminatorSize(__BF.TextEncoding.Utf8);
             }
-            {
-                var start = offset;
-                var count = 0;
-                while (true)
-                {
-                    var item = new global::Sample.Views.Chunk.View(source.Slice(offset), position + offset);
-                    var last = unchecked((long)item.Type) == 1229278788L;
-                    var size = item.EncodedSize;
-                    if (size == 0)
-                        __BF.BinaryLayout.ThrowShortInput("ChunkFile", position, "Chunks", offset, 1, 0);
-                    offset += size;
-                    count++;
-                    if (last)
-                        break;
-                }
-                at_Chunks = start;
-                length_Chunks = offset - start;
-                (count_Chunks, stride_Chunks) = (count, 0);
-            }
-            this.source = source.Slice(0, offset);
+            at_Chunks = offset; // the list is walked by its enumerator, so the view keeps the rest of the input
         }
 
         static View __BF.IBinaryView<View>.Create(__Span source, long position) => new(source, position);
 
         /// <summary>The bytes of the value.</summary>
-        public __Span EncodedBytes => source;
+        public __Span EncodedBytes => source.Slice(0, EncodedSize);
 
-        /// <summary>The number of bytes the value takes.</summary>
-        public int EncodedSize => source.Length;
+        /// <summary>The number of bytes the value takes: found by walking <see cref="ChunkFile.Chunks"/> on each read.</summary>
+        /// <exception cref="__BF.BinaryFormatException">An element of Chunks does not fit the input.</exception>
+        public int EncodedSize => at_Chunks + Chunks.EncodedLength;
 
         /// <summary>The absolute offset of the value's first byte.</summary>
         public long Position => position;
@@ -423,8 +405,90 @@ partial class ChunkFile : __BF.IBinaryLayout<global::Sample.Views.ChunkFile>
         /// <summary><see cref="ChunkFile.Title"/>: its encoded bytes (decode them with <c>Read()</c> or the encoding).</summary>
         public __Span Title => source.Slice(at_Title, length_Title);
 
-        /// <summary><see cref="ChunkFile.Chunks"/>: views of the elements.</summary>
-        public __BF.BinaryViews<global::Sample.Views.Chunk.View> Chunks => new(source.Slice(at_Chunks, length_Chunks), count_Chunks, stride_Chunks, position + at_Chunks);
+        /// <summary><see cref="ChunkFile.Chunks"/>: views of the elements, found as <c>foreach</c> reaches them (an element that does not fit throws then).</summary>
+        public ChunksViews Chunks => new(source, position, at_Chunks);
+
+        /// <summary>The elements of <see cref="ChunkFile.Chunks"/>, up to the one whose Type is 1229278788; each walk checks them again.</summary>
+        public readonly ref struct ChunksViews
+        {
+            private readonly __Span source;
+            private readonly long position;
+            private readonly int start;
+
+            internal ChunksViews(__Span source, long position, int start)
+            {
+                this.source = source;
+                this.position = position;
+                this.start = start;
+            }
+
+            /// <summary>The number of elements (walks them).</summary>
+            /// <exception cref="__BF.BinaryFormatException">An element does not fit the input.</exception>
+            public int Count
+            {
+                get
+                {
+                    var count = 0;
+                    for (var walk = GetEnumerator(); walk.MoveNext();)
+                        count++;
+                    return count;
+                }
+            }
+
+            internal int EncodedLength
+            {
+                get
+                {
+                    var walk = GetEnumerator();
+                    while (walk.MoveNext())
+                    {
+                    }
+                    return walk.Offset - start;
+                }
+            }
+
+            /// <summary>Starts the walk (for <c>foreach</c>).</summary>
+            public Enumerator GetEnumerator() => new(source, position, start);
+
+            /// <summary>Makes one view per <see cref="MoveNext"/>, checking that it fits.</summary>
+            public ref struct Enumerator
+            {
+                private readonly __Span source;
+                private readonly long position;
+                private int offset;
+                private bool done;
+                private global::Sample.Views.Chunk.View current;
+
+                internal Enumerator(__Span source, long position, int start)
+                {
+                    this.source = source;
+                    this.position = position;
+                    offset = start;
+                    done = false;
+                    current = default;
+                }
+
+                /// <summary>The view made by the last <see cref="MoveNext"/>.</summary>
+                public readonly global::Sample.Views.Chunk.View Current => current;
+
+                internal readonly int Offset => offset;
+
+                /// <summary>Moves to the next element; false after the terminator.</summary>
+                /// <exception cref="__BF.BinaryFormatException">The element does not fit the input.</exception>
+                public bool MoveNext()
+                {
+                    if (done)
+                        return false;
+                    current = new global::Sample.Views.Chunk.View(source.Slice(offset), position + offset);
+                    var size = current.EncodedSize;
+                    if (size == 0)
+                        __BF.BinaryLayout.ThrowShortInput("ChunkFile", position, "Chunks", offset, 1, 0);
+                    done = unchecked((long)current.Type) == 1229278788L;
+                    offset += size;
+                    return true;
+                }
+            }
+        }
     }
 }
 //----- Sample.Views.Circle.g.cs -----
